@@ -1,0 +1,25 @@
+# Flags for hosted (Linux user-space) targets: sanitizers and coverage per preset.
+add_library(instar_hosted INTERFACE)
+if(INSTAR_SANITIZE)
+  target_compile_options(instar_hosted INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                 -fno-sanitize-recover=undefined)
+  target_link_options(instar_hosted INTERFACE -fsanitize=address,undefined)
+endif()
+if(INSTAR_COVERAGE)
+  target_compile_options(instar_hosted INTERFACE --coverage -O0)
+  target_link_options(instar_hosted INTERFACE --coverage)
+endif()
+
+# instar_add_gtest(NAME SOURCES... LIBS ... [LABELS ...]): one gtest binary registered with ctest.
+function(instar_add_gtest name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main instar_warnings
+                                        instar_hosted)
+  include(GoogleTest)
+  if(T_LABELS)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  endif()
+endfunction()

@@ -1,0 +1,280 @@
+// abi.h: THE host<->guest contract of instar (boot info, devices, op config, hypercalls).
+//
+// Rules for this header (Solo5 hvt_abi.h style):
+//  - Self-contained and freestanding: only <stdint.h>/<stddef.h> and <type_traits>. It is compiled
+//    unchanged into the freestanding KVM guest, the hosted process-sandbox guest, the engine, the
+//    unit tests and the fuzzers, so a layout mismatch breaks the build on every side.
+//  - Fixed-width fields only: no pointers, size_t, bool, bitfields or enums without an underlying
+//    type. Guest-physical addresses are plain uint64_t `*_gpa` fields; the host only ever reaches
+//    guest memory through its bounds-checked translation (engine/vmm/guest_memory.h).
+//  - Every shared field says who writes it: IN = guest -> host, OUT = host -> guest. Host-written
+//    inputs (BootInfo, OpConfig) live on pages the guest sees read-only.
+//  - BootInfo is append-only. Bump kAbiVersion on any incompatible change; new optional behaviour
+//    is negotiated through the feature words instead.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <type_traits>
+
+namespace instar::abi {
+
+inline constexpr uint32_t kAbiVersion = 1;
+
+// ---------------------------------------------------------------------------------------------
+// ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
+// Note name "INSTAR\0\0" (8 bytes incl. padding), type kElfNoteType, descriptor AbiNote.
+inline constexpr uint32_t kElfNoteType = 0x494e5354;  // "INST"
+inline constexpr char kElfNoteName[] = "INSTAR";
+inline constexpr uint32_t kAbiNoteMagic = 0x1e57a42bu;
+
+struct AbiNote {
+  uint32_t magic;              // kAbiNoteMagic
+  uint32_t abi_version;        // kAbiVersion the guest was built against
+  uint64_t required_features;  // HostFeature bits the guest cannot run without
+};
+
+// ---------------------------------------------------------------------------------------------
+// Guest-physical memory map of the KVM backend (identity mapped, 4-level paging, long mode).
+//
+//   0x000000 - 0x000fff  null page                 not present
+//   0x001000 - 0x001fff  GDT                       host-only: not present to the guest
+//   0x002000 - 0x007fff  PML4, PDPT, PD, PT pages  host-only: not present to the guest
+//   0x010000 - 0x010fff  BootInfo                  read-only to the guest
+//   0x011000 - 0x01ffff  OpConfig                  read-only to the guest
+//   0x020000 - 0x0fffff  free (unmapped)           not present
+//   0x100000 - ...       guest ELF (text, data, bss), then arena, then stack    read-write
+//
+// The first 2 MiB are mapped with 4 KiB pages so the protections above are exact; memory above
+// 2 MiB uses 2 MiB pages. Guest memory is at most kMaxGuestMemory.
+inline constexpr uint64_t kPageSize = 0x1000;
+inline constexpr uint64_t kGdtGpa = 0x1000;
+inline constexpr uint64_t kPml4Gpa = 0x2000;
+inline constexpr uint64_t kPdptGpa = 0x3000;
+inline constexpr uint64_t kPdGpa = 0x4000;
+inline constexpr uint64_t kPtGpa = 0x5000;
+inline constexpr uint64_t kHostOnlyEnd = 0x8000;
+inline constexpr uint64_t kBootInfoGpa = 0x10000;
+inline constexpr uint64_t kOpConfigGpa = 0x11000;
+inline constexpr uint64_t kOpConfigMaxSize = 0xf000;
+inline constexpr uint64_t kReadOnlyEnd = 0x20000;
+inline constexpr uint64_t kGuestLoadBase = 0x100000;
+inline constexpr uint64_t kMinGuestMemory = 4ull << 20;
+inline constexpr uint64_t kMaxGuestMemory = 1ull << 30;  // one page directory of 2 MiB pages
+inline constexpr uint64_t kGuestStackSize = 256 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Devices: block devices the host opened for the guest. The guest never names files.
+inline constexpr uint32_t kMaxDevices = 8;
+
+enum DeviceFlags : uint32_t {
+  kDeviceReadable = 1u << 0,
+  kDeviceWritable = 1u << 1,  // only output devices; inputs are never writable
+};
+
+struct DeviceInfo {
+  uint64_t capacity;  // OUT bytes; reads/writes must stay within [0, capacity)
+  uint32_t flags;     // OUT DeviceFlags
+  uint32_t reserved;  // OUT zero
+};
+
+// ---------------------------------------------------------------------------------------------
+// Feature words. Host features say what the monitor offers; guest features what the guest uses.
+enum HostFeature : uint64_t {
+  kHostFeatureBatchedRead = 1ull << 0,  // Hypercall::kBlockReadv is available
+};
+
+inline constexpr uint32_t kBootInfoMagic = 0x696e7374;  // "inst"
+
+// Written by the host at kBootInfoGpa (KVM) or handed over a pipe (process backend). Append-only.
+struct BootInfo {
+  uint32_t magic;                      // OUT kBootInfoMagic
+  uint32_t abi_version;                // OUT kAbiVersion of the host
+  uint32_t size;                       // OUT sizeof(BootInfo) as the host knows it
+  uint32_t device_count;               // OUT valid entries in devices[]
+  uint64_t host_features;              // OUT HostFeature bits
+  uint64_t memory_size;                // OUT bytes of guest memory (KVM) or 0 (process)
+  uint64_t arena_gpa;                  // OUT first byte of the arena (KVM); 0 in the process backend
+  uint64_t arena_size;                 // OUT bytes of arena the guest may use
+  uint64_t op_config_gpa;              // OUT where OpConfig is (KVM); 0 in the process backend
+  uint64_t op_config_size;             // OUT bytes of OpConfig
+  uint64_t max_message_size;           // OUT largest message the host accepts, bytes
+  uint64_t max_read_size;              // OUT largest single read (and batched-read total), bytes
+  DeviceInfo devices[kMaxDevices];     // OUT
+};
+
+// ---------------------------------------------------------------------------------------------
+// The operation the guest runs, written by the host.
+enum class Op : uint32_t {
+  kNone = 0,
+  kInfo = 1,  // describe devices[input_device[0]]
+  kCheck = 2,
+  kCompare = 3,
+  // Test-only operations exist only in the hostile test guest; the production guest refuses them.
+  kTestFirst = 0x1000,
+  kTestGpaOutsideMemory = 0x1000,
+  kTestWriteInputDevice = 0x1001,
+  kTestReadPastCapacity = 0x1002,
+  kTestSpinForever = 0x1003,
+  kTestUnknownPort = 0x1004,
+  kTestMmioAccess = 0x1005,
+  kTestOversizedMessage = 0x1006,
+  kTestGarbageMessage = 0x1007,
+  kTestForbiddenSyscall = 0x1008,  // process backend: openat/socket/execve -> SIGSYS
+  kTestBadDevice = 0x1009,
+};
+
+enum class ImageFormat : uint32_t {
+  kProbe = 0,  // detect: qcow2 by magic, else raw (subject to the host's safe-detection policy)
+  kRaw = 1,
+  kQcow2 = 2,
+};
+
+enum OpFlags : uint32_t {
+  kOpFlagStrict = 1u << 0,  // compare -s
+};
+
+struct OpConfig {
+  uint32_t op;               // OUT Op
+  uint32_t flags;            // OUT OpFlags
+  uint32_t input_device[2];  // OUT device index of each input image
+  uint32_t input_format[2];  // OUT ImageFormat requested with -f / -F
+  uint32_t test_arg;         // OUT parameter of test-only ops (e.g. syscall selector)
+  uint32_t reserved;         // OUT zero
+};
+
+// ---------------------------------------------------------------------------------------------
+// Hypercalls: the guest writes the 32-bit GPA of the argument struct with a 4-byte OUT to port
+// kHypercallPortBase + Hypercall. Any other port, width or direction ends the VM.
+inline constexpr uint16_t kHypercallPortBase = 0x500;
+
+enum class Hypercall : uint32_t {
+  kReserved = 0,
+  kBlockRead = 1,
+  kBlockReadv = 2,
+  kBlockWrite = 3,
+  kBlockFlush = 4,
+  kEmitMessage = 5,
+  kExit = 6,
+  kMax = 7,
+};
+
+// Result of a hypercall, in the `status` OUT field.
+enum HypercallStatus : int32_t {
+  kHcOk = 0,
+  kHcInvalid = 1,    // bad device index, GPA, length or alignment
+  kHcRange = 2,      // offset + length beyond device capacity
+  kHcReadOnly = 3,   // write to a device without kDeviceWritable
+  kHcIo = 4,         // the host's I/O failed
+  kHcTooLarge = 5,   // length above max_read_size / max_message_size
+};
+
+struct HcBlockRead {  // also HcBlockWrite
+  uint32_t device;      // IN device index
+  int32_t status;       // OUT HypercallStatus
+  uint64_t offset;      // IN byte offset in the device
+  uint64_t buffer_gpa;  // IN guest buffer
+  uint64_t length;      // IN bytes
+};
+using HcBlockWrite = HcBlockRead;
+
+inline constexpr uint32_t kMaxReadvExtents = 256;
+
+struct ReadExtent {
+  uint64_t offset;      // IN byte offset in the device
+  uint64_t buffer_gpa;  // IN guest buffer
+  uint64_t length;      // IN bytes
+};
+
+struct HcBlockReadv {
+  uint32_t device;       // IN device index
+  uint32_t count;        // IN extents, at most kMaxReadvExtents
+  uint64_t extents_gpa;  // IN array of `count` ReadExtent
+  int32_t status;        // OUT HypercallStatus (all or nothing)
+  uint32_t reserved;     // IN zero
+};
+
+struct HcBlockFlush {
+  uint32_t device;  // IN device index
+  int32_t status;   // OUT HypercallStatus
+};
+
+struct HcEmitMessage {
+  uint64_t data_gpa;  // IN encoded GuestMessage (protobuf)
+  uint64_t length;    // IN bytes, at most BootInfo::max_message_size
+  int32_t status;     // OUT HypercallStatus
+  uint32_t reserved;  // IN zero
+};
+
+struct HcExit {
+  int32_t status;     // IN 0 = the op ran to completion (its result is in the messages)
+  uint32_t reserved;  // IN zero
+};
+
+// ---------------------------------------------------------------------------------------------
+// Process backend framing: the guest writes each message to the message fd as a little-endian
+// uint32 length followed by that many bytes; an exit is a frame of length kExitFrame followed by
+// an int32 status.
+inline constexpr uint32_t kExitFrame = 0xffffffffu;
+
+// File descriptors of the process backend's guest helper (set up by the launcher before exec).
+inline constexpr int kProcessBootFd = 3;     // BootInfo + OpConfig, read once before seccomp
+inline constexpr int kProcessMessageFd = 4;  // framed messages, write-only
+inline constexpr int kProcessFirstDeviceFd = 5;  // device i is fd kProcessFirstDeviceFd + i
+
+// ---------------------------------------------------------------------------------------------
+// Layout checks, compiled on both sides.
+#define INSTAR_ABI_CHECK(T, size_)                                                     \
+  static_assert(sizeof(T) == (size_), #T " size changed: bump kAbiVersion");          \
+  static_assert(std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T>, #T)
+
+INSTAR_ABI_CHECK(AbiNote, 16);
+INSTAR_ABI_CHECK(DeviceInfo, 16);
+INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
+INSTAR_ABI_CHECK(OpConfig, 32);
+INSTAR_ABI_CHECK(HcBlockRead, 32);
+INSTAR_ABI_CHECK(ReadExtent, 24);
+INSTAR_ABI_CHECK(HcBlockReadv, 24);
+INSTAR_ABI_CHECK(HcBlockFlush, 8);
+INSTAR_ABI_CHECK(HcEmitMessage, 24);
+INSTAR_ABI_CHECK(HcExit, 8);
+
+static_assert(offsetof(AbiNote, required_features) == 8);
+static_assert(offsetof(BootInfo, abi_version) == 4);
+static_assert(offsetof(BootInfo, size) == 8);
+static_assert(offsetof(BootInfo, device_count) == 12);
+static_assert(offsetof(BootInfo, host_features) == 16);
+static_assert(offsetof(BootInfo, memory_size) == 24);
+static_assert(offsetof(BootInfo, arena_gpa) == 32);
+static_assert(offsetof(BootInfo, arena_size) == 40);
+static_assert(offsetof(BootInfo, op_config_gpa) == 48);
+static_assert(offsetof(BootInfo, op_config_size) == 56);
+static_assert(offsetof(BootInfo, max_message_size) == 64);
+static_assert(offsetof(BootInfo, max_read_size) == 72);
+static_assert(offsetof(BootInfo, devices) == 80);
+static_assert(offsetof(DeviceInfo, flags) == 8);
+static_assert(offsetof(OpConfig, flags) == 4);
+static_assert(offsetof(OpConfig, input_device) == 8);
+static_assert(offsetof(OpConfig, input_format) == 16);
+static_assert(offsetof(OpConfig, test_arg) == 24);
+static_assert(offsetof(HcBlockRead, status) == 4);
+static_assert(offsetof(HcBlockRead, offset) == 8);
+static_assert(offsetof(HcBlockRead, buffer_gpa) == 16);
+static_assert(offsetof(HcBlockRead, length) == 24);
+static_assert(offsetof(ReadExtent, buffer_gpa) == 8);
+static_assert(offsetof(ReadExtent, length) == 16);
+static_assert(offsetof(HcBlockReadv, count) == 4);
+static_assert(offsetof(HcBlockReadv, extents_gpa) == 8);
+static_assert(offsetof(HcBlockReadv, status) == 16);
+static_assert(offsetof(HcBlockFlush, status) == 4);
+static_assert(offsetof(HcEmitMessage, length) == 8);
+static_assert(offsetof(HcEmitMessage, status) == 16);
+static_assert(offsetof(HcExit, reserved) == 4);
+static_assert(sizeof(BootInfo) <= kPageSize, "BootInfo must fit its page");
+static_assert(sizeof(OpConfig) <= kOpConfigMaxSize);
+static_assert(kOpConfigGpa + kOpConfigMaxSize == kReadOnlyEnd);
+
+#undef INSTAR_ABI_CHECK
+
+}  // namespace instar::abi
