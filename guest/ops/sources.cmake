@@ -1,0 +1,2 @@
+# Guest operation sources (included by guest/CMakeLists.txt into both builds).
+list(APPEND INSTAR_GUEST_SOURCES ops/run_op.cc)
