@@ -39,9 +39,9 @@ Status emit_error(MessageSink& sink, Arena& arena, const Status& status, const c
   for (int i = 0; i < status.nargs(); ++i) error.args[i] = status.arg(i);
   if (detail != nullptr) {
     uint64_t n = 0;
-    while (detail[n] != '\0' && n + 1 < sizeof(error.detail)) ++n;
-    copy_bytes(error.detail, detail, n);
-    error.detail[n] = '\0';
+    while (detail[n] != '\0' && n < sizeof(error.detail.bytes)) ++n;
+    copy_bytes(error.detail.bytes, detail, n);
+    error.detail.size = static_cast<pb_size_t>(n);
   }
   Status result = emit_message(sink, arena, *message);
   arena.release_to(mark);
