@@ -19,13 +19,13 @@ struct Device {
 };
 
 struct Limits {
-  std::chrono::milliseconds wall_time{5000};  // whole run, VM creation to exit
-  uint64_t memory_bytes = 64ull << 20;        // guest memory (KVM) / address space budget
-  uint64_t arena_bytes = 32ull << 20;         // guest arena inside that memory
-  uint64_t max_message_bytes = 64 * 1024;     // one GuestMessage, encoded
+  std::chrono::milliseconds wall_time{5000};       // whole run, VM creation to exit
+  uint64_t memory_bytes = 64ull << 20;             // guest memory (KVM) / address space budget
+  uint64_t arena_bytes = 32ull << 20;              // guest arena inside that memory
+  uint64_t max_message_bytes = 64 * 1024;          // one GuestMessage, encoded
   uint64_t max_total_message_bytes = 64ull << 20;  // all messages of one run
-  uint64_t max_read_bytes = 16ull << 20;      // one read or batched read
-  uint64_t max_exits = 10'000'000;            // KVM exits (hypercalls included)
+  uint64_t max_read_bytes = 16ull << 20;           // one read or batched read
+  uint64_t max_exits = 10'000'000;                 // KVM exits (hypercalls included)
 };
 
 struct Request {
@@ -47,9 +47,9 @@ enum class OutcomeKind {
 
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kHostError;
-  int guest_status = -1;            // HcExit status / process exit code when kCompleted
-  int signal = 0;                   // kKilled: the signal
-  std::string diagnostic;           // human-readable reason when not kCompleted
+  int guest_status = -1;              // HcExit status / process exit code when kCompleted
+  int signal = 0;                     // kKilled: the signal
+  std::string diagnostic;             // human-readable reason when not kCompleted
   std::vector<std::string> messages;  // encoded GuestMessages in emission order
   // Counters for benchmarks and tests.
   uint64_t exits = 0;

@@ -89,19 +89,19 @@ inline constexpr uint32_t kBootInfoMagic = 0x696e7374;  // "inst"
 
 // Written by the host at kBootInfoGpa (KVM) or handed over a pipe (process backend). Append-only.
 struct BootInfo {
-  uint32_t magic;                      // OUT kBootInfoMagic
-  uint32_t abi_version;                // OUT kAbiVersion of the host
-  uint32_t size;                       // OUT sizeof(BootInfo) as the host knows it
-  uint32_t device_count;               // OUT valid entries in devices[]
-  uint64_t host_features;              // OUT HostFeature bits
-  uint64_t memory_size;                // OUT bytes of guest memory (KVM) or 0 (process)
-  uint64_t arena_gpa;                  // OUT first byte of the arena (KVM); 0 in the process backend
-  uint64_t arena_size;                 // OUT bytes of arena the guest may use
-  uint64_t op_config_gpa;              // OUT where OpConfig is (KVM); 0 in the process backend
-  uint64_t op_config_size;             // OUT bytes of OpConfig
-  uint64_t max_message_size;           // OUT largest message the host accepts, bytes
-  uint64_t max_read_size;              // OUT largest single read (and batched-read total), bytes
-  DeviceInfo devices[kMaxDevices];     // OUT
+  uint32_t magic;                   // OUT kBootInfoMagic
+  uint32_t abi_version;             // OUT kAbiVersion of the host
+  uint32_t size;                    // OUT sizeof(BootInfo) as the host knows it
+  uint32_t device_count;            // OUT valid entries in devices[]
+  uint64_t host_features;           // OUT HostFeature bits
+  uint64_t memory_size;             // OUT bytes of guest memory (KVM) or 0 (process)
+  uint64_t arena_gpa;               // OUT first byte of the arena (KVM); 0 in the process backend
+  uint64_t arena_size;              // OUT bytes of arena the guest may use
+  uint64_t op_config_gpa;           // OUT where OpConfig is (KVM); 0 in the process backend
+  uint64_t op_config_size;          // OUT bytes of OpConfig
+  uint64_t max_message_size;        // OUT largest message the host accepts, bytes
+  uint64_t max_read_size;           // OUT largest single read (and batched-read total), bytes
+  DeviceInfo devices[kMaxDevices];  // OUT
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -163,14 +163,14 @@ enum class Hypercall : uint32_t {
 // Result of a hypercall, in the `status` OUT field.
 enum HypercallStatus : int32_t {
   kHcOk = 0,
-  kHcInvalid = 1,    // bad device index, GPA, length or alignment
-  kHcRange = 2,      // offset + length beyond device capacity
-  kHcReadOnly = 3,   // write to a device without kDeviceWritable
-  kHcIo = 4,         // the host's I/O failed
-  kHcTooLarge = 5,   // length above max_read_size / max_message_size
+  kHcInvalid = 1,   // bad device index, GPA, length or alignment
+  kHcRange = 2,     // offset + length beyond device capacity
+  kHcReadOnly = 3,  // write to a device without kDeviceWritable
+  kHcIo = 4,        // the host's I/O failed
+  kHcTooLarge = 5,  // length above max_read_size / max_message_size
 };
 
-struct HcBlockRead {  // also HcBlockWrite
+struct HcBlockRead {    // also HcBlockWrite
   uint32_t device;      // IN device index
   int32_t status;       // OUT HypercallStatus
   uint64_t offset;      // IN byte offset in the device
@@ -219,14 +219,14 @@ struct HcExit {
 inline constexpr uint32_t kExitFrame = 0xffffffffu;
 
 // File descriptors of the process backend's guest helper (set up by the launcher before exec).
-inline constexpr int kProcessBootFd = 3;     // BootInfo + OpConfig, read once before seccomp
-inline constexpr int kProcessMessageFd = 4;  // framed messages, write-only
+inline constexpr int kProcessBootFd = 3;         // BootInfo + OpConfig, read once before seccomp
+inline constexpr int kProcessMessageFd = 4;      // framed messages, write-only
 inline constexpr int kProcessFirstDeviceFd = 5;  // device i is fd kProcessFirstDeviceFd + i
 
 // ---------------------------------------------------------------------------------------------
 // Layout checks, compiled on both sides.
-#define INSTAR_ABI_CHECK(T, size_)                                                     \
-  static_assert(sizeof(T) == (size_), #T " size changed: bump kAbiVersion");          \
+#define INSTAR_ABI_CHECK(T, size_)                                           \
+  static_assert(sizeof(T) == (size_), #T " size changed: bump kAbiVersion"); \
   static_assert(std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T>, #T)
 
 INSTAR_ABI_CHECK(AbiNote, 16);

@@ -25,7 +25,11 @@ namespace instar {
   *out = t & ~(align - 1);
   return true;
 }
-constexpr uint64_t div_round_up(uint64_t v, uint64_t d) { return v / d + (v % d != 0); }
-constexpr bool is_aligned(uint64_t v, uint64_t align) { return (v & (align - 1)) == 0; }
+constexpr uint64_t div_round_up(uint64_t v, uint64_t d) {
+  return v / d + (v % d != 0);
+}
+constexpr bool is_aligned(uint64_t v, uint64_t align) {
+  return (v & (align - 1)) == 0;
+}
 
 }  // namespace instar

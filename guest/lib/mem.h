@@ -7,8 +7,12 @@ namespace instar {
 
 // Thin wrappers over the compiler builtins; in the freestanding build they resolve to the libc
 // shim (libc_shim.cc), in hosted builds to libc.
-inline void copy_bytes(void* dst, const void* src, uint64_t n) { __builtin_memcpy(dst, src, n); }
-inline void fill_bytes(void* dst, uint8_t v, uint64_t n) { __builtin_memset(dst, v, n); }
+inline void copy_bytes(void* dst, const void* src, uint64_t n) {
+  __builtin_memcpy(dst, src, n);
+}
+inline void fill_bytes(void* dst, uint8_t v, uint64_t n) {
+  __builtin_memset(dst, v, n);
+}
 inline int compare_bytes(const void* a, const void* b, uint64_t n) {
   return __builtin_memcmp(a, b, n);
 }

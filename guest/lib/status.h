@@ -40,7 +40,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  constexpr Result(const T& value) : value_(value) {}  // NOLINT: implicit by design
+  constexpr Result(const T& value) : value_(value) {}   // NOLINT: implicit by design
   constexpr Result(Status status) : status_(status) {}  // NOLINT: implicit by design
   constexpr bool ok() const { return status_.ok(); }
   constexpr const Status& status() const { return status_; }
@@ -55,8 +55,8 @@ class [[nodiscard]] Result {
 }  // namespace instar
 
 // Returns the status of `expr` from the enclosing function when it is an error.
-#define INSTAR_TRY(expr)                     \
-  do {                                       \
-    ::instar::Status instar_try_s_ = (expr); \
+#define INSTAR_TRY(expr)                           \
+  do {                                             \
+    ::instar::Status instar_try_s_ = (expr);       \
     if (!instar_try_s_.ok()) return instar_try_s_; \
   } while (0)

@@ -7,8 +7,9 @@ namespace instar::abi {
 namespace {
 
 TEST(AbiLayoutTest, MemoryMapRegionsAreOrderedAndPageAligned) {
-  const uint64_t regions[] = {kGdtGpa, kPml4Gpa, kPdptGpa, kPdGpa, kPtGpa, kHostOnlyEnd,
-                              kBootInfoGpa, kOpConfigGpa, kReadOnlyEnd, kGuestLoadBase};
+  const uint64_t regions[] = {kGdtGpa,      kPml4Gpa,      kPdptGpa,     kPdGpa,
+                              kPtGpa,       kHostOnlyEnd,  kBootInfoGpa, kOpConfigGpa,
+                              kReadOnlyEnd, kGuestLoadBase};
   for (size_t i = 0; i < sizeof(regions) / sizeof(regions[0]); ++i) {
     EXPECT_EQ(regions[i] % kPageSize, 0u) << i;
     if (i > 0) {
