@@ -1,7 +1,9 @@
 # check_elf.cmake: build check of a guest ELF: no undefined symbols, fits its memory budget
 # (.bss included), carries the ABI note, has W^X page-aligned PT_LOADs starting at the load base,
 # no TLS and no dynamic linking.
-# Usage: cmake -DNM=... -DREADELF=... -DELF=... -DBUDGET=<bytes> -DLOAD_BASE=<0x...> -P check_elf.cmake
+# Usage: cmake -DNM=... -DREADELF=... -DELF=... -DBUDGET=<bytes> -DLOAD_BASE=<0x...>
+#              [-DFORBIDDEN_SYMBOLS=<regex>] -P check_elf.cmake
+# FORBIDDEN_SYMBOLS: no symbol of the ELF may match (the production guest: no test ops).
 foreach(var NM READELF ELF BUDGET LOAD_BASE)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_elf: -D${var}= is required")
@@ -26,6 +28,16 @@ run_tool(undefined ${NM} -u ${ELF})
 string(STRIP "${undefined}" undefined)
 if(NOT undefined STREQUAL "")
   string(APPEND errors "  undefined symbols:\n${undefined}\n")
+endif()
+
+if(DEFINED FORBIDDEN_SYMBOLS AND NOT FORBIDDEN_SYMBOLS STREQUAL "")
+  run_tool(symbols ${NM} -C ${ELF})
+  string(REPLACE "\n" ";" symbol_lines "${symbols}")
+  foreach(symbol IN LISTS symbol_lines)
+    if(symbol MATCHES "${FORBIDDEN_SYMBOLS}")
+      string(APPEND errors "  forbidden symbol: ${symbol}\n")
+    endif()
+  endforeach()
 endif()
 
 run_tool(header ${READELF} -hW ${ELF})
