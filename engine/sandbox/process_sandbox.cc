@@ -1,0 +1,243 @@
+// process_sandbox.cc: launch, message pump with deadline and caps, reaping, outcome mapping.
+#include "engine/sandbox/process_sandbox.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+
+#include "engine/sandbox/boot_blob.h"
+#include "engine/sandbox/frame_reader.h"
+#include "engine/sandbox/helper_launch.h"
+#include "guest/platform/process/process_contract.h"
+
+namespace instar::sandbox {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Outcome failure(OutcomeKind kind, std::string diagnostic) {
+  Outcome outcome;
+  outcome.kind = kind;
+  outcome.diagnostic = std::move(diagnostic);
+  return outcome;
+}
+
+// Owns the child until it is reaped: every exit path of run() kills and reaps it.
+class Child {
+ public:
+  explicit Child(pid_t pid) : pid_(pid) {}
+  ~Child() {
+    if (!reaped_) kill_and_reap();
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Non-blocking reap; true once the child has been reaped (status in wait_status()).
+  bool try_reap() {
+    if (reaped_) return true;
+    pid_t r;
+    do {
+      r = waitpid(pid_, &status_, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid_ || (r < 0 && errno == ECHILD)) reaped_ = true;
+    return reaped_;
+  }
+  void reap() {
+    while (!reaped_) {
+      const pid_t r = waitpid(pid_, &status_, 0);
+      if (r == pid_ || (r < 0 && errno != EINTR)) reaped_ = true;
+    }
+  }
+  void kill_and_reap() {
+    if (reaped_) return;
+    // The pid stays ours until we reap it, so this cannot hit an unrelated process.
+    (void)kill(pid_, SIGKILL);
+    reap();
+  }
+  bool reaped() const { return reaped_; }
+  int wait_status() const { return status_; }
+
+ private:
+  pid_t pid_;
+  int status_ = 0;
+  bool reaped_ = false;
+};
+
+int poll_timeout_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  if (left <= 0) return 0;
+  return left > INT_MAX ? INT_MAX : static_cast<int>(left);
+}
+
+Outcome outcome_from_exit(int wait_status, FrameReader& reader) {
+  if (WIFSIGNALED(wait_status)) {
+    Outcome outcome = failure(OutcomeKind::kKilled, describe_guest_signal(WTERMSIG(wait_status)));
+    outcome.signal = WTERMSIG(wait_status);
+    return outcome;
+  }
+  const int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+  if (reader.state() == FrameReader::State::kExited && code == 0) {
+    Outcome outcome;
+    outcome.kind = OutcomeKind::kCompleted;
+    outcome.guest_status = reader.exit_status();
+    outcome.messages = std::move(reader.messages());
+    return outcome;
+  }
+  if (reader.state() == FrameReader::State::kExited) {
+    return failure(OutcomeKind::kGuestFault, "guest process exited with status " +
+                                                 std::to_string(code) + " after its exit frame");
+  }
+  if (reader.mid_frame()) {
+    return failure(OutcomeKind::kGuestFault, "guest process ended inside a message frame");
+  }
+  if (const char* reason = process::setup_exit_reason(code)) {
+    return failure(OutcomeKind::kHostError, std::string("guest process setup failed: ") + reason);
+  }
+  return failure(OutcomeKind::kGuestFault, "guest process exited with status " +
+                                               std::to_string(code) + " without an exit frame");
+}
+
+}  // namespace
+
+ProcessSandbox::ProcessSandbox(std::string helper_path) : helper_path_(std::move(helper_path)) {}
+
+Outcome ProcessSandbox::run(const Request& request) {
+  if (std::string invalid = validate_process_request(request); !invalid.empty()) {
+    return failure(OutcomeKind::kHostError, "invalid sandbox request: " + invalid);
+  }
+  return run_with_boot_blob(encode_boot_blob(request), request);
+}
+
+Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob,
+                                           const Request& request) {
+  if (std::string invalid = validate_process_request(request); !invalid.empty()) {
+    return failure(OutcomeKind::kHostError, "invalid sandbox request: " + invalid);
+  }
+  const Limits& limits = request.limits;
+  const Clock::time_point deadline = Clock::now() + limits.wall_time;
+
+  std::vector<int> device_fds;
+  for (const Device& device : request.devices) device_fds.push_back(device.fd);
+  LaunchSpec spec;
+  spec.helper_path = helper_path_;
+  spec.boot_blob = boot_blob;
+  spec.device_fds = device_fds;
+  // CPU time can't exceed wall time; one extra second absorbs rounding. The wall clock fires first.
+  spec.cpu_seconds =
+      static_cast<uint64_t>(std::chrono::ceil<std::chrono::seconds>(limits.wall_time).count()) + 1;
+
+  LaunchedHelper helper;
+  std::string error;
+  if (!launch_helper(spec, &helper, &error)) return failure(OutcomeKind::kHostError, error);
+  Child child(helper.pid);
+
+  FrameReader reader(limits.max_message_bytes, limits.max_total_message_bytes);
+  bool pipe_open = true;
+  static constexpr size_t kChunk = 64 * 1024;
+  std::vector<uint8_t> buffer(kChunk);
+
+  // Until EOF on the pipe and the child is reaped; the pidfd tells us when it exited.
+  while (pipe_open || !child.reaped()) {
+    if (!pipe_open && child.try_reap()) break;
+    const int timeout = poll_timeout_ms(deadline);
+    if (timeout == 0) {
+      child.kill_and_reap();
+      return failure(OutcomeKind::kTimeout, "guest process exceeded the wall-clock limit of " +
+                                                std::to_string(limits.wall_time.count()) + " ms");
+    }
+    pollfd fds[2];
+    nfds_t count = 0;
+    int pipe_index = -1;
+    int pid_index = -1;
+    if (pipe_open) {
+      pipe_index = static_cast<int>(count);
+      fds[count++] = {helper.messages.get(), POLLIN, 0};
+    }
+    if (helper.pidfd.valid()) {
+      pid_index = static_cast<int>(count);
+      fds[count++] = {helper.pidfd.get(), POLLIN, 0};
+    }
+    // Without a pidfd (kernel < 5.3) and with the pipe closed, poll nothing: a short sleep.
+    const int ready =
+        count == 0 ? poll(nullptr, 0, timeout < 10 ? timeout : 10) : poll(fds, count, timeout);
+    if (ready < 0 && errno != EINTR) {
+      child.kill_and_reap();
+      return failure(OutcomeKind::kHostError, std::string("poll: ") + strerror(errno));
+    }
+    if (ready <= 0) continue;
+    if (pipe_index >= 0 && (fds[pipe_index].revents & (POLLIN | POLLHUP | POLLERR))) {
+      const ssize_t n = read(helper.messages.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno != EINTR && errno != EAGAIN) {
+        child.kill_and_reap();
+        return failure(OutcomeKind::kHostError,
+                       std::string("reading guest messages: ") + strerror(errno));
+      }
+      if (n == 0) pipe_open = false;
+      if (n > 0) {
+        switch (reader.feed(buffer.data(), static_cast<size_t>(n))) {
+          case FrameReader::State::kTooLarge:
+            child.kill_and_reap();
+            return failure(OutcomeKind::kResourceLimit,
+                           "guest message of " + std::to_string(reader.rejected_length()) +
+                               " bytes exceeds the limit of " +
+                               std::to_string(limits.max_message_bytes));
+          case FrameReader::State::kTotalExceeded:
+            child.kill_and_reap();
+            return failure(OutcomeKind::kResourceLimit,
+                           "guest messages exceed the total limit of " +
+                               std::to_string(limits.max_total_message_bytes) + " bytes");
+          case FrameReader::State::kAfterExit:
+            child.kill_and_reap();
+            return failure(OutcomeKind::kGuestFault, "guest process wrote after its exit frame");
+          default:
+            break;
+        }
+      }
+    }
+    if (pid_index >= 0 && (fds[pid_index].revents & (POLLIN | POLLHUP | POLLERR))) {
+      // The child exited; its pipe data stays readable, so keep draining until EOF. The pidfd
+      // stays readable, so drop it either way (the loop top reaps without it).
+      (void)child.try_reap();
+      helper.pidfd.reset();
+    }
+  }
+  if (!child.reaped()) child.reap();
+  return outcome_from_exit(child.wait_status(), reader);
+}
+
+std::string default_process_helper_path() {
+  char buffer[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) return {};
+  std::string self(buffer, static_cast<size_t>(n));
+  const size_t slash = self.rfind('/');
+  if (slash == std::string::npos) return {};
+  return self.substr(0, slash + 1) + "instar-guest-process";
+}
+
+std::string describe_guest_signal(int signal) {
+  const char* abbrev = sigabbrev_np(signal);
+  std::string name =
+      abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
+  std::string text = "guest process killed by " + name;
+  switch (signal) {
+    case SIGSYS:
+      return text + " (seccomp: forbidden system call)";
+    case SIGXCPU:
+      return text + " (CPU time limit)";
+    case SIGXFSZ:
+      return text + " (file size limit)";
+    case SIGSEGV:
+      return text + " (memory access violation)";
+    default:
+      return text;
+  }
+}
+
+}  // namespace instar::sandbox

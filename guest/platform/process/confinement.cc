@@ -1,0 +1,95 @@
+// confinement.cc: rlimits, namespaces, no_new_privs and the prefaulted arena of the helper.
+#include "guest/platform/process/confinement.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "guest/platform/process/process_contract.h"
+
+namespace instar::process {
+namespace {
+
+bool set_limit(int resource, rlim_t value) {
+  const rlimit limit{value, value};
+  return setrlimit(resource, &limit) == 0;
+}
+
+}  // namespace
+
+bool device_fds_open(const abi::BootInfo& boot) {
+  for (uint32_t i = 0; i < boot.device_count; ++i) {
+    if (fcntl(abi::kProcessFirstDeviceFd + static_cast<int>(i), F_GETFD) < 0) return false;
+  }
+  return fcntl(abi::kProcessMessageFd, F_GETFD) >= 0;
+}
+
+void* map_arena(uint64_t size) {
+  void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (base == MAP_FAILED) return nullptr;
+  // MAP_POPULATE is advisory; touching one byte per page makes the prefault certain.
+  auto* bytes = static_cast<volatile uint8_t*>(base);
+  for (uint64_t off = 0; off < size; off += abi::kPageSize) bytes[off] = 0;
+  return base;
+}
+
+bool apply_rlimits(const abi::BootInfo& boot) {
+  uint64_t output_capacity = 0;
+  for (uint32_t i = 0; i < boot.device_count; ++i) {
+    if ((boot.devices[i].flags & abi::kDeviceWritable) &&
+        boot.devices[i].capacity > output_capacity) {
+      output_capacity = boot.devices[i].capacity;
+    }
+  }
+  // Lower the CPU limit the launcher derived from the wall-clock limit, never raise it.
+  rlimit cpu{};
+  if (getrlimit(RLIMIT_CPU, &cpu) != 0) return false;
+  rlim_t cpu_limit = cpu.rlim_cur < cpu.rlim_max ? cpu.rlim_cur : cpu.rlim_max;
+  if (cpu_limit == RLIM_INFINITY || cpu_limit > kMaxCpuSeconds) cpu_limit = kMaxCpuSeconds;
+
+  bool ok = set_limit(RLIMIT_CORE, 0) &&  // a crashing guest must not write its memory anywhere
+            set_limit(RLIMIT_CPU, cpu_limit) &&
+            // Pipes are not files: FSIZE 0 only stops growth of regular files (no output).
+            set_limit(RLIMIT_FSIZE, output_capacity) &&
+            // fds 0..first free abi fd - 1: no new fd can ever be created.
+            set_limit(RLIMIT_NOFILE,
+                      static_cast<rlim_t>(abi::kProcessFirstDeviceFd) + boot.device_count) &&
+            set_limit(RLIMIT_NPROC, 0) && set_limit(RLIMIT_MEMLOCK, 0) &&
+            set_limit(RLIMIT_MSGQUEUE, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+  // ASan reserves terabytes of shadow address space, so sanitizer builds skip this one limit.
+  ok = ok && set_limit(RLIMIT_AS, boot.arena_size + kHelperAddressSpaceOverhead);
+#endif
+  return ok;
+}
+
+void unshare_namespaces() {
+  // The user namespace first: it lets an unprivileged helper create the others, and leaves a
+  // root-launched helper without capabilities in the initial namespaces.
+  (void)unshare(CLONE_NEWUSER);
+  (void)unshare(CLONE_NEWNET);  // no interfaces, not even loopback up
+  (void)unshare(CLONE_NEWIPC);  // no SysV IPC / POSIX queues shared with the host
+  (void)unshare(CLONE_NEWUTS);
+  (void)unshare(CLONE_NEWCGROUP);
+  (void)unshare(CLONE_NEWNS);  // a private mount table copy
+}
+
+void drop_capabilities() {
+  (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  // Raw capset: glibc has no wrapper and libcap is not worth a dependency for "drop everything".
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  (void)syscall(SYS_capset, &header, data);
+}
+
+bool set_no_new_privs() {
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+}
+
+}  // namespace instar::process

@@ -1,0 +1,42 @@
+// confinement.h: the helper's steps before arming seccomp: fds, arena, rlimits, privileges.
+//
+// main.cc calls them in this order, as an ordered checklist (nsjail contain.cc style).
+#pragma once
+
+#include <stdint.h>
+
+#include "guest/abi/abi.h"
+
+namespace instar::process {
+
+// True when every device fd of the abi layout is open.
+[[nodiscard]] bool device_fds_open(const abi::BootInfo& boot);
+
+// Maps `size` bytes of private anonymous memory and faults every page in now, so the arena never
+// needs the kernel (mmap/brk are not allowed later) and a too-small machine fails before the run.
+// Returns nullptr on failure.
+[[nodiscard]] void* map_arena(uint64_t size);
+
+// Sets the helper's resource limits: address space (arena + kHelperAddressSpaceOverhead), CPU
+// (lowered to at most kMaxCpuSeconds, never raised above what the launcher set), file size (0
+// unless an output device exists, else the largest writable capacity), open files (exactly the
+// abi fds), processes 0, core dumps 0, locked memory 0, POSIX message queues 0.
+[[nodiscard]] bool apply_rlimits(const abi::BootInfo& boot);
+
+inline constexpr uint64_t kMaxCpuSeconds = 600;
+
+// Best effort: moves the helper into new user, network, IPC, UTS, cgroup and mount namespaces
+// where the kernel allows it (not in a chroot, user namespaces enabled...). Failures are ignored:
+// the seccomp filter is the boundary; namespaces only shrink what a kernel bug could reach.
+void unshare_namespaces();
+
+// Clears the permitted, effective and inheritable capability sets (a root-launched helper whose
+// user namespace could not be created keeps none), and the ambient set. Best effort: a kernel
+// without capabilities has nothing to drop.
+void drop_capabilities();
+
+// prctl(PR_SET_NO_NEW_PRIVS): required to install a filter without CAP_SYS_ADMIN, and ensures
+// nothing the helper could exec (it can't) gains privileges.
+[[nodiscard]] bool set_no_new_privs();
+
+}  // namespace instar::process

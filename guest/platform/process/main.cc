@@ -1,0 +1,85 @@
+// main.cc: instar-guest-process, the seccomp-confined process that runs the guest code.
+//
+// Launched by engine/sandbox/process_sandbox.cc with the abi fd layout (boot fd, message fd,
+// device fds), an empty environment and nothing else open. Order matters and is the point:
+//   1. read and validate the boot blob, close the boot fd
+//   2. check the device fds, map and prefault the arena
+//   3. compile the seccomp filter and export its BPF (libseccomp allocates; that's fine here)
+//   4. rlimits, namespaces, capabilities, no_new_privs
+//   5. arm the filter -- from here on only pread64/pwrite64/fsync on devices, write on the
+//      message fd and exit; no malloc, no stdio, nothing that may reach the kernel otherwise
+//   6. only now build the block sources and run the guest code over the image bytes
+//   7. write the exit frame and _exit
+// Setup failures exit with process_contract.h codes; nothing is printed (stderr is /dev/null).
+#include <unistd.h>
+
+#include "guest/abi/abi.h"
+#include "guest/lib/arena.h"
+#include "guest/ops/run_op.h"
+#include "guest/platform/process/boot_config.h"
+#include "guest/platform/process/confinement.h"
+#include "guest/platform/process/pipe_message_sink.h"
+#include "guest/platform/process/pread_block_source.h"
+#include "guest/platform/process/process_contract.h"
+#include "guest/platform/process/seccomp_policy.h"
+
+#if defined(INSTAR_GUEST_PROCESS_HOSTILE)
+#include "guest/platform/process/hostile_ops.h"
+#endif
+
+namespace instar::process {
+namespace {
+
+// Static, not on the stack: 8 KiB of BPF plus the boot config need no allocation either way.
+BootConfig g_config;
+BpfProgram g_program;
+
+// Step 6 and 7: runs with the filter armed.
+[[noreturn]] void run_confined(void* arena_base) {
+  const abi::BootInfo& boot = g_config.boot;
+  Arena arena(arena_base, boot.arena_size);
+  PipeMessageSink sink(abi::kProcessMessageFd, boot.max_message_size);
+
+  PreadBlockSource sources[abi::kMaxDevices];
+  BlockSource* devices[abi::kMaxDevices] = {};
+  for (uint32_t i = 0; i < boot.device_count; ++i) {
+    sources[i] = PreadBlockSource(abi::kProcessFirstDeviceFd + static_cast<int>(i),
+                                  boot.devices[i].capacity, boot.max_read_size);
+    devices[i] = &sources[i];
+  }
+
+  int status = 0;
+#if defined(INSTAR_GUEST_PROCESS_HOSTILE)
+  if (!run_hostile_op(g_config, devices, sink, arena, &status))
+#endif
+    status = run_op(boot, g_config.op, devices, boot.device_count, sink, arena);
+
+  if (!write_exit_frame(abi::kProcessMessageFd, status)) _exit(1);
+  _exit(0);
+}
+
+}  // namespace
+}  // namespace instar::process
+
+int main() {
+  using namespace instar;
+  using namespace instar::process;
+
+  if (read_boot_config(abi::kProcessBootFd, &g_config) != BootError::kOk) _exit(kSetupBadBootInfo);
+  close(abi::kProcessBootFd);
+  const abi::BootInfo& boot = g_config.boot;
+
+  if (!device_fds_open(boot)) _exit(kSetupBadDeviceFd);
+  void* arena = map_arena(boot.arena_size);
+  if (arena == nullptr) _exit(kSetupArena);
+
+  if (!compile_policy(make_policy(boot), &g_program)) _exit(kSetupSeccompBuild);
+
+  if (!apply_rlimits(boot)) _exit(kSetupRlimit);
+  unshare_namespaces();
+  drop_capabilities();
+  if (!set_no_new_privs()) _exit(kSetupNoNewPrivs);
+
+  if (!arm_filter(g_program)) _exit(kSetupSeccompLoad);
+  run_confined(arena);
+}
