@@ -1,0 +1,261 @@
+// Guest error code -> qemu-img 7.2 message table, plus the program-name framing of diagnostics.
+#include "engine/render/error_text.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace instar::render {
+namespace {
+
+uint64_t Arg(const guest::Error& e, int i) {
+  return i < e.args_size() ? e.args(i) : 0;
+}
+
+// qemu formats these header fields with %u / %d / %i of 32-bit values.
+std::string U32(uint64_t v) {
+  return std::to_string(static_cast<uint32_t>(v));
+}
+std::string I32(uint64_t v) {
+  return std::to_string(static_cast<int32_t>(static_cast<uint32_t>(v)));
+}
+std::string U64(uint64_t v) {
+  return std::to_string(v);
+}
+
+// guest detail strings are C strings on the qemu side.
+std::string Detail(const guest::Error& e) {
+  return std::string(e.detail().c_str(), std::strlen(e.detail().c_str()));
+}
+
+// instar-only texts: the detail, if any, after a fixed lead.
+std::string WithDetail(const char* lead, const guest::Error& e) {
+  const std::string d = Detail(e);
+  return d.empty() ? std::string(lead) : std::string(lead) + ": " + d;
+}
+
+// One row of the code -> text table. Rows are keyed by the enum value's *name* in guest.proto,
+// so the table survives renumbering and a proto that has not gained a code yet; a unit test
+// checks that every code the proto defines has a row.
+struct Rule {
+  std::string_view code;
+  void (*render)(const guest::Error& e, ErrorText& t);
+};
+
+#define INSTAR_FIXED(code, text)                                      \
+  Rule {                                                              \
+    code, [](const guest::Error&, ErrorText& t) { t.message = text; } \
+  }
+
+constexpr Rule kRules[] = {
+    // --- instar's own conditions: qemu has no such message ---------------------------------------
+    {"ERROR_INTERNAL",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = WithDetail("instar: internal error in the sandboxed image parser", e);
+     }},
+    {"ERROR_UNSUPPORTED_OP",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = WithDetail("Operation not supported", e);
+     }},
+    {"ERROR_BAD_CONFIG",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = WithDetail("instar: inconsistent sandbox configuration", e);
+     }},
+    // --- I/O and corruption
+    // -----------------------------------------------------------------------
+    {"ERROR_IO",
+     [](const guest::Error& e, ErrorText& t) {
+       // error_setg_errno(..., -EIO, "<what>") reads "<what>: Input/output error".
+       t.message = Detail(e).empty() ? "Input/output error" : Detail(e) + ": Input/output error";
+     }},
+    {"ERROR_CORRUPT",
+     [](const guest::Error& e, ErrorText& t) {
+       // The event goes to stderr first; the failing request then reports EIO.
+       t.preamble = CorruptionEventLine(Detail(e));
+       t.message = "Input/output error";
+     }},
+    // --- qcow2_do_open()
+    // --------------------------------------------------------------------------
+    INSTAR_FIXED("ERROR_NOT_QCOW2", "Image is not in qcow2 format"),
+    INSTAR_FIXED("ERROR_HEADER_TOO_SHORT", "qcow2 header too short"),
+    {"ERROR_UNSUPPORTED_VERSION",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported qcow2 version " + U32(Arg(e, 0));
+     }},
+    // Version 1 goes to the legacy qcow driver, whose first failing check on a qcow2-shaped header
+    // reads the (zero) high byte of crypt_method as cluster_bits.
+    INSTAR_FIXED("ERROR_QCOW_V1", "Cluster size must be between 512 and 64k"),
+    {"ERROR_UNSUPPORTED_CLUSTER_SIZE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported cluster size: 2^" + U32(Arg(e, 0));
+     }},
+    INSTAR_FIXED("ERROR_HEADER_EXCEEDS_CLUSTER", "qcow2 header exceeds cluster size"),
+    INSTAR_FIXED("ERROR_HEADER_EXTENSION_TOO_LARGE", "Header extension too large"),
+    {"ERROR_INVALID_HEADER_EXTENSION",
+     [](const guest::Error& e, ErrorText& t) {
+       // qcow2_read_extensions() words each case itself; the common ones have codes of their own,
+       // anything else comes worded by the guest in detail.
+       t.message = Detail(e).empty() ? "instar: invalid qcow2 header extension" : Detail(e);
+     }},
+    INSTAR_FIXED("ERROR_REFCOUNT_ORDER_TOO_LARGE",
+                 "Reference count entry width too large; may not exceed 64 bits"),
+    {"ERROR_UNSUPPORTED_FEATURES",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported qcow2 feature(s): " + Detail(e);
+     }},
+    INSTAR_FIXED("ERROR_REFCOUNT_TABLE_OFFSET_INVALID", "Reference count table offset invalid"),
+    INSTAR_FIXED("ERROR_NO_REFCOUNT_TABLE", "Image does not contain a reference count table"),
+    INSTAR_FIXED("ERROR_REFCOUNT_TABLE_TOO_LARGE", "Reference count table too large"),
+    INSTAR_FIXED("ERROR_L1_TOO_LARGE", "Active L1 table too large"),
+    INSTAR_FIXED("ERROR_L1_TOO_SMALL", "L1 table is too small"),
+    INSTAR_FIXED("ERROR_L1_OFFSET_INVALID", "Active L1 table offset invalid"),
+    {"ERROR_UNSUPPORTED_ENCRYPTION",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported encryption method " + I32(Arg(e, 0));
+     }},
+    INSTAR_FIXED("ERROR_SNAPSHOT_OFFSET_INVALID", "Snapshot table offset invalid"),
+    INSTAR_FIXED("ERROR_SNAPSHOT_TABLE_TOO_LARGE", "Snapshot table too large"),
+    {"ERROR_SNAPSHOT_EXTRA_TOO_LARGE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Too much extra metadata in snapshot table entry " + I32(Arg(e, 0));
+       t.hint = "You can force-remove this extra metadata with qemu-img check -r all\n";
+     }},
+    INSTAR_FIXED("ERROR_BACKING_NAME_TOO_LONG", "Backing file name too long"),
+    {"ERROR_UNKNOWN_COMPRESSION_TYPE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "qcow2: unknown compression type: " + U32(Arg(e, 0));
+     }},
+    INSTAR_FIXED("ERROR_COMPRESSION_BIT_NOT_SET",
+                 "qcow2: Compression type incompatible feature bit must be set"),
+    INSTAR_FIXED("ERROR_IMAGE_TOO_LARGE", "Image is too big"),
+    INSTAR_FIXED("ERROR_DATA_FILE_REQUIRED", "'data-file' is required for this image"),
+    INSTAR_FIXED("ERROR_BACKING_FILE_OFFSET_INVALID", "Invalid backing file offset"),
+    INSTAR_FIXED("ERROR_COMPRESSION_BIT_SET_FOR_ZLIB",
+                 "qcow2: Compression type incompatible feature bit must not be set"),
+    {"ERROR_UNSUPPORTED_SUBCLUSTER_SIZE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported subcluster size: " + I32(Arg(e, 0));
+     }},
+    INSTAR_FIXED("ERROR_DATA_FILE_RAW_WITHOUT_DATA_FILE", "data-file-raw requires a data file"),
+    // --- qcow2_read_extensions()
+    // ------------------------------------------------------------------
+    {"ERROR_BACKING_FORMAT_TOO_LONG",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "ERROR: ext_backing_format: len=" + U32(Arg(e, 0)) +
+                   " too large (>=" + U64(Arg(e, 1)) + ")";
+     }},
+    INSTAR_FIXED("ERROR_CRYPTO_HEADER_UNEXPECTED",
+                 "CRYPTO header extension only expected with LUKS encryption method"),
+    {"ERROR_CRYPTO_HEADER_SIZE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "CRYPTO header extension size " + U32(Arg(e, 0)) + ", but expected size " +
+                   U64(Arg(e, 1));
+     }},
+    {"ERROR_CRYPTO_HEADER_OFFSET_MISALIGNED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Encryption header offset '" + U64(Arg(e, 0)) +
+                   "' is not a multiple of cluster size '" + U32(Arg(e, 1)) + "'";
+     }},
+    INSTAR_FIXED("ERROR_BITMAPS_EXT_INVALID_LENGTH", "bitmaps_ext: Invalid extension length"),
+    INSTAR_FIXED("ERROR_BITMAPS_EXT_RESERVED_NONZERO", "bitmaps_ext: Reserved field is not zero"),
+    {"ERROR_BITMAPS_TOO_MANY",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "bitmaps_ext: Image has " + U32(Arg(e, 0)) +
+                   " bitmaps, exceeding the QEMU supported maximum of " + I32(Arg(e, 1));
+     }},
+    INSTAR_FIXED("ERROR_BITMAPS_ZERO", "found bitmaps extension with zero bitmaps"),
+    INSTAR_FIXED("ERROR_BITMAP_DIRECTORY_OFFSET_INVALID",
+                 "bitmaps_ext: invalid bitmap directory offset"),
+    {"ERROR_BITMAP_DIRECTORY_TOO_LARGE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "bitmaps_ext: bitmap directory size (" + U64(Arg(e, 0)) +
+                   ") exceeds the maximum supported size (" + I32(Arg(e, 1)) + ")";
+     }},
+    // --- qcow2-bitmap.c bitmap_list_load()
+    // --------------------------------------------------------
+    INSTAR_FIXED("ERROR_BITMAP_DIRECTORY_SIZE_ZERO", "Requested bitmap directory size is zero"),
+    INSTAR_FIXED("ERROR_BITMAP_DIRECTORY_BROKEN", "Broken bitmap directory"),
+    INSTAR_FIXED("ERROR_BITMAPS_MORE_THAN_HEADER",
+                 "More bitmaps found than specified in header extension"),
+    INSTAR_FIXED("ERROR_BITMAPS_LESS_THAN_HEADER",
+                 "Less bitmaps found than specified in header extension"),
+    INSTAR_FIXED("ERROR_BITMAP_EXTRA_DATA", "Bitmap extra data is not supported"),
+    {"ERROR_BITMAP_CONSTRAINTS",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Bitmap '" + Detail(e) + "' doesn't satisfy the constraints";
+     }},
+    // --- qcow2-snapshot.c qcow2_do_read_snapshots()
+    // -----------------------------------------------
+    {"ERROR_SNAPSHOT_TABLE_TOO_BIG",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Snapshot table is too big";
+       t.hint = "You can force-remove all " + U32(Arg(e, 0)) +
+                " overhanging snapshots with qemu-img check -r all\n";
+     }},
+};
+
+#undef INSTAR_FIXED
+
+}  // namespace
+
+ErrorText GuestErrorText(const guest::Error& e) {
+  ErrorText t;
+  if (e.code() == guest::ERROR_NONE) return t;
+  const std::string& name = guest::ErrorCode_Name(e.code());
+  for (const Rule& rule : kRules) {
+    if (rule.code == name) {
+      rule.render(e, t);
+      return t;
+    }
+  }
+  // A code newer than this table: say so rather than print a wrong qemu message.
+  t.message = "instar: unknown guest error code " + std::to_string(static_cast<int>(e.code()));
+  return t;
+}
+
+std::string ProgramName(std::string_view argv0) {
+  const size_t slash = argv0.rfind('/');
+  return std::string(slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1));
+}
+
+std::string DiagnosticLine(std::string_view program, std::string_view message) {
+  std::string out(program);
+  out += ": ";
+  out += message;
+  out += '\n';
+  return out;
+}
+
+std::string OpenErrorText(std::string_view program, std::string_view filename,
+                          const ErrorText& text) {
+  std::string msg = "Could not open '";
+  msg += filename;
+  msg += "': ";
+  msg += text.message;
+  return text.preamble + DiagnosticLine(program, msg) + text.hint;
+}
+
+std::string CorruptionEventLine(std::string_view event) {
+  constexpr std::string_view kLead = "Image is corrupt: ";
+  if (event.substr(0, kLead.size()) == kLead) event.remove_prefix(kLead.size());
+  std::string out = "qcow2: Image is corrupt: ";
+  out += event;
+  out += "; further non-fatal corruption events will be suppressed\n";
+  return out;
+}
+
+std::string BitmapsIgnoredWarning(std::string_view program, uint32_t qcow2_version) {
+  const char* what = qcow2_version < 3
+                         ? "This qcow2 v2 image contains bitmaps, but they may have been modified "
+                           "by a program without persistent bitmap support; so now they must all "
+                           "be considered inconsistent"
+                         : "a program lacking bitmap support modified this file, so all bitmaps "
+                           "are now considered inconsistent";
+  std::string out(program);
+  out += ": warning: ";
+  out += what;
+  out += "\nSome clusters may be leaked, run 'qemu-img check -r' on the image file to fix.";
+  return out;
+}
+
+}  // namespace instar::render

@@ -1,0 +1,50 @@
+// qemu-img 7.2's diagnostic texts for guest error codes, and the "prog: Could not open" framing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "guest/abi/guest.pb.h"
+
+namespace instar::render {
+
+// The parts of one qemu error report.
+struct ErrorText {
+  // Lines qemu prints before the error itself, without the program prefix (qcow2 corruption
+  // events go straight to stderr). Newline-terminated; usually empty.
+  std::string preamble;
+  // The message proper: for open failures, what follows "Could not open '<file>': ".
+  std::string message;
+  // error_append_hint() text, printed after the message line without prefix. Newline-terminated.
+  std::string hint;
+};
+
+// The text qemu-img 7.2 prints for a guest Error (block/qcow2.c, qcow2-snapshot.c,
+// qcow2-bitmap.c, block/qcow.c), placeholders filled from error.args / error.detail as guest.proto
+// documents per code. Codes with no qemu counterpart (internal, config, unsupported op) get
+// instar's own wording, marked as such.
+ErrorText GuestErrorText(const guest::Error& error);
+
+// qemu's program name for diagnostics (error_set_progname): argv[0] without its directory.
+// "/usr/bin/qemu-img" -> "qemu-img", "./instar" -> "instar".
+std::string ProgramName(std::string_view argv0);
+
+// "<program>: <message>\n": every qemu-img diagnostic line (error_report).
+std::string DiagnosticLine(std::string_view program, std::string_view message);
+
+// The whole stderr text of a failed open: preamble, then
+// "<program>: Could not open '<file>': <message>\n", then the hint.
+std::string OpenErrorText(std::string_view program, std::string_view filename,
+                          const ErrorText& text);
+
+// qcow2_signal_corruption() on a read-only image:
+// "qcow2: Image is corrupt: <what>; further non-fatal corruption events will be suppressed\n".
+// `event` may be given with or without its leading "Image is corrupt: ".
+std::string CorruptionEventLine(std::string_view event);
+
+// The warning qemu prints on open when a qcow2 has a bitmaps extension but autoclear bit 0 is
+// clear (warn_report + error_printf; the second line has no trailing newline).
+std::string BitmapsIgnoredWarning(std::string_view program, uint32_t qcow2_version);
+
+}  // namespace instar::render

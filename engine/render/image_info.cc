@@ -1,0 +1,225 @@
+// Builds qemu 7.2's ImageInfo (and its qcow2 format-specific part) and visits it into QDicts.
+#include "engine/render/image_info.h"
+
+#include <cstring>
+#include <utility>
+
+#include "engine/render/backing_path.h"
+
+namespace instar::render {
+namespace {
+
+// qemu keeps these names in C strings: whatever follows an embedded NUL is never seen.
+std::string CString(const std::string& s) {
+  return std::string(s.c_str(), std::strlen(s.c_str()));
+}
+
+// qcow2 header bits qemu consults for info (docs/interop/qcow2.txt).
+constexpr uint64_t kIncompatDirty = 1u << 0;
+constexpr uint64_t kIncompatCorrupt = 1u << 1;
+constexpr uint64_t kIncompatDataFile = 1u << 2;
+constexpr uint64_t kIncompatExtendedL2 = 1u << 4;
+constexpr uint64_t kCompatLazyRefcounts = 1u << 0;
+constexpr uint64_t kAutoclearDataFileRaw = 1u << 1;
+constexpr uint32_t kBitmapInUse = 1u << 0;
+constexpr uint32_t kBitmapAuto = 1u << 1;
+
+// QAPI Qcow2CompressionType.
+std::optional<std::string> CompressionTypeName(uint32_t type) {
+  switch (type) {
+    case 0:
+      return "zlib";
+    case 1:
+      return "zstd";
+    default:
+      return std::nullopt;
+  }
+}
+
+// QCryptoBlockInfoLUKS members in schema order, put after the union's "format" base member.
+void PutLuksMembers(QDict& d, const LuksInfo& luks) {
+  d.Put("cipher-alg", QObject::Str(luks.cipher_alg));
+  d.Put("cipher-mode", QObject::Str(luks.cipher_mode));
+  d.Put("ivgen-alg", QObject::Str(luks.ivgen_alg));
+  if (luks.ivgen_hash_alg) d.Put("ivgen-hash-alg", QObject::Str(*luks.ivgen_hash_alg));
+  d.Put("hash-alg", QObject::Str(luks.hash_alg));
+  d.Put("payload-offset", QObject::Int(luks.payload_offset));
+  d.Put("master-key-iters", QObject::Int(luks.master_key_iters));
+  d.Put("uuid", QObject::Str(luks.uuid));
+  QList slots;
+  for (const LuksSlotInfo& slot : luks.slots) {
+    QDict s;
+    s.Put("active", QObject::Bool(slot.active));
+    if (slot.iters) s.Put("iters", QObject::Int(*slot.iters));
+    if (slot.stripes) s.Put("stripes", QObject::Int(*slot.stripes));
+    s.Put("key-offset", QObject::Int(slot.key_offset));
+    slots.push_back(QObject::Dict(std::move(s)));
+  }
+  d.Put("slots", QObject::List(std::move(slots)));
+}
+
+// ImageInfoSpecificQCow2Encryption: the "format" base member, then the luks branch's members
+// (the aes branch has none).
+QObject EncryptToQObject(uint32_t crypt_method, const std::optional<LuksInfo>& luks) {
+  QDict d;
+  d.Put("format", QObject::Str(crypt_method == 1 ? "aes" : "luks"));
+  if (crypt_method != 1 && luks) PutLuksMembers(d, *luks);
+  return QObject::Dict(std::move(d));
+}
+
+// Qcow2BitmapInfo list; flags in qemu's map order (in-use, then auto).
+QObject BitmapsToQObject(const std::vector<guest::Bitmap>& bitmaps) {
+  QList list;
+  for (const guest::Bitmap& bm : bitmaps) {
+    QDict d;
+    d.Put("name", QObject::Str(CString(bm.name())));
+    const uint32_t bits = bm.granularity_bits();
+    // granularity is a uint32 (1U << bits in qemu, which allows at most 31 bits).
+    d.Put("granularity", QObject::Uint(bits < 32 ? (uint64_t{1} << bits) : 0));
+    QList flags;
+    if (bm.flags() & kBitmapInUse) flags.push_back(QObject::Str("in-use"));
+    if (bm.flags() & kBitmapAuto) flags.push_back(QObject::Str("auto"));
+    d.Put("flags", QObject::List(std::move(flags)));
+    list.push_back(QObject::Dict(std::move(d)));
+  }
+  return QObject::List(std::move(list));
+}
+
+// qcow2_get_specific_info(): ImageInfoSpecificQCow2 members in schema order (compat, data-file,
+// data-file-raw, extended-l2, lazy-refcounts, corrupt, refcount-bits, encrypt, bitmaps,
+// compression-type). v2 images only get compat, refcount-bits, encrypt and compression-type.
+std::optional<QObject> Qcow2SpecificToQObject(const DecodedImage& image) {
+  const guest::Qcow2Info& q = image.info.qcow2();
+  const std::optional<std::string> compression = CompressionTypeName(q.compression_type());
+  if (!compression || q.refcount_order() > 6 || q.crypt_method() > 2) return std::nullopt;
+  const bool v3 = q.version() == 3;
+  if (!v3 && q.version() != 2) return std::nullopt;
+
+  QDict data;
+  data.Put("compat", QObject::Str(v3 ? "1.1" : "0.10"));
+  if (v3) {
+    if (q.has_data_file()) data.Put("data-file", QObject::Str(CString(q.data_file())));
+    // has_data_file(bs): true whenever the header declares an external data file, even though
+    // info (CVE-2024-4467 fix) does not open it.
+    if (q.incompatible_features() & kIncompatDataFile) {
+      data.Put("data-file-raw", QObject::Bool(q.autoclear_features() & kAutoclearDataFileRaw));
+    }
+    data.Put("extended-l2", QObject::Bool(q.incompatible_features() & kIncompatExtendedL2));
+    data.Put("lazy-refcounts", QObject::Bool(q.compatible_features() & kCompatLazyRefcounts));
+    data.Put("corrupt", QObject::Bool(q.incompatible_features() & kIncompatCorrupt));
+  }
+  data.Put("refcount-bits", QObject::Int(int64_t{1} << q.refcount_order()));
+  if (q.crypt_method() != 0) data.Put("encrypt", EncryptToQObject(q.crypt_method(), image.luks));
+  // qcow2_get_bitmap_info_list() yields no list at all for zero bitmaps, and v2 never asks.
+  if (v3 && !image.bitmaps.empty()) data.Put("bitmaps", BitmapsToQObject(image.bitmaps));
+  data.Put("compression-type", QObject::Str(*compression));
+
+  QDict wrapper;
+  wrapper.Put("type", QObject::Str("qcow2"));
+  wrapper.Put("data", QObject::Dict(std::move(data)));
+  return QObject::Dict(std::move(wrapper));
+}
+
+SnapshotInfo ToSnapshotInfo(const guest::Snapshot& sn) {
+  SnapshotInfo s;
+  s.id = CString(sn.id());
+  s.name = CString(sn.name());
+  // QAPI holds these as int: a vm_state_size_large above INT64_MAX shows negative, as in qemu.
+  s.vm_state_size = static_cast<int64_t>(sn.vm_state_size());
+  s.date_sec = sn.date_sec();
+  s.date_nsec = sn.date_nsec();
+  s.vm_clock_sec = static_cast<int64_t>(sn.vm_clock_nsec() / 1000000000u);
+  s.vm_clock_nsec = static_cast<int64_t>(sn.vm_clock_nsec() % 1000000000u);
+  // qcow2 uses icount -1 both for "no icount in the extra data" and a stored -1.
+  if (sn.has_icount() && sn.icount() != UINT64_MAX) s.icount = static_cast<int64_t>(sn.icount());
+  return s;
+}
+
+}  // namespace
+
+std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFacts& facts) {
+  const guest::ImageInfo& in = image.info;
+  ImageInfo info;
+  info.filename = facts.filename;
+  info.virtual_size = static_cast<int64_t>(in.virtual_size());
+  if (facts.actual_size && *facts.actual_size >= 0) info.actual_size = facts.actual_size;
+  if (in.cluster_size() != 0) info.cluster_size = static_cast<int64_t>(in.cluster_size());
+
+  switch (in.format()) {
+    case guest::FORMAT_RAW:
+      info.format = "raw";
+      info.dirty_flag = false;
+      return info;
+    case guest::FORMAT_QCOW2:
+      info.format = "qcow2";
+      break;
+    default:
+      return std::nullopt;
+  }
+
+  const guest::Qcow2Info& q = in.qcow2();
+  // qcow2_get_info(): is_dirty is the dirty bit (v2 headers have no feature bits at all).
+  info.dirty_flag = q.version() == 3 && (q.incompatible_features() & kIncompatDirty) != 0;
+  if (q.crypt_method() != 0) info.encrypted = true;
+
+  const std::string backing = q.has_backing_file() ? CString(q.backing_file()) : std::string();
+  if (!backing.empty()) {
+    info.backing_filename = backing;
+    info.full_backing_filename = facts.full_backing_filename
+                                     ? facts.full_backing_filename
+                                     : FullBackingFilename(facts.filename, backing);
+    if (q.has_backing_format()) {
+      std::string fmt = CString(q.backing_format());
+      if (!fmt.empty()) info.backing_filename_format = std::move(fmt);
+    }
+  }
+
+  if (!image.snapshots.empty()) {
+    std::vector<SnapshotInfo> list;
+    for (const guest::Snapshot& sn : image.snapshots) list.push_back(ToSnapshotInfo(sn));
+    info.snapshots = std::move(list);
+  }
+
+  info.format_specific = Qcow2SpecificToQObject(image);
+  if (!info.format_specific) return std::nullopt;
+  return info;
+}
+
+QObject ImageInfoToQObject(const ImageInfo& info) {
+  // ImageInfo members in qapi/block-core.json order; QDict iteration does the rest.
+  QDict d;
+  d.Put("filename", QObject::Str(info.filename));
+  d.Put("format", QObject::Str(info.format));
+  if (info.dirty_flag) d.Put("dirty-flag", QObject::Bool(*info.dirty_flag));
+  if (info.actual_size) d.Put("actual-size", QObject::Int(*info.actual_size));
+  d.Put("virtual-size", QObject::Int(info.virtual_size));
+  if (info.cluster_size) d.Put("cluster-size", QObject::Int(*info.cluster_size));
+  if (info.encrypted) d.Put("encrypted", QObject::Bool(*info.encrypted));
+  if (info.backing_filename) d.Put("backing-filename", QObject::Str(*info.backing_filename));
+  if (info.full_backing_filename) {
+    d.Put("full-backing-filename", QObject::Str(*info.full_backing_filename));
+  }
+  if (info.backing_filename_format) {
+    d.Put("backing-filename-format", QObject::Str(*info.backing_filename_format));
+  }
+  if (info.snapshots) {
+    QList list;
+    for (const SnapshotInfo& sn : *info.snapshots) {
+      QDict s;
+      s.Put("id", QObject::Str(sn.id));
+      s.Put("name", QObject::Str(sn.name));
+      s.Put("vm-state-size", QObject::Int(sn.vm_state_size));
+      s.Put("date-sec", QObject::Int(sn.date_sec));
+      s.Put("date-nsec", QObject::Int(sn.date_nsec));
+      s.Put("vm-clock-sec", QObject::Int(sn.vm_clock_sec));
+      s.Put("vm-clock-nsec", QObject::Int(sn.vm_clock_nsec));
+      if (sn.icount) s.Put("icount", QObject::Int(*sn.icount));
+      list.push_back(QObject::Dict(std::move(s)));
+    }
+    d.Put("snapshots", QObject::List(std::move(list)));
+  }
+  if (info.format_specific) d.Put("format-specific", *info.format_specific);
+  return QObject::Dict(std::move(d));
+}
+
+}  // namespace instar::render
