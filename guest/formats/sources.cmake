@@ -1,2 +1,11 @@
 # Guest format parser sources (included by guest/CMakeLists.txt into both builds).
-list(APPEND INSTAR_GUEST_SOURCES)
+list(APPEND INSTAR_GUEST_SOURCES
+  formats/windowed_reader.cc
+  formats/probe.cc
+  formats/raw/partition_table.cc
+  formats/qcow2/header.cc
+  formats/qcow2/header_extensions.cc
+  formats/qcow2/feature_names.cc
+  formats/qcow2/snapshot_table.cc
+  formats/qcow2/bitmap_directory.cc
+  formats/qcow2/open.cc)

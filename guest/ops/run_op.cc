@@ -1,16 +1,39 @@
 // run_op.cc: dispatch from OpConfig to the operation implementations.
 #include "guest/ops/run_op.h"
 
+#include "guest/ops/info.h"
+
 namespace instar {
+
+namespace {
+
+Status refuse(MessageSink& sink, Arena& arena, const Status& why) {
+  INSTAR_TRY(emit_error(sink, arena, why, nullptr));
+  return emit_done(sink, arena, 1);
+}
+
+}  // namespace
 
 int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* const* devices,
            uint32_t device_count, MessageSink& sink, Arena& arena) {
   (void)boot;
-  (void)devices;
-  (void)device_count;
-  Status status = Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.op);
-  if (!emit_error(sink, arena, status, nullptr).ok()) return 1;
-  return 0;
+  Status emitted;
+  switch (static_cast<abi::Op>(op.op)) {
+    case abi::Op::kInfo: {
+      const uint32_t device = op.input_device[0];
+      if (device >= device_count || device >= abi::kMaxDevices || devices[device] == nullptr) {
+        emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, device));
+        break;
+      }
+      emitted = run_info(*devices[device], static_cast<abi::ImageFormat>(op.input_format[0]), sink,
+                         arena);
+      break;
+    }
+    default:  // check, compare and anything newer are not implemented in the guest yet
+      emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.op));
+      break;
+  }
+  return emitted.ok() ? 0 : 1;
 }
 
 }  // namespace instar

@@ -1,2 +1,4 @@
 # Guest operation sources (included by guest/CMakeLists.txt into both builds).
-list(APPEND INSTAR_GUEST_SOURCES ops/run_op.cc)
+list(APPEND INSTAR_GUEST_SOURCES
+  ops/run_op.cc
+  ops/info.cc)

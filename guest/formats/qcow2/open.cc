@@ -1,0 +1,136 @@
+// open.cc: the qcow2 open sequence (qcow2_do_open order) over a BlockSource.
+#include "guest/formats/qcow2/open.h"
+
+#include "guest/formats/qcow2/bitmap_directory.h"
+#include "guest/formats/qcow2/feature_bits.h"
+#include "guest/formats/qcow2/feature_names.h"
+#include "guest/formats/qcow2/limits.h"
+#include "guest/formats/qcow2/snapshot_table.h"
+#include "guest/lib/mem.h"
+
+namespace instar::qcow2 {
+
+namespace {
+
+// Covers header, extensions and backing name of images with clusters up to 64 KiB in one read.
+constexpr uint64_t kInitialReadSize = 128 * 1024;
+
+Status fail(instar_guest_ErrorCode code) {
+  return Status(code);
+}
+
+// Bytes of the image the header area spans: the extensions (plus the 8-byte extension header
+// qemu reads at the last offset below the end) and the backing file name.
+uint64_t header_area_size(const Header& h) {
+  uint64_t size = h.extensions_end() + 8;
+  if (h.backing_file_offset != 0) {
+    const uint64_t name_end = h.backing_file_offset + kMaxBackingFileNameSize;
+    if (name_end > size) size = name_end;
+  }
+  return size;
+}
+
+Status check_backing_file_name(const Header& h, Bytes area, Metadata* out) {
+  if (h.backing_file_offset == 0) return Status::Ok();
+  const uint64_t room = h.cluster_size() - h.backing_file_offset;
+  const uint64_t limit = room < kMaxBackingFileNameSize ? room : kMaxBackingFileNameSize;
+  if (h.backing_file_size > limit || h.backing_file_size >= kMaxBackingFileNameSize + 1) {
+    return fail(instar_guest_ErrorCode_ERROR_BACKING_NAME_TOO_LONG);
+  }
+  out->has_backing_file = true;
+  out->backing_file = until_nul(area.sub(h.backing_file_offset, h.backing_file_size));
+  return Status::Ok();
+}
+
+Status check_snapshot_table(const Header& h, const TableScratch& tables) {
+  SnapshotTableReader snapshots(*tables.reader, h.snapshots_offset, h.nb_snapshots, tables.names);
+  Snapshot snapshot;
+  while (!snapshots.done()) INSTAR_TRY(snapshots.next(&snapshot));
+  return Status::Ok();
+}
+
+Status check_bitmap_directory(const Metadata& m, const TableScratch& tables,
+                              OpenErrorDetail* detail) {
+  const HeaderExtensions& e = m.extensions;
+  if (e.nb_bitmaps == 0) return Status::Ok();
+  BitmapDirectoryReader bitmaps(*tables.reader, e.bitmap_directory_offset, e.bitmap_directory_size,
+                                e.nb_bitmaps, m.header.cluster_size(), m.header.virtual_size(),
+                                tables.names);
+  INSTAR_TRY(bitmaps.start());
+  Bitmap bitmap;
+  while (!bitmaps.at_end()) {
+    const Status status = bitmaps.next(&bitmap);
+    if (status.code() == instar_guest_ErrorCode_ERROR_BITMAP_CONSTRAINTS) {
+      const Bytes name = bitmaps.constraint_failure_name();
+      const uint64_t room = sizeof detail->text - 1;
+      detail->size = name.size < room ? name.size : room;
+      copy_bytes(detail->text, name.data, detail->size);
+      detail->text[detail->size] = '\0';
+    }
+    INSTAR_TRY(status);
+  }
+  return bitmaps.finish();
+}
+
+}  // namespace
+
+Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables, Metadata* out,
+                  OpenErrorDetail* detail) {
+  uint64_t area_size = kInitialReadSize;
+  auto* area = arena.allocate_array<uint8_t>(area_size);
+  if (area == nullptr) return fail(instar_guest_ErrorCode_ERROR_INTERNAL);
+  INSTAR_TRY(read_zero_filled(source, 0, MutableBytes(area, area_size)));
+
+  Metadata m;
+  m.header = decode_header(area);
+  const Header& h = m.header;
+  INSTAR_TRY(check_header_basics(h));
+
+  // Cluster 0 may be larger than the first read (clusters of 256 KiB and up): read it whole.
+  if (header_area_size(h) > area_size) {
+    area_size = header_area_size(h);
+    area = arena.allocate_array<uint8_t>(area_size);
+    if (area == nullptr) return fail(instar_guest_ErrorCode_ERROR_INTERNAL);
+    INSTAR_TRY(read_zero_filled(source, 0, MutableBytes(area, area_size)));
+  }
+  const Bytes header_area(area, area_size);
+
+  ExtensionContext context;
+  context.version = h.version;
+  context.cluster_size = h.cluster_size();
+  context.autoclear_features = h.autoclear_features;
+
+  const uint64_t unknown = h.incompatible_features & ~kIncompatKnownMask;
+  if (unknown != 0) {
+    // qemu looks for a feature-name table first, ignoring extension errors; crypt_method is not
+    // known to it yet, so a crypto extension ends that walk.
+    HeaderExtensions early;
+    (void)parse_header_extensions(header_area, h.header_length, h.extensions_end(), context,
+                                  &early);
+    detail->size = describe_unsupported_features(early.feature_table, unknown, detail->text,
+                                                 sizeof detail->text - 1);
+    detail->text[detail->size] = '\0';
+    return Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_FEATURES, unknown);
+  }
+
+  INSTAR_TRY(check_header_layout(h));
+
+  context.crypt_method = h.crypt_method;
+  INSTAR_TRY(parse_header_extensions(header_area, h.header_length, h.extensions_end(), context,
+                                     &m.extensions));
+
+  if ((h.incompatible_features & kIncompatDataFile) != 0) {
+    // The host opens the named data file; without a name qemu has nothing to open.
+    if (!m.extensions.has_data_file) return fail(instar_guest_ErrorCode_ERROR_DATA_FILE_REQUIRED);
+  } else if ((h.autoclear_features & kAutoclearDataFileRaw) != 0) {
+    return fail(instar_guest_ErrorCode_ERROR_DATA_FILE_RAW_WITHOUT_DATA_FILE);
+  }
+
+  INSTAR_TRY(check_backing_file_name(h, header_area, &m));
+  INSTAR_TRY(check_snapshot_table(h, tables));
+  INSTAR_TRY(check_bitmap_directory(m, tables, detail));
+  *out = m;
+  return Status::Ok();
+}
+
+}  // namespace instar::qcow2

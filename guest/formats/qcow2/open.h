@@ -1,0 +1,46 @@
+// open.h: qemu 7.2's qcow2_do_open() as `qemu-img info` runs it (read-only, no data I/O).
+#pragma once
+
+#include <stdint.h>
+
+#include "guest/formats/qcow2/header.h"
+#include "guest/formats/qcow2/header_extensions.h"
+#include "guest/formats/windowed_reader.h"
+#include "guest/lib/arena.h"
+#include "guest/lib/block_source.h"
+#include "guest/lib/bytes.h"
+#include "guest/lib/status.h"
+
+namespace instar::qcow2 {
+
+// Everything info needs from an image that opened. Byte views point into arena memory.
+struct Metadata {
+  Header header;
+  HeaderExtensions extensions;
+  bool has_backing_file = false;
+  Bytes backing_file;  // up to the first NUL
+};
+
+// Text that goes with some errors (Error.detail): the feature list of
+// ERROR_UNSUPPORTED_FEATURES, the bitmap name of ERROR_BITMAP_CONSTRAINTS.
+struct OpenErrorDetail {
+  char text[1024];  // NUL-terminated
+
+  uint64_t size = 0;
+};
+
+// Buffers the table walks share with the caller, so a second walk (to emit the entries) is
+// served from the window without new reads.
+struct TableScratch {
+  WindowedReader* reader;
+  MutableBytes names;  // max(kSnapshotNameScratchSize, kBitmapNameScratchSize) bytes
+};
+
+// Reads the header area in one read (two for clusters over 128 KiB) and validates in qemu's
+// order: header basics, unknown incompatible features, header layout, extensions, external data
+// file, backing file name, the whole snapshot table and the bitmap directory. `arena` keeps the
+// header area alive for `out`'s views.
+Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables, Metadata* out,
+                  OpenErrorDetail* detail);
+
+}  // namespace instar::qcow2

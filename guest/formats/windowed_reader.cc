@@ -1,0 +1,36 @@
+// windowed_reader.cc: zero-filling reads and the read window used by the table walkers.
+#include "guest/formats/windowed_reader.h"
+
+#include "guest/lib/mem.h"
+
+namespace instar {
+
+Status read_zero_filled(BlockSource& source, uint64_t offset, MutableBytes out) {
+  const uint64_t device_size = source.size();
+  uint64_t inside = 0;
+  if (offset < device_size) {
+    inside = device_size - offset;
+    if (inside > out.size) inside = out.size;
+  }
+  if (inside > 0) INSTAR_TRY(source.read_at(offset, out.sub(0, inside)));
+  fill_bytes(out.data + inside, 0, out.size - inside);
+  return Status::Ok();
+}
+
+Status WindowedReader::read(uint64_t offset, MutableBytes out) {
+  if (out.size == 0) return Status::Ok();
+  // Requests larger than the window bypass it.
+  if (out.size > window_.size) return read_zero_filled(source_, offset, out);
+  const bool inside = window_filled_ != 0 && offset >= window_offset_ &&
+                      offset - window_offset_ <= window_filled_ &&
+                      out.size <= window_filled_ - (offset - window_offset_);
+  if (!inside) {
+    INSTAR_TRY(read_zero_filled(source_, offset, window_));
+    window_offset_ = offset;
+    window_filled_ = window_.size;
+  }
+  copy_bytes(out.data, window_.data + (offset - window_offset_), out.size);
+  return Status::Ok();
+}
+
+}  // namespace instar

@@ -1,0 +1,23 @@
+// info.h: the `info` operation: describe one image as qemu-img info would see it.
+#pragma once
+
+#include "guest/abi/abi.h"
+#include "guest/lib/arena.h"
+#include "guest/lib/block_source.h"
+#include "guest/lib/message_sink.h"
+#include "guest/lib/status.h"
+
+namespace instar {
+
+// Emits, for the image on `source` opened as `format`:
+//   success: ImageInfo, then Qcow2Info.nb_snapshots Snapshot messages (table order), then
+//            Qcow2Info.nb_bitmaps Bitmap messages (directory order), then Done{status 0};
+//   failure: Error (code, args, detail), then Done{status 1}.
+// Everything is validated before ImageInfo goes out, so an Error never follows it unless a read
+// fails the second time round. Returns an error only when a message could not be emitted.
+Status run_info(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Arena& arena);
+
+// Emits Done{status}.
+Status emit_done(MessageSink& sink, Arena& arena, int32_t status);
+
+}  // namespace instar
