@@ -6,6 +6,7 @@
 namespace instar {
 
 Status read_zero_filled(BlockSource& source, uint64_t offset, MutableBytes out) {
+  if (out.size == 0) return Status::Ok();
   const uint64_t device_size = source.size();
   uint64_t inside = 0;
   if (offset < device_size) {

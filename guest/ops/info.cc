@@ -22,7 +22,7 @@ static_assert(kNameScratchSize >= qcow2::kBitmapNameScratchSize);
 template <typename PbBytes>
 void set_bytes(PbBytes* field, Bytes from) {
   const uint64_t n = from.size < sizeof field->bytes ? from.size : sizeof field->bytes;
-  copy_bytes(field->bytes, from.data, n);
+  if (n != 0) copy_bytes(field->bytes, from.data, n);  // absent names have no data pointer
   field->size = static_cast<pb_size_t>(n);
 }
 

@@ -64,7 +64,7 @@ Status check_bitmap_directory(const Metadata& m, const TableScratch& tables,
       const Bytes name = bitmaps.constraint_failure_name();
       const uint64_t room = sizeof detail->text - 1;
       detail->size = name.size < room ? name.size : room;
-      copy_bytes(detail->text, name.data, detail->size);
+      if (detail->size != 0) copy_bytes(detail->text, name.data, detail->size);
       detail->text[detail->size] = '\0';
     }
     INSTAR_TRY(status);
