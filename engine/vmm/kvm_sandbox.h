@@ -1,0 +1,37 @@
+// kvm_sandbox.h: the KVM backend of instar::sandbox::Sandbox: one fresh VM per Request.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/sandbox/sandbox.h"
+#include "engine/vmm/kvm_vm.h"
+#include "engine/vmm/result.h"
+
+namespace instar::vmm {
+
+// Usage (the CLI):
+//   if (instar::vmm::kvm_usable()) {
+//     instar::vmm::KvmSandbox kvm(exe_dir + "/instar-guest.elf");
+//     instar::sandbox::Outcome out = kvm.run(request);
+//   }
+// The guest ELF is read and checked (format, INSTAR ABI note) on the first run and kept; each
+// run() then builds a new VM (memory, tables, BootInfo/OpConfig, vCPU), runs it to its end and
+// tears it down. Any failure to do so is an Outcome (kHostError with a diagnostic), never a throw.
+class KvmSandbox final : public sandbox::Sandbox {
+ public:
+  explicit KvmSandbox(std::string guest_elf_path);
+
+  const char* name() const override { return "kvm"; }
+  [[nodiscard]] sandbox::Outcome run(const sandbox::Request& request) override;
+
+ private:
+  [[nodiscard]] Status read_guest_elf();
+
+  std::string guest_elf_path_;
+  std::vector<uint8_t> guest_elf_;
+  bool guest_elf_read_ = false;
+};
+
+}  // namespace instar::vmm
