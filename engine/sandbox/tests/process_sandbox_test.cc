@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -104,10 +105,45 @@ TEST(ProcessSandbox, ProductionHelperRunsAnOpOnARawFile) {
   ASSERT_EQ(o.kind, OutcomeKind::kCompleted) << describe(o);
   EXPECT_EQ(o.guest_status, 0);
   ASSERT_FALSE(o.messages.empty());
-  for (const std::string& bytes : o.messages) {
-    instar::guest::GuestMessage message;
-    EXPECT_TRUE(message.ParseFromString(bytes)) << "every frame carries a GuestMessage";
+  std::vector<instar::guest::GuestMessage> messages(o.messages.size());
+  for (size_t i = 0; i < o.messages.size(); ++i) {
+    EXPECT_TRUE(messages[i].ParseFromString(o.messages[i])) << "every frame is a GuestMessage";
   }
+  ASSERT_TRUE(messages.front().has_info()) << messages.front().DebugString();
+  EXPECT_EQ(messages.front().info().format(), instar::guest::FORMAT_RAW);
+  EXPECT_EQ(messages.front().info().virtual_size(), 1u << 20);
+  EXPECT_TRUE(messages.back().has_done()) << messages.back().DebugString();
+}
+
+// The real parser path on a qcow2 image made by qemu-img (skipped where it is not installed).
+TEST(ProcessSandbox, ProductionHelperDescribesAQcow2Image) {
+  char dir[] = "/tmp/instar-sandbox-qcow2-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/image.qcow2";
+  const std::string command = "qemu-img create -q -f qcow2 '" + path + "' 1G >/dev/null 2>&1";
+  if (std::system(command.c_str()) != 0) {
+    rmdir(dir);
+    GTEST_SKIP() << "qemu-img not available";
+  }
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  ASSERT_EQ(fstat(fd, &st), 0);
+  unlink(path.c_str());
+  rmdir(dir);
+  Request request;
+  request.op.op = static_cast<uint32_t>(abi::Op::kInfo);
+  request.op.input_format[0] = static_cast<uint32_t>(abi::ImageFormat::kQcow2);
+  request.devices.push_back(Device{fd, static_cast<uint64_t>(st.st_size), false});
+  request.limits.wall_time = 10s;
+  const Outcome o = production().run(request);
+  close(fd);
+  ASSERT_EQ(o.kind, OutcomeKind::kCompleted) << describe(o);
+  ASSERT_FALSE(o.messages.empty());
+  instar::guest::GuestMessage first;
+  ASSERT_TRUE(first.ParseFromString(o.messages.front()));
+  ASSERT_TRUE(first.has_info()) << first.DebugString();
+  EXPECT_EQ(first.info().format(), instar::guest::FORMAT_QCOW2);
+  EXPECT_EQ(first.info().virtual_size(), 1ull << 30);
 }
 
 TEST(ProcessSandbox, ProductionHelperHasNoTestOps) {

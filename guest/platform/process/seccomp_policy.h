@@ -29,7 +29,7 @@ struct SyscallRule {
 };
 
 // pread64 + pwrite64 + fsync per device, write, exit_group, exit.
-inline constexpr uint32_t kMaxRules = 3 * abi::kMaxDevices + 3;
+inline constexpr uint32_t kMaxRules = 3 * abi::kMaxDevices + 4;  // + ASan's sigaltstack query
 
 struct Policy {
   SyscallRule rules[kMaxRules];
