@@ -2,7 +2,6 @@
 #include "guest/platform/process/hostile_ops.h"
 
 #include <fcntl.h>
-#include <linux/net.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
