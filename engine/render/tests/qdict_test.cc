@@ -114,7 +114,11 @@ TEST(QDict, PutReplacesInPlace) {
   d.Put("b", QObject::Int(2));
   d.Put("a", QObject::Int(3));
   ASSERT_EQ(d.size(), 2u);
-  EXPECT_EQ(*d.Get("a")->as_int(), 3);
+  const QObject* a = d.Get("a");
+  ASSERT_NE(a, nullptr);
+  const int64_t* value = a->as_int();
+  ASSERT_NE(value, nullptr);
+  EXPECT_EQ(*value, 3);
   EXPECT_EQ(d.Get("c"), nullptr);
 }
 

@@ -1,0 +1,68 @@
+// format_name.cc: qemu 7.2's block driver names (qemu-img --help lists them) vs instar's formats.
+#include "engine/cli/format_name.h"
+
+#include <array>
+#include <string_view>
+
+namespace instar::cli {
+
+namespace {
+// Drivers a Debian 12 qemu-img accepts for -f besides raw and qcow2 (`qemu-img --help`).
+constexpr std::array<std::string_view, 40> kOtherQemuDrivers = {"blkdebug",
+                                                                "blklogwrites",
+                                                                "blkverify",
+                                                                "bochs",
+                                                                "cloop",
+                                                                "compress",
+                                                                "copy-before-write",
+                                                                "copy-on-read",
+                                                                "dmg",
+                                                                "file",
+                                                                "ftp",
+                                                                "ftps",
+                                                                "gluster",
+                                                                "host_cdrom",
+                                                                "host_device",
+                                                                "http",
+                                                                "https",
+                                                                "iscsi",
+                                                                "iser",
+                                                                "luks",
+                                                                "nbd",
+                                                                "nfs",
+                                                                "null-aio",
+                                                                "null-co",
+                                                                "nvme",
+                                                                "parallels",
+                                                                "preallocate",
+                                                                "qcow",
+                                                                "qed",
+                                                                "quorum",
+                                                                "rbd",
+                                                                "replication",
+                                                                "snapshot-access",
+                                                                "ssh",
+                                                                "throttle",
+                                                                "vdi",
+                                                                "vhdx",
+                                                                "vmdk",
+                                                                "vpc",
+                                                                "vvfat"};
+}  // namespace
+
+FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
+  if (name == "raw") {
+    *format = abi::ImageFormat::kRaw;
+    return FormatLookup::kSupported;
+  }
+  if (name == "qcow2") {
+    *format = abi::ImageFormat::kQcow2;
+    return FormatLookup::kSupported;
+  }
+  for (std::string_view d : kOtherQemuDrivers) {
+    if (d == name) return FormatLookup::kUnsupported;
+  }
+  return FormatLookup::kUnknown;
+}
+
+}  // namespace instar::cli

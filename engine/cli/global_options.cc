@@ -1,0 +1,51 @@
+// global_options.cc: getopt_long over the global part of the command line.
+#include "engine/cli/global_options.h"
+
+#include <getopt.h>
+
+namespace instar::cli {
+
+namespace {
+enum : int { kOptionSandbox = 0x100 };
+}  // namespace
+
+GlobalParse parse_global_options(int argc, char** argv) {
+  static const option kLongOptions[] = {
+      {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},
+      {"trace", required_argument, nullptr, 'T'},
+      {"sandbox", required_argument, nullptr, kOptionSandbox},
+      {nullptr, 0, nullptr, 0},
+  };
+  GlobalParse parse;
+  optind = 0;  // full glibc reset: argv may be parsed more than once in tests
+  opterr = 0;
+  for (;;) {
+    const int c = getopt_long(argc, argv, "+:hVT:", kLongOptions, nullptr);
+    if (c == -1) break;
+    switch (c) {
+      case 'h':
+        parse.options.help = true;
+        break;
+      case 'V':
+        parse.options.version = true;
+        break;
+      case 'T':
+        break;
+      case kOptionSandbox:
+        parse.options.sandbox = optarg;
+        break;
+      case ':':
+        parse.error = std::string("missing argument for option '") + argv[optind - 1] + "'";
+        return parse;
+      default:
+        parse.error = std::string("unrecognized option '") + argv[optind - 1] + "'";
+        return parse;
+    }
+  }
+  if (optind < argc) parse.options.command_index = optind;
+  parse.ok = true;
+  return parse;
+}
+
+}  // namespace instar::cli

@@ -1,0 +1,26 @@
+// global_options.h: options before the subcommand (qemu-img's and instar's own).
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace instar::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> sandbox;  // --sandbox=auto|kvm|process (instar only)
+  bool help = false;                   // -h, --help
+  bool version = false;                // -V, --version
+  int command_index = 0;               // argv index of the subcommand (0 when none)
+};
+
+struct GlobalParse {
+  bool ok = false;
+  std::string error;  // usage error text (printed with the Try line, exit 1)
+  GlobalOptions options;
+};
+
+// Parses argv like qemu-img's main(): getopt_long with "+:hVT:", stopping at the subcommand.
+// `-T` (trace) is accepted and ignored as qemu-img does for unknown events.
+GlobalParse parse_global_options(int argc, char** argv);
+
+}  // namespace instar::cli

@@ -1,0 +1,35 @@
+// image_file.h: opening an image on the host, with qemu's error texts and host facts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace instar::cli {
+
+// An image file opened read-only for the sandbox; owns the fd.
+class ImageFile {
+ public:
+  ImageFile() = default;
+  ImageFile(const ImageFile&) = delete;
+  ImageFile& operator=(const ImageFile&) = delete;
+  ImageFile(ImageFile&& other) noexcept;
+  ImageFile& operator=(ImageFile&& other) noexcept;
+  ~ImageFile();
+
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }
+  // st_blocks * 512: qemu's "disk size" / "actual-size".
+  uint64_t allocated_bytes() const { return allocated_; }
+
+  // Opens `path` for reading. On failure returns false and sets `error` to qemu's reason text
+  // (without the "Could not open '<path>': " wrapper), e.g. "Could not open 'x': No such file or
+  // directory" or "'file' driver requires 'x' to be a regular file".
+  [[nodiscard]] bool open_read_only(const std::string& path, std::string* error);
+
+ private:
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  uint64_t allocated_ = 0;
+};
+
+}  // namespace instar::cli

@@ -1,0 +1,119 @@
+// info_command.cc: `info` = open on the host, parse in the sandbox, render like qemu-img.
+#include "engine/cli/info_command.h"
+
+#include <cstdio>
+#include <string>
+
+#include "engine/channel/info_report.h"
+#include "engine/cli/format_name.h"
+#include "engine/cli/guest_runner.h"
+#include "engine/cli/help_text.h"
+#include "engine/cli/image_file.h"
+#include "engine/cli/info_options.h"
+#include "engine/render/error_text.h"
+#include "engine/render/image_info.h"
+#include "engine/render/info_render.h"
+#include "engine/render/profile.h"
+
+namespace instar::cli {
+
+namespace {
+
+void print(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+}  // namespace
+
+int run_info_command(const Diagnostics& diag, const SandboxChoice& choice, int argc, char** argv) {
+  const InfoParse parse = parse_info_options(argc, argv);
+  switch (parse.error) {
+    case InfoParse::Error::kNone:
+      break;
+    case InfoParse::Error::kUsage:
+      return diag.usage_error(parse.message);
+    case InfoParse::Error::kPlain:
+    case InfoParse::Error::kUnsupported:
+      diag.error(parse.message);
+      return 1;
+  }
+  const InfoOptions& options = parse.options;
+  if (options.help) {
+    print(help_text(diag.program()));
+    return 0;
+  }
+  if (options.backing_chain) {
+    diag.error("option '--backing-chain' is not supported by instar yet");
+    return 1;
+  }
+  const std::string open_prefix = "Could not open '" + options.filename + "': ";
+
+  abi::ImageFormat format = abi::ImageFormat::kProbe;
+  if (options.format) {
+    switch (lookup_format(*options.format, &format)) {
+      case FormatLookup::kSupported:
+        break;
+      case FormatLookup::kUnsupported:
+        diag.error("format '" + *options.format + "' is not supported by instar yet");
+        return 1;
+      case FormatLookup::kUnknown:
+        diag.error(open_prefix + "Unknown driver '" + *options.format + "'");
+        return 1;
+    }
+  }
+
+  ImageFile image;
+  std::string open_error;
+  if (!image.open_read_only(options.filename, &open_error)) {
+    diag.error(open_prefix + open_error);
+    return 1;
+  }
+
+  std::string sandbox_error;
+  std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
+  if (!sandbox) {
+    diag.error(sandbox_error);
+    return 1;
+  }
+  sandbox::Request request;
+  request.op.op = static_cast<uint32_t>(abi::Op::kInfo);
+  request.op.input_device[0] = 0;
+  request.op.input_format[0] = static_cast<uint32_t>(format);
+  request.devices.push_back({image.fd(), image.size(), false});
+
+  const GuestRun run = run_guest(*sandbox, request);
+  if (!run.ok) {
+    diag.error(run.failure);
+    return 1;
+  }
+  const channel::InfoReportResult assembled = channel::assemble_info_report(run.messages);
+  if (!assembled.ok) {
+    diag.error(std::string("sandbox (") + sandbox->name() + "): " + assembled.protocol_error);
+    return 1;
+  }
+  const channel::InfoReport& report = assembled.report;
+  if (report.error) {
+    const std::string text = render::OpenErrorText(diag.program(), options.filename,
+                                                   render::GuestErrorText(*report.error));
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    return 1;
+  }
+  render::DecodedImage decoded;
+  decoded.info = *report.info;
+  decoded.snapshots = report.snapshots;
+  decoded.bitmaps = report.bitmaps;
+  render::HostFacts facts;
+  facts.filename = options.filename;
+  facts.actual_size = static_cast<int64_t>(image.allocated_bytes());
+  const std::optional<render::ImageInfo> info = render::BuildImageInfo(decoded, facts);
+  if (!info) {
+    diag.error(std::string("sandbox (") + sandbox->name() + "): inconsistent image description");
+    return 1;
+  }
+  const render::Profile& profile = render::DefaultProfile();
+  print(options.output == OutputFormat::kJson ? render::RenderInfoJson(*info, profile)
+                                              : render::RenderInfoHuman(*info, profile));
+  return 0;
+}
+
+}  // namespace instar::cli

@@ -1,0 +1,12 @@
+// info_command.h: `instar info`: describe an image from inside the sandbox.
+#pragma once
+
+#include "engine/cli/diagnostics.h"
+#include "engine/cli/sandbox_factory.h"
+
+namespace instar::cli {
+
+// argv[0] is "info". Returns the process exit code (0 ok, 1 any error, as qemu-img).
+int run_info_command(const Diagnostics& diag, const SandboxChoice& choice, int argc, char** argv);
+
+}  // namespace instar::cli

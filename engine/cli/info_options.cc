@@ -1,0 +1,90 @@
+// info_options.cc: getopt_long parsing of `info` as in qemu-img.c img_info (7.2).
+#include "engine/cli/info_options.h"
+
+#include <getopt.h>
+
+#include <cstring>
+
+namespace instar::cli {
+
+namespace {
+enum : int {
+  kOptionOutput = 0x100,
+  kOptionBackingChain,
+  kOptionObject,
+  kOptionImageOpts,
+};
+}  // namespace
+
+InfoParse parse_info_options(int argc, char** argv) {
+  static const option kLongOptions[] = {
+      {"help", no_argument, nullptr, 'h'},
+      {"format", required_argument, nullptr, 'f'},
+      {"output", required_argument, nullptr, kOptionOutput},
+      {"backing-chain", no_argument, nullptr, kOptionBackingChain},
+      {"object", required_argument, nullptr, kOptionObject},
+      {"image-opts", no_argument, nullptr, kOptionImageOpts},
+      {"force-share", no_argument, nullptr, 'U'},
+      {nullptr, 0, nullptr, 0},
+  };
+  InfoParse parse;
+  const char* output = nullptr;
+  const char* unsupported = nullptr;
+  optind = 0;
+  opterr = 0;
+  for (;;) {
+    const int c = getopt_long(argc, argv, ":f:hU", kLongOptions, nullptr);
+    if (c == -1) break;
+    switch (c) {
+      case 'h':
+        parse.options.help = true;
+        return parse;
+      case 'f':
+        parse.options.format = optarg;
+        break;
+      case 'U':
+        parse.options.force_share = true;
+        break;
+      case kOptionOutput:
+        output = optarg;
+        break;
+      case kOptionBackingChain:
+        parse.options.backing_chain = true;
+        break;
+      case kOptionObject:
+        unsupported = "--object";
+        break;
+      case kOptionImageOpts:
+        unsupported = "--image-opts";
+        break;
+      case ':':
+        parse.error = InfoParse::Error::kUsage;
+        parse.message = std::string("missing argument for option '") + argv[optind - 1] + "'";
+        return parse;
+      default:
+        parse.error = InfoParse::Error::kUsage;
+        parse.message = std::string("unrecognized option '") + argv[optind - 1] + "'";
+        return parse;
+    }
+  }
+  if (optind != argc - 1) {
+    parse.error = InfoParse::Error::kUsage;
+    parse.message = "Expecting one image file name";
+    return parse;
+  }
+  parse.options.filename = argv[optind];
+  if (output != nullptr && std::strcmp(output, "json") == 0) {
+    parse.options.output = OutputFormat::kJson;
+  } else if (output != nullptr && std::strcmp(output, "human") != 0) {
+    parse.error = InfoParse::Error::kPlain;
+    parse.message = "--output must be used with human or json as argument.";
+    return parse;
+  }
+  if (unsupported != nullptr) {
+    parse.error = InfoParse::Error::kUnsupported;
+    parse.message = std::string("option '") + unsupported + "' is not supported by instar yet";
+  }
+  return parse;
+}
+
+}  // namespace instar::cli

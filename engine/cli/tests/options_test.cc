@@ -1,0 +1,87 @@
+// options_test.cc: global and `info` option parsing follows qemu-img's getopt semantics.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/cli/format_name.h"
+#include "engine/cli/global_options.h"
+#include "engine/cli/info_options.h"
+
+namespace instar::cli {
+namespace {
+
+// Owns a mutable argv for getopt (which may permute it).
+struct Argv {
+  explicit Argv(std::vector<std::string> args) : storage(std::move(args)) {
+    for (std::string& s : storage) pointers.push_back(s.data());
+    pointers.push_back(nullptr);
+  }
+  int argc() const { return static_cast<int>(storage.size()); }
+  char** argv() { return pointers.data(); }
+  std::vector<std::string> storage;
+  std::vector<char*> pointers;
+};
+
+TEST(GlobalOptionsTest, StopsAtTheSubcommand) {
+  Argv a({"instar", "--sandbox=process", "info", "-f", "raw", "x"});
+  GlobalParse g = parse_global_options(a.argc(), a.argv());
+  ASSERT_TRUE(g.ok) << g.error;
+  EXPECT_EQ(g.options.sandbox.value_or(""), "process");
+  EXPECT_EQ(g.options.command_index, 2);
+}
+
+TEST(GlobalOptionsTest, SeparateArgumentAndErrors) {
+  Argv a({"instar", "--sandbox", "kvm", "info"});
+  GlobalParse g = parse_global_options(a.argc(), a.argv());
+  ASSERT_TRUE(g.ok);
+  EXPECT_EQ(g.options.sandbox.value_or(""), "kvm");
+  Argv b({"instar", "--bogus"});
+  EXPECT_EQ(parse_global_options(b.argc(), b.argv()).error, "unrecognized option '--bogus'");
+  Argv c({"instar", "-T"});
+  EXPECT_EQ(parse_global_options(c.argc(), c.argv()).error, "missing argument for option '-T'");
+  Argv d({"instar"});
+  GlobalParse none = parse_global_options(d.argc(), d.argv());
+  ASSERT_TRUE(none.ok);
+  EXPECT_EQ(none.options.command_index, 0);
+}
+
+TEST(InfoOptionsTest, PermutesAndAbbreviatesLikeGetoptLong) {
+  Argv a({"info", "img.qcow2", "--out=json", "-U", "-f", "qcow2"});
+  InfoParse p = parse_info_options(a.argc(), a.argv());
+  ASSERT_EQ(p.error, InfoParse::Error::kNone) << p.message;
+  EXPECT_EQ(p.options.filename, "img.qcow2");
+  EXPECT_EQ(p.options.output, OutputFormat::kJson);
+  EXPECT_TRUE(p.options.force_share);
+  EXPECT_EQ(p.options.format.value_or(""), "qcow2");
+}
+
+TEST(InfoOptionsTest, ChecksInQemuOrder) {
+  Argv a({"info", "--output=xml"});
+  EXPECT_EQ(parse_info_options(a.argc(), a.argv()).message, "Expecting one image file name");
+  Argv b({"info", "--output=xml", "f"});
+  InfoParse pb = parse_info_options(b.argc(), b.argv());
+  EXPECT_EQ(pb.error, InfoParse::Error::kPlain);
+  EXPECT_EQ(pb.message, "--output must be used with human or json as argument.");
+  Argv c({"info", "--output=xml", "-x", "f"});
+  EXPECT_EQ(parse_info_options(c.argc(), c.argv()).message, "unrecognized option '-x'");
+  Argv d({"info", "-f"});
+  EXPECT_EQ(parse_info_options(d.argc(), d.argv()).message, "missing argument for option '-f'");
+  Argv e({"info", "a", "b"});
+  EXPECT_EQ(parse_info_options(e.argc(), e.argv()).error, InfoParse::Error::kUsage);
+  Argv f({"info", "--image-opts", "f"});
+  EXPECT_EQ(parse_info_options(f.argc(), f.argv()).error, InfoParse::Error::kUnsupported);
+}
+
+TEST(FormatNameTest, KnowsQemuDrivers) {
+  abi::ImageFormat f = abi::ImageFormat::kProbe;
+  EXPECT_EQ(lookup_format("qcow2", &f), FormatLookup::kSupported);
+  EXPECT_EQ(f, abi::ImageFormat::kQcow2);
+  EXPECT_EQ(lookup_format("raw", &f), FormatLookup::kSupported);
+  EXPECT_EQ(f, abi::ImageFormat::kRaw);
+  EXPECT_EQ(lookup_format("vmdk", &f), FormatLookup::kUnsupported);
+  EXPECT_EQ(lookup_format("foo", &f), FormatLookup::kUnknown);
+}
+
+}  // namespace
+}  // namespace instar::cli

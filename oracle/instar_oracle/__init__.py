@@ -1,0 +1,1 @@
+"""instar's differential oracle: runs instar and qemu-img on the same cases and compares them."""
