@@ -1,4 +1,4 @@
-// unique_fd.h: an owning file descriptor for the process sandbox's pipes (closed exactly once).
+// unique_fd.h: an owning file descriptor, closed exactly once (sandbox pipes, KVM fds).
 #pragma once
 
 #include <unistd.h>

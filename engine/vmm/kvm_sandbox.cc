@@ -13,7 +13,7 @@
 #include "engine/vmm/elf_loader.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/hypercalls.h"
-#include "engine/vmm/unique_fd.h"
+#include "engine/sandbox/unique_fd.h"
 #include "engine/vmm/vcpu_loop.h"
 
 namespace instar::vmm {

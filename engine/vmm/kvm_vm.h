@@ -8,9 +8,11 @@
 
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/result.h"
-#include "engine/vmm/unique_fd.h"
+#include "engine/sandbox/unique_fd.h"
 
 namespace instar::vmm {
+
+using sandbox::UniqueFd;
 
 // True when /dev/kvm opens read-write and reports API version 12.
 [[nodiscard]] bool kvm_available();
