@@ -12,9 +12,9 @@ namespace instar::process {
 // True when every device fd of the abi layout is open.
 [[nodiscard]] bool device_fds_open(const abi::BootInfo& boot);
 
-// Maps `size` bytes of private anonymous memory and faults every page in now, so the arena never
-// needs the kernel (mmap/brk are not allowed later) and a too-small machine fails before the run.
-// Returns nullptr on failure.
+// Maps `size` bytes of private anonymous memory (accounted now, faulted in on first use), so the
+// arena never needs a system call later (mmap/brk are not allowed once the filter is armed) and a
+// machine that cannot back it fails before the run. Returns nullptr on failure.
 [[nodiscard]] void* map_arena(uint64_t size);
 
 // Sets the helper's resource limits: address space (arena + kHelperAddressSpaceOverhead), CPU

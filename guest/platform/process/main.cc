@@ -3,7 +3,7 @@
 // Launched by engine/sandbox/process_sandbox.cc with the abi fd layout (boot fd, message fd,
 // device fds), an empty environment and nothing else open. Order matters and is the point:
 //   1. read and validate the boot blob, close the boot fd
-//   2. check the device fds, map and prefault the arena
+//   2. check the device fds, map the arena
 //   3. compile the seccomp filter and export its BPF (libseccomp allocates; that's fine here)
 //   4. rlimits, namespaces, capabilities, no_new_privs
 //   5. arm the filter -- from here on only pread64/pwrite64/fsync on devices, write on the

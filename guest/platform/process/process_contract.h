@@ -15,7 +15,7 @@ namespace instar::process {
 enum SetupExit : int {
   kSetupBadBootInfo = 120,   // boot fd missing, short, trailing bytes or fields out of range
   kSetupBadDeviceFd = 121,   // a device fd of the abi layout is not open
-  kSetupArena = 122,         // the arena could not be mapped and prefaulted
+  kSetupArena = 122,         // the arena could not be mapped
   kSetupRlimit = 123,        // setrlimit failed
   kSetupNoNewPrivs = 124,    // prctl(PR_SET_NO_NEW_PRIVS) failed
   kSetupSeccompBuild = 125,  // libseccomp could not build or export the filter
