@@ -81,6 +81,9 @@ struct HostileCase {
   int guest_status;        // for kCompleted
 };
 
+// ctest lists parameterised tests with their parameter; print the case name, not its bytes.
+void PrintTo(const HostileCase& c, std::ostream* os) { *os << c.name; }
+
 const HostileCase kHostile[] = {
     {"BufferAtMemoryEnd", abi::Op::kTestGpaOutsideMemory, 0, OutcomeKind::kGuestFault,
      "not guest-writable memory", 0},

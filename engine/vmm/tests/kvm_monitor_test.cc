@@ -159,6 +159,9 @@ struct FaultCase {
   const char* diagnostic;
 };
 
+// ctest lists parameterised tests with their parameter; print the case name, not its bytes.
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+
 class KvmFaultTest : public KvmMonitorTest, public ::testing::WithParamInterface<FaultCase> {};
 
 TEST_P(KvmFaultTest, EndsTheVmWithADiagnostic) {
