@@ -5,6 +5,12 @@ if(INSTAR_SANITIZE)
                                                  -fno-sanitize-recover=undefined)
   target_link_options(instar_hosted INTERFACE -fsanitize=address,undefined)
 endif()
+if(INSTAR_FUZZ)
+  # Coverage feedback for libFuzzer in every hosted library; fuzz targets add -fsanitize=fuzzer.
+  target_compile_options(instar_hosted INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                                                 -fno-omit-frame-pointer)
+  target_link_options(instar_hosted INTERFACE -fsanitize=address,undefined)
+endif()
 if(INSTAR_COVERAGE)
   target_compile_options(instar_hosted INTERFACE --coverage -O0)
   target_link_options(instar_hosted INTERFACE --coverage)
