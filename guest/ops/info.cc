@@ -5,6 +5,7 @@
 #include "guest/formats/qcow2/bitmap_directory.h"
 #include "guest/formats/qcow2/open.h"
 #include "guest/formats/qcow2/snapshot_table.h"
+#include "guest/formats/raw/partition_table.h"
 #include "guest/formats/raw/raw_image.h"
 #include "guest/formats/windowed_reader.h"
 #include "guest/lib/mem.h"
@@ -41,10 +42,24 @@ Status report_failure(MessageSink& sink, Arena& arena, const Status& failure, co
   return emit_done(sink, arena, 1);
 }
 
-Status emit_raw_info(BlockSource& source, MessageSink& sink, Arena& arena) {
+// What a probed-raw image's head looks like, for the host's safe detection (guest.proto RawHead).
+// GPT first: a GPT disk's protective MBR also passes looks_like_mbr.
+instar_guest_RawHead classify_raw_head(Bytes head) {
+  if (raw::has_gpt_header(head)) return instar_guest_RawHead_RAW_HEAD_GPT;
+  if (raw::looks_like_mbr(head)) return instar_guest_RawHead_RAW_HEAD_MBR;
+  constexpr uint64_t kSector = 512;
+  for (uint64_t i = 0; i < kSector && i < head.size; ++i) {
+    if (head.data[i] != 0) return instar_guest_RawHead_RAW_HEAD_UNRECOGNISED;
+  }
+  return instar_guest_RawHead_RAW_HEAD_ZERO_SECTOR;
+}
+
+Status emit_raw_info(BlockSource& source, instar_guest_RawHead raw_head, MessageSink& sink,
+                     Arena& arena) {
   instar_guest_GuestMessage* message = new_message(arena, instar_guest_GuestMessage_info_tag);
   if (message == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
   message->body.info.format = instar_guest_Format_FORMAT_RAW;
+  message->body.info.raw_head = raw_head;
   message->body.info.virtual_size = raw::virtual_size(source.size());
   INSTAR_TRY(emit_message(sink, arena, *message));
   return emit_done(sink, arena, 0);
@@ -183,7 +198,13 @@ Status run_info(BlockSource& source, abi::ImageFormat format, MessageSink& sink,
     if (!detected.ok()) {
       result = report_failure(sink, arena, detected.status(), nullptr);
     } else if (detected.value() == DetectedFormat::kRaw) {
-      result = emit_raw_info(source, sink, arena);
+      // Only a probe's verdict is classified: an explicit -f raw is the user's decision.
+      const Bytes probed(head, kProbeSize);
+      result = emit_raw_info(source,
+                             format == abi::ImageFormat::kProbe
+                                 ? classify_raw_head(probed)
+                                 : instar_guest_RawHead_RAW_HEAD_NOT_PROBED,
+                             sink, arena);
     } else {
       result = run_qcow2_info(source, sink, arena);
     }
