@@ -135,7 +135,70 @@ SnapshotInfo ToSnapshotInfo(const guest::Snapshot& sn) {
   return s;
 }
 
+// A "file" protocol node as 8.0+ qemu-img info shows a child: its length is bs->total_sectors *
+// 512 (block.c keeps lengths in sectors, rounding up), "dirty-flag" false from raw_get_info(),
+// and ImageInfoSpecificFile with no members set.
+ImageInfo ProtocolNodeInfo(const ProtocolFacts& file) {
+  ImageInfo info;
+  info.filename = file.filename;
+  info.format = "file";
+  info.dirty_flag = false;
+  if (file.actual_size && *file.actual_size >= 0) info.actual_size = file.actual_size;
+  info.virtual_size = (file.length + 511) / 512 * 512;
+  QDict spec;
+  spec.Put("type", QObject::Str("file"));
+  spec.Put("data", QObject::Dict(QDict()));
+  info.format_specific = QObject::Dict(std::move(spec));
+  info.children.emplace();
+  return info;
+}
+
+// The external data file a qcow2 header declares (the data-file incompatible bit plus a name).
+std::optional<std::string> DeclaredDataFile(const DecodedImage& image) {
+  if (image.info.format() != guest::FORMAT_QCOW2) return std::nullopt;
+  const guest::Qcow2Info& q = image.info.qcow2();
+  if (q.version() != 3 || !(q.incompatible_features() & kIncompatDataFile)) return std::nullopt;
+  if (!q.has_data_file()) return std::nullopt;
+  std::string name = CString(q.data_file());
+  if (name.empty()) return std::nullopt;
+  return name;
+}
+
 }  // namespace
+
+std::optional<std::string> DataFileToOpen(const DecodedImage& image, const Profile& profile) {
+  if (!profile.info_child_nodes || !profile.info_opens_data_file) return std::nullopt;
+  return DeclaredDataFile(image);
+}
+
+std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFacts& facts,
+                                        const Profile& profile) {
+  std::optional<ImageInfo> info = BuildImageInfo(image, facts);
+  if (!info || !profile.info_child_nodes) return info;
+  // bs->children is a list qemu inserts at the head of: the data file, attached after the file,
+  // comes first.
+  std::vector<ChildNode> children;
+  if (facts.data_file && DataFileToOpen(image, profile)) {
+    children.push_back({"data-file", ProtocolNodeInfo(*facts.data_file)});
+  }
+  ProtocolFacts file;
+  file.filename = facts.filename;
+  file.length = facts.file_length.value_or(0);
+  file.actual_size = info->actual_size;
+  children.push_back({"file", ProtocolNodeInfo(file)});
+  // A format node's allocated size is the sum over its storage children (file, data-file).
+  if (children.size() > 1) {
+    int64_t sum = 0;
+    bool known = true;
+    for (const ChildNode& c : children) {
+      if (!c.info.actual_size) known = false;
+      sum += c.info.actual_size.value_or(0);
+    }
+    if (known) info->actual_size = sum;
+  }
+  info->children = std::move(children);
+  return info;
+}
 
 std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFacts& facts) {
   const guest::ImageInfo& in = image.info;
@@ -219,6 +282,17 @@ QObject ImageInfoToQObject(const ImageInfo& info) {
     d.Put("snapshots", QObject::List(std::move(list)));
   }
   if (info.format_specific) d.Put("format-specific", *info.format_specific);
+  // BlockGraphInfo extends ImageInfo: its one member is visited after the base's.
+  if (info.children) {
+    QList children;
+    for (const ChildNode& child : *info.children) {
+      QDict c;
+      c.Put("name", QObject::Str(child.name));
+      c.Put("info", ImageInfoToQObject(child.info));
+      children.push_back(QObject::Dict(std::move(c)));
+    }
+    d.Put("children", QObject::List(std::move(children)));
+  }
   return QObject::Dict(std::move(d));
 }
 

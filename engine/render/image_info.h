@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/render/profile.h"
 #include "engine/render/qdict.h"
 #include "guest/abi/guest.pb.h"
 
@@ -41,12 +42,23 @@ struct DecodedImage {
   std::optional<LuksInfo> luks;  // crypt_method 2; without it only "format: luks" is shown
 };
 
+// A file as qemu's "file" protocol driver sees it (8.0+ show these as child nodes).
+struct ProtocolFacts {
+  std::string filename;                // as qemu opened it
+  int64_t length = 0;                  // st_size
+  std::optional<int64_t> actual_size;  // st_blocks * 512
+};
+
 // What only the host knows.
 struct HostFacts {
   std::string filename;                // as given on the command line (or resolved from a parent)
   std::optional<int64_t> actual_size;  // st_blocks * 512; nullopt prints "unavailable"
   // The resolved backing path. nullopt: derived with FullBackingFilename(filename, backing).
   std::optional<std::string> full_backing_filename;
+  // st_size of the image file: the "file" child's length (profiles with info_child_nodes).
+  std::optional<int64_t> file_length;
+  // The external data file, stat()ed by the host when the profile opens it (DataFileToOpen).
+  std::optional<ProtocolFacts> data_file;
 };
 
 // QAPI SnapshotInfo (7.2 members).
@@ -61,7 +73,10 @@ struct SnapshotInfo {
   std::optional<int64_t> icount;
 };
 
-// QAPI ImageInfo (7.2 members qemu-img info sets; "compressed" and "backing-image" never are).
+struct ChildNode;
+
+// QAPI ImageInfo (7.2 members qemu-img info sets; "compressed" and "backing-image" never are),
+// plus BlockGraphInfo's "children" (8.0+).
 struct ImageInfo {
   std::string filename;
   std::string format;
@@ -76,12 +91,30 @@ struct ImageInfo {
   std::optional<std::vector<SnapshotInfo>> snapshots;
   // ImageInfoSpecific as visited: {"type": ..., "data": {...}}.
   std::optional<QObject> format_specific;
+  // BlockGraphInfo children (8.0+ profiles), in qemu's bs->children order; nullopt before 8.0.
+  std::optional<std::vector<ChildNode>> children;
+};
+
+// QAPI BlockChildInfo: a child's role name ("file", "data-file") and its node's info.
+struct ChildNode {
+  std::string name;
+  ImageInfo info;
 };
 
 // Builds the ImageInfo qemu 7.2's bdrv_query_image_info() would. nullopt when the messages are
 // inconsistent in a way qemu could never report (unknown format, qcow2 version or compression
 // type): the guest should have sent an Error instead.
 std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFacts& facts);
+
+// The same for `profile`: with info_child_nodes the image gets its child nodes (data-file when
+// the profile opens it and facts.data_file is known, then file) and, like qemu's
+// bdrv_sum_allocated_file_size(), an actual size summed over them.
+std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFacts& facts,
+                                        const Profile& profile);
+
+// The data file name the host must stat() for `profile` (qemu opens it relative to the working
+// directory), or nullopt when this profile's info leaves it closed or the image has none.
+std::optional<std::string> DataFileToOpen(const DecodedImage& image, const Profile& profile);
 
 // The QAPI visit of ImageInfo into a QDict (members inserted in schema order).
 QObject ImageInfoToQObject(const ImageInfo& info);

@@ -11,24 +11,34 @@
 
 namespace instar::render {
 
-std::string RenderInfoHuman(const ImageInfo& info, const Profile& profile) {
-  std::string out;
-  out += "image: " + info.filename + "\n";
-  out += "file format: " + info.format + "\n";
+namespace {
+
+// One node as bdrv_node_info_dump() prints it (7.2's bdrv_image_info_dump() is the same at
+// indentation 0): every line starts with `ind`. A protocol node (8.0+: one without children)
+// says filename / protocol type / file length where an image says image / file format / virtual
+// size.
+void AppendNodeHuman(std::string& out, const ImageInfo& info, const Profile& profile,
+                     int indentation) {
+  const std::string ind(static_cast<size_t>(indentation) * 4, ' ');
+  const bool protocol = info.children && info.children->empty();
+  out += ind + (protocol ? "filename: " : "image: ") + info.filename + "\n";
+  out += ind + (protocol ? "protocol type: " : "file format: ") + info.format + "\n";
   char bytes[32];
   std::snprintf(bytes, sizeof(bytes), "%" PRId64, info.virtual_size);
-  out += "virtual size: " + SizeToStr(static_cast<uint64_t>(info.virtual_size)) + " (" + bytes +
-         " bytes)\n";
-  out += "disk size: " +
+  out += ind + (protocol ? "file length: " : "virtual size: ") +
+         SizeToStr(static_cast<uint64_t>(info.virtual_size)) + " (" + bytes + " bytes)\n";
+  out += ind + "disk size: " +
          (info.actual_size ? SizeToStr(static_cast<uint64_t>(*info.actual_size))
                            : std::string("unavailable")) +
          "\n";
-  if (info.encrypted.value_or(false)) out += "encrypted: yes\n";
-  if (info.cluster_size) out += "cluster_size: " + std::to_string(*info.cluster_size) + "\n";
-  if (info.dirty_flag.value_or(false)) out += "cleanly shut down: no\n";
+  if (info.encrypted.value_or(false)) out += ind + "encrypted: yes\n";
+  if (info.cluster_size) {
+    out += ind + "cluster_size: " + std::to_string(*info.cluster_size) + "\n";
+  }
+  if (info.dirty_flag.value_or(false)) out += ind + "cleanly shut down: no\n";
 
   if (info.backing_filename) {
-    out += "backing file: " + *info.backing_filename;
+    out += ind + "backing file: " + *info.backing_filename;
     if (!info.full_backing_filename) {
       out += " (cannot determine actual path)";
     } else if (*info.full_backing_filename != *info.backing_filename) {
@@ -36,13 +46,13 @@ std::string RenderInfoHuman(const ImageInfo& info, const Profile& profile) {
     }
     out += "\n";
     if (info.backing_filename_format) {
-      out += "backing file format: " + *info.backing_filename_format + "\n";
+      out += ind + "backing file format: " + *info.backing_filename_format + "\n";
     }
   }
 
   if (info.snapshots) {
-    out += "Snapshot list:\n";
-    out += SnapshotTableHeader(profile) + "\n";
+    out += ind + "Snapshot list:\n";
+    out += ind + SnapshotTableHeader(profile) + "\n";
     for (const SnapshotInfo& sn : *info.snapshots) {
       // qemu converts SnapshotInfo back to QEMUSnapshotInfo for printing.
       SnapshotRow row;
@@ -53,7 +63,7 @@ std::string RenderInfoHuman(const ImageInfo& info, const Profile& profile) {
       row.vm_clock_nsec = static_cast<uint64_t>(sn.vm_clock_sec) * 1000000000u +
                           static_cast<uint64_t>(sn.vm_clock_nsec);
       row.icount = sn.icount ? static_cast<uint64_t>(*sn.icount) : UINT64_MAX;
-      out += SnapshotTableRow(row, profile) + "\n";
+      out += ind + SnapshotTableRow(row, profile) + "\n";
     }
   }
 
@@ -63,10 +73,30 @@ std::string RenderInfoHuman(const ImageInfo& info, const Profile& profile) {
     const bool empty = data == nullptr || (data->as_dict() && data->as_dict()->empty()) ||
                        (data->as_list() && data->as_list()->empty());
     if (!empty || profile.format_specific_header_when_empty) {
-      out += "Format specific information:\n";
-      if (data) AppendHumanDump(out, 1, *data);
+      out += ind + "Format specific information:\n";
+      if (data) AppendHumanDump(out, indentation + 1, *data);
     }
   }
+}
+
+// qemu-img.c dump_human_image_info() (8.0+): the node, then each child under
+// "Child node '<path><name>':" one level deeper, its own children under "<path><name>/".
+void AppendGraphHuman(std::string& out, const ImageInfo& info, const Profile& profile,
+                      int indentation, const std::string& path) {
+  AppendNodeHuman(out, info, profile, indentation);
+  if (!info.children) return;
+  const std::string ind(static_cast<size_t>(indentation) * 4, ' ');
+  for (const ChildNode& child : *info.children) {
+    out += ind + "Child node '" + path + child.name + "':\n";
+    AppendGraphHuman(out, child.info, profile, indentation + 1, path + child.name + "/");
+  }
+}
+
+}  // namespace
+
+std::string RenderInfoHuman(const ImageInfo& info, const Profile& profile) {
+  std::string out;
+  AppendGraphHuman(out, info, profile, 0, "/");
   return out;
 }
 

@@ -1,7 +1,9 @@
-// Per-qemu-version output rules: a table of switches the renderers consult, one row per version.
+// Per-qemu-version output rules: a table of behaviour changes from which each profile is derived.
 #pragma once
 
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace instar::render {
@@ -23,32 +25,55 @@ struct SnapshotTableStyle {
   const char* icount_absent;  // what the ICOUNT column shows for icount == -1
 };
 
-// Rule switches that differ between qemu-img versions (see
+// A qemu release number, "X.Y.Z" (micro 0 when not given).
+struct QemuVersion {
+  int major = 0;
+  int minor = 0;
+  int micro = 0;
+
+  friend auto operator<=>(const QemuVersion&, const QemuVersion&) = default;
+  // Output rules change between minor releases: compare on X.Y only.
+  bool SameMinor(const QemuVersion& o) const { return major == o.major && minor == o.minor; }
+  std::string ToString() const;  // "X.Y.Z"
+};
+
+// "X.Y" or "X.Y.Z" (decimal, no sign, no trailing text); nullopt otherwise.
+std::optional<QemuVersion> ParseQemuVersion(std::string_view text);
+
+// The rule switches of one qemu-img version (see docs/profiles.md and
 // shared/reference/qemu-versions/differences.md). Renderers branch on these fields, never on the
-// version string. Only 7.2 is implemented; later versions become new rows once the renderers
-// implement the switches they turn on.
+// version number; the fields are set by the behaviour-change table in profile.cc.
 struct Profile {
-  std::string_view version;  // "7.2"
-  // 8.2+: info prints a "Child node '/file':" section per protocol child and JSON gains a
-  // "children" array (first key). 7.2: no.
-  bool info_child_nodes;
-  // 8.0+ suppresses "Format specific information:" when the data dict is empty; 7.2 prints the
-  // header for any driver that returns format-specific info.
-  bool format_specific_header_when_empty;
-  // 8.2+: map JSON entries carry "compressed". 7.2: no.
-  bool map_compressed_field;
-  // 10.2+: info --limits exists ("Block limits:" sections). 7.2: no.
-  bool info_limits;
+  QemuVersion version;         // the measured release the profile reproduces, e.g. 8.2.2
+  std::string_view copyright;  // "2003-2022": the --version copyright line's years
+  bool info_child_nodes;       // 8.0+: "Child node '/file':" sections, JSON "children"
+  bool format_specific_header_when_empty;  // 7.2: "Format specific information:" even if empty
+  bool info_opens_data_file;               // 8.0 .. 9.0: info opens an external qcow2 data file
+  bool map_compressed_field;               // 8.0+: map JSON entries carry "compressed"
+  bool info_limits;                        // 10.2+: info --limits exists ("Block limits:")
   SnapshotTableStyle snapshot_table;
 };
 
-// Every profile the renderers implement, newest last.
+// Every measured profile, oldest first: 7.2, 8.2, 9.2, 10.0, 10.2.
 std::span<const Profile> KnownProfiles();
 
-// The profile for "X.Y" (or "X.Y.Z", matched on X.Y), or nullptr when none is known.
+// The profile whose X.Y equals the version's (e.g. "7.2.22" and "7.2" select 7.2), or nullptr.
 const Profile* FindProfile(std::string_view version);
 
-// qemu-img 7.2, the default while it is the only implemented profile.
+// How a requested version was mapped to a profile.
+struct ProfileMatch {
+  const Profile* profile = nullptr;
+  bool exact = false;  // a measured profile has this X.Y
+};
+
+// The profile for `version`: its own X.Y if measured, else the nearest older measured one (the
+// oldest for versions before it). Never null.
+ProfileMatch SelectProfile(const QemuVersion& version);
+
+// qemu-img 7.2: the oracle's version (Debian 12), which unit tests render with.
 const Profile& DefaultProfile();
+
+// The newest measured profile: used when no version is requested and no qemu-img is installed.
+const Profile& NewestProfile();
 
 }  // namespace instar::render
