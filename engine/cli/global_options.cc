@@ -6,7 +6,7 @@
 namespace instar::cli {
 
 namespace {
-enum : int { kOptionSandbox = 0x100 };
+enum : int { kOptionSandbox = 0x100, kOptionQemuVersion, kOptionVerbose };
 }  // namespace
 
 GlobalParse parse_global_options(int argc, char** argv) {
@@ -15,6 +15,8 @@ GlobalParse parse_global_options(int argc, char** argv) {
       {"version", no_argument, nullptr, 'V'},
       {"trace", required_argument, nullptr, 'T'},
       {"sandbox", required_argument, nullptr, kOptionSandbox},
+      {"qemu-version", required_argument, nullptr, kOptionQemuVersion},
+      {"verbose", no_argument, nullptr, kOptionVerbose},
       {nullptr, 0, nullptr, 0},
   };
   GlobalParse parse;
@@ -34,6 +36,12 @@ GlobalParse parse_global_options(int argc, char** argv) {
         break;
       case kOptionSandbox:
         parse.options.sandbox = optarg;
+        break;
+      case kOptionQemuVersion:
+        parse.options.qemu_version = optarg;
+        break;
+      case kOptionVerbose:
+        parse.options.verbose = true;
         break;
       case ':':
         parse.error = std::string("missing argument for option '") + argv[optind - 1] + "'";

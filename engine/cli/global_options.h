@@ -7,10 +7,12 @@
 namespace instar::cli {
 
 struct GlobalOptions {
-  std::optional<std::string> sandbox;  // --sandbox=auto|kvm|process (instar only)
-  bool help = false;                   // -h, --help
-  bool version = false;                // -V, --version
-  int command_index = 0;               // argv index of the subcommand (0 when none)
+  std::optional<std::string> sandbox;       // --sandbox=auto|kvm|process (instar only)
+  std::optional<std::string> qemu_version;  // --qemu-version=X.Y[.Z] (instar only)
+  bool verbose = false;                     // --verbose (instar only; qemu-img has no -v)
+  bool help = false;                        // -h, --help
+  bool version = false;                     // -V, --version
+  int command_index = 0;                    // argv index of the subcommand (0 when none)
 };
 
 struct GlobalParse {

@@ -5,12 +5,12 @@ namespace instar::cli {
 
 namespace {
 constexpr const char* kInstarVersion = "0.1.0";
-constexpr const char* kQemuProfile = "7.2.0";
 }  // namespace
 
-std::string help_text(const std::string& program) {
-  return version_text(program) + "usage: " + program +
-         " [--sandbox=auto|kvm|process] [standard options] command [command options]\n"
+std::string help_text(const std::string& program, const ProfileSelection& selection) {
+  return version_text(program, selection) + "usage: " + program +
+         " [--sandbox=auto|kvm|process] [--qemu-version=X.Y[.Z]] [--verbose] [standard options] "
+         "command [command options]\n"
          "instar: a sandboxed, output-compatible replacement for qemu-img\n"
          "\n"
          "    '-h', '--help'       display this help and exit\n"
@@ -18,6 +18,11 @@ std::string help_text(const std::string& program) {
          "    '--sandbox=MODE'     where images are parsed: 'kvm' (a minimal VM), 'process'\n"
          "                         (a seccomp-confined process) or 'auto' (kvm when /dev/kvm is\n"
          "                         usable); also INSTAR_SANDBOX\n"
+         "    '--qemu-version=V'   reproduce qemu-img V's output (7.2, 8.2, 9.2, 10.0, 10.2; "
+         "others\n"
+         "                         use the nearest older); also INSTAR_QEMU_VERSION; default: the\n"
+         "                         qemu-img on PATH, else the newest\n"
+         "    '--verbose'          explain the profile choice on stderr; also INSTAR_VERBOSE=1\n"
          "\n"
          "Command syntax:\n"
          "  info [--object objectdef] [--image-opts] [-f fmt] [--output=ofmt] [--backing-chain] "
@@ -26,13 +31,16 @@ std::string help_text(const std::string& program) {
          "Supported formats: qcow2 raw\n";
 }
 
-std::string version_text(const std::string& program) {
+std::string version_text(const std::string& program, const ProfileSelection& selection) {
+  const std::string qemu = selection.reported.ToString();
   if (program == "qemu-img") {
-    // A drop-in answers in qemu-img's words, naming the profile it reproduces.
-    return std::string("qemu-img version ") + kQemuProfile + " (instar " + kInstarVersion +
-           ")\nCopyright (c) 2003-2022 Fabrice Bellard and the QEMU Project developers\n";
+    // A drop-in answers in qemu-img's words, naming the profile it reproduces; "(instar" also
+    // tells profile detection that this qemu-img is not a real one.
+    return "qemu-img version " + qemu + " (instar " + kInstarVersion + ")\nCopyright (c) " +
+           std::string(selection.profile->copyright) +
+           " Fabrice Bellard and the QEMU Project developers\n";
   }
-  return std::string("instar version ") + kInstarVersion + " (qemu-img " + kQemuProfile +
+  return std::string("instar version ") + kInstarVersion + " (qemu-img " + qemu +
          " output profile)\n";
 }
 

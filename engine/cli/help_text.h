@@ -3,9 +3,12 @@
 
 #include <string>
 
+#include "engine/cli/profile_select.h"
+
 namespace instar::cli {
 
-std::string help_text(const std::string& program);
-std::string version_text(const std::string& program);
+// Both name the selected output profile (under the qemu-img name: "qemu-img version X.Y.Z").
+std::string help_text(const std::string& program, const ProfileSelection& selection);
+std::string version_text(const std::string& program, const ProfileSelection& selection);
 
 }  // namespace instar::cli

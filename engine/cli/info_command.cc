@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "engine/channel/info_report.h"
 #include "engine/cli/format_name.h"
@@ -23,9 +24,27 @@ void print(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
+// qemu-img 10.2's info --limits (BlockLimitsInfo) reports the block layer's alignment and transfer
+// limits, which depend on how qemu would open the file (O_DIRECT probing, device limits) and were
+// not measured: refused clearly rather than guessed. Before 10.2 getopt rejects it as qemu does.
+bool asks_for_limits(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--limits") return true;
+  }
+  return false;
+}
+
 }  // namespace
 
-int run_info_command(const Diagnostics& diag, const SandboxChoice& choice, int argc, char** argv) {
+int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
+                     const ProfileSelection& selection, int argc, char** argv) {
+  const render::Profile& profile = *selection.profile;
+  if (profile.info_limits && asks_for_limits(argc, argv)) {
+    diag.error("option '--limits' is not supported by instar yet");
+    return 1;
+  }
   const InfoParse parse = parse_info_options(argc, argv);
   switch (parse.error) {
     case InfoParse::Error::kNone:
@@ -39,7 +58,7 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice, int a
   }
   const InfoOptions& options = parse.options;
   if (options.help) {
-    print(help_text(diag.program()));
+    print(help_text(diag.program(), selection));
     return 0;
   }
   if (options.backing_chain) {
@@ -105,12 +124,23 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice, int a
   render::HostFacts facts;
   facts.filename = options.filename;
   facts.actual_size = static_cast<int64_t>(image.allocated_bytes());
-  const std::optional<render::ImageInfo> info = render::BuildImageInfo(decoded, facts);
+  facts.file_length = static_cast<int64_t>(image.size());
+  // 8.0 .. 9.0 open a qcow2 data file under info; the host only stats it (never reads it).
+  if (const std::optional<std::string> data_file = render::DataFileToOpen(decoded, profile)) {
+    ImageFile data;
+    std::string data_error;
+    if (!data.open_read_only(*data_file, &data_error)) {
+      diag.error(open_prefix + data_error);
+      return 1;
+    }
+    facts.data_file = render::ProtocolFacts{*data_file, static_cast<int64_t>(data.size()),
+                                            static_cast<int64_t>(data.allocated_bytes())};
+  }
+  const std::optional<render::ImageInfo> info = render::BuildImageInfo(decoded, facts, profile);
   if (!info) {
     diag.error(std::string("sandbox (") + sandbox->name() + "): inconsistent image description");
     return 1;
   }
-  const render::Profile& profile = render::DefaultProfile();
   print(options.output == OutputFormat::kJson ? render::RenderInfoJson(*info, profile)
                                               : render::RenderInfoHuman(*info, profile));
   return 0;

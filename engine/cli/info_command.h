@@ -2,11 +2,14 @@
 #pragma once
 
 #include "engine/cli/diagnostics.h"
+#include "engine/cli/profile_select.h"
 #include "engine/cli/sandbox_factory.h"
 
 namespace instar::cli {
 
 // argv[0] is "info". Returns the process exit code (0 ok, 1 any error, as qemu-img).
-int run_info_command(const Diagnostics& diag, const SandboxChoice& choice, int argc, char** argv);
+// `selection` is the output profile (and the version --help names).
+int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
+                     const ProfileSelection& selection, int argc, char** argv);
 
 }  // namespace instar::cli

@@ -8,6 +8,7 @@
 #include "engine/cli/global_options.h"
 #include "engine/cli/help_text.h"
 #include "engine/cli/info_command.h"
+#include "engine/cli/profile_select.h"
 #include "engine/cli/sandbox_factory.h"
 #include "engine/render/error_text.h"
 
@@ -26,12 +27,26 @@ int main(int argc, char** argv) {
   const Diagnostics diag(instar::render::ProgramName(argc > 0 ? argv[0] : "instar"));
   const GlobalParse global = parse_global_options(argc, argv);
   if (!global.ok) return diag.usage_error(global.error);
+
+  // The output profile: --qemu-version, INSTAR_QEMU_VERSION, the qemu-img on PATH, the newest.
+  ProfileRequest request;
+  request.cli_value = global.options.qemu_version;
+  if (const char* env = std::getenv("INSTAR_QEMU_VERSION"); env != nullptr && *env != '\0') {
+    request.env_value = env;
+  }
+  const ProfileSelection selection = select_profile(request, detect_installed_qemu_img);
+  if (!selection.ok) return diag.usage_error(selection.error);
+  const char* verbose_env = std::getenv("INSTAR_VERBOSE");
+  const bool verbose =
+      global.options.verbose || (verbose_env != nullptr && std::string_view(verbose_env) == "1");
+  if (verbose && !selection.note.empty()) std::fputs(selection.note.c_str(), stderr);
+
   if (global.options.help) {
-    std::fputs(help_text(diag.program()).c_str(), stdout);
+    std::fputs(help_text(diag.program(), selection).c_str(), stdout);
     return 0;
   }
   if (global.options.version) {
-    std::fputs(version_text(diag.program()).c_str(), stdout);
+    std::fputs(version_text(diag.program(), selection).c_str(), stdout);
     return 0;
   }
   if (global.options.command_index == 0) return diag.usage_error("Not enough arguments");
@@ -44,7 +59,9 @@ int main(int argc, char** argv) {
 
   const int index = global.options.command_index;
   const std::string command = argv[index];
-  if (command == "info") return run_info_command(diag, choice, argc - index, argv + index);
+  if (command == "info") {
+    return run_info_command(diag, choice, selection, argc - index, argv + index);
+  }
   for (std::string_view planned : kPlannedCommands) {
     if (planned == command) {
       diag.error("command '" + command + "' is not supported by instar yet");
