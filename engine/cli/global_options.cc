@@ -3,10 +3,13 @@
 
 #include <getopt.h>
 
+#include <cstdlib>
+#include <string_view>
+
 namespace instar::cli {
 
 namespace {
-enum : int { kOptionSandbox = 0x100, kOptionQemuVersion, kOptionVerbose };
+enum : int { kOptionSandbox = 0x100, kOptionQemuVersion, kOptionVerbose, kOptionUnsafeQuirks };
 }  // namespace
 
 GlobalParse parse_global_options(int argc, char** argv) {
@@ -17,6 +20,7 @@ GlobalParse parse_global_options(int argc, char** argv) {
       {"sandbox", required_argument, nullptr, kOptionSandbox},
       {"qemu-version", required_argument, nullptr, kOptionQemuVersion},
       {"verbose", no_argument, nullptr, kOptionVerbose},
+      {"unsafe-quirks", no_argument, nullptr, kOptionUnsafeQuirks},
       {nullptr, 0, nullptr, 0},
   };
   GlobalParse parse;
@@ -43,6 +47,9 @@ GlobalParse parse_global_options(int argc, char** argv) {
       case kOptionVerbose:
         parse.options.verbose = true;
         break;
+      case kOptionUnsafeQuirks:
+        parse.options.unsafe_quirks = true;
+        break;
       case ':':
         parse.error = std::string("missing argument for option '") + argv[optind - 1] + "'";
         return parse;
@@ -54,6 +61,11 @@ GlobalParse parse_global_options(int argc, char** argv) {
   if (optind < argc) parse.options.command_index = optind;
   parse.ok = true;
   return parse;
+}
+
+bool unsafe_quirks_enabled(const GlobalOptions& options) {
+  const char* env = std::getenv("INSTAR_UNSAFE_QUIRKS");
+  return options.unsafe_quirks || (env != nullptr && std::string_view(env) == "1");
 }
 
 }  // namespace instar::cli

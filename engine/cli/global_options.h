@@ -10,6 +10,7 @@ struct GlobalOptions {
   std::optional<std::string> sandbox;       // --sandbox=auto|kvm|process (instar only)
   std::optional<std::string> qemu_version;  // --qemu-version=X.Y[.Z] (instar only)
   bool verbose = false;                     // --verbose (instar only; qemu-img has no -v)
+  bool unsafe_quirks = false;               // --unsafe-quirks (instar only; docs/chains.md)
   bool help = false;                        // -h, --help
   bool version = false;                     // -V, --version
   int command_index = 0;                    // argv index of the subcommand (0 when none)
@@ -20,6 +21,10 @@ struct GlobalParse {
   std::string error;  // usage error text (printed with the Try line, exit 1)
   GlobalOptions options;
 };
+
+// Whether qemu's unsafe behaviours are wanted (today: reading unrecognised content as raw):
+// --unsafe-quirks, or INSTAR_UNSAFE_QUIRKS=1 in the environment.
+bool unsafe_quirks_enabled(const GlobalOptions& options);
 
 // Parses argv like qemu-img's main(): getopt_long with "+:hVT:", stopping at the subcommand.
 // `-T` (trace) is accepted and ignored as qemu-img does for unknown events.

@@ -1,16 +1,22 @@
 // info_command.cc: `info` = open on the host, parse in the sandbox, render like qemu-img.
 #include "engine/cli/info_command.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "engine/chain/audit.h"
+#include "engine/chain/chain_walker.h"
 #include "engine/channel/info_report.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/help_text.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/info_options.h"
+#include "engine/render/backing_path.h"
 #include "engine/render/error_text.h"
 #include "engine/render/image_info.h"
 #include "engine/render/info_render.h"
@@ -36,10 +42,172 @@ bool asks_for_limits(int argc, char** argv) {
   return false;
 }
 
+// What every image of one `info` run is described with: the top image and each backing file.
+struct InfoRun {
+  const Diagnostics& diag;
+  const render::Profile& profile;
+  sandbox::Sandbox& sandbox;
+  bool unsafe_quirks;
+};
+
+// An opened image: its fd (owned elsewhere), the name qemu shows for it, and the format to open
+// it with (kProbe when neither -f nor the parent's backing format names one).
+struct ImageToDescribe {
+  int fd = -1;
+  uint64_t size = 0;
+  uint64_t allocated = 0;
+  std::string display;
+  abi::ImageFormat format = abi::ImageFormat::kProbe;
+};
+
+// The driver for `name` (nullopt: probe), as img_open() looks it up before opening the file.
+bool resolve_format(const Diagnostics& diag, const std::string& display,
+                    const std::optional<std::string>& name, abi::ImageFormat* format) {
+  *format = abi::ImageFormat::kProbe;
+  if (!name) return true;
+  switch (lookup_format(*name, format)) {
+    case FormatLookup::kSupported:
+      return true;
+    case FormatLookup::kUnsupported:
+      diag.error("format '" + *name + "' is not supported by instar yet");
+      return false;
+    case FormatLookup::kUnknown:
+      diag.error("Could not open '" + display + "': Unknown driver '" + *name + "'");
+      return false;
+  }
+  return false;
+}
+
+// The shortest magic any qemu 7.2 format probe looks for ("QFI\xfb", "KDMV", "QEDF"); qemu probes
+// only the bytes a file has, so a shorter file is raw to every qemu.
+constexpr uint64_t kShortestProbedMagic = 4;
+
+// Safe detection (docs/chains.md): a probe that fell back to raw is accepted only for content
+// nothing else could claim (a zero first sector, empty or tiny files) or a partition table.
+bool probed_raw_is_acceptable(const InfoRun& run, const ImageToDescribe& image,
+                              const guest::ImageInfo& info) {
+  if (info.format() != guest::FORMAT_RAW || run.unsafe_quirks) return true;
+  if (image.size < kShortestProbedMagic) return true;
+  const std::string& display = image.display;
+  switch (info.raw_head()) {
+    case guest::RAW_HEAD_ZERO_SECTOR:
+    case guest::RAW_HEAD_MBR:
+    case guest::RAW_HEAD_GPT:
+      return true;
+    case guest::RAW_HEAD_UNRECOGNISED:
+      run.diag.error("Could not open '" + display +
+                     "': instar does not recognise this image format and will not guess raw "
+                     "(use -f raw, or --unsafe-quirks to read unrecognised content as raw)");
+      return false;
+    default:
+      // The guest must classify every probed raw image; anything else fails closed.
+      run.diag.error(std::string("sandbox (") + run.sandbox.name() +
+                     "): probed raw image without a head classification");
+      return false;
+  }
+}
+
+// Describes one image as qemu 7.2's bdrv_query_image_info() does. On failure the diagnostic is
+// already printed and nullopt returned (exit code 1).
+std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageToDescribe& image) {
+  sandbox::Request request;
+  request.op.op = static_cast<uint32_t>(abi::Op::kInfo);
+  request.op.input_device[0] = 0;
+  request.op.input_format[0] = static_cast<uint32_t>(image.format);
+  request.devices.push_back({image.fd, image.size, false});
+
+  const GuestRun guest_run = run_guest(run.sandbox, request);
+  if (!guest_run.ok) {
+    run.diag.error(guest_run.failure);
+    return std::nullopt;
+  }
+  const channel::InfoReportResult assembled = channel::assemble_info_report(guest_run.messages);
+  if (!assembled.ok) {
+    run.diag.error(std::string("sandbox (") + run.sandbox.name() +
+                   "): " + assembled.protocol_error);
+    return std::nullopt;
+  }
+  const channel::InfoReport& report = assembled.report;
+  if (report.error) {
+    const std::string text = render::OpenErrorText(run.diag.program(), image.display,
+                                                   render::GuestErrorText(*report.error));
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    return std::nullopt;
+  }
+  if (image.format == abi::ImageFormat::kProbe &&
+      !probed_raw_is_acceptable(run, image, *report.info)) {
+    return std::nullopt;
+  }
+  render::DecodedImage decoded;
+  decoded.info = *report.info;
+  decoded.snapshots = report.snapshots;
+  decoded.bitmaps = report.bitmaps;
+  render::HostFacts facts;
+  facts.filename = image.display;
+  facts.actual_size = static_cast<int64_t>(image.allocated);
+  facts.file_length = static_cast<int64_t>(image.size);
+  // 8.0 .. 9.0 open a qcow2 data file under info; the host only stats it (never reads it).
+  if (const std::optional<std::string> data_file = render::DataFileToOpen(decoded, run.profile)) {
+    ImageFile data;
+    std::string data_error;
+    chain::audit::Record("open", *data_file);
+    if (!data.open_read_only(*data_file, &data_error)) {
+      run.diag.error("Could not open '" + image.display + "': " + data_error);
+      return std::nullopt;
+    }
+    facts.data_file = render::ProtocolFacts{*data_file, static_cast<int64_t>(data.size()),
+                                            static_cast<int64_t>(data.allocated_bytes())};
+  }
+  std::optional<render::ImageInfo> info = render::BuildImageInfo(decoded, facts, run.profile);
+  if (!info) {
+    run.diag.error(std::string("sandbox (") + run.sandbox.name() +
+                   "): inconsistent image description");
+  }
+  return info;
+}
+
+// qemu-img's collect_image_info_list() with --backing-chain: the top image, then each backing
+// file named by the previous element, opened through the allow-list (engine/chain). Like qemu,
+// nothing is printed unless the whole chain could be described.
+bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render::ImageInfo>* out) {
+  struct stat st {};
+  std::string error;
+  chain::ChainWalker walker;
+  if (::fstat(top.fd, &st) != 0 || !walker.Start(top.display, st.st_dev, st.st_ino, &error)) {
+    run.diag.error("Could not open the directory of '" + top.display + "': " + error);
+    return false;
+  }
+  std::optional<render::ImageInfo> info = describe_image(run, top);
+  while (info) {
+    out->push_back(*info);
+    if (!info->backing_filename) return true;
+    const std::string backing = *info->backing_filename;
+    const std::optional<std::string> backing_format = info->backing_filename_format;
+    // img_open() looks the driver up before it opens the file.
+    abi::ImageFormat format = abi::ImageFormat::kProbe;
+    const std::string display =
+        render::FullBackingFilename(info->filename, backing).value_or(backing);
+    if (!resolve_format(run.diag, display, backing_format, &format)) return false;
+    chain::ChainStep step = walker.Next(backing);
+    if (step.kind != chain::ChainStep::Kind::kOpened) {
+      run.diag.error(step.message);
+      return false;
+    }
+    ImageToDescribe element;
+    element.fd = step.image.fd.get();
+    element.size = step.image.size;
+    element.allocated = step.image.allocated;
+    element.display = step.display;
+    element.format = format;
+    info = describe_image(run, element);
+  }
+  return false;
+}
+
 }  // namespace
 
 int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
-                     const ProfileSelection& selection, int argc, char** argv) {
+                     const ProfileSelection& selection, bool unsafe_quirks, int argc, char** argv) {
   const render::Profile& profile = *selection.profile;
   if (profile.info_limits && asks_for_limits(argc, argv)) {
     diag.error("option '--limits' is not supported by instar yet");
@@ -61,32 +229,20 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
     print(help_text(diag.program(), selection));
     return 0;
   }
-  if (options.backing_chain) {
-    diag.error("option '--backing-chain' is not supported by instar yet");
-    return 1;
-  }
-  const std::string open_prefix = "Could not open '" + options.filename + "': ";
 
-  abi::ImageFormat format = abi::ImageFormat::kProbe;
-  if (options.format) {
-    switch (lookup_format(*options.format, &format)) {
-      case FormatLookup::kSupported:
-        break;
-      case FormatLookup::kUnsupported:
-        diag.error("format '" + *options.format + "' is not supported by instar yet");
-        return 1;
-      case FormatLookup::kUnknown:
-        diag.error(open_prefix + "Unknown driver '" + *options.format + "'");
-        return 1;
-    }
-  }
-
+  ImageToDescribe top;
+  top.display = options.filename;
+  if (!resolve_format(diag, top.display, options.format, &top.format)) return 1;
   ImageFile image;
   std::string open_error;
+  chain::audit::Record("open", options.filename);
   if (!image.open_read_only(options.filename, &open_error)) {
-    diag.error(open_prefix + open_error);
+    diag.error("Could not open '" + options.filename + "': " + open_error);
     return 1;
   }
+  top.fd = image.fd();
+  top.size = image.size();
+  top.allocated = image.allocated_bytes();
 
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
@@ -94,55 +250,26 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
     diag.error(sandbox_error);
     return 1;
   }
-  sandbox::Request request;
-  request.op.op = static_cast<uint32_t>(abi::Op::kInfo);
-  request.op.input_device[0] = 0;
-  request.op.input_format[0] = static_cast<uint32_t>(format);
-  request.devices.push_back({image.fd(), image.size(), false});
+  const InfoRun run{diag, profile, *sandbox, unsafe_quirks};
+  const bool json = options.output == OutputFormat::kJson;
 
-  const GuestRun run = run_guest(*sandbox, request);
-  if (!run.ok) {
-    diag.error(run.failure);
-    return 1;
+  if (!options.backing_chain) {
+    const std::optional<render::ImageInfo> info = describe_image(run, top);
+    if (!info) return 1;
+    print(json ? render::RenderInfoJson(*info, profile) : render::RenderInfoHuman(*info, profile));
+    return 0;
   }
-  const channel::InfoReportResult assembled = channel::assemble_info_report(run.messages);
-  if (!assembled.ok) {
-    diag.error(std::string("sandbox (") + sandbox->name() + "): " + assembled.protocol_error);
-    return 1;
-  }
-  const channel::InfoReport& report = assembled.report;
-  if (report.error) {
-    const std::string text = render::OpenErrorText(diag.program(), options.filename,
-                                                   render::GuestErrorText(*report.error));
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    return 1;
-  }
-  render::DecodedImage decoded;
-  decoded.info = *report.info;
-  decoded.snapshots = report.snapshots;
-  decoded.bitmaps = report.bitmaps;
-  render::HostFacts facts;
-  facts.filename = options.filename;
-  facts.actual_size = static_cast<int64_t>(image.allocated_bytes());
-  facts.file_length = static_cast<int64_t>(image.size());
-  // 8.0 .. 9.0 open a qcow2 data file under info; the host only stats it (never reads it).
-  if (const std::optional<std::string> data_file = render::DataFileToOpen(decoded, profile)) {
-    ImageFile data;
-    std::string data_error;
-    if (!data.open_read_only(*data_file, &data_error)) {
-      diag.error(open_prefix + data_error);
-      return 1;
+  std::vector<render::ImageInfo> chain;
+  if (!describe_chain(run, top, &chain)) return 1;
+  if (json) {
+    print(render::RenderChainJson(chain, profile));
+  } else {
+    std::vector<std::string> blocks;
+    for (const render::ImageInfo& info : chain) {
+      blocks.push_back(render::RenderInfoHuman(info, profile));
     }
-    facts.data_file = render::ProtocolFacts{*data_file, static_cast<int64_t>(data.size()),
-                                            static_cast<int64_t>(data.allocated_bytes())};
+    print(render::JoinChainHuman(blocks));
   }
-  const std::optional<render::ImageInfo> info = render::BuildImageInfo(decoded, facts, profile);
-  if (!info) {
-    diag.error(std::string("sandbox (") + sandbox->name() + "): inconsistent image description");
-    return 1;
-  }
-  print(options.output == OutputFormat::kJson ? render::RenderInfoJson(*info, profile)
-                                              : render::RenderInfoHuman(*info, profile));
   return 0;
 }
 

@@ -9,7 +9,9 @@ namespace instar::cli {
 
 // argv[0] is "info". Returns the process exit code (0 ok, 1 any error, as qemu-img).
 // `selection` is the output profile (and the version --help names).
+// `unsafe_quirks`: read content instar does not recognise as raw, as qemu would (docs/chains.md).
 int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
-                     const ProfileSelection& selection, int argc, char** argv);
+                     const ProfileSelection& selection, bool unsafe_quirks, int argc,
+                     char** argv);
 
 }  // namespace instar::cli

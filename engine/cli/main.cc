@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   const int index = global.options.command_index;
   const std::string command = argv[index];
   if (command == "info") {
-    return run_info_command(diag, choice, selection, argc - index, argv + index);
+    return run_info_command(diag, choice, selection, unsafe_quirks_enabled(global.options),
+                            argc - index, argv + index);
   }
   for (std::string_view planned : kPlannedCommands) {
     if (planned == command) {

@@ -28,7 +28,12 @@ rc::Gen<std::string> gen_file_name() {
 rc::Gen<GuestCluster> gen_guest_cluster() {
   using rc::gen::set;
   return rc::gen::build<GuestCluster>(
-      set(&GuestCluster::index, rc::gen::arbitrary<uint32_t>()),
+      // Containers scale their elements' size down; resize keeps far clusters (other L2
+      // tables, the end of the disk) as likely as near ones.
+      set(&GuestCluster::index,
+          rc::gen::weightedOneOf<uint64_t>(
+              {{1, rc::gen::inRange<uint64_t>(0, 64)},
+               {2, rc::gen::resize(rc::kNominalSize, rc::gen::arbitrary<uint64_t>())}})),
       set(&GuestCluster::kind,
           rc::gen::weightedElement<ClusterKind>({{4, ClusterKind::kData},
                                                  {1, ClusterKind::kZero},

@@ -33,7 +33,19 @@ void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
 void write_image_files(const Model& m, const WrittenImage& w, const std::string& dir,
                        const std::string& image_name) {
   write_file(dir + "/" + image_name, w.bytes);
-  if (m.data_file) write_file(dir + "/" + *m.data_file, w.data_file);
+  if (m.data_file) {
+    // Sparse: only the extents are written, the size set with resize_file.
+    const std::string path = dir + "/" + *m.data_file;
+    write_file(path, {});
+    std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
+    for (const DataExtent& e : w.data_file) {
+      out.seekp(static_cast<std::streamoff>(e.offset));
+      out.write(reinterpret_cast<const char*>(e.bytes.data()),
+                static_cast<std::streamsize>(e.bytes.size()));
+    }
+    out.close();
+    std::filesystem::resize_file(path, w.data_file_size);
+  }
   if (m.backing_file) {
     std::vector<uint8_t> backing(1u << 20);
     if (m.backing_format && *m.backing_format == "qcow2") {

@@ -175,7 +175,6 @@ WrittenImage write_image(const Model& m) {
 
   // Data clusters; compressed ones are queued and packed after all whole clusters.
   std::vector<PendingCompressed> compressed;
-  uint64_t data_file_size = 0;
   for (const GuestCluster& c : m.clusters) {
     const uint64_t l1_index = c.index / m.l2_entries();
     const auto table = std::find_if(layout.l2_tables.begin(), layout.l2_tables.end(),
@@ -197,7 +196,7 @@ WrittenImage write_image(const Model& m) {
       if (m.data_file) {
         // External data: host offset = guest offset, valid with and without data-file-raw.
         p.host_offset = c.index * cs;
-        data_file_size = std::max(data_file_size, (c.index + 1) * cs);
+        w.data_file_size = std::max(w.data_file_size, (c.index + 1) * cs);
       } else {
         p.host_offset = alloc.clusters(cs, p.references);
       }
@@ -241,7 +240,6 @@ WrittenImage write_image(const Model& m) {
     }
   }
 
-  if (m.data_file) w.data_file.assign(data_file_size, 0);
   for (size_t i = 0; i < layout.clusters.size(); ++i) {
     const ClusterPlacement& p = layout.clusters[i];
     const GuestCluster& c = m.clusters[i];
@@ -251,9 +249,12 @@ WrittenImage write_image(const Model& m) {
       store_be(out, p.l2_entry_offset + 8, uint64_t{c.zero_mask} << 32 | c.alloc_mask, 8);
     }
     if (p.kind == ClusterKind::kData) {
-      const std::vector<uint8_t> data = pattern_bytes(c.pattern, c.index, cs);
-      std::vector<uint8_t>& target = m.data_file ? w.data_file : out;
-      memcpy(&target[p.host_offset], data.data(), data.size());
+      std::vector<uint8_t> data = pattern_bytes(c.pattern, c.index, cs);
+      if (m.data_file) {
+        w.data_file.push_back({p.host_offset, std::move(data)});
+      } else {
+        memcpy(&out[p.host_offset], data.data(), data.size());
+      }
     }
   }
   for (const PendingCompressed& pc : compressed) {

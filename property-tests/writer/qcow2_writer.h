@@ -10,9 +10,17 @@
 
 namespace instar::props {
 
+// A written piece of the external data file, which is sparse: clusters sit at their guest
+// offset, possibly terabytes in.
+struct DataExtent {
+  uint64_t offset = 0;
+  std::vector<uint8_t> bytes;
+};
+
 struct WrittenImage {
   std::vector<uint8_t> bytes;
-  std::vector<uint8_t> data_file;  // contents of the external data file, when the model has one
+  std::vector<DataExtent> data_file;  // the external data file's contents, when there is one
+  uint64_t data_file_size = 0;
   Layout layout;
 };
 
