@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -136,6 +137,13 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   }
   if (image.format == abi::ImageFormat::kProbe &&
       !probed_raw_is_acceptable(run, image, *report.info)) {
+    return std::nullopt;
+  }
+  // qemu's block layer keeps the size in 512-byte sectors in an int64_t and refuses a driver
+  // size it cannot hold (block.c, bdrv_refresh_total_sectors: -EFBIG), whatever the format.
+  if (report.info->virtual_size() / 512 > static_cast<uint64_t>(INT64_MAX) / 512) {
+    run.diag.error("Could not open '" + image.display +
+                   "': Could not refresh total sector count: File too large");
     return std::nullopt;
   }
   render::DecodedImage decoded;

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from instar_oracle import recipes, runner
+from instar_oracle import hostile, recipes, runner
 
 pytestmark = pytest.mark.skipif(os.environ.get("INSTAR_REQUIRE_KVM") != "1",
                                 reason="KVM equivalence runs under ctest -L kvm")
@@ -35,3 +35,13 @@ def test_errors_are_identical(args, tmp_path, instar_bin):
     process = runner.run([instar_bin, "--sandbox=process", *args], tmp_path)
     assert kvm.rc == 1
     assert (kvm.stdout, kvm.stderr, kvm.rc) == (process.stdout, process.stderr, process.rc)
+
+
+@pytest.mark.parametrize("case", hostile.cases(), ids=lambda c: c.name)
+def test_hostile_images_get_the_same_answer(case, tmp_path, instar_bin):
+    image = hostile.build(case.name, tmp_path)
+    kvm = runner.run([instar_bin, "--sandbox=kvm", "info", image], tmp_path, timeout=5.0)
+    process = runner.run([instar_bin, "--sandbox=process", "info", image], tmp_path, timeout=5.0)
+    assert kvm.rc == case.rc, kvm.stderr.decode(errors="replace")
+    assert (kvm.stdout, kvm.stderr, kvm.rc) == (process.stdout, process.stderr, process.rc), (
+        f"reproduce: {runner.reproduction(kvm.argv, tmp_path)}")
