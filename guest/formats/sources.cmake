@@ -8,4 +8,5 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/feature_names.cc
   formats/qcow2/snapshot_table.cc
   formats/qcow2/bitmap_directory.cc
-  formats/qcow2/open.cc)
+  formats/qcow2/open.cc
+  formats/qcow2/refcount_entries.cc)

@@ -1,6 +1,7 @@
 // run_op.cc: dispatch from OpConfig to the operation implementations.
 #include "guest/ops/run_op.h"
 
+#include "guest/ops/check.h"
 #include "guest/ops/info.h"
 
 namespace instar {
@@ -29,7 +30,17 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
                          arena);
       break;
     }
-    default:  // check, compare and anything newer are not implemented in the guest yet
+    case abi::Op::kCheck: {
+      const uint32_t device = op.input_device[0];
+      if (device >= device_count || device >= abi::kMaxDevices || devices[device] == nullptr) {
+        emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, device));
+        break;
+      }
+      emitted = run_check(*devices[device], static_cast<abi::ImageFormat>(op.input_format[0]),
+                          sink, arena);
+      break;
+    }
+    default:  // compare and anything newer are not implemented in the guest yet
       emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.op));
       break;
   }

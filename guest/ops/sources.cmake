@@ -1,4 +1,6 @@
 # Guest operation sources (included by guest/CMakeLists.txt into both builds).
 list(APPEND INSTAR_GUEST_SOURCES
   ops/run_op.cc
-  ops/info.cc)
+  ops/info.cc
+  ops/check.cc
+  ops/check_log.cc)

@@ -69,6 +69,8 @@ class SnapshotTableReader {
       : reader_(reader), table_offset_(table_offset), count_(count), scratch_(scratch) {}
 
   bool done() const { return index_ >= count_; }
+  // Bytes from the table start to the end of the last entry read (qemu's snapshots_size).
+  uint64_t table_length() const { return table_length_; }
   Status next(Snapshot* out);
 
  private:
