@@ -28,6 +28,58 @@ RECIPES: dict[str, tuple[str, list[list[str]]]] = {
 }
 
 
+# Check recipes (oracle/tests/test_check_parity.py): data, snapshots, compression, extended L2,
+# bitmaps, every refcount width and the cluster-size extremes, plus the reference's crafted base.
+RECIPES.update({
+    "qcow2-check-base": ("b.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "b.qcow2", "16M"],
+        ["qemu-io", "-c", "write -P 1 0 128k", "b.qcow2"]]),
+    "qcow2-snapshots": ("snap.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "snap.qcow2", "16M"],
+        ["qemu-io", "-c", "write -P 1 0 1M", "snap.qcow2"],
+        ["qemu-img", "snapshot", "-c", "s1", "snap.qcow2"],
+        ["qemu-io", "-c", "write -P 2 512k 1M", "snap.qcow2"],
+        ["qemu-img", "snapshot", "-c", "s2", "snap.qcow2"],
+        ["qemu-io", "-c", "write -z 0 64k", "snap.qcow2"]]),
+    "qcow2-bitmaps": ("bm.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "bm.qcow2", "16M"],
+        ["qemu-img", "bitmap", "--add", "bm.qcow2", "b0"],
+        ["qemu-io", "-c", "write 0 1M", "bm.qcow2"],
+        ["qemu-img", "bitmap", "--add", "-g", "128k", "--disable", "bm.qcow2", "b1"]]),
+    "qcow2-prealloc-metadata": ("pm.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata", "pm.qcow2",
+         "1M"]]),
+})
+# 4 MiB of zeros, 'A's, pseudo-random bytes and zeros, converted with each width and size.
+_CHECK_SOURCE = ["python3", "-c", "import random,sys; r=random.Random(7); open(sys.argv[1],'wb')"
+                 ".write(bytes(1<<20)+b'A'*(1<<20)+r.randbytes(1<<20)+bytes(1<<20))",
+                 ".check-src.raw"]
+RECIPES.update({
+    "qcow2-check-zlib": ("cz.qcow2", [_CHECK_SOURCE, [
+        "qemu-img", "convert", "-c", "-O", "qcow2", ".check-src.raw", "cz.qcow2"]]),
+    "qcow2-check-zstd": ("cs.qcow2", [_CHECK_SOURCE, [
+        "qemu-img", "convert", "-c", "-O", "qcow2", "-o", "compression_type=zstd",
+        ".check-src.raw", "cs.qcow2"]]),
+    "qcow2-check-el2": ("ce.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-o", "extended_l2=on", "ce.qcow2", "4M"],
+        ["qemu-io", "-c", "write -P 0x41 1M 1M", "-c", "write -z 1M 8k", "-c", "write -z 3M 4k",
+         "ce.qcow2"]]),
+    "qcow2-check-zero": ("cze.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "cze.qcow2", "4M"],
+        ["qemu-io", "-c", "write -P 0x41 1M 1M", "-c", "write -z 1M 64k", "-c", "write -z 3M 64k",
+         "cze.qcow2"]]),
+    "qcow2-check-v2": ("c2.qcow2", [_CHECK_SOURCE, [
+        "qemu-img", "convert", "-O", "qcow2", "-o", "compat=0.10,cluster_size=4k",
+        ".check-src.raw", "c2.qcow2"]]),
+})
+for _bits in (1, 2, 4, 8, 16, 32, 64):
+    for _cs in ("512", "64k", "2M"):
+        _name = f"rb{_bits}-{_cs}.qcow2"
+        RECIPES[f"qcow2-mixed-rb{_bits}-cs{_cs}"] = (_name, [_CHECK_SOURCE, [
+            "qemu-img", "convert", "-O", "qcow2", "-o",
+            f"refcount_bits={_bits},cluster_size={_cs}", ".check-src.raw", _name]])
+
+
 def build(name: str, directory: Path) -> Path:
     """Builds recipe `name` inside `directory` and returns the image path (relative name)."""
     image, commands = RECIPES[name]

@@ -1,0 +1,142 @@
+// check_command.cc: `check` = open on the host, walk the metadata in the sandbox, render.
+#include "engine/cli/check_command.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "engine/channel/check_report.h"
+#include "engine/cli/check_options.h"
+#include "engine/cli/format_name.h"
+#include "engine/cli/guest_runner.h"
+#include "engine/cli/image_file.h"
+#include "engine/render/check_render.h"
+#include "engine/render/error_text.h"
+
+namespace instar::cli {
+
+namespace {
+
+// A check walks every table and keeps one refcount per host cluster: more time and arena than
+// info. The guest reports "Cannot allocate memory" as qemu would when the arena is too small.
+constexpr std::chrono::milliseconds kCheckWallTime{120'000};
+constexpr uint64_t kCheckArenaBytes = 512ull << 20;
+constexpr uint64_t kCheckMemoryBytes = 640ull << 20;
+
+void write(std::FILE* stream, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stream);
+}
+
+int exit_code(const guest::CheckResult& r) {
+  if (r.check_errors() != 0) return 1;
+  if (r.corruptions() != 0) return 2;
+  if (r.leaks() != 0) return 3;
+  return 0;
+}
+
+}  // namespace
+
+int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, const std::string& help,
+                      int argc, char** argv) {
+  const CheckParse parse = parse_check_options(argc, argv);
+  switch (parse.error) {
+    case CheckParse::Error::kNone:
+      break;
+    case CheckParse::Error::kUsage:
+      return diag.usage_error(parse.message);
+    case CheckParse::Error::kPlain:
+    case CheckParse::Error::kUnsupported:
+      diag.error(parse.message);
+      return 1;
+  }
+  const CheckOptions& options = parse.options;
+  if (options.help) {
+    write(stdout, help);
+    return 0;
+  }
+  const std::string open_prefix = "Could not open '" + options.filename + "': ";
+
+  abi::ImageFormat format = abi::ImageFormat::kProbe;
+  if (options.format) {
+    switch (lookup_format(*options.format, &format)) {
+      case FormatLookup::kSupported:
+        break;
+      case FormatLookup::kUnsupported:
+        diag.error("format '" + *options.format + "' is not supported by instar yet");
+        return 1;
+      case FormatLookup::kUnknown:
+        diag.error(open_prefix + "Unknown driver '" + *options.format + "'");
+        return 1;
+    }
+  }
+
+  ImageFile image;
+  std::string open_error;
+  if (!image.open_read_only(options.filename, &open_error)) {
+    diag.error(open_prefix + open_error);
+    return 1;
+  }
+  std::string sandbox_error;
+  std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
+  if (!sandbox) {
+    diag.error(sandbox_error);
+    return 1;
+  }
+  sandbox::Request request;
+  request.op.op = static_cast<uint32_t>(abi::Op::kCheck);
+  request.op.input_device[0] = 0;
+  request.op.input_format[0] = static_cast<uint32_t>(format);
+  request.devices.push_back({image.fd(), image.size(), false});
+  request.limits.wall_time = kCheckWallTime;
+  request.limits.arena_bytes = kCheckArenaBytes;
+  request.limits.memory_bytes = kCheckMemoryBytes;
+
+  const GuestRun run = run_guest(*sandbox, request);
+  if (!run.ok) {
+    diag.error(run.failure);
+    return 1;
+  }
+  const channel::CheckReportResult assembled = channel::assemble_check_report(run.messages);
+  if (!assembled.ok) {
+    diag.error(std::string("sandbox (") + sandbox->name() + "): " + assembled.protocol_error);
+    return 1;
+  }
+  const channel::CheckReport& report = assembled.report;
+  if (report.error) {
+    write(stderr, render::OpenErrorText(diag.program(), options.filename,
+                                        render::GuestErrorText(*report.error)));
+    return 1;
+  }
+  const guest::CheckResult& result = *report.result;
+  if (result.format() == guest::FORMAT_RAW) {
+    diag.error("This image format does not support checks");
+    return 63;
+  }
+  write(stderr, report.diagnostics);
+  if (result.error_number() != 0) {
+    diag.error(std::string("Check failed: ") + std::strerror(result.error_number()));
+    return 1;
+  }
+  render::ImageCheck check;
+  check.filename = options.filename;
+  check.format = "qcow2";
+  check.check_errors = static_cast<int64_t>(result.check_errors());
+  check.image_end_offset = static_cast<int64_t>(result.image_end_offset());
+  check.corruptions = static_cast<int64_t>(result.corruptions());
+  check.leaks = static_cast<int64_t>(result.leaks());
+  check.total_clusters = static_cast<int64_t>(result.total_clusters());
+  check.allocated_clusters = static_cast<int64_t>(result.allocated_clusters());
+  check.fragmented_clusters = static_cast<int64_t>(result.fragmented_clusters());
+  check.compressed_clusters = static_cast<int64_t>(result.compressed_clusters());
+  if (!options.quiet) {
+    write(stdout, options.output == OutputFormat::kJson ? render::RenderCheckJson(check)
+                                                        : render::RenderCheckHuman(check));
+  }
+  std::fflush(stdout);
+  const int code = exit_code(result);
+  if (code == 1) diag.error("Check failed");
+  return code;
+}
+
+}  // namespace instar::cli
