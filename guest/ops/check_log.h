@@ -16,8 +16,7 @@ namespace instar {
 class CheckLog {
  public:
   // guest.options bounds CheckDiagnostics.text; kept small so every GuestMessage stays small.
-  static constexpr uint64_t kCheckTextCapacity =
-      sizeof(instar_guest_CheckDiagnostics{}.text.bytes);
+  static constexpr uint64_t kCheckTextCapacity = sizeof(instar_guest_CheckDiagnostics{}.text.bytes);
 
   CheckLog(MessageSink& sink, Arena& arena, instar_guest_GuestMessage* scratch)
       : sink_(sink), arena_(arena), message_(scratch) {}

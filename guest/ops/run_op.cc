@@ -36,8 +36,8 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
         emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, device));
         break;
       }
-      emitted = run_check(*devices[device], static_cast<abi::ImageFormat>(op.input_format[0]),
-                          sink, arena);
+      emitted = run_check(*devices[device], static_cast<abi::ImageFormat>(op.input_format[0]), sink,
+                          arena);
       break;
     }
     default:  // compare and anything newer are not implemented in the guest yet
