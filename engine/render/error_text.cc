@@ -23,6 +23,14 @@ std::string U64(uint64_t v) {
   return std::to_string(v);
 }
 
+// printf's %#lx / %#x: "0" for zero, otherwise "0x" and lowercase hex digits.
+std::string AltHex(uint64_t v) {
+  if (v == 0) return "0";
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
 // guest detail strings are C strings on the qemu side.
 std::string Detail(const guest::Error& e) {
   return std::string(e.detail().c_str(), std::strlen(e.detail().c_str()));
@@ -192,6 +200,41 @@ constexpr Rule kRules[] = {
        t.hint = "You can force-remove all " + U32(Arg(e, 0)) +
                 " overhanging snapshots with qemu-img check -r all\n";
      }},
+    // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
+    {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.preamble = CorruptionEventLine("L2 table offset " + AltHex(Arg(e, 0)) +
+                                        " unaligned (L1 index: " + AltHex(Arg(e, 1)) + ")");
+       t.message = "Input/output error";
+     }},
+    {"ERROR_CORRUPT_CLUSTER_OFFSET_UNALIGNED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.preamble = CorruptionEventLine("Cluster allocation offset " + AltHex(Arg(e, 0)) +
+                                        " unaligned (L2 offset: " + AltHex(Arg(e, 1)) +
+                                        ", L2 index: " + AltHex(Arg(e, 2) & 0xffffffffu) + ")");
+       t.message = "Input/output error";
+     }},
+    {"ERROR_CORRUPT_ZERO_CLUSTER_PRE_V3",
+     [](const guest::Error& e, ErrorText& t) {
+       t.preamble = CorruptionEventLine(
+           "Zero cluster entry found in pre-v3 image (L2 offset: " + AltHex(Arg(e, 0)) +
+           ", L2 index: " + AltHex(Arg(e, 1) & 0xffffffffu) + ")");
+       t.message = "Input/output error";
+     }},
+    {"ERROR_CORRUPT_INVALID_CLUSTER_ENTRY",
+     [](const guest::Error& e, ErrorText& t) {
+       t.preamble =
+           CorruptionEventLine("Invalid cluster entry found  (L2 offset: " + AltHex(Arg(e, 0)) +
+                               ", L2 index: " + AltHex(Arg(e, 1) & 0xffffffffu) + ")");
+       t.message = "Input/output error";
+     }},
+    INSTAR_FIXED("ERROR_DECOMPRESSION_FAILED", "Input/output error"),
+    INSTAR_FIXED("ERROR_ENCRYPTION_KEY_REQUIRED",
+                 "Parameter 'encrypt.key-secret' is required for cipher"),
+    INSTAR_FIXED("ERROR_BACKING_FILE_NOT_SUPPORTED",
+                 "instar: images with a backing file are not supported by this command yet"),
+    INSTAR_FIXED("ERROR_DATA_FILE_NOT_SUPPORTED",
+                 "instar: images with an external data file are not supported by this command yet"),
 };
 
 #undef INSTAR_FIXED

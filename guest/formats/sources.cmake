@@ -9,4 +9,8 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/snapshot_table.cc
   formats/qcow2/bitmap_directory.cc
   formats/qcow2/open.cc
-  formats/qcow2/refcount_entries.cc)
+  formats/qcow2/refcount_entries.cc
+  formats/qcow2/subcluster_type.cc
+  formats/qcow2/cluster_map.cc
+  formats/qcow2/decompress.cc
+  formats/qcow2/data_reader.cc)

@@ -22,6 +22,11 @@ class [[nodiscard]] Status {
     args_[0] = a0;
     args_[1] = a1;
   }
+  constexpr Status(ErrorCode code, uint64_t a0, uint64_t a1, uint64_t a2) : code_(code), nargs_(3) {
+    args_[0] = a0;
+    args_[1] = a1;
+    args_[2] = a2;
+  }
   static constexpr Status Ok() { return Status(); }
 
   constexpr bool ok() const { return code_ == instar_guest_ErrorCode_ERROR_NONE; }

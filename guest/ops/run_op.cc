@@ -2,6 +2,7 @@
 #include "guest/ops/run_op.h"
 
 #include "guest/ops/check.h"
+#include "guest/ops/compare.h"
 #include "guest/ops/info.h"
 
 namespace instar {
@@ -40,7 +41,10 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
                           arena);
       break;
     }
-    default:  // compare and anything newer are not implemented in the guest yet
+    case abi::Op::kCompare:
+      emitted = run_compare(op, devices, device_count, sink, arena);
+      break;
+    default:  // anything newer are not implemented in the guest yet
       emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.op));
       break;
   }

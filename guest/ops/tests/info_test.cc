@@ -673,8 +673,8 @@ TEST(RunOpTest, UnknownFormatIsRefused) {
   EXPECT_EQ(expect_error(m).code, instar_guest_ErrorCode_ERROR_BAD_CONFIG);
 }
 
-TEST(RunOpTest, CompareAndUnknownOpsAreUnsupported) {
-  for (abi::Op o : {abi::Op::kCompare, abi::Op::kNone, abi::Op::kTestSpinForever}) {
+TEST(RunOpTest, UnknownOpsAreUnsupported) {
+  for (abi::Op o : {abi::Op::kNone, abi::Op::kTestSpinForever}) {
     abi::OpConfig op{};
     op.op = static_cast<uint32_t>(o);
     const Messages m = run_op_on(op, {{}});

@@ -1,0 +1,43 @@
+// data_reader.h: guest data of a qcow2 image without backing file, as qcow2_co_preadv_part reads
+// it.
+#pragma once
+
+#include <stdint.h>
+
+#include "guest/formats/qcow2/cluster_map.h"
+#include "guest/lib/arena.h"
+#include "guest/lib/block_source.h"
+#include "guest/lib/bytes.h"
+#include "guest/lib/status.h"
+
+namespace instar::qcow2 {
+
+// Reads guest ranges: data clusters from the image file (batched into one read_batch per call),
+// zero and unallocated (sub)clusters as zeros, compressed clusters decompressed. Host bytes past
+// the end of the file read as zeros, as through qemu's file driver.
+class DataReader {
+ public:
+  // `file` and `map` must outlive the reader.
+  void init(BlockSource& file, ClusterMap& map, uint8_t compression_type, Arena& arena);
+
+  // Fills `out` with the guest bytes at `offset` (the range must be inside the virtual disk).
+  Status read(uint64_t offset, MutableBytes out);
+
+ private:
+  Status read_compressed(uint64_t l2_entry, uint64_t offset_in_cluster, MutableBytes out);
+  Status queue(uint64_t host_offset, MutableBytes out);
+  Status flush();
+
+  static constexpr uint32_t kMaxBatch = 256;
+
+  BlockSource* file_ = nullptr;
+  ClusterMap* map_ = nullptr;
+  Arena* arena_ = nullptr;
+  uint8_t compression_type_ = 0;
+  uint8_t* compressed_in_ = nullptr;   // 2 clusters: the most a descriptor can span
+  uint8_t* compressed_out_ = nullptr;  // 1 cluster
+  ReadRequest batch_[kMaxBatch];
+  uint32_t batched_ = 0;
+};
+
+}  // namespace instar::qcow2
