@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "engine/cli/check_command.h"
+#include "engine/cli/compare_command.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/cli/global_options.h"
 #include "engine/cli/help_text.h"
@@ -16,9 +17,9 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {
-    "amend", "bench", "bitmap",  "commit",   "compare", "convert", "create",
-    "dd",    "map",   "measure", "snapshot", "rebase",  "resize"};
+constexpr std::string_view kPlannedCommands[] = {"amend",   "bench",    "bitmap", "commit",
+                                                 "convert", "create",   "dd",     "map",
+                                                 "measure", "snapshot", "rebase", "resize"};
 
 }  // namespace
 
@@ -67,6 +68,10 @@ int main(int argc, char** argv) {
   if (command == "check") {
     return run_check_command(diag, choice, help_text(diag.program(), selection), argc - index,
                              argv + index);
+  }
+  if (command == "compare") {
+    return run_compare_command(diag, choice, help_text(diag.program(), selection), argc - index,
+                               argv + index);
   }
   for (std::string_view planned : kPlannedCommands) {
     if (planned == command) {

@@ -4,6 +4,27 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+# The 4 MiB compare content, written by python so it is dense (no holes) and reproducible.
+_MIXED_SCRIPT = ("import random,sys; r=random.Random(7); open(sys.argv[1],'wb').write("
+                 "bytes(1<<20)+b'A'*(1<<20)+r.randbytes(1<<20)+bytes(1<<20))")
+
+
+def _mixed_as(name: str) -> list[str]:
+    return ["python3", "-c", _MIXED_SCRIPT, name]
+
+
+def _convert(out: str, *options: str) -> list[str]:
+    return ["qemu-img", "convert", *options, "-O", "qcow2", ".mixed-src.raw", out]
+
+
+def _poke(name: str, offset: int) -> list[str]:
+    return ["python3", "-c", "import sys; f=open(sys.argv[1],'r+b'); f.seek(int(sys.argv[2])); "
+            "f.write(b'X')", name, str(offset)]
+
+
+_MIXED = _mixed_as("mixed.raw")
+_MIXED_TMP = _mixed_as(".mixed-src.raw")
+
 # name -> (image file, commands run in the case directory). Each command is an argv list.
 RECIPES: dict[str, tuple[str, list[list[str]]]] = {
     "raw-16m": ("r.raw", [["qemu-img", "create", "-q", "-f", "raw", "r.raw", "16M"]]),
@@ -25,8 +46,44 @@ RECIPES: dict[str, tuple[str, list[list[str]]]] = {
                                       "1000"]]),
     "qcow2-data": ("d.qcow2", [["qemu-img", "create", "-q", "-f", "qcow2", "d.qcow2", "4M"],
                                ["qemu-io", "-c", "write -P 0x11 0 1M", "d.qcow2"]]),
+    # Compare pairs (oracle/tests/test_compare_parity.py): one 4 MiB content - zeros, 'A's,
+    # pseudo-random bytes, zeros - in several containers, plus variants that differ from it.
+    "raw-mixed": ("mixed.raw", [_MIXED]),
+    "qcow2-mixed": ("mixed.qcow2", [_MIXED_TMP, _convert("mixed.qcow2")]),
+    "qcow2-mixed-zlib": ("mixed-zlib.qcow2", [_MIXED_TMP, _convert("mixed-zlib.qcow2", "-c")]),
+    "qcow2-mixed-zstd": ("mixed-zstd.qcow2", [_MIXED_TMP, _convert(
+        "mixed-zstd.qcow2", "-c", "-o", "compression_type=zstd")]),
+    "qcow2-mixed-el2": ("mixed-el2.qcow2", [_MIXED_TMP, _convert(
+        "mixed-el2.qcow2", "-o", "extended_l2=on,cluster_size=128k")]),
+    "qcow2-mixed-v2-4k": ("mixed-v2.qcow2", [_MIXED_TMP, _convert(
+        "mixed-v2.qcow2", "-o", "compat=0.10,cluster_size=4k")]),
+    "raw-mixed-poked": ("poked.raw", [_mixed_as("poked.raw"), _poke("poked.raw", 3 * 2**20 + 12345)]),
+    "raw-mixed-8m": ("mixed-8m.raw", [_mixed_as("mixed-8m.raw"),
+                                      ["truncate", "-s", "8M", "mixed-8m.raw"]]),
+    "raw-mixed-8m-tail": ("tail.raw", [_mixed_as("tail.raw"), ["truncate", "-s", "8M", "tail.raw"],
+                                       _poke("tail.raw", 6 * 2**20 + 777)]),
+    "qcow2-zero-clusters": ("zc.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "zc.qcow2", "4M"],
+        ["qemu-io", "-c", "write -P 0x41 1M 1M", "-c", "write -z 1M 64k", "-c", "write -z 3M 64k",
+         "zc.qcow2"]]),
+    "qcow2-zero-subclusters": ("zsc.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-o", "extended_l2=on", "zsc.qcow2", "4M"],
+        ["qemu-io", "-c", "write -P 0x41 1M 1M", "-c", "write -z 1M 8k", "-c", "write -z 3M 4k",
+         "zsc.qcow2"]]),
+    "raw-sparse": ("sparse.raw", [
+        ["qemu-img", "create", "-q", "-f", "raw", "sparse.raw", "4M"],
+        ["qemu-io", "-f", "raw", "-c", "write -P 0x41 1M 64k", "-c", "write -P 0x42 3M 4k",
+         "sparse.raw"]]),
+    "qcow2-from-sparse": ("from-sparse.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "raw", ".sparse-src.raw", "4M"],
+        ["qemu-io", "-f", "raw", "-c", "write -P 0x41 1M 64k", "-c", "write -P 0x42 3M 4k",
+         ".sparse-src.raw"],
+        ["qemu-img", "convert", "-O", "qcow2", ".sparse-src.raw", "from-sparse.qcow2"]]),
+    "qcow2-overlay": ("overlay.qcow2", [
+        ["qemu-img", "create", "-q", "-f", "qcow2", "base.qcow2", "4M"],
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
+         "overlay.qcow2"]]),
 }
-
 
 # Check recipes (oracle/tests/test_check_parity.py): data, snapshots, compression, extended L2,
 # bitmaps, every refcount width and the cluster-size extremes, plus the reference's crafted base.

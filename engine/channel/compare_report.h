@@ -1,0 +1,31 @@
+// compare_report.h: checks the guest's compare message sequence and extracts its outcome.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "guest/abi/guest.pb.h"
+
+namespace instar::channel {
+
+// What one sandboxed `compare` run said: the result, and the Error that error kinds carry.
+struct CompareReport {
+  instar::guest::CompareResult result;
+  std::optional<instar::guest::Error> error;
+};
+
+struct CompareReportResult {
+  bool ok = false;
+  std::string protocol_error;  // set when the sequence is not what the guest contract allows
+  CompareReport report;
+};
+
+// The contract (guest.proto CompareKind): [Error], CompareResult, Done. The Error is present
+// exactly for the error kinds (open, status, read failures), whose image index is 0 or 1; Done's
+// status is 1 for them and 0 otherwise. `two_images` false: the run opened image 0 only, so the
+// only results allowed are its open failure and COMPARE_FIRST_OPENED.
+CompareReportResult assemble_compare_report(
+    const std::vector<instar::guest::GuestMessage>& messages, bool two_images);
+
+}  // namespace instar::channel

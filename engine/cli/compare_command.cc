@@ -1,0 +1,165 @@
+// compare_command.cc: `compare` = open both files on the host, walk them in one sandbox run,
+// render like qemu-img.
+#include "engine/cli/compare_command.h"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <sys/stat.h>
+
+#include "engine/channel/compare_report.h"
+#include "engine/cli/compare_extents.h"
+#include "engine/cli/compare_options.h"
+#include "engine/cli/format_name.h"
+#include "engine/cli/guest_runner.h"
+#include "engine/cli/image_file.h"
+#include "engine/render/compare_text.h"
+#include "engine/render/error_text.h"
+
+namespace instar::cli {
+
+namespace {
+
+// Compare reads whole images; the default per-run limit is sized for metadata-only ops.
+constexpr std::chrono::milliseconds kCompareWallTime{10 * 60 * 1000};
+
+void write(std::FILE* stream, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stream);
+}
+
+// The host's half of qemu's img_open for one image: -f lookup, then the file. On failure
+// `error` is the complete stderr text.
+bool open_on_host(const Diagnostics& diag, const CompareOptions& options, int i,
+                  abi::ImageFormat* format, ImageFile* file, std::string* error) {
+  const std::string& name = options.filename[i];
+  const std::string prefix = "Could not open '" + name + "': ";
+  *format = abi::ImageFormat::kProbe;
+  if (options.format[i]) {
+    switch (lookup_format(*options.format[i], format)) {
+      case FormatLookup::kSupported:
+        break;
+      case FormatLookup::kUnsupported:
+        *error = render::DiagnosticLine(
+            diag.program(), "format '" + *options.format[i] + "' is not supported by instar yet");
+        return false;
+      case FormatLookup::kUnknown:
+        *error = render::DiagnosticLine(diag.program(),
+                                        prefix + "Unknown driver '" + *options.format[i] + "'");
+        return false;
+    }
+  }
+  std::string open_error;
+  if (!file->open_read_only(name, &open_error)) {
+    *error = render::DiagnosticLine(diag.program(), prefix + open_error);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
+                        const std::string& help, int argc, char** argv) {
+  const CompareParse parse = parse_compare_options(argc, argv);
+  switch (parse.error) {
+    case CompareParse::Error::kNone:
+      break;
+    case CompareParse::Error::kUsage:
+      return diag.usage_error(parse.message);
+    case CompareParse::Error::kUnsupported:
+      diag.error(parse.message);
+      return 2;
+  }
+  const CompareOptions& options = parse.options;
+  if (options.help) {
+    write(stdout, help);
+    return 0;
+  }
+  if (!is_cache_mode(options.cache)) {
+    diag.error("Invalid source cache option: " + options.cache);
+    return 2;
+  }
+
+  abi::ImageFormat formats[2] = {abi::ImageFormat::kProbe, abi::ImageFormat::kProbe};
+  ImageFile files[2];
+  std::string host_error;
+  if (!open_on_host(diag, options, 0, &formats[0], &files[0], &host_error)) {
+    write(stderr, host_error);
+    return 2;
+  }
+  // qemu opens the first image completely before it looks at the second: if the second file
+  // fails on the host, the guest still opens the first, whose error would come first.
+  const bool two_images = open_on_host(diag, options, 1, &formats[1], &files[1], &host_error);
+
+  std::string sandbox_error;
+  std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
+  if (!sandbox) {
+    diag.error(sandbox_error);
+    return 2;
+  }
+  sandbox::Request request;
+  request.op.op = static_cast<uint32_t>(abi::Op::kCompare);
+  request.op.flags = options.strict ? static_cast<uint32_t>(abi::kOpFlagStrict) : 0u;
+  request.limits.wall_time = kCompareWallTime;
+  for (uint32_t i = 0; i < 2; ++i) {
+    request.op.input_format[i] = static_cast<uint32_t>(formats[i]);
+    request.op.input_device[i] = i;
+  }
+  request.devices.push_back({files[0].fd(), files[0].size(), false});
+  sandbox::UniqueFd extent_maps[2];
+  if (two_images) {
+    request.devices.push_back({files[1].fd(), files[1].size(), false});
+    // Holes of raw files show in block status, which strict mode compares.
+    for (int i = 0; i < 2; ++i) {
+      extent_maps[i] = make_extent_map(files[i].fd(), files[i].size());
+      if (extent_maps[i].get() < 0) {
+        diag.error("cannot map the extents of '" + options.filename[i] + "'");
+        return 2;
+      }
+    }
+    for (int i = 0; i < 2; ++i) {
+      struct stat st {};
+      const uint64_t size =
+          fstat(extent_maps[i].get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+      request.devices.push_back({extent_maps[i].get(), size, false});
+    }
+  } else {
+    request.op.input_device[1] = abi::kMaxDevices;  // no such device: open image 0 only
+  }
+
+  const GuestRun run = run_guest(*sandbox, request);
+  if (!run.ok) {
+    diag.error(run.failure);
+    return 2;
+  }
+  const channel::CompareReportResult assembled =
+      channel::assemble_compare_report(run.messages, two_images);
+  if (!assembled.ok) {
+    diag.error(std::string("sandbox (") + sandbox->name() + "): " + assembled.protocol_error);
+    return 2;
+  }
+  const channel::CompareReport& report = assembled.report;
+  if (!two_images && report.result.kind() == guest::COMPARE_FIRST_OPENED) {
+    write(stderr, host_error);
+    return 2;
+  }
+  // Not qemu errors: what instar cannot compare yet is refused in instar's own words.
+  if (report.error && report.error->code() == guest::ERROR_BACKING_FILE_NOT_SUPPORTED) {
+    diag.error("compare with backing files is not supported yet");
+    return 2;
+  }
+  if (report.error && report.error->code() == guest::ERROR_DATA_FILE_NOT_SUPPORTED) {
+    diag.error("compare with external data files is not supported yet");
+    return 2;
+  }
+  const render::CompareOutput output = render::RenderCompare(
+      diag.program(), report.result, report.error, options.filename, options.quiet);
+  write(stdout, output.out);
+  write(stderr, output.err);
+  return output.exit_code;
+}
+
+}  // namespace instar::cli
