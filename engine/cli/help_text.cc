@@ -25,8 +25,9 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "    '--verbose'          explain the profile choice on stderr; also INSTAR_VERBOSE=1\n"
          "\n"
          "Command syntax:\n"
-         "  info [--object objectdef] [--image-opts] [-f fmt] [--output=ofmt] [--backing-chain] "
-         "[-U] filename\n"
+         "  check [-q] [-f fmt] [--output=ofmt] [-U] filename\n"
+         "  compare [-f fmt] [-F fmt] [-q] [-s] [-U] filename1 filename2\n"
+         "  info [-f fmt] [--output=ofmt] [--backing-chain] [-U] filename\n"
          "\n"
          "Supported formats: qcow2 raw\n";
 }
