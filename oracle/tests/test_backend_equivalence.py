@@ -16,10 +16,9 @@ pytestmark = pytest.mark.skipif(os.environ.get("INSTAR_REQUIRE_KVM") != "1",
                                 reason="KVM equivalence runs under ctest -L kvm")
 
 
-# check's JSON carries the same numbers as its human form; running both doubles the time under
-# the TCG rig for no coverage, so check is compared in human form only.
-@pytest.mark.parametrize("command,output", [("info", "human"), ("info", "json"),
-                                            ("check", "human")])
+# Human output only: the JSON form is rendered on the host from the very same guest messages, so
+# comparing it again would only double the time under the TCG rig. Two JSON cases stay below.
+@pytest.mark.parametrize("command,output", [("info", "human"), ("check", "human")])
 @pytest.mark.parametrize("case", sorted(recipes.RECIPES))
 def test_kvm_and_process_print_the_same(case, output, command, recipe_image, instar_bin):
     directory, image = recipe_image(case)
@@ -31,12 +30,15 @@ def test_kvm_and_process_print_the_same(case, output, command, recipe_image, ins
         f"reproduce: {runner.reproduction(kvm.argv, directory)}")
 
 
-@pytest.mark.parametrize("args", [["info", "-f", "qcow2", "r.raw"], ["info", "missing.qcow2"]])
-def test_errors_are_identical(args, tmp_path, instar_bin):
+@pytest.mark.parametrize("args", [["info", "-f", "qcow2", "r.raw"], ["info", "missing.qcow2"],
+                                  ["info", "--output=json", "v3.qcow2"],
+                                  ["check", "--output=json", "v3.qcow2"]])
+def test_errors_and_json_are_identical(args, tmp_path, instar_bin):
     recipes.build("raw-16m", tmp_path)
+    recipes.build("qcow2-v3", tmp_path)
     kvm = runner.run([instar_bin, "--sandbox=kvm", *args], tmp_path)
     process = runner.run([instar_bin, "--sandbox=process", *args], tmp_path)
-    assert kvm.rc == 1
+    assert "sandbox" not in kvm.stderr.decode(errors="replace")
     assert (kvm.stdout, kvm.stderr, kvm.rc) == (process.stdout, process.stderr, process.rc)
 
 
