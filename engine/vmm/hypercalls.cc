@@ -63,13 +63,13 @@ HypercallResult HypercallHandler::handle(uint32_t call, uint64_t arg_gpa) {
   HypercallResult result;
   switch (static_cast<abi::Hypercall>(call)) {
     case abi::Hypercall::kBlockRead:
-      result = block_read(arg_gpa);
+      result = block_io(arg_gpa, /*write=*/false);
       break;
     case abi::Hypercall::kBlockReadv:
       result = block_readv(arg_gpa);
       break;
     case abi::Hypercall::kBlockWrite:
-      result = block_write(arg_gpa);
+      result = block_io(arg_gpa, /*write=*/true);
       break;
     case abi::Hypercall::kBlockFlush:
       result = block_flush(arg_gpa);
@@ -93,12 +93,18 @@ HypercallResult HypercallHandler::handle(uint32_t call, uint64_t arg_gpa) {
   return result;
 }
 
-HypercallResult HypercallHandler::block_read(uint64_t arg_gpa) {
+// kBlockRead and kBlockWrite share every check. They differ in the device permission, the
+// direction of the copy, and where the buffer may be: a read lands in memory the guest can write,
+// a write takes its bytes from memory the guest can read.
+HypercallResult HypercallHandler::block_io(uint64_t arg_gpa, bool write) {
   auto* shared = memory_.view<abi::HcBlockRead>(arg_gpa, Access::kGuestWrite);
   if (shared == nullptr) return fault("argument at GPA " + hex(arg_gpa) + " is not guest memory");
   const abi::HcBlockRead arg = *shared;  // copy, then validate: the copy is what gets used
   if (arg.device >= devices_.size()) return fault("no device " + std::to_string(arg.device));
   const sandbox::Device& device = devices_[arg.device];
+  if (write && !device.writable) {
+    return fault("device " + std::to_string(arg.device) + " is read-only");
+  }
   if (arg.length > limits_.max_read_bytes) {
     shared->status = abi::kHcTooLarge;
     return resume();
@@ -107,12 +113,15 @@ HypercallResult HypercallHandler::block_read(uint64_t arg_gpa) {
     shared->status = abi::kHcRange;
     return resume();
   }
-  auto buffer = memory_.span(arg.buffer_gpa, arg.length, Access::kGuestWrite);
+  auto buffer =
+      memory_.span(arg.buffer_gpa, arg.length, write ? Access::kGuestRead : Access::kGuestWrite);
   if (!buffer) {
-    return fault("buffer [" + hex(arg.buffer_gpa) + ", +" + hex(arg.length) +
-                 ") is not guest-writable memory");
+    return fault("buffer [" + hex(arg.buffer_gpa) + ", +" + hex(arg.length) + ") is not guest" +
+                 (write ? " memory" : "-writable memory"));
   }
-  shared->status = pread_full(device.fd, *buffer, arg.offset) ? abi::kHcOk : abi::kHcIo;
+  const bool done = write ? pwrite_full(device.fd, *buffer, arg.offset)
+                          : pread_full(device.fd, *buffer, arg.offset);
+  shared->status = done ? abi::kHcOk : abi::kHcIo;
   return resume();
 }
 
@@ -171,30 +180,6 @@ HypercallResult HypercallHandler::block_readv(uint64_t arg_gpa) {
     first = last;
   }
   shared->status = status;
-  return resume();
-}
-
-HypercallResult HypercallHandler::block_write(uint64_t arg_gpa) {
-  auto* shared = memory_.view<abi::HcBlockWrite>(arg_gpa, Access::kGuestWrite);
-  if (shared == nullptr) return fault("argument at GPA " + hex(arg_gpa) + " is not guest memory");
-  const abi::HcBlockWrite arg = *shared;
-  if (arg.device >= devices_.size()) return fault("no device " + std::to_string(arg.device));
-  const sandbox::Device& device = devices_[arg.device];
-  if (!device.writable) return fault("device " + std::to_string(arg.device) + " is read-only");
-  if (arg.length > limits_.max_read_bytes) {
-    shared->status = abi::kHcTooLarge;
-    return resume();
-  }
-  if (!within_capacity(arg.offset, arg.length, device.capacity)) {
-    shared->status = abi::kHcRange;
-    return resume();
-  }
-  auto buffer = memory_.span(arg.buffer_gpa, arg.length, Access::kGuestRead);
-  if (!buffer) {
-    return fault("buffer [" + hex(arg.buffer_gpa) + ", +" + hex(arg.length) +
-                 ") is not guest memory");
-  }
-  shared->status = pwrite_full(device.fd, *buffer, arg.offset) ? abi::kHcOk : abi::kHcIo;
   return resume();
 }
 

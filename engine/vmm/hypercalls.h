@@ -65,9 +65,8 @@ class HypercallHandler {
   std::vector<std::string>& messages() { return messages_; }
 
  private:
-  HypercallResult block_read(uint64_t arg_gpa);
+  HypercallResult block_io(uint64_t arg_gpa, bool write);  // kBlockRead / kBlockWrite
   HypercallResult block_readv(uint64_t arg_gpa);
-  HypercallResult block_write(uint64_t arg_gpa);
   HypercallResult block_flush(uint64_t arg_gpa);
   HypercallResult emit_message(uint64_t arg_gpa);
   HypercallResult exit(uint64_t arg_gpa);
