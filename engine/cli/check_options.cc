@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "engine/cli/getopt_text.h"
+
 namespace instar::cli {
 
 namespace {
@@ -79,13 +81,9 @@ CheckParse parse_check_options(int argc, char** argv) {
       case kOptionImageOpts:
         unsupported = "--image-opts";
         break;
-      case ':':
+      default:  // ':' missing argument, '?' unknown option
         parse.error = CheckParse::Error::kUsage;
-        parse.message = std::string("missing argument for option '") + argv[optind - 1] + "'";
-        return parse;
-      default:
-        parse.error = CheckParse::Error::kUsage;
-        parse.message = std::string("unrecognized option '") + argv[optind - 1] + "'";
+        parse.message = getopt_error_text(c, argv);
         return parse;
     }
   }
@@ -95,13 +93,13 @@ CheckParse parse_check_options(int argc, char** argv) {
     return parse;
   }
   parse.options.filename = argv[optind];
-  if (output != nullptr && std::strcmp(output, "json") == 0) {
-    parse.options.output = OutputFormat::kJson;
-  } else if (output != nullptr && std::strcmp(output, "human") != 0) {
+  const std::optional<OutputFormat> format = parse_output_format(output);
+  if (!format) {
     parse.error = CheckParse::Error::kPlain;
-    parse.message = "--output must be used with human or json as argument.";
+    parse.message = kBadOutputText;
     return parse;
   }
+  parse.options.output = *format;
   if (!valid_cache_mode(cache)) {
     parse.error = CheckParse::Error::kPlain;
     parse.message = std::string("Invalid source cache option: ") + cache;

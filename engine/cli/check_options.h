@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/cli/info_options.h"
+#include "engine/cli/getopt_text.h"
 
 namespace instar::cli {
 

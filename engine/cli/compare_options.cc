@@ -3,6 +3,8 @@
 
 #include <getopt.h>
 
+#include "engine/cli/getopt_text.h"
+
 namespace instar::cli {
 
 namespace {
@@ -61,13 +63,9 @@ CompareParse parse_compare_options(int argc, char** argv) {
       case kOptionImageOpts:
         unsupported = "--image-opts";
         break;
-      case ':':
+      default:  // ':' missing argument, '?' unknown option
         parse.error = CompareParse::Error::kUsage;
-        parse.message = std::string("missing argument for option '") + argv[optind - 1] + "'";
-        return parse;
-      default:
-        parse.error = CompareParse::Error::kUsage;
-        parse.message = std::string("unrecognized option '") + argv[optind - 1] + "'";
+        parse.message = getopt_error_text(c, argv);
         return parse;
     }
   }

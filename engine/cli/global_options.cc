@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "engine/cli/getopt_text.h"
+
 namespace instar::cli {
 
 namespace {
@@ -50,11 +52,8 @@ GlobalParse parse_global_options(int argc, char** argv) {
       case kOptionUnsafeQuirks:
         parse.options.unsafe_quirks = true;
         break;
-      case ':':
-        parse.error = std::string("missing argument for option '") + argv[optind - 1] + "'";
-        return parse;
-      default:
-        parse.error = std::string("unrecognized option '") + argv[optind - 1] + "'";
+      default:  // ':' missing argument, '?' unknown option
+        parse.error = getopt_error_text(c, argv);
         return parse;
     }
   }

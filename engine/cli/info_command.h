@@ -11,7 +11,6 @@ namespace instar::cli {
 // `selection` is the output profile (and the version --help names).
 // `unsafe_quirks`: read content instar does not recognise as raw, as qemu would (docs/chains.md).
 int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
-                     const ProfileSelection& selection, bool unsafe_quirks, int argc,
-                     char** argv);
+                     const ProfileSelection& selection, bool unsafe_quirks, int argc, char** argv);
 
 }  // namespace instar::cli

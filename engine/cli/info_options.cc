@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "engine/cli/getopt_text.h"
+
 namespace instar::cli {
 
 namespace {
@@ -57,13 +59,9 @@ InfoParse parse_info_options(int argc, char** argv) {
       case kOptionImageOpts:
         unsupported = "--image-opts";
         break;
-      case ':':
+      default:  // ':' missing argument, '?' unknown option
         parse.error = InfoParse::Error::kUsage;
-        parse.message = std::string("missing argument for option '") + argv[optind - 1] + "'";
-        return parse;
-      default:
-        parse.error = InfoParse::Error::kUsage;
-        parse.message = std::string("unrecognized option '") + argv[optind - 1] + "'";
+        parse.message = getopt_error_text(c, argv);
         return parse;
     }
   }
@@ -73,13 +71,13 @@ InfoParse parse_info_options(int argc, char** argv) {
     return parse;
   }
   parse.options.filename = argv[optind];
-  if (output != nullptr && std::strcmp(output, "json") == 0) {
-    parse.options.output = OutputFormat::kJson;
-  } else if (output != nullptr && std::strcmp(output, "human") != 0) {
+  const std::optional<OutputFormat> format = parse_output_format(output);
+  if (!format) {
     parse.error = InfoParse::Error::kPlain;
-    parse.message = "--output must be used with human or json as argument.";
+    parse.message = kBadOutputText;
     return parse;
   }
+  parse.options.output = *format;
   if (unsupported != nullptr) {
     parse.error = InfoParse::Error::kUnsupported;
     parse.message = std::string("option '") + unsupported + "' is not supported by instar yet";

@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 
-namespace instar::cli {
+#include "engine/cli/getopt_text.h"
 
-enum class OutputFormat { kHuman, kJson };
+namespace instar::cli {
 
 struct InfoOptions {
   std::optional<std::string> format;  // -f / --format
