@@ -1,8 +1,10 @@
 # Flags for hosted (Linux user-space) targets: sanitizers and coverage per preset.
 add_library(instar_hosted INTERFACE)
 if(INSTAR_SANITIZE)
+  # -fno-sanitize=vptr: the guest core is built without RTTI (it is also freestanding code), so
+  # UBSan's dynamic-type checks have no typeinfo to consult for its classes.
   target_compile_options(instar_hosted INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
-                                                 -fno-sanitize-recover=undefined)
+                                                 -fno-sanitize-recover=undefined -fno-sanitize=vptr)
   target_link_options(instar_hosted INTERFACE -fsanitize=address,undefined)
 endif()
 if(INSTAR_FUZZ)
