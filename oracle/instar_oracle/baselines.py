@@ -16,10 +16,17 @@ MANIFEST = BASELINES / "manifest.json"
 # The image recipe the cases run on (copied from shared/reference/qemu-versions/make-images.py,
 # which built the recorded outputs): qemu-img and qemu-io commands plus fixed snapshot dates.
 RECIPE = BASELINES / "make-images.py"
+# Cases instar adds over the same recipe images (recorded by scripts/regenerate-baselines from any
+# qemu-img binary; the reference recordings only hold the cases of its cases.json).
+INSTAR_CASES = BASELINES / "instar-cases.json"
+# The subcommands instar implements; recorded cases of other subcommands are not baselines.
+SUPPORTED_COMMANDS = ("info", "check", "compare")
+# Where a case comes from: the reference recordings or instar-cases.json.
+SOURCE_RECORDED, SOURCE_INSTAR = "recorded", "instar"
 
 
 def case_kind(argv: list[str]) -> str:
-    """'info-json' or 'info-human' for an argv after 'qemu-img'."""
+    """'<command>-json' or '<command>-human' for an argv after 'qemu-img'."""
     json_out = "--output=json" in argv or any(
         a == "--output" and i + 1 < len(argv) and argv[i + 1] == "json"
         for i, a in enumerate(argv))
@@ -36,12 +43,23 @@ def case_name(argv: list[str]) -> str:
 
 
 def case_images(argv: list[str]) -> list[str]:
-    """The image files a case names (its last argument; the recipe builds them all)."""
-    return [argv[-1]]
+    """The image files a case names: its last argument, the last two for compare."""
+    return argv[-2:] if argv[0] == "compare" else [argv[-1]]
 
 
-def is_info_case(argv: list[str]) -> bool:
-    return bool(argv) and argv[0] == "info"
+def is_supported_case(argv: list[str]) -> bool:
+    return bool(argv) and argv[0] in SUPPORTED_COMMANDS
+
+
+def instar_cases() -> list[list[str]]:
+    """The argv lists (after 'qemu-img') of instar-cases.json."""
+    return json.loads(INSTAR_CASES.read_text())["cases"]
+
+
+def cases_for(manifest: dict, version: str) -> list[dict]:
+    """The manifest's cases that `version` has baselines for (by the sources it was recorded from)."""
+    sources = manifest["versions"][version]["case_sources"]
+    return [c for c in manifest["cases"] if c["source"] in sources]
 
 
 def case_dir(version: str, kind: str) -> Path:
@@ -68,8 +86,16 @@ def recipe_sha256() -> str:
     return hashlib.sha256(RECIPE.read_bytes()).hexdigest()
 
 
+def manifest_cases(source: str, argvs: list[list[str]]) -> list[dict]:
+    """Manifest entries for the supported cases among `argvs` (argv lists after 'qemu-img')."""
+    return [{"name": case_name(a), "kind": case_kind(a), "argv": ["qemu-img", *a],
+             "images": case_images(a), "source": source}
+            for a in argvs if is_supported_case(a)]
+
+
 def write_manifest(cases: list[list[str]], versions: dict[str, dict]) -> None:
-    """baselines/manifest.json: the info cases (name, kind, argv, images) and the recipe."""
+    """baselines/manifest.json: the recorded cases of supported commands, then instar's own (name,
+    kind, argv, images, source), the recipe and each version's origin and case sources."""
     manifest = {
         "recipe": {
             "script": str(RECIPE.relative_to(ROOT)),
@@ -80,11 +106,8 @@ def write_manifest(cases: list[list[str]], versions: dict[str, dict]) -> None:
         },
         "normalisation": "none when the images are built on tmpfs; otherwise the st_blocks-based "
                          "'disk size:' lines and 'actual-size' values (see normalise())",
-        "cases": [
-            {"name": case_name(a), "kind": case_kind(a), "argv": ["qemu-img", *a],
-             "images": case_images(a)}
-            for a in cases if is_info_case(a)
-        ],
+        "cases": manifest_cases(SOURCE_RECORDED, cases) + manifest_cases(SOURCE_INSTAR,
+                                                                          instar_cases()),
         "versions": versions,
     }
     MANIFEST.write_text(json.dumps(manifest, indent=1) + "\n")
