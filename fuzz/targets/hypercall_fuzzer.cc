@@ -29,7 +29,8 @@ int device_fd() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static instar::vmm::GuestMemory memory = std::move(instar::vmm::GuestMemory::create(kMemory)).value();
+  static instar::vmm::GuestMemory memory =
+      std::move(instar::vmm::GuestMemory::create(kMemory)).value();
   if (size < 8) return 0;
   // First 8 bytes: up to four (call, arg offset) pairs; the rest: the argument area's content.
   auto area = memory.span(kArgArea, kArgAreaSize, instar::vmm::Access::kMonitor);

@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   instar::channel::DecodeLimits limits;
   limits.max_message_bytes = 16 * 1024;
-  const instar::channel::DecodedMessages decoded = instar::channel::decode_messages(encoded, limits);
+  const instar::channel::DecodedMessages decoded =
+      instar::channel::decode_messages(encoded, limits);
   if (decoded.ok) (void)instar::channel::assemble_info_report(decoded.messages);
   return 0;
 }
