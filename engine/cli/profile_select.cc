@@ -1,6 +1,8 @@
 // profile_select.cc: the output profile from the command line, the environment or PATH's qemu-img.
 #include "engine/cli/profile_select.h"
 
+#include "engine/cli/version_cache.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -147,6 +149,10 @@ std::optional<render::QemuVersion> detect_installed_qemu_img() {
   }
   const char* path_env = std::getenv("PATH");
   const std::string path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  // Spawning qemu-img costs more than instar's own run of `info`: answers are cached per binary
+  // identity (a replaced or rewritten binary is asked again).
+  const std::string cache_path = VersionCachePath();
+  const std::string cache = ReadVersionCache(cache_path);
   size_t begin = 0;
   while (begin <= path.size()) {
     size_t end = path.find(':', begin);
@@ -159,10 +165,18 @@ std::optional<render::QemuVersion> detect_installed_qemu_img() {
     struct stat st {};
     if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (::access(candidate.c_str(), X_OK) != 0 || is_self(candidate)) continue;
-    const std::optional<std::string> out = run_version(candidate);
-    if (!out) continue;
-    // A copy of instar answers "(instar ...)": keep looking for the real qemu-img.
-    if (const std::optional<render::QemuVersion> v = parse_qemu_img_version(*out)) return v;
+    const BinaryIdentity identity{
+        static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+        static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+        st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec};
+    std::optional<CachedAnswer> answer = LookupCache(cache, identity);
+    if (!answer) {
+      const std::optional<std::string> out = run_version(candidate);
+      // A copy of instar answers "(instar ...)" and parses as nullopt: remembered as such.
+      answer = CachedAnswer{identity, out ? parse_qemu_img_version(*out) : std::nullopt};
+      WriteVersionCache(cache_path, UpdateCache(cache, *answer));
+    }
+    if (answer->version) return answer->version;
   }
   return std::nullopt;
 }

@@ -1,0 +1,52 @@
+"""The default output profile comes from PATH's qemu-img, asked once per binary and cached."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+
+def fake_qemu_img(directory: Path, version: str, log: Path) -> Path:
+    """A qemu-img that answers --version with `version` and logs every run to `log`."""
+    script = directory / "qemu-img"
+    script.write_text(f"#!/bin/sh\necho run >> '{log}'\necho 'qemu-img version {version}'\n")
+    script.chmod(0o755)
+    return script
+
+
+def instar_version(instar_bin: str, path_dir: Path, cache_home: Path) -> str:
+    env = dict(os.environ, PATH=f"{path_dir}:/usr/bin:/bin", XDG_CACHE_HOME=str(cache_home))
+    env.pop("INSTAR_QEMU_VERSION", None)
+    return subprocess.run([instar_bin, "--version"], env=env, capture_output=True, text=True,
+                          check=True, timeout=30).stdout.splitlines()[0]
+
+
+def test_path_qemu_img_is_asked_once_then_cached(instar_bin, tmp_path):
+    bin_dir, cache, log = tmp_path / "bin", tmp_path / "cache", tmp_path / "runs.log"
+    bin_dir.mkdir()
+    fake_qemu_img(bin_dir, "9.2.4", log)
+    assert "qemu-img 9.2.4 output profile" in instar_version(instar_bin, bin_dir, cache)
+    assert "qemu-img 9.2.4 output profile" in instar_version(instar_bin, bin_dir, cache)
+    assert log.read_text().count("run") == 1  # the second run used the cache
+    assert (cache / "instar" / "qemu-img-version").read_text().rstrip().endswith(" 9.2.4")
+
+
+def test_replaced_qemu_img_is_asked_again(instar_bin, tmp_path):
+    bin_dir, cache, log = tmp_path / "bin", tmp_path / "cache", tmp_path / "runs.log"
+    bin_dir.mkdir()
+    fake_qemu_img(bin_dir, "9.2.4", log)
+    assert "9.2.4" in instar_version(instar_bin, bin_dir, cache)
+    # An upgrade replaces the file (new inode / ctime): the cached answer must not be reused.
+    (bin_dir / "qemu-img").unlink()
+    fake_qemu_img(bin_dir, "8.2.2", log)
+    assert "qemu-img 8.2.2 output profile" in instar_version(instar_bin, bin_dir, cache)
+    assert log.read_text().count("run") == 2
+
+
+def test_unwritable_cache_still_selects(instar_bin, tmp_path):
+    bin_dir, log = tmp_path / "bin", tmp_path / "runs.log"
+    bin_dir.mkdir()
+    fake_qemu_img(bin_dir, "10.0.13", log)
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("")
+    assert "qemu-img 10.0.13 output profile" in instar_version(instar_bin, bin_dir, blocker)
