@@ -164,6 +164,37 @@ std::optional<std::string> DeclaredDataFile(const DecodedImage& image) {
   return name;
 }
 
+// The format driver's view of the image for its bdrv_refresh_limits callback.
+FormatNode FormatNodeOf(const DecodedImage& image, const HostFacts& facts) {
+  FormatNode node;
+  if (image.info.format() != guest::FORMAT_QCOW2) {
+    node.driver = FormatNode::Driver::kRaw;
+    node.probed = facts.format_probed;
+    return node;
+  }
+  const guest::Qcow2Info& q = image.info.qcow2();
+  node.driver = FormatNode::Driver::kQcow2;
+  node.cluster_size = static_cast<uint32_t>(image.info.cluster_size());
+  // qcow2_do_open(): an extended L2 entry splits each cluster into 32 subclusters.
+  const bool extended_l2 = q.version() == 3 && (q.incompatible_features() & kIncompatExtendedL2);
+  node.subcluster_size = extended_l2 ? node.cluster_size / 32 : node.cluster_size;
+  if (q.crypt_method() != 0) node.crypto_sector = kQcow2CryptoSectorSize;
+  return node;
+}
+
+// qemu 10.2 bdrv_query_block_graph_info(..., limits = true): every node's bs->bl. Protocol
+// children are regular files; the format node merges its data child's limits (the data file
+// when it is open, whose "file" child then holds metadata only, else "file").
+void AttachBlockLimits(const DecodedImage& image, const HostFacts& facts, ImageInfo& info) {
+  const BlockLimits file = RegularFileLimits(*facts.limits_host);
+  const BlockLimits* data_child = nullptr;
+  for (ChildNode& child : *info.children) {
+    child.info.limits = file;
+    if (data_child == nullptr || child.name == "data-file") data_child = &*child.info.limits;
+  }
+  info.limits = FormatNodeLimits(FormatNodeOf(image, facts), data_child ? *data_child : file);
+}
+
 }  // namespace
 
 std::optional<std::string> DataFileToOpen(const DecodedImage& image, const Profile& profile) {
@@ -197,6 +228,7 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
     if (known) info->actual_size = sum;
   }
   info->children = std::move(children);
+  if (profile.info_limits && facts.limits_host) AttachBlockLimits(image, facts, *info);
   return info;
 }
 
@@ -281,6 +313,7 @@ QObject ImageInfoToQObject(const ImageInfo& info) {
     }
     d.Put("snapshots", QObject::List(std::move(list)));
   }
+  if (info.limits) d.Put("limits", BlockLimitsToQObject(*info.limits));
   if (info.format_specific) d.Put("format-specific", *info.format_specific);
   // BlockGraphInfo extends ImageInfo: its one member is visited after the base's.
   if (info.children) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/render/block_limits.h"
 #include "engine/render/profile.h"
 #include "engine/render/qdict.h"
 #include "guest/abi/guest.pb.h"
@@ -59,6 +60,12 @@ struct HostFacts {
   std::optional<int64_t> file_length;
   // The external data file, stat()ed by the host when the profile opens it (DataFileToOpen).
   std::optional<ProtocolFacts> data_file;
+  // info --limits (profiles with info_limits): the host facts the limits derive from; nullopt
+  // when limits were not asked for.
+  std::optional<HostBlockFacts> limits_host;
+  // The format was probed rather than given (-f, or the parent's backing format): raw then
+  // restricts requests to 512 bytes (block/raw-format.c).
+  bool format_probed = false;
 };
 
 // QAPI SnapshotInfo (7.2 members).
@@ -89,6 +96,8 @@ struct ImageInfo {
   std::optional<std::string> full_backing_filename;
   std::optional<std::string> backing_filename_format;
   std::optional<std::vector<SnapshotInfo>> snapshots;
+  // BlockNodeInfo "limits" (10.2 info --limits), for the image and for each child node.
+  std::optional<BlockLimits> limits;
   // ImageInfoSpecific as visited: {"type": ..., "data": {...}}.
   std::optional<QObject> format_specific;
   // BlockGraphInfo children (8.0+ profiles), in qemu's bs->children order; nullopt before 8.0.
@@ -108,7 +117,8 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
 
 // The same for `profile`: with info_child_nodes the image gets its child nodes (data-file when
 // the profile opens it and facts.data_file is known, then file) and, like qemu's
-// bdrv_sum_allocated_file_size(), an actual size summed over them.
+// bdrv_sum_allocated_file_size(), an actual size summed over them. With info_limits and
+// facts.limits_host every node gets its block limits (engine/render/block_limits.h).
 std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFacts& facts,
                                         const Profile& profile);
 

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "engine/render/block_limits.h"
 #include "engine/render/human_dump.h"
 #include "engine/render/json_writer.h"
 #include "engine/render/size_string.h"
@@ -48,6 +49,14 @@ void AppendNodeHuman(std::string& out, const ImageInfo& info, const Profile& pro
     if (info.backing_filename_format) {
       out += ind + "backing file format: " + *info.backing_filename_format + "\n";
     }
+  }
+
+  // 10.2 bdrv_image_info_limits_dump(): the BlockLimitsInfo visit dumped one level deeper,
+  // between the backing file lines and the snapshot list (never empty: request-alignment,
+  // max-iov and the memory alignments are always members).
+  if (info.limits) {
+    out += ind + "Block limits:\n";
+    AppendHumanDump(out, indentation + 1, BlockLimitsToQObject(*info.limits));
   }
 
   if (info.snapshots) {

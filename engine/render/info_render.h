@@ -12,9 +12,9 @@ namespace instar::render {
 
 // The human block of one image (bdrv_image_info_dump), every line newline-terminated:
 // image / file format / virtual size / disk size / encrypted / cluster_size / cleanly shut down /
-// backing file (+ actual path) / backing file format / Snapshot list / Format specific
-// information; then, when the info has children (8.0+ profiles), a "Child node '/<name>':"
-// section per child, indented one level.
+// backing file (+ actual path) / backing file format / Block limits (10.2 --limits) / Snapshot
+// list / Format specific information; then, when the info has children (8.0+ profiles), a "Child
+// node '/<name>':" section per child, indented one level.
 std::string RenderInfoHuman(const ImageInfo& info, const Profile& profile);
 
 // The JSON of one image as `qemu-img info --output=json` prints it, with the final newline.

@@ -72,8 +72,10 @@ constexpr BehaviourChange kChanges[] = {
     {{9, 0, 0}, [](Profile& p) { p.snapshot_table = kSnapshotTable90; }},
     // 9.1: CVE-2024-4467 fix: info opens qcow2 with the data file left closed.
     {{9, 1, 0}, [](Profile& p) { p.info_opens_data_file = false; }},
-    // 10.2: qemu-img info --limits (BlockLimitsInfo).
+    // 10.2: qemu-img info --limits (BlockLimitsInfo for every node of the graph).
     {{10, 2, 0}, [](Profile& p) { p.info_limits = true; }},
+    // 10.2: qemu-img info -t / --cache (the cache mode the limits are detected with).
+    {{10, 2, 0}, [](Profile& p) { p.info_cache_option = true; }},
 };
 
 // The measured releases (shared/reference/qemu-versions) with their --version copyright years.
@@ -89,7 +91,7 @@ constexpr size_t kProfileCount = sizeof(kMeasured) / sizeof(kMeasured[0]);
 
 Profile Derive(const Measured& m) {
   // The 7.2 behaviour, then every change up to this release.
-  Profile p{m.version, m.copyright, false, true, false, false, false, kSnapshotTable72};
+  Profile p{m.version, m.copyright, false, true, false, false, false, false, kSnapshotTable72};
   for (const BehaviourChange& change : kChanges) {
     if (change.since <= m.version) change.apply(p);
   }

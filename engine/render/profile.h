@@ -51,6 +51,7 @@ struct Profile {
   bool info_opens_data_file;               // 8.0 .. 9.0: info opens an external qcow2 data file
   bool map_compressed_field;               // 8.0+: map JSON entries carry "compressed"
   bool info_limits;                        // 10.2+: info --limits exists ("Block limits:")
+  bool info_cache_option;                  // 10.2+: info -t / --cache CACHE exists
   SnapshotTableStyle snapshot_table;
 };
 

@@ -68,6 +68,8 @@ TEST(Profile, BehaviourChangesByRelease) {
   EXPECT_FALSE(P("9.2").info_opens_data_file);
   EXPECT_FALSE(P("10.0").info_limits);
   EXPECT_TRUE(P("10.2").info_limits);
+  EXPECT_FALSE(P("10.0").info_cache_option);
+  EXPECT_TRUE(P("10.2").info_cache_option);
   EXPECT_EQ(P("7.2").copyright, "2003-2022");
   EXPECT_EQ(P("10.2").copyright, "2003-2025");
 }
