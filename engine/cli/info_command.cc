@@ -6,18 +6,19 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "engine/chain/audit.h"
 #include "engine/chain/chain_walker.h"
 #include "engine/channel/info_report.h"
+#include "engine/cli/compare_options.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/help_text.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/info_options.h"
 #include "engine/render/backing_path.h"
+#include "engine/render/block_limits.h"
 #include "engine/render/error_text.h"
 #include "engine/render/image_info.h"
 #include "engine/render/info_render.h"
@@ -31,24 +32,14 @@ void print(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-// qemu-img 10.2's info --limits (BlockLimitsInfo) reports the block layer's alignment and transfer
-// limits, which depend on how qemu would open the file (O_DIRECT probing, device limits) and were
-// not measured: refused clearly rather than guessed. Before 10.2 getopt rejects it as qemu does.
-bool asks_for_limits(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (arg == "--limits") return true;
-  }
-  return false;
-}
-
 // What every image of one `info` run is described with: the top image and each backing file.
 struct InfoRun {
   const Diagnostics& diag;
   const render::Profile& profile;
   sandbox::Sandbox& sandbox;
   bool unsafe_quirks;
+  // info --limits: the host facts every node's limits derive from (nullopt: not asked for).
+  std::optional<render::HostBlockFacts> limits_host;
 };
 
 // An opened image: its fd (owned elsewhere), the name qemu shows for it, and the format to open
@@ -154,6 +145,8 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   facts.filename = image.display;
   facts.actual_size = static_cast<int64_t>(image.allocated);
   facts.file_length = static_cast<int64_t>(image.size);
+  facts.limits_host = run.limits_host;
+  facts.format_probed = image.format == abi::ImageFormat::kProbe;
   // 8.0 .. 9.0 open a qcow2 data file under info; the host only stats it (never reads it).
   if (const std::optional<std::string> data_file = render::DataFileToOpen(decoded, run.profile)) {
     ImageFile data;
@@ -217,11 +210,8 @@ bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render:
 int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
                      const ProfileSelection& selection, bool unsafe_quirks, int argc, char** argv) {
   const render::Profile& profile = *selection.profile;
-  if (profile.info_limits && asks_for_limits(argc, argv)) {
-    diag.error("option '--limits' is not supported by instar yet");
-    return 1;
-  }
-  const InfoParse parse = parse_info_options(argc, argv);
+  const InfoParse parse =
+      parse_info_options(argc, argv, InfoOptionSet{profile.info_limits, profile.info_cache_option});
   switch (parse.error) {
     case InfoParse::Error::kNone:
       break;
@@ -236,6 +226,19 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
   if (options.help) {
     print(help_text(diag.program(), selection));
     return 0;
+  }
+
+  // 10.2 collect_image_info_list(): bdrv_parse_cache_mode() before any image is opened.
+  if (!is_cache_mode(options.cache)) {
+    diag.error("Invalid cache option: " + options.cache);
+    return 1;
+  }
+  // With O_DIRECT qemu probes the request and buffer alignment by reading the file
+  // (raw_probe_alignment), which instar does not reproduce: refused rather than guessed.
+  if (options.limits && cache_mode_uses_o_direct(options.cache)) {
+    diag.error("option '--limits' with cache mode '" + options.cache +
+               "' (O_DIRECT) is not supported by instar yet");
+    return 1;
   }
 
   ImageToDescribe top;
@@ -258,7 +261,8 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
     diag.error(sandbox_error);
     return 1;
   }
-  const InfoRun run{diag, profile, *sandbox, unsafe_quirks};
+  InfoRun run{diag, profile, *sandbox, unsafe_quirks, std::nullopt};
+  if (options.limits) run.limits_host = render::CurrentHostBlockFacts();
   const bool json = options.output == OutputFormat::kJson;
 
   if (!options.backing_chain) {

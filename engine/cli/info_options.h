@@ -11,8 +11,10 @@ namespace instar::cli {
 struct InfoOptions {
   std::optional<std::string> format;  // -f / --format
   OutputFormat output = OutputFormat::kHuman;
-  bool backing_chain = false;  // --backing-chain
-  bool force_share = false;    // -U / --force-share (always true for a read-only sandbox)
+  bool backing_chain = false;       // --backing-chain
+  bool force_share = false;         // -U / --force-share (always true for a read-only sandbox)
+  bool limits = false;              // --limits (10.2)
+  std::string cache = "writeback";  // -t / --cache (10.2; BDRV_DEFAULT_CACHE)
   bool help = false;
   std::string filename;
 };
@@ -24,8 +26,19 @@ struct InfoParse {
   InfoOptions options;
 };
 
+// The options a qemu-img version's info accepts beyond 7.2's (from the profile): unknown to
+// getopt otherwise, so they are rejected as "unrecognized option" like older qemu-img does.
+struct InfoOptionSet {
+  bool limits = false;  // 10.2: --limits
+  bool cache = false;   // 10.2: -t CACHE / --cache CACHE
+};
+
 // Parses argv[0..argc) where argv[0] is "info", in the order qemu-img checks things: getopt
-// errors, then the file-name count, then --output's value.
-InfoParse parse_info_options(int argc, char** argv);
+// errors, then the file-name count, then --output's value. -t's value is checked later, by the
+// caller (qemu's collect_image_info_list: "Invalid cache option").
+InfoParse parse_info_options(int argc, char** argv, const InfoOptionSet& set = {});
+
+// -t modes that open the file with O_DIRECT (BDRV_O_NOCACHE): "none", "off", "directsync".
+bool cache_mode_uses_o_direct(const std::string& mode);
 
 }  // namespace instar::cli

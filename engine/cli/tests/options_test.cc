@@ -73,6 +73,39 @@ TEST(InfoOptionsTest, ChecksInQemuOrder) {
   EXPECT_EQ(parse_info_options(f.argc(), f.argv()).error, InfoParse::Error::kUnsupported);
 }
 
+// 10.2 adds --limits and -t/--cache; before that getopt does not know them.
+TEST(InfoOptionsTest, LimitsAndCacheOnlyWhereTheVersionHasThem) {
+  const InfoOptionSet v102{true, true};
+  Argv a({"info", "--lim", "-t", "none", "img"});
+  InfoParse p = parse_info_options(a.argc(), a.argv(), v102);
+  ASSERT_EQ(p.error, InfoParse::Error::kNone) << p.message;
+  EXPECT_TRUE(p.options.limits);
+  EXPECT_EQ(p.options.cache, "none");
+  Argv b({"info", "--cache=bogus", "img"});
+  InfoParse pb = parse_info_options(b.argc(), b.argv(), v102);
+  ASSERT_EQ(pb.error, InfoParse::Error::kNone);  // the mode is checked when images are opened
+  EXPECT_EQ(pb.options.cache, "bogus");
+  Argv c({"info", "img"});
+  InfoParse pc = parse_info_options(c.argc(), c.argv(), v102);
+  EXPECT_FALSE(pc.options.limits);
+  EXPECT_EQ(pc.options.cache, "writeback");  // BDRV_DEFAULT_CACHE
+  Argv d({"info", "--limits", "img"});
+  InfoParse pd = parse_info_options(d.argc(), d.argv());
+  EXPECT_EQ(pd.error, InfoParse::Error::kUsage);
+  EXPECT_EQ(pd.message, "unrecognized option '--limits'");
+  Argv e({"info", "-t", "none", "img"});
+  EXPECT_EQ(parse_info_options(e.argc(), e.argv()).error, InfoParse::Error::kUsage);
+  Argv f({"info", "-t"});
+  EXPECT_EQ(parse_info_options(f.argc(), f.argv(), v102).message,
+            "missing argument for option '-t'");
+  EXPECT_TRUE(cache_mode_uses_o_direct("none"));
+  EXPECT_TRUE(cache_mode_uses_o_direct("off"));
+  EXPECT_TRUE(cache_mode_uses_o_direct("directsync"));
+  EXPECT_FALSE(cache_mode_uses_o_direct("writeback"));
+  EXPECT_FALSE(cache_mode_uses_o_direct("unsafe"));
+  EXPECT_FALSE(cache_mode_uses_o_direct("writethrough"));
+}
+
 TEST(FormatNameTest, KnowsQemuDrivers) {
   abi::ImageFormat f = abi::ImageFormat::kProbe;
   EXPECT_EQ(lookup_format("qcow2", &f), FormatLookup::kSupported);
