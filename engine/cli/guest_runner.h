@@ -18,7 +18,7 @@ struct GuestRun {
 
 // Runs `request` in `sandbox`. Anything but a completed run whose messages all decode is a
 // failure; the diagnostic names the sandbox so the user can tell it from an image error. With
-// INSTAR_STATS=1 the sandbox's counters (exits, hypercalls, messages) go to stderr.
+// INSTAR_STATS=1 the sandbox's counters (time, exits, hypercalls, reads, messages) go to stderr.
 GuestRun run_guest(sandbox::Sandbox& sandbox, const sandbox::Request& request);
 
 }  // namespace instar::cli

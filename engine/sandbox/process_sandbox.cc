@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,16 +45,38 @@ class Child {
     if (reaped_) return true;
     pid_t r;
     do {
-      r = waitpid(pid_, &status_, WNOHANG);
+      r = wait4(pid_, &status_, WNOHANG, &usage_);
     } while (r < 0 && errno == EINTR);
     if (r == pid_ || (r < 0 && errno == ECHILD)) reaped_ = true;
     return reaped_;
   }
   void reap() {
     while (!reaped_) {
-      const pid_t r = waitpid(pid_, &status_, 0);
+      const pid_t r = wait4(pid_, &status_, 0, &usage_);
       if (r == pid_ || (r < 0 && errno != EINTR)) reaped_ = true;
     }
+  }
+  // The exited (not yet reaped) child's read counters from /proc/<pid>/io; zeros if unreadable.
+  void read_io_counters(uint64_t* reads, uint64_t* bytes) const {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/io", static_cast<int>(pid_));
+    FILE* io = fopen(path, "re");
+    if (io == nullptr) return;
+    char key[32];
+    unsigned long long value = 0;
+    while (fscanf(io, "%31[^:]: %llu\n", key, &value) == 2) {
+      if (strcmp(key, "rchar") == 0) *bytes = value;
+      if (strcmp(key, "syscr") == 0) *reads = value;
+    }
+    fclose(io);
+  }
+  // CPU time (user + system) of the reaped child.
+  uint64_t cpu_ns() const {
+    const auto ns = [](const timeval& t) {
+      return static_cast<uint64_t>(t.tv_sec) * 1000000000ull +
+             static_cast<uint64_t>(t.tv_usec) * 1000ull;
+    };
+    return ns(usage_.ru_utime) + ns(usage_.ru_stime);
   }
   void kill_and_reap() {
     if (reaped_) return;
@@ -66,6 +90,7 @@ class Child {
  private:
   pid_t pid_;
   int status_ = 0;
+  rusage usage_{};
   bool reaped_ = false;
 };
 
@@ -139,6 +164,8 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
 
   FrameReader reader(limits.max_message_bytes, limits.max_total_message_bytes);
   bool pipe_open = true;
+  uint64_t io_reads = 0;
+  uint64_t io_bytes = 0;
   static constexpr size_t kChunk = 64 * 1024;
   std::vector<uint8_t> buffer(kChunk);
 
@@ -202,13 +229,19 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
     }
     if (pid_index >= 0 && (fds[pid_index].revents & (POLLIN | POLLHUP | POLLERR))) {
       // The child exited; its pipe data stays readable, so keep draining until EOF. The pidfd
-      // stays readable, so drop it either way (the loop top reaps without it).
+      // stays readable, so drop it either way (the loop top reaps without it). Its /proc entry
+      // lives until the reap: take its read counters first.
+      child.read_io_counters(&io_reads, &io_bytes);
       (void)child.try_reap();
       helper.pidfd.reset();
     }
   }
   if (!child.reaped()) child.reap();
-  return outcome_from_exit(child.wait_status(), reader);
+  Outcome outcome = outcome_from_exit(child.wait_status(), reader);
+  outcome.reads = io_reads;
+  outcome.bytes_read = io_bytes;
+  outcome.guest_ns = child.cpu_ns();
+  return outcome;
 }
 
 std::string default_process_helper_path() {

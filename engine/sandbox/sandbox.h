@@ -51,9 +51,16 @@ struct Outcome {
   int signal = 0;                     // kKilled: the signal
   std::string diagnostic;             // human-readable reason when not kCompleted
   std::vector<std::string> messages;  // encoded GuestMessages in emission order
-  // Counters for benchmarks and tests.
+  // Counters for benchmarks and tests (INSTAR_STATS=1 prints them).
   uint64_t exits = 0;
   uint64_t hypercalls = 0;
+  // Image reads. KVM: extents served by block hypercalls and their bytes. Process: the helper's
+  // read syscalls and bytes (/proc/<pid>/io syscr/rchar, so the boot blob read and the dynamic
+  // loader's reads are included).
+  uint64_t reads = 0;
+  uint64_t bytes_read = 0;
+  // Time the guest ran. KVM: wall time inside KVM_RUN. Process: the helper's CPU time (user+sys).
+  uint64_t guest_ns = 0;
 };
 
 class Sandbox {

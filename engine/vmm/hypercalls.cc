@@ -121,6 +121,10 @@ HypercallResult HypercallHandler::block_io(uint64_t arg_gpa, bool write) {
   }
   const bool done = write ? pwrite_full(device.fd, *buffer, arg.offset)
                           : pread_full(device.fd, *buffer, arg.offset);
+  if (done && !write) {
+    ++reads_;
+    bytes_read_ += arg.length;
+  }
   shared->status = done ? abi::kHcOk : abi::kHcIo;
   return resume();
 }
@@ -178,6 +182,10 @@ HypercallResult HypercallHandler::block_readv(uint64_t arg_gpa) {
       status = abi::kHcIo;
     }
     first = last;
+  }
+  if (status == abi::kHcOk) {
+    reads_ += arg.count;
+    bytes_read_ += total;
   }
   shared->status = status;
   return resume();

@@ -64,6 +64,10 @@ class HypercallHandler {
   // Encoded GuestMessages in emission order; moved out by the caller at the end of the run.
   std::vector<std::string>& messages() { return messages_; }
 
+  // Device reads served so far (one per extent) and their bytes, for the run's counters.
+  uint64_t reads() const { return reads_; }
+  uint64_t bytes_read() const { return bytes_read_; }
+
  private:
   HypercallResult block_io(uint64_t arg_gpa, bool write);  // kBlockRead / kBlockWrite
   HypercallResult block_readv(uint64_t arg_gpa);
@@ -76,6 +80,8 @@ class HypercallHandler {
   HypercallLimits limits_;
   std::vector<std::string> messages_;
   uint64_t total_message_bytes_ = 0;
+  uint64_t reads_ = 0;
+  uint64_t bytes_read_ = 0;
 };
 
 }  // namespace instar::vmm

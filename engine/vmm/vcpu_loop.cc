@@ -2,6 +2,7 @@
 #include "engine/vmm/vcpu_loop.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -27,6 +28,8 @@ sandbox::Outcome run_vcpu_loop(KvmVm& vm, HypercallHandler& handler, const LoopL
     outcome.kind = kind;
     outcome.diagnostic = std::move(diagnostic);
     outcome.messages = std::move(handler.messages());
+    outcome.reads = handler.reads();
+    outcome.bytes_read = handler.bytes_read();
     return std::move(outcome);
   };
   auto timeout = [&] {
@@ -40,7 +43,11 @@ sandbox::Outcome run_vcpu_loop(KvmVm& vm, HypercallHandler& handler, const LoopL
 
   for (;;) {
     if (deadline.value()->expired()) return timeout();
+    const auto entered = std::chrono::steady_clock::now();
     const int err = vm.run_once();
+    outcome.guest_ns += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::steady_clock::now() - entered)
+                                                  .count());
     if (err == EINTR || err == EAGAIN) {
       vm.run_state()->immediate_exit = 0;
       if (deadline.value()->expired()) return timeout();

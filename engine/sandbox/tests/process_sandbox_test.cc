@@ -113,6 +113,12 @@ TEST(ProcessSandbox, ProductionHelperRunsAnOpOnARawFile) {
   EXPECT_EQ(messages.front().info().format(), instar::guest::FORMAT_RAW);
   EXPECT_EQ(messages.front().info().virtual_size(), 1u << 20);
   EXPECT_TRUE(messages.back().has_done()) << messages.back().DebugString();
+  // Counters: the helper read its boot blob and at least the first sector of the image, and
+  // used some CPU; the process backend has no VM exits.
+  EXPECT_GE(o.reads, 2u);
+  EXPECT_GE(o.bytes_read, 512u);
+  EXPECT_GT(o.guest_ns, 0u);
+  EXPECT_EQ(o.exits, 0u);
 }
 
 // The real parser path on a qcow2 image made by qemu-img (skipped where it is not installed).

@@ -127,6 +127,10 @@ TEST_P(BlockReadTest, ValidatesEveryArgument) {
   HypercallHandler h = handler();
   const HypercallResult r = h.handle(static_cast<uint32_t>(abi::Hypercall::kBlockRead), c.arg_gpa);
   EXPECT_EQ(r.verdict, c.verdict) << r.diagnostic;
+  // Only reads that landed count towards the run's counters.
+  const bool landed = c.verdict == HypercallVerdict::kContinue && c.status == abi::kHcOk;
+  EXPECT_EQ(h.reads(), landed ? 1u : 0u);
+  EXPECT_EQ(h.bytes_read(), landed ? c.length : 0u);
   if (c.verdict == HypercallVerdict::kGuestFault) {
     EXPECT_EQ(r.diagnostic.rfind("block read hypercall: ", 0), 0u) << r.diagnostic;
     if (c.arg_gpa == kArg) {
@@ -255,6 +259,10 @@ TEST_P(BlockReadvTest, ValidatesEveryExtentBeforeReading) {
     EXPECT_EQ(at<abi::HcBlockReadv>(kArg).status, c.status);
   }
   const bool read = c.verdict == HypercallVerdict::kContinue && c.status == abi::kHcOk;
+  uint64_t total = 0;
+  for (const abi::ReadExtent& e : c.extents) total += e.length;
+  EXPECT_EQ(h.reads(), read ? count : 0u);
+  EXPECT_EQ(h.bytes_read(), read ? total : 0u);
   for (const abi::ReadExtent& e : c.extents) {
     if (!read) {
       EXPECT_EQ(*bytes(kBuf, 1), 0xee) << "all or nothing: no extent was read";
