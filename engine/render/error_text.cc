@@ -235,6 +235,9 @@ constexpr Rule kRules[] = {
                  "instar: images with a backing file are not supported by this command yet"),
     INSTAR_FIXED("ERROR_DATA_FILE_NOT_SUPPORTED",
                  "instar: images with an external data file are not supported by this command yet"),
+    // bdrv_refresh_total_sectors(), after the driver opened the image.
+    INSTAR_FIXED("ERROR_TOTAL_SECTORS_OVERFLOW",
+                 "Could not refresh total sector count: File too large"),
 };
 
 #undef INSTAR_FIXED

@@ -129,6 +129,12 @@ Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables,
   INSTAR_TRY(check_backing_file_name(h, header_area, &m));
   INSTAR_TRY(check_snapshot_table(h, tables));
   INSTAR_TRY(check_bitmap_directory(m, tables, detail));
+  // qemu's block layer then keeps the size in 512-byte sectors in an int64_t and fails the open
+  // of any driver whose size does not fit (block.c bdrv_refresh_total_sectors: -EFBIG). Without
+  // this every op would go on to walk up to 2^64 bytes of virtual disk.
+  if (h.size / 512 > static_cast<uint64_t>(kInt64Max) / 512) {
+    return fail(instar_guest_ErrorCode_ERROR_TOTAL_SECTORS_OVERFLOW);
+  }
   *out = m;
   return Status::Ok();
 }

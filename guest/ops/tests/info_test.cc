@@ -424,6 +424,12 @@ const Corruption kCorruptions[] = {
       E(IMAGE_TOO_LARGE),
       {},
       ""},
+    // Small enough for qcow2's L1 arithmetic (it wraps), too big for qemu's int64_t sectors.
+    C{"SectorCountOverflow",
+      [] { return with([](auto& b) { b.size = ~uint64_t{511}; }); },
+      E(TOTAL_SECTORS_OVERFLOW),
+      {},
+      ""},
     C{"CryptMethod3",
       [] { return with([](auto& b) { b.crypt_method = 3; }); },
       E(UNSUPPORTED_ENCRYPTION),
