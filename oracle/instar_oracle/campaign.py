@@ -19,12 +19,15 @@ _STAT = re.compile(r"^stat::(\w+):\s+(\d+)")
 # "Test unit written to /out/artifacts/t/crash-da39..." (crash, timeout, oom, leak, slow-unit).
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
 _UNIT_SCALE = {"b": 1, "Kb": 1024, "Mb": 1024 * 1024}
+# A symbolised stack frame with an absolute source path: "#7 0x55 in ns::f(int) /src/x.cc:50:81".
+_FRAME = re.compile(r"^\s*#\d+ 0x[0-9a-f]+ in (.+?) (/\S+?):(\d+)(?::\d+)?$")
 
 
 @dataclass
 class Crash:
     kind: str  # crash, timeout, oom, leak (from the artifact's name)
     summary: str  # libFuzzer/sanitizer SUMMARY or deadly-signal line
+    where: str  # first frame of the crash stack in a source file outside /usr ("f x.cc:50")
     artifact: str
     artifact_bytes: int
     minimized: str | None = None
@@ -51,10 +54,24 @@ class TargetResult:
     crashes: list[Crash] = field(default_factory=list)
 
 
+def _without_parameters(function: str) -> str:
+    """"ns::f(std::vector<int>, int) const" -> "ns::f": drops the trailing parameter list."""
+    function = function.removesuffix(" const")
+    if not function.endswith(")"):
+        return function
+    depth = 0
+    for i in range(len(function) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(function[i], 0)
+        if depth == 0:
+            return function[:i]
+    return function
+
+
 def parse_log(text: str) -> dict:
     """Numbers from one libFuzzer run's output: the last status line and the final stats."""
     out = {"executions": 0, "exec_per_sec": 0, "cov": 0, "ft": 0, "corpus_units": 0,
-           "corpus_bytes": 0, "new_units": 0, "peak_rss_mb": 0, "artifacts": [], "summary": ""}
+           "corpus_bytes": 0, "new_units": 0, "peak_rss_mb": 0, "artifacts": [], "summary": "",
+           "where": ""}
     for line in text.splitlines():
         m = _STATUS.match(line)
         if m:
@@ -76,6 +93,11 @@ def parse_log(text: str) -> dict:
                 out["new_units"] = value
             elif key == "peak_rss_mb":
                 out["peak_rss_mb"] = value
+            continue
+        m = _FRAME.match(line)
+        if m and not out["where"] and not m.group(2).startswith("/usr/"):
+            function = _without_parameters(m.group(1))
+            out["where"] = f"{function} {Path(m.group(2)).name}:{m.group(3)}"
             continue
         m = _ARTIFACT.search(line)
         if m:
@@ -131,13 +153,13 @@ def run_target(binary: Path, name: str, seconds: float, out: Path, inputs: list[
     for artifact in parsed["artifacts"]:
         path = Path(artifact)
         result.crashes.append(Crash(kind=artifact_kind(artifact), summary=parsed["summary"],
-                                    artifact=str(path),
+                                    where=parsed["where"], artifact=str(path),
                                     artifact_bytes=path.stat().st_size if path.exists() else 0))
     if proc.returncode != 0 and not result.crashes:
         # A non-zero exit without an artifact (e.g. the binary failed to start) is a finding too.
         result.crashes.append(Crash(kind="error", summary=parsed["summary"] or
                                     f"exit {proc.returncode} without an artifact",
-                                    artifact="", artifact_bytes=0))
+                                    where=parsed["where"], artifact="", artifact_bytes=0))
     return result
 
 
@@ -224,6 +246,7 @@ def render_markdown(report: dict) -> str:
                 if c["minimized"] else f"{c['artifact_bytes']} bytes (not minimised)")
         lines += [f"### {name}: {c['kind']}", "",
                   f"- summary: `{c['summary']}`",
+                  f"- where: `{c['where'] or 'no symbolised frame outside /usr'}`",
                   f"- reproducer: `{c['minimized'] or c['artifact']}` ({size})",
                   f"- original: `{c['artifact']}`",
                   f"- replay (clang build): `{c['replay']}`",

@@ -31,6 +31,7 @@ if CRASH:
     path = opts["artifact_prefix"] + "crash-0123abcd"
     open(path, "wb").write(bytes(range(64)))
     print("==7==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6020")
+    print("    #0 0x55e in instar::qcow2::get_refcount(unsigned char const*) /src/r.cc:12:5")
     print("SUMMARY: AddressSanitizer: heap-buffer-overflow refcount_entries.cc:12 in get_refcount")
     print("MS: 1 ChangeBit-; base unit: 0000")
     print("artifact_prefix='" + opts["artifact_prefix"] + "'; Test unit written to " + path)
@@ -55,6 +56,10 @@ def test_parse_log_reads_status_stats_and_artifacts():
     log = ("#1024\tpulse  cov: 95 ft: 180 corp: 17/3Kb lim: 4096 exec/s: 512 rss: 60Mb\n"
            "#2048\tDONE   cov: 96 ft: 181 corp: 15/177b lim: 4096 exec/s: 600 rss: 60Mb\n"
            "###### Recommended dictionary. ######\n"
+           "    #0 0x7f01 in abort stdlib/./stdlib/abort.c:79:7\n"
+           "    #1 0x7f02 in std::vector<int>::at(unsigned long) /usr/include/c++/12/vector:10:3\n"
+           "    #2 0x55ebcb in (anonymous namespace)::check(std::vector<char>) /w/fuzz/t.cc:50:81\n"
+           "    #3 0x55ebcc in LLVMFuzzerTestOneInput /w/fuzz/t.cc:70:3\n"
            "SUMMARY: AddressSanitizer: SEGV in f\n"
            "artifact_prefix='/o/'; Test unit written to /o/timeout-99\n"
            "stat::number_of_executed_units: 5000\nstat::average_exec_per_sec: 600\n")
@@ -65,6 +70,7 @@ def test_parse_log_reads_status_stats_and_artifacts():
     assert parsed["artifacts"] == ["/o/timeout-99"]
     assert campaign.artifact_kind(parsed["artifacts"][0]) == "timeout"
     assert parsed["summary"] == "SUMMARY: AddressSanitizer: SEGV in f"
+    assert parsed["where"] == "(anonymous namespace)::check t.cc:50"
 
 
 def test_clean_target_is_reported_with_its_numbers(tmp_path):
@@ -86,6 +92,7 @@ def test_crash_is_minimised_and_fails_the_campaign(tmp_path):
     crash = result.crashes[0]
     assert crash.kind == "crash" and crash.artifact_bytes == 64
     assert "heap-buffer-overflow" in crash.summary
+    assert crash.where == "instar::qcow2::get_refcount r.cc:12"
     campaign.minimize(binary, crash, 1, Path(result.log))
     campaign.replay_commands(crash, binary, "crashy_fuzzer")
     assert crash.minimized_bytes == 5 and Path(crash.minimized).read_bytes() == bytes(range(5))
