@@ -1,26 +1,150 @@
-"""The hostile corpus: images built to attack a qcow2 reader, each with its expected outcome.
+"""The hostile corpus: images built to attack qemu-img, each with its expected answer per command.
 
-Images are derived from a fresh qemu-img qcow2 by patching single fields or cutting the file, so
-the corpus is small to describe and rebuilt on demand; none of them is ever given to the real
-qemu-img (DESIGN §5). Each case says what instar must answer: `ok` (rc 0) with a fragment of the
-output, or an open error with qemu's message.
+Every case is built on demand into a case directory laid out as
+
+    <tmp>/images/<the case's files>     the command runs here; this is the allowed root
+    <tmp>/outside/sentinel.qcow2        a file no case may make instar open or stat
+    <tmp>/outside/sentinel.raw
+
+Metadata cases patch single fields of (or cut) a fresh qemu-img qcow2; chain and data-file cases
+are small directory layouts. None of them is ever given to the real qemu-img by a test
+(DESIGN §5). Each case has one row in a table: its expected outcome under every command of
+COMMANDS. An outcome is what qemu-img 7.2 answers, established once by hand in a scratch
+directory for cases that only read the image, and by reading qemu's source for cases where qemu
+would reach outside the directory or into the network (the reasoning is written next to them).
+Where instar deliberately answers differently (the allow-list of docs/chains.md), the outcome
+is instar's, and `qemu` says what qemu-img does instead. Where instar does not give qemu's answer
+yet, `pending` says why: the test then checks everything but the answer, and xfails on it.
 """
 from __future__ import annotations
 
 import dataclasses
 import struct
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import Callable
+
+# The commands every case runs through (oracle/tests/test_hostile_commands.py).
+INFO, INFO_JSON = "info", "info-json"
+CHAIN, CHAIN_JSON = "info-chain", "info-chain-json"
+CHECK, CHECK_JSON = "check", "check-json"
+COMPARE_CLEAN, COMPARE_SELF = "compare-clean", "compare-self"
+COMMANDS = (INFO, INFO_JSON, CHAIN, CHAIN_JSON, CHECK, CHECK_JSON, COMPARE_CLEAN, COMPARE_SELF)
+CLEAN = "clean.qcow2"   # the well-formed 16 MiB qcow2 every case is compared with
+
+# Reasons instar does not give qemu's answer yet (the test xfails on the answer only).
+CHECK_NO_CHAIN = ("check does not open the backing chain yet (qemu's img_check opens it, so a "
+                  "broken chain fails there)")
+COMPARE_CHAIN = "compare through backing chains is being built (engine/cli/compare_command.cc)"
+COMPARE_DATA_FILE = "compare with external data files is being built"
+CHECK_OPEN_FLAGS = ("check opens with qemu's normal checks; qemu's BDRV_O_CHECK defers these "
+                    "errors to the check itself")
+
+
+def argv(command: str, image: str, fmt: str | None = None) -> list[str]:
+    """The instar arguments (after the global options) of `command` on `image`."""
+    f = ["-f", fmt] if fmt else []
+    return {
+        INFO: ["info", *f, image],
+        INFO_JSON: ["info", *f, "--output=json", image],
+        CHAIN: ["info", *f, "--backing-chain", image],
+        CHAIN_JSON: ["info", *f, "--backing-chain", "--output=json", image],
+        CHECK: ["check", *f, image],
+        CHECK_JSON: ["check", *f, "--output=json", image],
+        COMPARE_CLEAN: ["compare", *f, *(["-F", "qcow2"] if fmt else []), image, CLEAN],
+        COMPARE_SELF: ["compare", *f, *(["-F", fmt] if fmt else []), image, image],
+    }[command]
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    rc: int
+    text: str             # a fragment of stdout (`out`) or stderr (`err`); "{image}" stands for
+    stream: str = "out"   # the case's image name as given on the command line
+    qemu: str = ""        # set when instar deliberately differs: what qemu-img 7.2 does instead
+    pending: str = ""     # set when instar does not give this answer yet: why
 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
     name: str
-    rc: int               # expected exit code of `info`
-    expect: str           # a fragment of stdout (rc 0) or of the error message (rc 1)
-    why: str              # the attack or CVE class it stands for
+    why: str                          # the attack, CVE class or iotests case it stands for
+    expect: dict[str, Outcome]        # command -> outcome, one for every command in COMMANDS
+    image: str = ""                   # the file the commands name (default "<name>.img")
+    fmt: str | None = None            # -f for the commands (compare: -f and -F)
+    reaches_out: bool = False         # names something outside images/: the sentinel case
+
+    @property
+    def top(self) -> str:
+        return self.image or f"{self.name}.img"
+
+    # The info answer, for the KVM equivalence suite.
+    @property
+    def rc(self) -> int:
+        return self.expect[INFO].rc
 
 
+def mismatch(case: Case, command: str, stdout: bytes, stderr: bytes, rc: int | None) -> str | None:
+    """None when a run of `command` on `case` gives the table's outcome, else what differs."""
+    want = case.expect[command]
+    text = want.text.replace("{image}", case.top)
+    out = stdout.decode(errors="replace")
+    err = stderr.decode(errors="replace")
+    if rc != want.rc:
+        return f"rc {rc}, want {want.rc}: stdout {out[:300]!r} stderr {err[:300]!r}"
+    got = out if want.stream == "out" else err
+    if text not in got:
+        return f"{text!r} not in {want.stream} {got[:600]!r}"
+    # An open error prints nothing on stdout (check may print a partial result before failing).
+    if want.stream == "err" and want.rc in (1, 2) and command not in (CHECK, CHECK_JSON) and out:
+        return f"an error with output on stdout: {out[:300]!r}"
+    return None
+
+
+def _err(rc: int, text: str, **kw) -> Outcome:
+    return Outcome(rc, text, "err", **kw)
+
+
+def fails_to_open(message: str, **kw) -> dict[str, Outcome]:
+    """Every command fails in qcow2_open with `message`: info/check rc 1, compare rc 2."""
+    text = "Could not open '{image}': " + message
+    return {c: _err(2 if c in (COMPARE_CLEAN, COMPARE_SELF) else 1, text, **kw) for c in COMMANDS}
+
+
+def opens(info: str, info_json: str, check: tuple[Outcome, Outcome], clean: Outcome,
+          self_: Outcome) -> dict[str, Outcome]:
+    """The image opens: info and info --backing-chain (one image) succeed; check (human, JSON)
+    and compare (with the clean image, with itself) as given."""
+    return {INFO: Outcome(0, info), INFO_JSON: Outcome(0, info_json),
+            CHAIN: Outcome(0, info), CHAIN_JSON: Outcome(0, info_json),
+            CHECK: check[0], CHECK_JSON: check[1], COMPARE_CLEAN: clean, COMPARE_SELF: self_}
+
+
+def checked(rc: int, summary: str, json: str) -> tuple[Outcome, Outcome]:
+    """check's answer: its human summary line and a JSON member, both on stdout."""
+    return Outcome(rc, summary), Outcome(rc, json)
+
+
+def corrupt(errors: int) -> tuple[Outcome, Outcome]:
+    return checked(2, f"\n{errors} errors were found on the image.",
+                   f'"corruptions": {errors},')
+
+
+def leaking(leaks: int) -> tuple[Outcome, Outcome]:
+    return checked(3, f"\n{leaks} leaked clusters were found on the image.", f'"leaks": {leaks},')
+
+
+NO_ERRORS = checked(0, "No errors were found on the image.", '"check-errors": 0,')
+RAW_NO_CHECK = (_err(63, "This image format does not support checks"),) * 2
+IDENTICAL = Outcome(0, "Images are identical.")
+IDENTICAL_SIZES_DIFFER = Outcome(0, "Warning: Image size mismatch!\nImages are identical.")
+MISMATCH_AT_0 = Outcome(1, "Content mismatch at offset 0!")
+REFUSED = "refused by instar: "
+QCOW2 = ("file format: qcow2", '"format": "qcow2"')   # info's human and JSON fragments
+
+
+# --- metadata cases: header-field patches and truncations of a fresh 16 MiB, 64 KiB image ----
 # Header field offsets (qemu-img-7.2.md §7).
 BACKING_OFFSET, BACKING_SIZE, CLUSTER_BITS, SIZE = 8, 16, 20, 24
 CRYPT, L1_SIZE, L1_OFFSET, RT_OFFSET, RT_CLUSTERS = 32, 36, 40, 48, 56
@@ -31,85 +155,434 @@ def _u32(v): return ("I", v)
 def _u64(v): return ("Q", v)
 
 
-# name -> (patches {offset: (fmt, value)} or a truncation length, expected rc, fragment, why)
 _PATCHES = {
-    "vsize-1pib": ({SIZE: _u64(1 << 50), L1_SIZE: _u32(1 << 21)}, 0, "virtual size: 1 PiB",
-                   "huge but valid virtual size, L1 far past the end (CVE-2014-0143 class)"),
-    "vsize-1pib-small-l1": ({SIZE: _u64(1 << 50)}, 1, "L1 table is too small",
-                            "L1 too small for the size (CVE-2014-0143)"),
-    "vsize-2p62": ({SIZE: _u64(1 << 62)}, 1, "Could not open", "virtual size needing an L1 "
-                   "larger than qemu allows (CVE-2014-0143)"),
-    "vsize-max": ({SIZE: _u64((1 << 64) - 512)}, 1,
-                  "Could not refresh total sector count: File too large",
-                  "a size beyond INT64_MAX (sector count overflow)"),
-    "l1-size-max": ({L1_SIZE: _u32(0xffffffff)}, 1, "Active L1 table too large",
-                    "L1 size overflow (CVE-2014-0143)"),
-    "l1-size-over-limit": ({L1_SIZE: _u32(0x2000001)}, 1, "Active L1 table too large",
-                           "L1 allocation exhaustion"),
-    "l1-offset-unaligned": ({L1_OFFSET: _u64(0x30001)}, 1, "Active L1 table offset invalid",
-                            "misaligned L1 (iotests 080)"),
-    "l1-at-header": ({L1_OFFSET: _u64(0)}, 0, "file format: qcow2",
-                     "L1 table pointing at the header"),
-    "refcount-table-max": ({RT_CLUSTERS: _u32(0xffffffff)}, 1, "Reference count table too large",
-                           "refcount table size overflow (CVE-2014-0144)"),
-    "refcount-table-unaligned": ({RT_OFFSET: _u64(0x10001)}, 1,
-                                 "Reference count table offset invalid", "iotests 080"),
-    "refcount-table-none": ({RT_CLUSTERS: _u32(0)}, 1,
-                            "Image does not contain a reference count table", "iotests 080"),
-    "refcount-order-7": ({REFCOUNT_ORDER: _u32(7)}, 1, "Reference count entry width too large",
-                         "refcount width overflow"),
-    "snapshots-max": ({NB_SNAPSHOTS: _u32(0xffffffff), SNAPSHOTS_OFFSET: _u64(0x40000)}, 1,
-                      "Snapshot table too large", "snapshot count overflow (CVE-2014-0145)"),
-    "snapshots-unaligned": ({NB_SNAPSHOTS: _u32(1), SNAPSHOTS_OFFSET: _u64(0x30001)}, 1,
-                            "Snapshot table offset invalid", "iotests 080"),
-    "header-length-huge": ({HEADER_LENGTH: _u32(0x20000)}, 1, "qcow2 header exceeds cluster size",
-                           "header length beyond the cluster (iotests 080)"),
-    "header-length-short": ({HEADER_LENGTH: _u32(100)}, 1, "qcow2 header too short",
-                            "iotests 080"),
-    "cluster-bits-8": ({CLUSTER_BITS: _u32(8)}, 1, "Unsupported cluster size: 2^8",
-                       "cluster size below the minimum"),
-    "cluster-bits-31": ({CLUSTER_BITS: _u32(31)}, 1, "Unsupported cluster size: 2^31",
-                        "shift overflow"),
-    "crypt-method-3": ({CRYPT: _u32(3)}, 1, "Unsupported encryption method 3", "bad enum"),
-    "backing-size-huge": ({BACKING_OFFSET: _u64(0x200), BACKING_SIZE: _u32(0xffffffff)}, 1,
-                          "Backing file name too long", "backing name length overflow"),
-    "backing-offset-past-end": ({BACKING_OFFSET: _u64(0xfffffffffffff000), BACKING_SIZE: _u32(8)},
-                                1, "Could not open", "backing name offset overflow"),
-    "incompat-unknown": ({INCOMPAT: _u64(1 << 40)}, 1, "Unsupported qcow2 feature(s)",
-                         "unknown incompatible feature"),
+    "vsize-1pib": {SIZE: _u64(1 << 50), L1_SIZE: _u32(1 << 21)},
+    "vsize-1pib-small-l1": {SIZE: _u64(1 << 50)},
+    "vsize-2p62": {SIZE: _u64(1 << 62)},
+    "vsize-max": {SIZE: _u64((1 << 64) - 512)},
+    "l1-size-max": {L1_SIZE: _u32(0xffffffff)},
+    "l1-size-over-limit": {L1_SIZE: _u32(0x2000001)},
+    "l1-offset-unaligned": {L1_OFFSET: _u64(0x30001)},
+    "l1-at-header": {L1_OFFSET: _u64(0)},
+    "refcount-table-max": {RT_CLUSTERS: _u32(0xffffffff)},
+    "refcount-table-unaligned": {RT_OFFSET: _u64(0x10001)},
+    "refcount-table-none": {RT_CLUSTERS: _u32(0)},
+    "refcount-order-7": {REFCOUNT_ORDER: _u32(7)},
+    "snapshots-max": {NB_SNAPSHOTS: _u32(0xffffffff), SNAPSHOTS_OFFSET: _u64(0x40000)},
+    "snapshots-unaligned": {NB_SNAPSHOTS: _u32(1), SNAPSHOTS_OFFSET: _u64(0x30001)},
+    "header-length-huge": {HEADER_LENGTH: _u32(0x20000)},
+    "header-length-short": {HEADER_LENGTH: _u32(100)},
+    "cluster-bits-8": {CLUSTER_BITS: _u32(8)},
+    "cluster-bits-31": {CLUSTER_BITS: _u32(31)},
+    "crypt-method-3": {CRYPT: _u32(3)},
+    "backing-size-huge": {BACKING_OFFSET: _u64(0x200), BACKING_SIZE: _u32(0xffffffff)},
+    "backing-offset-past-end": {BACKING_OFFSET: _u64(0xfffffffffffff000),
+                                BACKING_SIZE: _u32(8)},
+    "incompat-unknown": {INCOMPAT: _u64(1 << 40)},
 }
 
-# Cuts at every structure boundary of a fresh 64 KiB-cluster image.
+# Cuts at every structure boundary of the fresh image (header 0, refcount table 0x10000,
+# refcount block 0x20000, L1 0x30000; 0x40000 bytes in all).
 _TRUNCATIONS = {
-    "trunc-0": (0, 0, "virtual size: 0 B", "empty file reads as raw"),
-    "trunc-inside-magic": (3, 0, "file format: raw", "too short to be qcow2: raw"),
-    "trunc-50": (50, 1, "qcow2 header too short", "truncated header"),
-    "trunc-v3-header": (100, 1, "qcow2 header too short", "inside the v3 fields"),
-    "trunc-after-header": (112, 0, "file format: qcow2", "extensions cut off (read as zeros)"),
-    "trunc-inside-extensions": (0x100, 0, "file format: qcow2", "feature table cut off"),
-    "trunc-after-header-cluster": (0x10000, 0, "file format: qcow2", "refcount table missing"),
-    "trunc-inside-refcount-block": (0x20010, 0, "file format: qcow2", "refcount block cut"),
-    "trunc-inside-l1": (0x30004, 0, "file format: qcow2", "L1 cut"),
+    "trunc-0": 0, "trunc-inside-magic": 3, "trunc-50": 50, "trunc-v3-header": 100,
+    "trunc-after-header": 112, "trunc-inside-extensions": 0x100,
+    "trunc-after-header-cluster": 0x10000, "trunc-inside-refcount-block": 0x20010,
+    "trunc-inside-l1": 0x30004,
 }
+
+# Pointer cases on an image with data (see _data_image): L1 at 0x30000, L2 at 0x40000, a normal
+# cluster at guest offset 0 and a compressed one at 64 KiB. Entry values are built from the
+# image's real offsets by _patch_pointers.
+COPIED = 1 << 63
+COMPRESSED = 1 << 62
+
+# --- builders ------------------------------------------------------------------------------------
+
+_BASES: dict[str, bytes] = {}
+
+
+def _base(kind: str) -> bytes:
+    """A fresh 16 MiB qcow2 (`plain`), or one with a normal cluster at 0 and a compressed one at
+    64 KiB (`data`), made once per process by qemu-img/qemu-io on well-formed input."""
+    if kind not in _BASES:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "base.qcow2"
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), "16M"],
+                           check=True)
+            if kind == "data":
+                subprocess.run(["qemu-io", "-c", "write -P 0x11 0 64k",
+                                "-c", "write -c -P 0x22 64k 64k", str(path)],
+                               check=True, stdout=subprocess.DEVNULL)
+            _BASES[kind] = path.read_bytes()
+    return _BASES[kind]
+
+
+def _be64(data, at): return struct.unpack_from(">Q", data, at)[0]
+
+
+def _pointer_patch(name: str, data: bytearray) -> None:
+    """Points one L1, L2 or refcount-table entry of the `data` image at a structure."""
+    l1 = _be64(data, L1_OFFSET)
+    rt = _be64(data, RT_OFFSET)
+    l2 = _be64(data, l1) & 0x00fffffffffffe00
+    compressed = _be64(data, l2 + 8)
+    host = compressed & ((1 << 54) - 1)   # 64 KiB clusters: 54 offset bits, 8 sector-count bits
+    entries = {
+        "compressed-far-past-eof": (l2 + 8, COMPRESSED | (0xff << 54) | (1 << 53)),
+        "compressed-span-past-eof": (l2 + 8, COMPRESSED | (0xff << 54) | host),
+        "l2-entry-at-header": (l2, COPIED | 0),
+        "l2-entry-at-l1": (l2, COPIED | l1),
+        "l2-entry-at-itself": (l2, COPIED | l2),
+        "l1-entry-at-header": (l1, COPIED | 0),
+        "l1-entry-at-itself": (l1, COPIED | l1),
+        "refcount-entry-at-header": (rt, 0),
+        "refcount-entry-at-itself": (rt, rt),
+    }
+    at, value = entries[name]
+    struct.pack_into(">Q", data, at, value)
+
+
+_POINTER_CASES = ("compressed-far-past-eof", "compressed-span-past-eof", "l2-entry-at-header",
+                  "l2-entry-at-l1", "l2-entry-at-itself", "l1-entry-at-header",
+                  "l1-entry-at-itself", "refcount-entry-at-header", "refcount-entry-at-itself")
+
+
+def _qimg(cwd: Path, *args: str) -> None:
+    subprocess.run(["qemu-img", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+
+
+def _overlay(d: Path, name: str, backing: str, fmt: str = "qcow2") -> None:
+    """`name` with backing name `backing` (never opened: -u) and backing format `fmt`."""
+    _qimg(d, "create", "-q", "-f", "qcow2", "-u", "-b", backing, "-F", fmt, name, "16M")
+
+
+def _set_data_file(path: Path, name: str) -> None:
+    """Rewrites the external data file name extension (0x44415441) of `path` to `name`."""
+    data = bytearray(path.read_bytes())
+    header_length = struct.unpack_from(">I", data, HEADER_LENGTH)[0]
+    at, extensions = header_length, []
+    while True:
+        kind, length = struct.unpack_from(">II", data, at)
+        if kind == 0:
+            break
+        extensions.append((kind, bytes(data[at + 8:at + 8 + length])))
+        at += 8 + (length + 7) // 8 * 8
+    area = b""
+    for kind, body in extensions:
+        body = name.encode() if kind == 0x44415441 else body
+        area += struct.pack(">II", kind, len(body)) + body + bytes(-len(body) % 8)
+    area += bytes(8)
+    assert header_length + len(area) <= 0x10000 and not _be64(data, BACKING_OFFSET)
+    data[header_length:at + 8] = bytes(at + 8 - header_length)
+    data[header_length:header_length + len(area)] = area
+    path.write_bytes(bytes(data))
+
+
+def _with_data_file(d: Path, name: str, target: str) -> None:
+    _qimg(d, "create", "-q", "-f", "qcow2", "-o", "data_file=placeholder.raw", name, "16M")
+    (d / "placeholder.raw").unlink()
+    _set_data_file(d / name, target)
+
+
+def _chain(d: Path, n: int) -> None:
+    _qimg(d, "create", "-q", "-f", "qcow2", "e0.qcow2", "16M")
+    for i in range(1, n):
+        _qimg(d, "create", "-q", "-f", "qcow2", "-b", f"e{i - 1}.qcow2", "-F", "qcow2",
+              f"e{i}.qcow2")
+
+
+# name -> builder(images dir, outside dir) for the layout cases; the top image is Case.image.
+_LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
+    "backing-dotdot": lambda d, o: _overlay(d, "top.qcow2", "../outside/sentinel.qcow2"),
+    "backing-absolute": lambda d, o: _overlay(d, "top.qcow2", f"{o}/sentinel.qcow2"),
+    "backing-symlink-out": lambda d, o: (
+        (d / "link.qcow2").symlink_to("../outside/sentinel.qcow2"),
+        _overlay(d, "top.qcow2", "link.qcow2")),
+    "backing-json": lambda d, o: _overlay(
+        d, "top.qcow2", 'json:{"driver":"qcow2","file":{"driver":"file","filename":"'
+        f'{o}/sentinel.qcow2"}}}}'),
+    "backing-nbd": lambda d, o: _overlay(d, "top.qcow2", "nbd://127.0.0.1:10809/x", "raw"),
+    "backing-file-protocol": lambda d, o: _overlay(d, "top.qcow2", "file:/etc/passwd", "raw"),
+    "chain-cycle-self": lambda d, o: (
+        _qimg(d, "create", "-q", "-f", "qcow2", "a.qcow2", "16M"),
+        _qimg(d, "rebase", "-u", "-b", "a.qcow2", "-F", "qcow2", "a.qcow2")),
+    "chain-cycle-ab": lambda d, o: (_overlay(d, "a.qcow2", "b.qcow2"),
+                                    _overlay(d, "b.qcow2", "a.qcow2")),
+    "chain-depth-17": lambda d, o: _chain(d, 17),
+    # The middle element is a qcow2 file recorded as raw: qemu reads it as raw and stops there,
+    # never following the outside backing file the qcow2 header inside it names.
+    "chain-raw-over-qcow2": lambda d, o: (_overlay(d, "mid.qcow2", "../outside/sentinel.qcow2"),
+                                          _overlay(d, "top.qcow2", "mid.qcow2", "raw")),
+    "datafile-absolute": lambda d, o: _with_data_file(d, "top.qcow2", f"{o}/sentinel.raw"),
+    "datafile-dotdot": lambda d, o: _with_data_file(d, "top.qcow2", "../outside/sentinel.raw"),
+    "datafile-symlink-out": lambda d, o: (
+        (d / "link.raw").symlink_to("../outside/sentinel.raw"),
+        _with_data_file(d, "top.qcow2", "link.raw")),
+    "datafile-is-symlink": lambda d, o: (
+        (d / "real.raw").write_bytes(bytes(16 << 20)), (d / "link.raw").symlink_to("real.raw"),
+        _with_data_file(d, "top.qcow2", "link.raw")),
+    # Raw content that begins with a qcow2 header naming an outside backing file (what a guest
+    # can write into its raw disk): probed it is qcow2 (CVE-2008-2004); with -f raw it is data.
+    "confusion-probed": lambda d, o: _overlay(d, "disk.img", "../outside/sentinel.qcow2"),
+    "confusion-raw": lambda d, o: _overlay(d, "disk.img", "../outside/sentinel.qcow2"),
+}
+
+
+def build(case: Case, root: Path) -> Path:
+    """Lays case `case` out under `root` (images/, outside/, the clean image); returns images/."""
+    images, outside = root / "images", root / "outside"
+    images.mkdir(parents=True, exist_ok=True)
+    outside.mkdir(exist_ok=True)
+    (outside / "sentinel.qcow2").write_bytes(_base("plain"))
+    (outside / "sentinel.raw").write_bytes(b"sentinel\n" * 1000)
+    (images / CLEAN).write_bytes(_base("plain"))
+    name = case.name
+    if name in _LAYOUTS:
+        _LAYOUTS[name](images, outside)
+        return images
+    if name in _TRUNCATIONS:
+        data = bytearray(_base("plain")[:_TRUNCATIONS[name]])
+    elif name in _PATCHES:
+        data = bytearray(_base("plain"))
+        for offset, (fmt, value) in _PATCHES[name].items():
+            struct.pack_into(">" + fmt, data, offset, value)
+    else:
+        data = bytearray(_base("data"))
+        _pointer_patch(name, data)
+    (images / case.top).write_bytes(bytes(data))
+    return images
+
+
+# --- the table: every case, its attack, and its outcome under every command ---------------------
+
+def _chain_refused(info_line: str, info_json: str, qemu_chain: str, qemu_compare: str,
+                   check: tuple[Outcome, Outcome] = NO_ERRORS) -> dict[str, Outcome]:
+    """A top image whose backing file the allow-list refuses. Plain info only prints the name;
+    check reads the top image's metadata only, which is qemu's answer too as long as the backing
+    file it opens opens cleanly; compare will refuse like info --backing-chain."""
+    refused = _err(1, REFUSED, qemu=qemu_chain)
+    return {INFO: Outcome(0, info_line), INFO_JSON: Outcome(0, info_json),
+            CHAIN: refused, CHAIN_JSON: refused, CHECK: check[0], CHECK_JSON: check[1],
+            COMPARE_CLEAN: _err(2, REFUSED, qemu=qemu_compare, pending=COMPARE_CHAIN),
+            COMPARE_SELF: _err(2, REFUSED, qemu="Images are identical.", pending=COMPARE_CHAIN)}
+
+
+def _data_file(name: str, inside: bool) -> dict[str, Outcome]:
+    """A qcow2 image with external data file `name`. qemu 7.2's info does not open the data file
+    (the 8.0-9.0 profiles do); its check does, and its answer is the same as long as that open
+    succeeds; compare reads it (all unallocated here, so identical) and will be refused by the
+    allow-list when `name` leads outside."""
+    compare = (IDENTICAL if inside else _err(2, REFUSED, qemu="Images are identical."))
+    return opens(f"data file: {name}", f'"data-file": "{name}', NO_ERRORS,
+                 dataclasses.replace(compare, pending=COMPARE_DATA_FILE),
+                 dataclasses.replace(compare, pending=COMPARE_DATA_FILE))
+
+
+# qemu's img_check and img_compare open the whole chain (no BDRV_O_NO_BACKING); on a cycle
+# bdrv_open_backing_file() recurses, each level adding "Could not open backing file: ", until
+# memory or descriptors run out (1186 levels, then "Could not allocate metadata caches", under a
+# 1 GB address-space limit: the tail depends on the limits, the prefix does not).
+_CYCLE_OPEN = "Could not open '{image}': Could not open backing file: Could not open backing file: "
+
+
+def _cycle(info_line: str) -> dict[str, Outcome]:
+    loop = _err(1, "Backing file 'a.qcow2' creates an infinite loop.")
+    return {INFO: Outcome(0, info_line), INFO_JSON: Outcome(0, '"backing-filename": '),
+            CHAIN: loop, CHAIN_JSON: loop,
+            CHECK: _err(1, _CYCLE_OPEN, pending=CHECK_NO_CHAIN),
+            CHECK_JSON: _err(1, _CYCLE_OPEN, pending=CHECK_NO_CHAIN),
+            COMPARE_CLEAN: _err(2, _CYCLE_OPEN, pending=COMPARE_CHAIN),
+            COMPARE_SELF: _err(2, _CYCLE_OPEN, pending=COMPARE_CHAIN)}
+
+
+_SLOW = "answers the same after walking 1 PiB of unallocated L1 (10 s against the clean image)"
+_DOTDOT = "../outside/sentinel.qcow2"
+
+CASES: list[Case] = [
+    # -- resource exhaustion, size and offset overflows (CVE-2014-0143/0144/0145/0147 classes) --
+    Case("vsize-1pib", "huge but valid virtual size, L1 far past EOF (CVE-2014-0143 class)",
+         opens("virtual size: 1 PiB", '"virtual-size": 1125899906842624', corrupt(1),
+               dataclasses.replace(IDENTICAL_SIZES_DIFFER, qemu=_SLOW),
+               dataclasses.replace(IDENTICAL, qemu=_SLOW))),
+    Case("vsize-1pib-small-l1", "L1 too small for the size (CVE-2014-0143)",
+         fails_to_open("L1 table is too small")),
+    Case("vsize-2p62", "virtual size needing an L1 larger than qemu allows (CVE-2014-0143)",
+         fails_to_open("Image is too big")),
+    # block.c bdrv_refresh_total_sectors(): the size in sectors must fit an int64_t.
+    Case("vsize-max", "a size beyond INT64_MAX bytes (sector count overflow)",
+         fails_to_open("Could not refresh total sector count: File too large")),
+    Case("l1-size-max", "L1 size overflow (CVE-2014-0143)",
+         fails_to_open("Active L1 table too large")),
+    Case("l1-size-over-limit", "L1 allocation exhaustion (CVE-2014-0143)",
+         fails_to_open("Active L1 table too large")),
+    Case("l1-offset-unaligned", "misaligned L1 (iotests 080)",
+         fails_to_open("Active L1 table offset invalid")),
+    # The header's first 8 bytes as L1[0]: an L2 offset with reserved bits set, far past EOF.
+    Case("l1-at-header", "L1 table pointing at the header",
+         opens(*QCOW2, corrupt(3), IDENTICAL, IDENTICAL)),
+    Case("refcount-table-max", "refcount table size overflow (CVE-2014-0144)",
+         fails_to_open("Reference count table too large")),
+    Case("refcount-table-unaligned", "misaligned refcount table (iotests 080)",
+         fails_to_open("Reference count table offset invalid")),
+    # qcow2_do_open() only refuses a missing refcount table without BDRV_O_CHECK.
+    Case("refcount-table-none", "no refcount table (iotests 080)",
+         fails_to_open("Image does not contain a reference count table")
+         | dict(zip((CHECK, CHECK_JSON), (dataclasses.replace(o, pending=CHECK_OPEN_FLAGS)
+                                          for o in corrupt(2))))),
+    Case("refcount-order-7", "refcount width overflow",
+         fails_to_open("Reference count entry width too large")),
+    # With BDRV_O_CHECK qcow2_read_snapshots() leaves a broken table to the check, which reports
+    # it and fails (qcow2_check_read_snapshot_table: "Check failed: <errno>").
+    Case("snapshots-max", "2^32-1 snapshots (CVE-2014-0145 class)",
+         fails_to_open("Snapshot table too large")
+         | {c: _err(1, "ERROR snapshot table too large\n", pending=CHECK_OPEN_FLAGS)
+            for c in (CHECK, CHECK_JSON)}),
+    Case("snapshots-unaligned", "misaligned snapshot table (iotests 080)",
+         fails_to_open("Snapshot table offset invalid")
+         | {c: _err(1, "ERROR snapshot table offset invalid\nCheck failed: Invalid argument",
+                    pending=CHECK_OPEN_FLAGS) for c in (CHECK, CHECK_JSON)}),
+    Case("header-length-huge", "header length beyond the cluster (iotests 080)",
+         fails_to_open("qcow2 header exceeds cluster size")),
+    Case("header-length-short", "header length below 104 (iotests 080)",
+         fails_to_open("qcow2 header too short")),
+    Case("cluster-bits-8", "cluster size below the minimum",
+         fails_to_open("Unsupported cluster size: 2^8")),
+    Case("cluster-bits-31", "cluster_bits shift overflow",
+         fails_to_open("Unsupported cluster size: 2^31")),
+    Case("crypt-method-3", "unknown encryption method",
+         fails_to_open("Unsupported encryption method 3")),
+    Case("backing-size-huge", "backing name length overflow",
+         fails_to_open("Backing file name too long")),
+    Case("backing-offset-past-end", "backing name offset overflow",
+         fails_to_open("Invalid backing file offset")),
+    Case("incompat-unknown", "unknown incompatible feature",
+         fails_to_open("Unsupported qcow2 feature(s): Unknown incompatible feature: 10000000000")),
+    # -- truncation at every structure boundary; the cut-off rest reads as zeros --
+    Case("trunc-0", "empty file: raw to every qemu",
+         opens("virtual size: 0 B", '"format": "raw"', RAW_NO_CHECK, IDENTICAL_SIZES_DIFFER,
+               IDENTICAL)),
+    Case("trunc-inside-magic", "3 bytes: too short to be qcow2, so raw",
+         opens("file format: raw", '"format": "raw"', RAW_NO_CHECK, MISMATCH_AT_0, IDENTICAL)),
+    Case("trunc-50", "header cut in the v2 fields", fails_to_open("qcow2 header too short")),
+    Case("trunc-v3-header", "header cut in the v3 fields", fails_to_open("qcow2 header too short")),
+    Case("trunc-after-header", "extensions cut off",
+         opens(*QCOW2, corrupt(3), IDENTICAL, IDENTICAL)),
+    Case("trunc-inside-extensions", "feature table cut off",
+         opens(*QCOW2, corrupt(3), IDENTICAL, IDENTICAL)),
+    Case("trunc-after-header-cluster", "refcount table missing",
+         opens(*QCOW2, corrupt(3), IDENTICAL, IDENTICAL)),
+    Case("trunc-inside-refcount-block", "refcount block cut",
+         opens(*QCOW2, NO_ERRORS, IDENTICAL, IDENTICAL)),
+    Case("trunc-inside-l1", "L1 cut", opens(*QCOW2, NO_ERRORS,
+                                            IDENTICAL, IDENTICAL)),
+    # -- pointers into metadata, on an image with a normal cluster at 0 and a compressed one at
+    # 64 KiB (CVE-2014-0146/0148 classes: offsets taken from the image unchecked) --
+    # 255 extra sectors at 2^53: qemu's read of the compressed cluster fails (EIO) in compare;
+    # check counts the span as beyond the end of the file.
+    Case("compressed-far-past-eof", "compressed descriptor 2^53 bytes past EOF, 128 KiB long",
+         opens(*QCOW2, corrupt(1), MISMATCH_AT_0,
+               _err(4, "Error while reading offset 65536 of {image}: Input/output error"))),
+    # The span from the real compressed data 128 KiB on past EOF: the tail reads as zeros and
+    # the stream inflates as before.
+    Case("compressed-span-past-eof", "compressed descriptor spanning 128 KiB past EOF",
+         opens(*QCOW2, corrupt(1), MISMATCH_AT_0, IDENTICAL)),
+    # Offset 0 with only OFLAG_COPIED is "unallocated" to qcow2_get_cluster_type().
+    Case("l2-entry-at-header", "L2 entry pointing at the header",
+         opens(*QCOW2, leaking(1),
+               Outcome(1, "Content mismatch at offset 65536!"), IDENTICAL)),
+    Case("l2-entry-at-l1", "L2 entry pointing at the L1 table",
+         opens(*QCOW2, corrupt(1), MISMATCH_AT_0, IDENTICAL)),
+    Case("l2-entry-at-itself", "L2 entry pointing at its own L2 table",
+         opens(*QCOW2, corrupt(1), MISMATCH_AT_0, IDENTICAL)),
+    # check_refcounts_l1() tests the raw L1 entry (OFLAG_COPIED alone is non-zero), so it walks
+    # the header as an L2 table; the read path masks the flag first and sees no L2 table.
+    Case("l1-entry-at-header", "L1 entry pointing at the header",
+         opens(*QCOW2, corrupt(45), IDENTICAL, IDENTICAL)),
+    Case("l1-entry-at-itself", "L1 entry pointing at the L1 table (L1 read as its own L2)",
+         opens(*QCOW2, corrupt(1), MISMATCH_AT_0, IDENTICAL)),
+    Case("refcount-entry-at-header", "refcount table entry 0 pointing at the header (no block)",
+         opens(*QCOW2, corrupt(8), MISMATCH_AT_0, IDENTICAL)),
+    Case("refcount-entry-at-itself", "refcount table entry 0 pointing at the refcount table",
+         opens(*QCOW2, corrupt(9), MISMATCH_AT_0, IDENTICAL)),
+    # -- host file disclosure through backing names (CVE-2024-4467 class). qemu's answers were
+    # observed in a scratch directory whose outside/ held only a scratch sentinel, except for
+    # nbd:// and file:/etc/passwd, which are reasoned from qemu's source --
+    Case("backing-dotdot", "backing file ../ out of the image's directory", _chain_refused(
+        f"backing file: {_DOTDOT}", f'"backing-filename": "{_DOTDOT}"',
+        "describes ../outside/sentinel.qcow2", "Images are identical."),
+         image="top.qcow2", reaches_out=True),
+    Case("backing-absolute", "absolute backing name outside the directory", _chain_refused(
+        "backing file: /", '"backing-filename": "/', "describes the absolute sentinel",
+        "Images are identical."), image="top.qcow2", reaches_out=True),
+    Case("backing-symlink-out", "backing name a symlink in the directory pointing out",
+         _chain_refused("backing file: link.qcow2", '"backing-filename": "link.qcow2"',
+                        "follows the link to the sentinel", "Images are identical."),
+         image="top.qcow2", reaches_out=True),
+    # bdrv_open_backing_file() parses json: names into options (block.c parse_json_filename).
+    Case("backing-json", "json:{...} backing name choosing driver and outside file",
+         _chain_refused("backing file: json:{", '"backing-filename": "json:{',
+                        "opens the sentinel named in the JSON", "Images are identical."),
+         image="top.qcow2", reaches_out=True),
+    # nbd:// selects the NBD client (block/nbd.c), which connects to 127.0.0.1:10809 under
+    # info --backing-chain, check and compare alike; with nothing listening the open fails.
+    Case("backing-nbd", "nbd:// backing name: network access chosen by the image",
+         _chain_refused("backing file: nbd://127.0.0.1:10809/x", '"backing-filename": "nbd:',
+                        "connects to 127.0.0.1:10809", "connects to 127.0.0.1:10809",
+                        check=tuple(dataclasses.replace(o, qemu=(
+                            "connects to 127.0.0.1:10809; rc 1 when nothing listens"))
+                            for o in NO_ERRORS)),
+         image="top.qcow2", reaches_out=True),
+    # file: is the file protocol with its prefix stripped (raw_parse_filename): /etc/passwd,
+    # read as raw data under the overlay.
+    Case("backing-file-protocol", "file:/etc/passwd backing name with backing format raw",
+         _chain_refused("backing file: file:/etc/passwd", '"backing-filename": "file:/etc/passwd"',
+                        "describes /etc/passwd as raw", "Content mismatch at offset 0!"),
+         image="top.qcow2", reaches_out=True),
+    # -- chains --
+    Case("chain-cycle-self", "a.qcow2 backed by itself", _cycle("backing file: a.qcow2"),
+         image="a.qcow2"),
+    Case("chain-cycle-ab", "a.qcow2 -> b.qcow2 -> a.qcow2", _cycle("backing file: b.qcow2"),
+         image="a.qcow2"),
+    # qemu has no depth limit (collect_image_info_list, bdrv_open_backing_file): it describes
+    # and opens all 17 images; instar stops at 16 (docs/chains.md).
+    Case("chain-depth-17", "17 images: beyond instar's limit of 16",
+         {INFO: Outcome(0, "backing file: e15.qcow2"), INFO_JSON: Outcome(0, '"e15.qcow2"'),
+          CHAIN: _err(1, "Could not open 'e0.qcow2': refused by instar: backing chain longer "
+                      "than 16 images", qemu="describes all 17 images"),
+          CHAIN_JSON: _err(1, "refused by instar: backing chain longer than 16 images",
+                           qemu="describes all 17 images"),
+          CHECK: NO_ERRORS[0], CHECK_JSON: NO_ERRORS[1],
+          COMPARE_CLEAN: _err(2, REFUSED, qemu="Images are identical.", pending=COMPARE_CHAIN),
+          COMPARE_SELF: _err(2, REFUSED, qemu="Images are identical.", pending=COMPARE_CHAIN)},
+         image="e16.qcow2"),
+    Case("chain-raw-over-qcow2", "middle element a qcow2 (backed from outside) recorded as raw",
+         {INFO: Outcome(0, "backing file format: raw"), INFO_JSON: Outcome(0, '"raw"'),
+          CHAIN: Outcome(0, "image: mid.qcow2\nfile format: raw\n"),
+          CHAIN_JSON: Outcome(0, '"filename": "mid.qcow2"'),
+          CHECK: NO_ERRORS[0], CHECK_JSON: NO_ERRORS[1],
+          COMPARE_CLEAN: dataclasses.replace(MISMATCH_AT_0, pending=COMPARE_CHAIN),
+          COMPARE_SELF: dataclasses.replace(IDENTICAL, pending=COMPARE_CHAIN)},
+         image="top.qcow2", reaches_out=True),
+    # -- external data files --
+    Case("datafile-absolute", "data file named by an absolute path outside",
+         _data_file("/", inside=False), image="top.qcow2", reaches_out=True),
+    Case("datafile-dotdot", "data file ../ out of the directory",
+         _data_file("../outside/sentinel.raw", inside=False), image="top.qcow2",
+         reaches_out=True),
+    Case("datafile-symlink-out", "data file a symlink in the directory pointing out",
+         _data_file("link.raw", inside=False), image="top.qcow2", reaches_out=True),
+    Case("datafile-is-symlink", "data file a symlink to a file inside the directory",
+         _data_file("link.raw", inside=True), image="top.qcow2"),
+    # -- format confusion (CVE-2008-2004): raw content beginning with a qcow2 header --
+    Case("confusion-probed", "raw disk holding a qcow2 header with an outside backing, probed",
+         _chain_refused(f"backing file: {_DOTDOT}", '"format": "qcow2"',
+                        "probes qcow2 and describes the sentinel", "Images are identical."),
+         image="disk.img", reaches_out=True),
+    Case("confusion-raw", "the same disk opened with -f raw: data, never a backing file",
+         opens("file format: raw", '"format": "raw"', RAW_NO_CHECK, MISMATCH_AT_0, IDENTICAL),
+         image="disk.img", fmt="raw", reaches_out=True),
+]
 
 
 def cases() -> list[Case]:
-    out = [Case(n, rc, frag, why) for n, (_, rc, frag, why) in _PATCHES.items()]
-    out += [Case(n, rc, frag, why) for n, (_, rc, frag, why) in _TRUNCATIONS.items()]
-    return out
-
-
-def build(name: str, directory: Path) -> str:
-    """Writes the image of case `name` into `directory`; returns its file name."""
-    base = directory / "base.qcow2"
-    if not base.exists():
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(base), "16M"], check=True)
-    data = bytearray(base.read_bytes())
-    if name in _PATCHES:
-        for offset, (fmt, value) in _PATCHES[name][0].items():
-            struct.pack_into(">" + fmt, data, offset, value)
-    else:
-        data = data[:_TRUNCATIONS[name][0]]
-    image = f"{name}.img"
-    (directory / image).write_bytes(bytes(data))
-    return image
+    return list(CASES)

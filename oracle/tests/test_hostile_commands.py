@@ -1,0 +1,103 @@
+"""The hostile corpus through info, info --backing-chain, check and compare (human and JSON).
+
+Every case under every command must end within 5 s under 1 GiB of address space, without a
+signal or a sandbox failure, touch nothing outside its image directory (audit log; and strace
+where ptrace is allowed, for the cases that name something outside), and give the outcome of
+the table in instar_oracle/hostile.py. Never runs qemu-img on these images. The same cases run
+under both backends in test_backend_equivalence.py (ctest -L kvm).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from instar_oracle import hostile, runner
+
+TIME_LIMIT_S = 5.0
+MEMORY_LIMIT = 1 << 30
+SANDBOX = os.environ.get("INSTAR_HOSTILE_SANDBOX", "process")
+
+
+@pytest.fixture(scope="module")
+def case_dirs(tmp_path_factory):
+    """Each case is laid out once; its commands only read it."""
+    built: dict[str, Path] = {}
+
+    def get(case: hostile.Case) -> Path:
+        if case.name not in built:
+            built[case.name] = hostile.build(case, tmp_path_factory.mktemp(case.name))
+        return built[case.name]
+    return get
+
+
+def outside_accesses(lines: list[str], images: Path) -> list[str]:
+    """Audit lines ("<op> <path>") whose path, taken lexically from images/, leaves it."""
+    bad = []
+    for line in lines:
+        _, _, path = line.partition(" ")
+        full = os.path.normpath(os.path.join(images, path))
+        if not (full == str(images) or full.startswith(str(images) + os.sep)):
+            bad.append(line)
+    return bad
+
+
+def traced_outside(instar_bin: str, args: list[str], images: Path, trace: Path) -> list[str]:
+    """The file syscalls of one run, under strace, that name a path outside images/ (None when
+    strace or ptrace is unavailable: the audit log is then the evidence)."""
+    strace = shutil.which("strace")
+    if strace is None:
+        return None
+    run = runner.run([strace, "-f", "-qq", "-e", "trace=%file", "-o", str(trace), instar_bin,
+                      f"--sandbox={SANDBOX}", *args], images, timeout=30)
+    if not trace.exists() or b"PTRACE" in run.stderr:
+        return None
+    bad = []
+    for line in trace.read_text().splitlines():
+        # The first string argument is the path acted on; readlink's second is only the link's
+        # text, which naming the sentinel is the point of the symlink cases.
+        quoted = line.split('"')
+        path = quoted[1] if len(quoted) > 2 else ""
+        if path and ("outside" in path or "sentinel" in path or path == "/etc/passwd"):
+            bad.append(line)
+    return bad
+
+
+@pytest.mark.parametrize("command", hostile.COMMANDS)
+@pytest.mark.parametrize("case", hostile.cases(), ids=lambda c: c.name)
+def test_hostile_case_answers_cleanly(case, command, case_dirs, instar_bin, tmp_path):
+    images = case_dirs(case)
+    args = hostile.argv(command, case.top, case.fmt)
+    log = tmp_path / "audit.log"
+    run = runner.run([instar_bin, f"--sandbox={SANDBOX}", *args], images, timeout=TIME_LIMIT_S,
+                     memory_bytes=MEMORY_LIMIT, env={"INSTAR_AUDIT_LOG": str(log)})
+    repro = runner.reproduction(run.argv, images)
+    stderr = run.stderr.decode(errors="replace")
+    assert run.rc is not None, f"{case.name}: no answer within {TIME_LIMIT_S}s: {repro}"
+    assert run.signal is None, f"{case.name}: killed by signal {run.signal}: {repro}"
+    assert "sandbox" not in stderr, f"{case.name}: the guest failed: {stderr}: {repro}"
+    assert stderr == "" or stderr.endswith("\n"), f"unterminated message {stderr!r}"
+
+    accessed = log.read_text().splitlines() if log.exists() else []
+    assert accessed, f"the audit log recorded nothing: {repro}"
+    assert not outside_accesses(accessed, images), (accessed, repro)
+    if case.reaches_out:
+        bad = traced_outside(instar_bin, args, images, tmp_path / "strace.out")
+        assert not bad, (bad, repro)
+
+    problem = hostile.mismatch(case, command, run.stdout, run.stderr, run.rc)
+    want = case.expect[command]
+    if problem and want.pending:
+        pytest.xfail(f"{want.pending}: {problem}")
+    assert problem is None, f"{case.name} ({case.why}) {command}: {problem}\n{repro}"
+
+
+def test_every_case_has_every_command():
+    names = [c.name for c in hostile.cases()]
+    assert len(names) == len(set(names))
+    for case in hostile.cases():
+        assert set(case.expect) == set(hostile.COMMANDS), case.name
+        for command, outcome in case.expect.items():
+            assert outcome.stream in ("out", "err") and outcome.text, (case.name, command)
