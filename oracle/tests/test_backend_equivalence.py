@@ -66,8 +66,13 @@ def hostile_dirs(tmp_path_factory):
 def _hostile_commands(case):
     """Every guest op on every hostile image, in human form: the JSON forms are rendered on the
     host from the very same guest messages. info --backing-chain runs the info op once per
-    element, so it adds guest work only where a case has a chain (its layout cases)."""
-    commands = [hostile.INFO, hostile.CHECK, hostile.COMPARE_CLEAN, hostile.COMPARE_SELF]
+    element, so it adds guest work only where a case has a chain (its layout cases). Inside the
+    TCG rig, where each run costs 5-50 times more, compare runs once per case (with the clean
+    image): the guest's compare op still reads every hostile image."""
+    compares = [hostile.COMPARE_CLEAN]
+    if os.environ.get("INSTAR_IN_NESTED_KVM") != "1":
+        compares.append(hostile.COMPARE_SELF)
+    commands = [hostile.INFO, hostile.CHECK, *compares]
     return commands + ([hostile.CHAIN] if case.image else [])
 
 
