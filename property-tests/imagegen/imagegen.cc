@@ -51,9 +51,10 @@ void generate_images(const ImagegenOptions& options) {
   rc::Random master(options.seed);
   const rc::Gen<Model> models = gen_model();
   const rc::Gen<CorruptionPlan> plans = gen_corruption_plan();
-  for (uint64_t i = 0; i < options.count; ++i) {
+  for (uint64_t i = 0; i < options.first + options.count; ++i) {
     // One independent stream per image, so image i does not depend on what image i-1 drew.
     rc::Random image_random = master.split();
+    if (i < options.first) continue;
     const rc::Random model_random = image_random.split();
     const rc::Random plan_random = image_random.split();
     const int size = static_cast<int>(i % 101);  // small cases first, as RapidCheck does

@@ -1,4 +1,4 @@
-// imagegen_main.cc: instar-imagegen --seed S --count N --out DIR [--profile valid|corrupt|mixed]
+// imagegen_main.cc: instar-imagegen --seed S --count N --out DIR [--profile P] [--first I]
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,8 @@ namespace {
 
 int usage() {
   fprintf(stderr,
-          "usage: instar-imagegen --seed S --count N --out DIR [--profile valid|corrupt|mixed]\n");
+          "usage: instar-imagegen --seed S --count N --out DIR [--profile valid|corrupt|mixed]\n"
+          "                       [--first I]\n");
   return 2;
 }
 
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
       have_seed = true;
     } else if (arg == "--count") {
       options.count = strtoull(value, nullptr, 0);
+    } else if (arg == "--first") {
+      options.first = strtoull(value, nullptr, 0);
     } else if (arg == "--out") {
       options.out_dir = value;
       have_out = true;

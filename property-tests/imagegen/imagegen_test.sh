@@ -8,6 +8,10 @@ mkdir -p "$work"
 "$gen" --seed 42 --count 6 --out "$work/a" --profile mixed
 "$gen" --seed 42 --count 6 --out "$work/b" --profile mixed
 diff -r "$work/a" "$work/b" >/dev/null || { echo "same seed, different output"; exit 1; }
+# --first skips images without changing the ones written: image 4 alone equals image 4 of six.
+"$gen" --seed 42 --first 4 --count 1 --out "$work/f" --profile mixed
+diff -r "$work/a/00004" "$work/f/00004" >/dev/null || { echo "--first changed image 4"; exit 1; }
+[ "$(ls "$work/f")" = "00004" ] || { echo "--first wrote other images: $(ls "$work/f")"; exit 1; }
 "$gen" --seed 43 --count 6 --out "$work/c" --profile mixed
 if diff -r "$work/a" "$work/c" >/dev/null; then echo "different seeds, same output"; exit 1; fi
 "$gen" --seed 7 --count 5 --out "$work/v" --profile valid
