@@ -6,9 +6,10 @@ import shutil
 
 import pytest
 
-from instar_oracle import baselines, runner
+from instar_oracle import baselines, known, runner
 
 MANIFEST = baselines.load_manifest()
+REGISTRY = known.load()
 VERSIONS = sorted(MANIFEST["versions"], key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
@@ -59,7 +60,13 @@ def test_matches_baseline(version, case, recipe_dir, as_qemu_img):
         ours = runner.run(argv, directory)
         err = ours.stderr.decode(errors="replace")
     if refused_by_instar(err, want_err):
-        pytest.skip(f"instar refuses: {err.strip()}")
+        # Only a refusal the known-divergence registry explains may skip; any other is a failure.
+        entry = REGISTRY.match(case["argv"][1:], None, ours,
+                               known.Answer.of_text(want_out, want_err, want_rc))
+        assert entry is not None, (
+            f"instar refuses and oracle/known_divergences.toml has no entry for it: {err.strip()}"
+            f"\nreproduce: {runner.reproduction(argv, directory)}")
+        pytest.skip(f"known divergence {entry.id}: {err.strip()}")
     out = ours.stdout.decode(errors="replace")
     # st_blocks-based sizes are only reproducible on tmpfs, where the baselines were recorded.
     norm = (lambda s: s) if tmpfs else baselines.normalise
