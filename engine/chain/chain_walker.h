@@ -43,6 +43,12 @@ class ChainWalker {
   // loop check again by device and inode (a second name for a file already in the chain).
   ChainStep Next(std::string_view backing);
 
+  // The external data file `name` of an element (qcow2's data-file extension). qemu 7.2 opens it
+  // by its stored name, relative to the working directory (not to the image), so a relative name
+  // is made absolute with the working directory and must then lie under the root like any
+  // absolute backing name. Does not advance the chain. Errors as Next(); `display` is `name`.
+  ChainStep OpenDataFile(std::string_view name) const;
+
   const AllowedRoot& root() const { return root_; }
 
  private:

@@ -220,5 +220,34 @@ TEST_F(ChainWalkerTest, DepthSixteenAllowedSeventeenRefused) {
   EXPECT_NE(s.message.find("longer than 16 images"), std::string::npos);
 }
 
+// qemu 7.2 opens a data file by its stored name from the working directory; instar then confines
+// it to the top image's directory like an absolute backing name.
+TEST_F(ChainWalkerTest, DataFileNamesAreTakenFromTheWorkingDirectory) {
+  const fs::path previous = fs::current_path();
+  fs::current_path(root_);
+  ChainWalker w = Walker();
+  audit::Start();
+  ChainStep s = w.OpenDataFile("base.img");
+  EXPECT_EQ(s.kind, ChainStep::Kind::kOpened);
+  EXPECT_EQ(s.display, "base.img");
+  EXPECT_EQ(s.image.inode, Inode(root_ + "/base.img"));
+  EXPECT_EQ(w.OpenDataFile("sub/mid.img").kind, ChainStep::Kind::kOpened);
+  EXPECT_EQ(w.OpenDataFile(root_ + "/a.img").kind, ChainStep::Kind::kOpened);
+  s = w.OpenDataFile("missing.img");
+  EXPECT_EQ(s.kind, ChainStep::Kind::kQemuError);
+  EXPECT_EQ(s.message,
+            "Could not open 'missing.img': Could not open 'missing.img': No such file or directory");
+  EXPECT_EQ(w.OpenDataFile("link-out").kind, ChainStep::Kind::kRefused);
+  // The same name from another working directory names a file outside the root.
+  fs::current_path(outside_);
+  s = w.OpenDataFile("sentinel.img");
+  EXPECT_EQ(s.kind, ChainStep::Kind::kRefused);
+  EXPECT_NE(s.message.find("relative to the working directory"), std::string::npos) << s.message;
+  fs::current_path(previous);
+  ExpectConfined(audit::Stop());
+  // Data files do not advance the chain: the next backing name still continues from the top.
+  EXPECT_EQ(w.Next("base.img").kind, ChainStep::Kind::kOpened);
+}
+
 }  // namespace
 }  // namespace instar::chain
