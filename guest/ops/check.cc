@@ -653,7 +653,9 @@ Status run_qcow2_check(BlockSource& source, MessageSink& sink, Arena& arena) {
   detail->size = 0;
   detail->text[0] = '\0';
   *metadata = qcow2::Metadata();
-  const Status opened = qcow2::open_image(source, arena, tables, metadata, detail);
+  // As qemu-img check: BDRV_O_CHECK (qcow2::OpenMode::kCheck).
+  const Status opened =
+      qcow2::open_image(source, arena, tables, metadata, detail, qcow2::OpenMode::kCheck);
   if (!opened.ok()) {
     return report_failure(sink, arena, opened, detail->size != 0 ? detail->text : nullptr);
   }

@@ -100,7 +100,7 @@ Status check_header_basics(const Header& h) {
   return Status::Ok();
 }
 
-Status check_header_layout(const Header& h) {
+Status check_header_layout(const Header& h, OpenMode mode) {
   const uint64_t subcluster_size =
       h.cluster_size() / (h.has_extended_l2() ? kExtendedL2Subclusters : 1);
   if (subcluster_size < (uint64_t{1} << kMinClusterBits)) {
@@ -109,7 +109,9 @@ Status check_header_layout(const Header& h) {
   if (h.refcount_order > kMaxRefcountOrder) {
     return error(instar_guest_ErrorCode_ERROR_REFCOUNT_ORDER_TOO_LARGE);
   }
-  if (h.refcount_table_clusters == 0) return error(instar_guest_ErrorCode_ERROR_NO_REFCOUNT_TABLE);
+  if (h.refcount_table_clusters == 0 && mode != OpenMode::kCheck) {
+    return error(instar_guest_ErrorCode_ERROR_NO_REFCOUNT_TABLE);
+  }
   INSTAR_TRY(validate_table(h, h.refcount_table_offset, h.refcount_table_clusters, h.cluster_size(),
                             kMaxRefcountTableBytes,
                             instar_guest_ErrorCode_ERROR_REFCOUNT_TABLE_TOO_LARGE,

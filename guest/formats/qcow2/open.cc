@@ -75,7 +75,7 @@ Status check_bitmap_directory(const Metadata& m, const TableScratch& tables,
 }  // namespace
 
 Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables, Metadata* out,
-                  OpenErrorDetail* detail) {
+                  OpenErrorDetail* detail, OpenMode mode) {
   uint64_t area_size = kInitialReadSize;
   auto* area = arena.allocate_array<uint8_t>(area_size);
   if (area == nullptr) return fail(instar_guest_ErrorCode_ERROR_INTERNAL);
@@ -113,7 +113,7 @@ Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables,
     return Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_FEATURES, unknown);
   }
 
-  INSTAR_TRY(check_header_layout(h));
+  INSTAR_TRY(check_header_layout(h, mode));
 
   context.crypt_method = h.crypt_method;
   INSTAR_TRY(parse_header_extensions(header_area, h.header_length, h.extensions_end(), context,

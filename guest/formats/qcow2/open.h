@@ -41,6 +41,6 @@ struct TableScratch {
 // file, backing file name, the whole snapshot table and the bitmap directory. `arena` keeps the
 // header area alive for `out`'s views.
 Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables, Metadata* out,
-                  OpenErrorDetail* detail);
+                  OpenErrorDetail* detail, OpenMode mode = OpenMode::kNormal);
 
 }  // namespace instar::qcow2

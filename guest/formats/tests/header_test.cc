@@ -153,6 +153,18 @@ TEST(HeaderTest, L1SizeLimitIsInclusive) {
   EXPECT_TRUE(check_header_layout(h).ok());
 }
 
+// qemu-img check opens with BDRV_O_CHECK: no refcount table is then for the check to report
+// (as corruptions), not an open error; the other layout errors stay.
+TEST(HeaderTest, CheckModeAcceptsAMissingRefcountTable) {
+  Header h = decoded(Qcow2ImageBuilder().build());
+  h.refcount_table_clusters = 0;
+  EXPECT_EQ(check_header_layout(h).code(), instar_guest_ErrorCode_ERROR_NO_REFCOUNT_TABLE);
+  EXPECT_TRUE(check_header_layout(h, OpenMode::kCheck).ok());
+  h.refcount_table_offset = 512;
+  EXPECT_EQ(check_header_layout(h, OpenMode::kCheck).code(),
+            instar_guest_ErrorCode_ERROR_REFCOUNT_TABLE_OFFSET_INVALID);
+}
+
 TEST(HeaderTest, SizeNearTwoToThe64WrapsLikeQemu) {
   // qemu's size_to_l1() wraps: the L1 needed for 2^64-1 bytes computes as 0.
   Header h = decoded(Qcow2ImageBuilder().build());
