@@ -20,7 +20,7 @@
 
 namespace instar::abi {
 
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;  // 2: 64 devices, OpConfig chain tables
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -66,7 +66,11 @@ inline constexpr uint64_t kGuestStackSize = 256 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Devices: block devices the host opened for the guest. The guest never names files.
-inline constexpr uint32_t kMaxDevices = 8;
+// compare needs two chains of up to kMaxChainImages images, each with one auxiliary device
+// (a qcow2's external data file or a raw file's extent map): 2 * 2 * 16.
+inline constexpr uint32_t kMaxDevices = 64;
+// A device index that names no device (OpConfig fields that may be absent).
+inline constexpr uint32_t kNoDevice = 0xffffffffu;
 
 enum DeviceFlags : uint32_t {
   kDeviceReadable = 1u << 0,
@@ -135,6 +139,19 @@ enum OpFlags : uint32_t {
   kOpFlagStrict = 1u << 0,  // compare -s
 };
 
+// Images in one backing chain, top included (the host's walk refuses deeper chains).
+inline constexpr uint32_t kMaxChainImages = 16;
+
+// One image of an input's backing chain, as the host opened it (docs/chains.md).
+struct ChainLink {
+  uint32_t device;         // OUT the image file
+  uint32_t format;         // OUT ImageFormat to open it with (-f/-F, the parent's backing format,
+                           //     or probe)
+  uint32_t data_device;    // OUT a qcow2's external data file, or kNoDevice
+  uint32_t extent_device;  // OUT a raw file's data-extent map (compare_extents.h), or kNoDevice
+};
+
+// Append-only: fields are added at the end and sizeof(OpConfig) is checked on both sides.
 struct OpConfig {
   uint32_t op;               // OUT Op
   uint32_t flags;            // OUT OpFlags
@@ -142,6 +159,11 @@ struct OpConfig {
   uint32_t input_format[2];  // OUT ImageFormat requested with -f / -F
   uint32_t test_arg;         // OUT parameter of test-only ops (e.g. syscall selector)
   uint32_t reserved;         // OUT zero
+  // compare: input i's chain, top first (chain[i][0] describes input_device[i] and must agree
+  // with it); chain_length[i] == 0 means the host sent no chain: the input is opened alone and
+  // a backing file or data file it declares is an error.
+  uint32_t chain_length[2];             // OUT at most kMaxChainImages
+  ChainLink chain[2][kMaxChainImages];  // OUT
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -232,7 +254,8 @@ inline constexpr int kProcessFirstDeviceFd = 5;  // device i is fd kProcessFirst
 INSTAR_ABI_CHECK(AbiNote, 16);
 INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
-INSTAR_ABI_CHECK(OpConfig, 32);
+INSTAR_ABI_CHECK(ChainLink, 16);
+INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -258,6 +281,11 @@ static_assert(offsetof(OpConfig, flags) == 4);
 static_assert(offsetof(OpConfig, input_device) == 8);
 static_assert(offsetof(OpConfig, input_format) == 16);
 static_assert(offsetof(OpConfig, test_arg) == 24);
+static_assert(offsetof(OpConfig, chain_length) == 32);
+static_assert(offsetof(OpConfig, chain) == 40);
+static_assert(offsetof(ChainLink, format) == 4);
+static_assert(offsetof(ChainLink, data_device) == 8);
+static_assert(offsetof(ChainLink, extent_device) == 12);
 static_assert(offsetof(HcBlockRead, status) == 4);
 static_assert(offsetof(HcBlockRead, offset) == 8);
 static_assert(offsetof(HcBlockRead, buffer_gpa) == 16);

@@ -2,6 +2,8 @@
 // for zeros, then the size-mismatch tail of the larger image.
 #include "guest/ops/compare.h"
 
+#include <new>
+
 #include "guest/ops/compare_buffers.h"
 #include "guest/ops/compare_image.h"
 #include "guest/ops/info.h"
@@ -42,12 +44,12 @@ Outcome failure(instar_guest_CompareKind kind, uint32_t image, uint64_t offset,
 
 class Walk {
  public:
-  Walk(CompareImage* images, uint8_t* buf1, uint8_t* buf2, bool strict)
+  Walk(CompareImage* const* images, uint8_t* buf1, uint8_t* buf2, bool strict)
       : images_(images), buf1_(buf1), buf2_(buf2), strict_(strict) {}
 
   Outcome run() {
-    const uint64_t total1 = images_[0].length();
-    const uint64_t total2 = images_[1].length();
+    const uint64_t total1 = images_[0]->length();
+    const uint64_t total2 = images_[1]->length();
     const uint64_t total = min64(total1, total2);
     if (strict_ && total1 != total2) {
       return result(instar_guest_CompareKind_COMPARE_STRICT_SIZE_MISMATCH, 0);
@@ -55,9 +57,9 @@ class Walk {
     uint64_t offset = 0;
     while (offset < total) {
       BlockStatus s1, s2;
-      Status st = images_[0].block_status(offset, total1 - offset, &s1);
+      Status st = images_[0]->block_status(offset, total1 - offset, &s1);
       if (!st.ok()) return failure(instar_guest_CompareKind_COMPARE_STATUS_FAILED, 0, offset, st);
-      st = images_[1].block_status(offset, total2 - offset, &s2);
+      st = images_[1]->block_status(offset, total2 - offset, &s2);
       if (!st.ok()) return failure(instar_guest_CompareKind_COMPARE_STATUS_FAILED, 1, offset, st);
       const bool allocated1 = (s1.flags & kBlockAllocated) != 0;
       const bool allocated2 = (s2.flags & kBlockAllocated) != 0;
@@ -70,9 +72,9 @@ class Walk {
       } else if (allocated1 == allocated2) {
         if (allocated1) {
           chunk = min64(chunk, kIoBufSize);
-          st = images_[0].read(offset, MutableBytes(buf1_, chunk));
+          st = images_[0]->read(offset, MutableBytes(buf1_, chunk));
           if (!st.ok()) return failure(instar_guest_CompareKind_COMPARE_READ_FAILED, 0, offset, st);
-          st = images_[1].read(offset, MutableBytes(buf2_, chunk));
+          st = images_[1]->read(offset, MutableBytes(buf2_, chunk));
           if (!st.ok()) return failure(instar_guest_CompareKind_COMPARE_READ_FAILED, 1, offset, st);
           uint64_t same = 0;
           const bool differ = sectors_differ(buf1_, buf2_, chunk, &same);
@@ -102,7 +104,7 @@ class Walk {
   Outcome tail(uint32_t over, uint64_t offset, uint64_t end) {
     while (offset < end) {
       BlockStatus s;
-      const Status st = images_[over].block_status(offset, end - offset, &s);
+      const Status st = images_[over]->block_status(offset, end - offset, &s);
       if (!st.ok()) {
         return failure(instar_guest_CompareKind_COMPARE_STATUS_FAILED, over, offset, st);
       }
@@ -119,7 +121,7 @@ class Walk {
 
   // check_empty_sectors(): false with *out set when the range is not all zeros or unreadable.
   bool check_empty(uint32_t image, uint64_t offset, uint64_t bytes, Outcome* out) {
-    const Status st = images_[image].read(offset, MutableBytes(buf1_, bytes));
+    const Status st = images_[image]->read(offset, MutableBytes(buf1_, bytes));
     if (!st.ok()) {
       *out = failure(instar_guest_CompareKind_COMPARE_READ_FAILED, image, offset, st);
       return false;
@@ -131,7 +133,7 @@ class Walk {
     return false;
   }
 
-  CompareImage* images_;
+  CompareImage* const* images_;
   uint8_t* buf1_;
   uint8_t* buf2_;
   bool strict_;
@@ -161,6 +163,55 @@ bool valid_device(uint32_t index, BlockSource* const* devices, uint32_t device_c
   return index < device_count && index < abi::kMaxDevices && devices[index] != nullptr;
 }
 
+// The opened images of one input: chain[0] is the input, each next one its backing file.
+struct Chain {
+  CompareImage* images[abi::kMaxChainImages] = {};
+  uint32_t length = 0;
+};
+
+// Opens input `i`: alone when the host sent no chain (chain_length 0), else every image of the
+// chain the host resolved, top first, each attached as the backing file of the one before. The
+// chain must be exactly what the images declare: the host found it by asking the guest.
+Status open_input(const abi::OpConfig& op, uint32_t i, BlockSource* const* devices,
+                  uint32_t device_count, Arena& arena, qcow2::OpenErrorDetail* detail, Chain* out) {
+  const uint32_t length = op.chain_length[i];
+  const bool chained = length != 0;
+  if (length > abi::kMaxChainImages || (chained && op.chain[i][0].device != op.input_device[i])) {
+    return Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, i);
+  }
+  for (uint32_t k = 0; k < (chained ? length : 1u); ++k) {
+    const uint32_t device = chained ? op.chain[i][k].device : op.input_device[i];
+    const uint32_t format = chained ? op.chain[i][k].format : op.input_format[i];
+    const uint32_t data = chained ? op.chain[i][k].data_device : abi::kNoDevice;
+    const uint32_t extents = chained ? op.chain[i][k].extent_device : abi::kNoDevice;
+    if (!valid_device(device, devices, device_count) ||
+        (data != abi::kNoDevice && !valid_device(data, devices, device_count)) ||
+        (extents != abi::kNoDevice && !valid_device(extents, devices, device_count))) {
+      return Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, device);
+    }
+    // CompareImage holds a batch of read requests: too large for the guest's stack times 16.
+    void* memory = arena.allocate(sizeof(CompareImage), alignof(CompareImage));
+    if (memory == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
+    CompareImage* image = new (memory) CompareImage();
+    detail->size = 0;
+    detail->text[0] = '\0';
+    INSTAR_TRY(image->open(*devices[device], static_cast<abi::ImageFormat>(format),
+                           data == abi::kNoDevice ? nullptr : devices[data], chained, arena,
+                           detail));
+    if (!image->is_qcow2() && extents != abi::kNoDevice) {
+      INSTAR_TRY(image->set_extent_map(*devices[extents], arena));
+    }
+    if (k > 0) out->images[k - 1]->set_backing(*image);
+    out->images[k] = image;
+    out->length = k + 1;
+    // Each image but the last must declare a backing file; the last one must not.
+    if (chained && image->declares_backing() != (k + 1 < length)) {
+      return Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, device);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_t device_count,
@@ -169,22 +220,15 @@ Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_
   Outcome outcome;
   auto* detail = static_cast<qcow2::OpenErrorDetail*>(
       arena.allocate(sizeof(qcow2::OpenErrorDetail), alignof(qcow2::OpenErrorDetail)));
-  CompareImage images[2];
+  Chain chains[2];
   const bool second = valid_device(op.input_device[1], devices, device_count);
   if (detail == nullptr) {
     outcome = failure(instar_guest_CompareKind_COMPARE_OPEN_FAILED, 0, 0,
                       Status(instar_guest_ErrorCode_ERROR_INTERNAL));
-  } else if (!valid_device(op.input_device[0], devices, device_count)) {
-    outcome = failure(instar_guest_CompareKind_COMPARE_OPEN_FAILED, 0, 0,
-                      Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.input_device[0]));
   } else {
     outcome = result(instar_guest_CompareKind_COMPARE_FIRST_OPENED, 0);
     for (uint32_t i = 0; i < (second ? 2u : 1u); ++i) {
-      detail->size = 0;
-      detail->text[0] = '\0';
-      const Status opened =
-          images[i].open(*devices[op.input_device[i]],
-                         static_cast<abi::ImageFormat>(op.input_format[i]), arena, detail);
+      const Status opened = open_input(op, i, devices, device_count, arena, detail, &chains[i]);
       if (!opened.ok()) {
         outcome = failure(instar_guest_CompareKind_COMPARE_OPEN_FAILED, i, 0, opened);
         outcome.detail = detail->size != 0 ? detail->text : nullptr;
@@ -192,11 +236,13 @@ Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_
       }
     }
   }
-  // Devices 2 and 3, when present, hold the host's data-extent maps of the two files.
-  for (uint32_t i = 0;
-       i < 2 && second && outcome.kind == instar_guest_CompareKind_COMPARE_FIRST_OPENED; ++i) {
+  // Without chain tables, devices 2 and 3, when present, hold the host's data-extent maps of the
+  // two files (the layout before chains; chain tables carry them as aux devices instead).
+  for (uint32_t i = 0; i < 2 && second && op.chain_length[0] == 0 && op.chain_length[1] == 0 &&
+                       outcome.kind == instar_guest_CompareKind_COMPARE_FIRST_OPENED;
+       ++i) {
     if (!valid_device(2 + i, devices, device_count)) continue;
-    const Status mapped = images[i].set_extent_map(*devices[2 + i], arena);
+    const Status mapped = chains[i].images[0]->set_extent_map(*devices[2 + i], arena);
     if (!mapped.ok()) outcome = failure(instar_guest_CompareKind_COMPARE_OPEN_FAILED, i, 0, mapped);
   }
   if (second && outcome.kind == instar_guest_CompareKind_COMPARE_FIRST_OPENED) {
@@ -206,7 +252,8 @@ Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_
       outcome = failure(instar_guest_CompareKind_COMPARE_READ_FAILED, 0, 0,
                         Status(instar_guest_ErrorCode_ERROR_INTERNAL));
     } else {
-      Walk walk(images, buf1, buf2, (op.flags & abi::kOpFlagStrict) != 0);
+      CompareImage* tops[2] = {chains[0].images[0], chains[1].images[0]};
+      Walk walk(tops, buf1, buf2, (op.flags & abi::kOpFlagStrict) != 0);
       outcome = walk.run();
     }
   }

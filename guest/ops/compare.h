@@ -13,8 +13,10 @@ namespace instar {
 // kOpFlagStrict) and emits [Error], CompareResult, Done (guest.proto CompareKind). When
 // input_device[1] names no device, only image 0 is opened (COMPARE_FIRST_OPENED on success):
 // qemu opens the first image before it looks at the second. Returns an error only when a message
-// could not be emitted. Devices 2 and 3, if given, are the data-extent maps of the two files
-// (CompareImage::set_extent_map), used for raw images.
+// could not be emitted. With op.chain_length[i] > 0, input i is the chain op.chain[i] (top first:
+// each image's device, format, external data file and raw extent map), read through as qemu's
+// block layer reads a backing chain; without chain tables devices 2 and 3, if given, are the
+// data-extent maps of the two files (CompareImage::set_extent_map), used for raw images.
 Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_t device_count,
                    MessageSink& sink, Arena& arena);
 

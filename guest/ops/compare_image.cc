@@ -8,6 +8,7 @@
 #include "guest/formats/qcow2/snapshot_table.h"
 #include "guest/formats/raw/raw_image.h"
 #include "guest/formats/windowed_reader.h"
+#include "guest/lib/mem.h"
 
 namespace instar {
 
@@ -25,9 +26,11 @@ uint64_t min64(uint64_t a, uint64_t b) {
 
 }  // namespace
 
-Status CompareImage::open(BlockSource& source, abi::ImageFormat format, Arena& arena,
-                          qcow2::OpenErrorDetail* detail) {
+Status CompareImage::open(BlockSource& source, abi::ImageFormat format, BlockSource* data_file,
+                          bool chained, Arena& arena, qcow2::OpenErrorDetail* detail) {
   source_ = &source;
+  backing_ = nullptr;
+  declares_backing_ = false;
   const uint64_t mark = arena.mark();
   uint8_t* head = arena.allocate_array<uint8_t>(kProbeSize);
   if (head == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
@@ -40,10 +43,11 @@ Status CompareImage::open(BlockSource& source, abi::ImageFormat format, Arena& a
     length_ = raw::virtual_size(source.size());
     return Status::Ok();
   }
-  return open_qcow2(arena, detail);
+  return open_qcow2(data_file, chained, arena, detail);
 }
 
-Status CompareImage::open_qcow2(Arena& arena, qcow2::OpenErrorDetail* detail) {
+Status CompareImage::open_qcow2(BlockSource* data_file, bool chained, Arena& arena,
+                                qcow2::OpenErrorDetail* detail) {
   // The open's scratch (header area, table window) is dropped once it validated the image.
   const uint64_t mark = arena.mark();
   auto* window = arena.allocate_array<uint8_t>(kTableWindowSize);
@@ -63,20 +67,74 @@ Status CompareImage::open_qcow2(Arena& arena, qcow2::OpenErrorDetail* detail) {
   arena.release_to(mark);
 
   // qemu opens the data file, then needs the key for encrypted images, then the backing file.
-  if (has_data_file) return Status(instar_guest_ErrorCode_ERROR_DATA_FILE_NOT_SUPPORTED);
+  // The host opened both as qemu would have (or refused): what it sent must match the image.
+  if (has_data_file && data_file == nullptr) {
+    return Status(chained ? instar_guest_ErrorCode_ERROR_BAD_CONFIG
+                          : instar_guest_ErrorCode_ERROR_DATA_FILE_NOT_SUPPORTED);
+  }
+  if (!has_data_file && data_file != nullptr)
+    return Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG);
   if (header.crypt_method != qcow2::kCryptNone) {
     return Status(instar_guest_ErrorCode_ERROR_ENCRYPTION_KEY_REQUIRED);
   }
-  if (has_backing) return Status(instar_guest_ErrorCode_ERROR_BACKING_FILE_NOT_SUPPORTED);
+  if (has_backing && !chained) {
+    return Status(instar_guest_ErrorCode_ERROR_BACKING_FILE_NOT_SUPPORTED);
+  }
 
   qcow2_ = true;
+  declares_backing_ = has_backing;
   length_ = header.virtual_size();
   INSTAR_TRY(map_.init(*source_, arena, header, has_data_file));
   data_.init(*source_, map_, header.compression_type, arena);
+  if (data_file != nullptr) data_.set_data_file(*data_file);
   return Status::Ok();
 }
 
+void CompareImage::set_backing(CompareImage& backing) {
+  backing_ = &backing;
+  data_.set_backing(backing);
+}
+
 Status CompareImage::block_status(uint64_t offset, uint64_t bytes, BlockStatus* out) {
+  INSTAR_TRY(layer_status(offset, bytes, out));
+  if (backing_ == nullptr || (out->flags & kBlockAllocated) != 0) return Status::Ok();
+  // bdrv_co_common_block_status_above(): look down the chain for the range this layer leaves
+  // unallocated; a layer too short for it ends the search with allocated zeros.
+  const uint64_t eof = (out->flags & kBlockEof) != 0 ? offset + out->bytes : 0;
+  bytes = out->bytes;
+  BlockStatus s = *out;
+  for (CompareImage* layer = backing_; layer != nullptr; layer = layer->backing_) {
+    INSTAR_TRY(layer->layer_status(offset, bytes, &s));
+    if (s.bytes == 0) {
+      s.bytes = bytes;
+      s.flags = kBlockZero | kBlockAllocated;
+      break;
+    }
+    if ((s.flags & kBlockAllocated) != 0) {
+      s.flags &= ~kBlockEof;  // the end of a lower layer is not the end of this image
+      break;
+    }
+    bytes = s.bytes;
+  }
+  if (offset + s.bytes == eof) s.flags |= kBlockEof;
+  *out = s;
+  return Status::Ok();
+}
+
+Status CompareImage::read_backing(uint64_t offset, MutableBytes out) {
+  uint64_t inside = 0;
+  if (offset < length_) inside = min64(out.size, length_ - offset);
+  fill_bytes(out.data + inside, 0, out.size - inside);
+  if (inside == 0) return Status::Ok();
+  return read(offset, out.sub(0, inside));
+}
+
+Status CompareImage::layer_status(uint64_t offset, uint64_t bytes, BlockStatus* out) {
+  if (offset >= length_) {  // bdrv_co_block_status(): EOF, pnum 0
+    out->flags = kBlockEof;
+    out->bytes = 0;
+    return Status::Ok();
+  }
   // bdrv_co_block_status() first clamps the request to the image.
   bytes = min64(bytes, length_ - offset);
   BlockStatus s;
@@ -98,8 +156,13 @@ Status CompareImage::block_status(uint64_t offset, uint64_t bytes, BlockStatus* 
                m.type != SubclusterType::kUnallocatedAlloc) {
       s.flags |= kBlockData;
     }
-    // Allocated in this layer; otherwise, with no backing file, it reads as zeros.
-    s.flags |= (s.flags & (kBlockData | kBlockZero)) != 0 ? kBlockAllocated : kBlockZero;
+    // Allocated in this layer; otherwise it reads as zeros when there is no backing file or the
+    // backing file ends before it (want_zero).
+    if ((s.flags & (kBlockData | kBlockZero)) != 0) {
+      s.flags |= kBlockAllocated;
+    } else if (backing_ == nullptr || offset >= backing_->length()) {
+      s.flags |= kBlockZero;
+    }
   }
   if (offset + s.bytes == length_) s.flags |= kBlockEof;
   *out = s;

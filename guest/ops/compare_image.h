@@ -1,4 +1,5 @@
-// compare_image.h: one input of `compare`: its length, qemu's block status and its guest data.
+// compare_image.h: one image of a `compare` input's chain: its length, qemu's block status and its
+// guest data, through its backing chain and external data file.
 #pragma once
 
 #include <stdint.h>
@@ -26,14 +27,24 @@ struct BlockStatus {
   uint64_t bytes = 0;  // pnum: > 0
 };
 
-// An image as img_compare's BlockBackend sees it. Supports raw, and qcow2 without backing file,
-// external data file or encryption (those are refused by open() with their own codes).
-class CompareImage {
+// An image as img_compare's BlockBackend sees it: raw, or qcow2 (not encrypted) with its backing
+// chain and external data file as the host opened them (docs/chains.md).
+class CompareImage final : public qcow2::BackingReader {
  public:
-  // Probes or applies `format` and opens the image as qemu's open would for reading. On failure
-  // `detail` may carry the error's text.
-  Status open(BlockSource& source, abi::ImageFormat format, Arena& arena,
-              qcow2::OpenErrorDetail* detail);
+  // Probes or applies `format` and opens the image as qemu's open would for reading. `data_file`
+  // is the qcow2's external data file as the host opened it (nullptr: none). Without `chained`
+  // the host resolved no chain: a declared backing file or data file is refused with
+  // ERROR_BACKING_FILE_NOT_SUPPORTED / ERROR_DATA_FILE_NOT_SUPPORTED; with it, a declared backing
+  // file must then be attached with set_backing(), and a missing data file is ERROR_BAD_CONFIG.
+  // On failure `detail` may carry the error's text.
+  Status open(BlockSource& source, abi::ImageFormat format, BlockSource* data_file, bool chained,
+              Arena& arena, qcow2::OpenErrorDetail* detail);
+
+  bool is_qcow2() const { return qcow2_; }
+  // The image names a backing file (qcow2 only).
+  bool declares_backing() const { return declares_backing_; }
+  // The opened image of the backing file this image names; it must outlive this one.
+  void set_backing(CompareImage& backing);
 
   // Gives a raw image the data extents of its file (big-endian u64 pairs [start, end), in order,
   // as the host found them with SEEK_DATA/SEEK_HOLE), so that block status reports holes as zero
@@ -43,19 +54,30 @@ class CompareImage {
   // blk_getlength(): raw files rounded up to 512, qcow2 virtual sizes rounded down to 512.
   uint64_t length() const { return length_; }
 
-  // bdrv_block_status_above(bs, NULL, offset, bytes): offset < length(), bytes > 0.
+  // bdrv_block_status_above(bs, NULL, offset, bytes): offset < length(), bytes > 0. Ranges
+  // unallocated in this image take the status of the first backing image that has them, as
+  // bdrv_co_common_block_status_above() does (zeros beyond a shorter backing file).
   Status block_status(uint64_t offset, uint64_t bytes, BlockStatus* out);
 
   // blk_pread(): the guest bytes at [offset, offset + out.size) inside length().
   Status read(uint64_t offset, MutableBytes out);
 
+  // The guest bytes at any offset: what lies beyond length() reads as zeros, as reads of a
+  // backing file beyond its end do.
+  Status read_backing(uint64_t offset, MutableBytes out) override;
+
  private:
-  Status open_qcow2(Arena& arena, qcow2::OpenErrorDetail* detail);
+  Status open_qcow2(BlockSource* data_file, bool chained, Arena& arena,
+                    qcow2::OpenErrorDetail* detail);
+  // bdrv_co_block_status() of this layer alone; offset >= length() gives bytes 0 and EOF.
+  Status layer_status(uint64_t offset, uint64_t bytes, BlockStatus* out);
   Status raw_status(uint64_t offset, uint64_t bytes, BlockStatus* out);
   Status extent(uint64_t index, uint64_t* start, uint64_t* end);
 
   BlockSource* source_ = nullptr;
+  CompareImage* backing_ = nullptr;
   bool qcow2_ = false;
+  bool declares_backing_ = false;
   uint64_t length_ = 0;
   BlockSource* extents_ = nullptr;  // raw: the extent map, if the host sent one
   uint64_t extent_count_ = 0;

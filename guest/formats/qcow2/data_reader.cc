@@ -11,6 +11,8 @@ namespace instar::qcow2 {
 
 void DataReader::init(BlockSource& file, ClusterMap& map, uint8_t compression_type, Arena& arena) {
   file_ = &file;
+  data_ = &file;
+  backing_ = nullptr;
   map_ = &map;
   arena_ = &arena;
   compression_type_ = compression_type;
@@ -21,12 +23,12 @@ Status DataReader::flush() {
   const uint32_t count = batched_;
   batched_ = 0;
   if (count == 0) return Status::Ok();
-  return file_->read_batch(batch_, count);
+  return data_->read_batch(batch_, count);
 }
 
 // Queues the part of the host range inside the file; zero-fills the rest now.
 Status DataReader::queue(uint64_t host_offset, MutableBytes out) {
-  const uint64_t file_size = file_->size();
+  const uint64_t file_size = data_->size();
   uint64_t inside = 0;
   if (host_offset < file_size) {
     inside = file_size - host_offset;
@@ -80,10 +82,20 @@ Status DataReader::read(uint64_t offset, MutableBytes out) {
       case SubclusterType::kCompressed:
         INSTAR_TRY(read_compressed(m.host_offset, (offset + done) & (cs - 1), part));
         break;
+      case SubclusterType::kUnallocatedPlain:
+      case SubclusterType::kUnallocatedAlloc:
+        if (backing_ != nullptr) {
+          const Status from_backing = backing_->read_backing(offset + done, part);
+          if (!from_backing.ok()) {
+            batched_ = 0;
+            return from_backing;
+          }
+          break;
+        }
+        fill_bytes(part.data, 0, part.size);  // no backing file: reads as zeros
+        break;
       case SubclusterType::kZeroPlain:
       case SubclusterType::kZeroAlloc:
-      case SubclusterType::kUnallocatedPlain:
-      case SubclusterType::kUnallocatedAlloc:  // no backing file: reads as zeros
         fill_bytes(part.data, 0, part.size);
         break;
       case SubclusterType::kInvalid:

@@ -1,5 +1,5 @@
-// data_reader.h: guest data of a qcow2 image without backing file, as qcow2_co_preadv_part reads
-// it.
+// data_reader.h: guest data of a qcow2 image, as qcow2_co_preadv_part reads it: data clusters
+// from the image or its external data file, unallocated ranges from the backing file.
 #pragma once
 
 #include <stdint.h>
@@ -12,6 +12,16 @@
 
 namespace instar::qcow2 {
 
+// Where unallocated guest ranges come from: the backing file as qemu reads it through
+// bdrv_co_preadv_part (the backing's own chain, zeros beyond its end).
+class BackingReader {
+ public:
+  virtual Status read_backing(uint64_t offset, MutableBytes out) = 0;
+
+ protected:
+  ~BackingReader() = default;
+};
+
 // Reads guest ranges: data clusters from the image file (batched into one read_batch per call),
 // zero and unallocated (sub)clusters as zeros, compressed clusters decompressed. Host bytes past
 // the end of the file read as zeros, as through qemu's file driver.
@@ -19,6 +29,13 @@ class DataReader {
  public:
   // `file` and `map` must outlive the reader.
   void init(BlockSource& file, ClusterMap& map, uint8_t compression_type, Arena& arena);
+
+  // Normal clusters are read from `data_file` (qcow2's external data file, whose host offsets
+  // the L2 entries are) instead of the image file. Must outlive the reader.
+  void set_data_file(BlockSource& data_file) { data_ = &data_file; }
+
+  // Unallocated (sub)clusters read from `backing` instead of as zeros. Must outlive the reader.
+  void set_backing(BackingReader& backing) { backing_ = &backing; }
 
   // Fills `out` with the guest bytes at `offset` (the range must be inside the virtual disk).
   Status read(uint64_t offset, MutableBytes out);
@@ -31,6 +48,8 @@ class DataReader {
   static constexpr uint32_t kMaxBatch = 256;
 
   BlockSource* file_ = nullptr;
+  BlockSource* data_ = nullptr;  // where normal clusters are: file_ or the external data file
+  BackingReader* backing_ = nullptr;
   ClusterMap* map_ = nullptr;
   Arena* arena_ = nullptr;
   uint8_t compression_type_ = 0;

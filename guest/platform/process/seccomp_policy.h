@@ -41,7 +41,8 @@ struct Policy {
 Policy make_policy(const abi::BootInfo& boot);
 
 // A compiled filter in storage that needs no allocation to install.
-inline constexpr uint32_t kMaxBpfInstructions = 1024;
+// The kernel's own cap (BPF_MAXINSNS): a pread rule per device for up to kMaxDevices devices.
+inline constexpr uint32_t kMaxBpfInstructions = 4096;
 
 struct BpfProgram {
   sock_filter insns[kMaxBpfInstructions];
