@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/channel/check_report.h"
+#include "engine/cli/backing_chain.h"
 #include "engine/cli/check_options.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
@@ -38,7 +39,7 @@ int exit_code(const guest::CheckResult& r) {
 }  // namespace
 
 int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, const std::string& help,
-                      int argc, char** argv) {
+                      bool unsafe_quirks, int argc, char** argv) {
   const CheckParse parse = parse_check_options(argc, argv);
   switch (parse.error) {
     case CheckParse::Error::kNone:
@@ -112,6 +113,19 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   if (result.format() == guest::FORMAT_RAW) {
     diag.error("This image format does not support checks");
     return 63;
+  }
+  // qemu-img check opens the image completely: its external data file and its backing chain
+  // too, and fails before any check when one of them cannot be opened.
+  ChainRequest chain_request;
+  chain_request.top_fd = image.fd();
+  chain_request.top_size = image.size();
+  chain_request.top_display = options.filename;
+  chain_request.top_format = format;
+  chain_request.unsafe_quirks = unsafe_quirks;
+  const ChainOpen chain = OpenImageChain(diag, *sandbox, chain_request);
+  if (chain.kind == ChainOpen::Kind::kFailed) {
+    write(stderr, chain.error);
+    return 1;
   }
   write(stderr, report.diagnostics);
   if (result.error_number() != 0) {

@@ -8,10 +8,11 @@
 
 namespace instar::cli {
 
+// `unsafe_quirks`: backing files probed as unrecognised content are read as raw (docs/chains.md).
 // argv[0] is "check". `help` is what -h prints. Returns qemu-img's exit code: 0 clean, 1 check
 // failed (bad usage, open error, internal errors), 2 corruptions, 3 only leaks, 63 the format
 // has no check.
 int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, const std::string& help,
-                      int argc, char** argv);
+                      bool unsafe_quirks, int argc, char** argv);
 
 }  // namespace instar::cli

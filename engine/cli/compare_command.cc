@@ -2,15 +2,19 @@
 // render like qemu-img.
 #include "engine/cli/compare_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <sys/stat.h>
 
 #include "engine/channel/compare_report.h"
+#include "engine/cli/backing_chain.h"
 #include "engine/cli/compare_extents.h"
 #include "engine/cli/compare_options.h"
 #include "engine/cli/format_name.h"
@@ -25,6 +29,11 @@ namespace {
 
 // Compare reads whole images; the default per-run limit is sized for metadata-only ops.
 constexpr std::chrono::milliseconds kCompareWallTime{10 * 60 * 1000};
+// Backing chains: arena for each image beyond the two tops (an L2 table and decompression
+// buffers of up to 2 MiB clusters), within what check may use too.
+constexpr uint64_t kArenaPerImage = 16ull << 20;
+constexpr uint64_t kChainArenaMax = 512ull << 20;
+constexpr uint64_t kChainMemoryHeadroom = 128ull << 20;
 
 void write(std::FILE* stream, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stream);
@@ -62,7 +71,7 @@ bool open_on_host(const Diagnostics& diag, const CompareOptions& options, int i,
 }  // namespace
 
 int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
-                        const std::string& help, int argc, char** argv) {
+                        const std::string& help, bool unsafe_quirks, int argc, char** argv) {
   const CompareParse parse = parse_compare_options(argc, argv);
   switch (parse.error) {
     case CompareParse::Error::kNone:
@@ -100,6 +109,25 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
     diag.error(sandbox_error);
     return 2;
   }
+  // qemu opens the first image completely (data file, backing chain) before the second. An
+  // image whose top the guest cannot open goes to the compare run without a chain: the run
+  // reports that open error in qemu's order.
+  ChainOpen chains[2];
+  for (int i = 0; i < (two_images ? 2 : 1); ++i) {
+    ChainRequest chain_request;
+    chain_request.top_fd = files[i].fd();
+    chain_request.top_size = files[i].size();
+    chain_request.top_display = options.filename[i];
+    chain_request.top_format = formats[i];
+    chain_request.unsafe_quirks = unsafe_quirks;
+    chains[i] = OpenImageChain(diag, *sandbox, chain_request);
+    if (chains[i].kind == ChainOpen::Kind::kFailed) {
+      write(stderr, chains[i].error);
+      return 2;
+    }
+    if (chains[i].kind == ChainOpen::Kind::kTopFailed) break;
+  }
+
   sandbox::Request request;
   request.op.op = static_cast<uint32_t>(abi::Op::kCompare);
   request.op.flags = options.strict ? static_cast<uint32_t>(abi::kOpFlagStrict) : 0u;
@@ -109,25 +137,51 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
     request.op.input_device[i] = i;
   }
   request.devices.push_back({files[0].fd(), files[0].size(), false});
-  sandbox::UniqueFd extent_maps[2];
   if (two_images) {
     request.devices.push_back({files[1].fd(), files[1].size(), false});
-    // Holes of raw files show in block status, which strict mode compares.
-    for (int i = 0; i < 2; ++i) {
-      extent_maps[i] = make_extent_map(files[i].fd(), files[i].size());
-      if (extent_maps[i].get() < 0) {
-        diag.error("cannot map the extents of '" + options.filename[i] + "'");
-        return 2;
-      }
-    }
-    for (int i = 0; i < 2; ++i) {
-      struct stat st {};
-      const uint64_t size =
-          fstat(extent_maps[i].get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-      request.devices.push_back({extent_maps[i].get(), size, false});
-    }
   } else {
     request.op.input_device[1] = abi::kMaxDevices;  // no such device: open image 0 only
+  }
+  const auto add_device = [&request](int fd, uint64_t size) {
+    request.devices.push_back({fd, size, false});
+    return static_cast<uint32_t>(request.devices.size() - 1);
+  };
+  // Holes of raw files show in block status, which strict mode compares: every raw image of a
+  // chain gets the map of its file's data extents.
+  std::vector<sandbox::UniqueFd> extent_maps;
+  size_t images = 0;
+  for (uint32_t i = 0; i < (two_images ? 2u : 1u); ++i) {
+    if (chains[i].kind != ChainOpen::Kind::kOpened) continue;
+    const std::vector<ChainImage>& chain = chains[i].images;
+    images += chain.size();
+    request.op.chain_length[i] = static_cast<uint32_t>(chain.size());
+    for (size_t k = 0; k < chain.size() && k < abi::kMaxChainImages; ++k) {
+      const ChainImage& image = chain[k];
+      abi::ChainLink& link = request.op.chain[i][k];
+      link.device = k == 0 ? i : add_device(image.fd, image.size);
+      link.format = static_cast<uint32_t>(image.format);
+      link.data_device = image.data_file.get() >= 0
+                             ? add_device(image.data_file.get(), image.data_size)
+                             : abi::kNoDevice;
+      link.extent_device = abi::kNoDevice;
+      if (!image.qcow2 && two_images) {
+        sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
+        if (map.get() < 0) {
+          diag.error("cannot map the extents of '" + image.display + "'");
+          return 2;
+        }
+        struct stat st {};
+        const uint64_t size = fstat(map.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+        link.extent_device = add_device(map.get(), size);
+        extent_maps.push_back(std::move(map));
+      }
+    }
+  }
+  // Each image of a chain keeps its own L2 table and, when compressed, decompression buffers.
+  if (images > 2) {
+    request.limits.arena_bytes = std::min<uint64_t>(
+        kChainArenaMax, request.limits.arena_bytes + (images - 2) * kArenaPerImage);
+    request.limits.memory_bytes = request.limits.arena_bytes + kChainMemoryHeadroom;
   }
 
   const GuestRun run = run_guest(*sandbox, request);

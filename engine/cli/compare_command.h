@@ -8,10 +8,11 @@
 
 namespace instar::cli {
 
+// `unsafe_quirks`: backing files probed as unrecognised content are read as raw (docs/chains.md).
 // argv[0] is "compare". `help` is what -h prints. Returns qemu-img's exit code: 0 identical,
 // 1 different or bad usage, 2 open error (and anything instar refuses), 3 block-status error,
 // 4 read error.
 int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
-                        const std::string& help, int argc, char** argv);
+                        const std::string& help, bool unsafe_quirks, int argc, char** argv);
 
 }  // namespace instar::cli

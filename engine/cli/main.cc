@@ -66,12 +66,12 @@ int main(int argc, char** argv) {
                             argc - index, argv + index);
   }
   if (command == "check") {
-    return run_check_command(diag, choice, help_text(diag.program(), selection), argc - index,
-                             argv + index);
+    return run_check_command(diag, choice, help_text(diag.program(), selection),
+                             unsafe_quirks_enabled(global.options), argc - index, argv + index);
   }
   if (command == "compare") {
-    return run_compare_command(diag, choice, help_text(diag.program(), selection), argc - index,
-                               argv + index);
+    return run_compare_command(diag, choice, help_text(diag.program(), selection),
+                               unsafe_quirks_enabled(global.options), argc - index, argv + index);
   }
   for (std::string_view planned : kPlannedCommands) {
     if (planned == command) {

@@ -137,6 +137,95 @@ for _bits in (1, 2, 4, 8, 16, 32, 64):
             f"refcount_bits={_bits},cluster_size={_cs}", ".check-src.raw", _name]])
 
 
+# Backing chains and external data files (check and compare through chains). Every chain lives in
+# its own file names, so several recipes can share a case directory; "-flat" variants add the
+# chain's content converted to one raw file.
+def _create(*args: str) -> list[str]:
+    return ["qemu-img", "create", "-q", *args]
+
+
+def _io(image: str, *commands: str, fmt: str = "qcow2") -> list[str]:
+    argv = ["qemu-io", "-f", fmt]
+    for command in commands:
+        argv += ["-c", command]
+    return argv + [image]
+
+
+_CHAINS: dict[str, tuple[str, list[list[str]]]] = {
+    # raw <- qcow2 <- qcow2: a sparse raw base, zero clusters in the middle, a larger top.
+    "chain-raw-qcow2-qcow2": ("c3-top.qcow2", [
+        _create("-f", "raw", "c3-base.raw", "4M"),
+        _io("c3-base.raw", "write -P 0x11 0 1M", "write -P 0x12 2M 512k", fmt="raw"),
+        _create("-f", "qcow2", "-b", "c3-base.raw", "-F", "raw", "c3-mid.qcow2"),
+        _io("c3-mid.qcow2", "write -P 0x21 512k 1M", "write -z 2M 64k"),
+        _create("-f", "qcow2", "-b", "c3-mid.qcow2", "-F", "qcow2", "c3-top.qcow2", "6M"),
+        _io("c3-top.qcow2", "write -P 0x31 3M 64k", "write -P 0 5M 64k")]),
+    # The backing file ends before the top: beyond it the top's unallocated clusters are zeros.
+    "chain-short-backing": ("sb-top.qcow2", [
+        _create("-f", "qcow2", "sb-base.qcow2", "1M"),
+        _io("sb-base.qcow2", "write -P 0x41 0 1M"),
+        _create("-f", "qcow2", "-b", "sb-base.qcow2", "-F", "qcow2", "sb-top.qcow2", "4M"),
+        _io("sb-top.qcow2", "write -P 0x42 512k 64k", "write -P 0x43 2M 64k")]),
+    # Zero clusters and subclusters in the backing file, an extended-L2 overlay.
+    "chain-zero-backing": ("zb-top.qcow2", [
+        _create("-f", "qcow2", "-o", "extended_l2=on", "zb-base.qcow2", "4M"),
+        _io("zb-base.qcow2", "write -P 0x51 1M 1M", "write -z 1M 8k", "write -z 3M 4k"),
+        _create("-f", "qcow2", "-o", "cluster_size=4k", "-b", "zb-base.qcow2", "-F", "qcow2",
+                "zb-top.qcow2"),
+        _io("zb-top.qcow2", "write -P 0x52 1028k 4k", "write -z 1536k 4k")]),
+    # Compressed clusters (zstd) in the backing file.
+    "chain-compressed-backing": ("cb-top.qcow2", [
+        _mixed_as(".cb-src.raw"),
+        ["qemu-img", "convert", "-c", "-O", "qcow2", "-o", "compression_type=zstd",
+         ".cb-src.raw", "cb-base.qcow2"],
+        _create("-f", "qcow2", "-b", "cb-base.qcow2", "-F", "qcow2", "cb-top.qcow2", "4M"),
+        _io("cb-top.qcow2", "write -P 0x61 2M 4k")]),
+    # External data files: plain, data_file_raw, and one under an overlay.
+    "qcow2-data-file": ("df.qcow2", [
+        _create("-f", "qcow2", "-o", "data_file=df.data", "df.qcow2", "4M"),
+        _io("df.qcow2", "write -P 0x71 64k 1M", "write -z 1M 64k")]),
+    "qcow2-data-file-raw": ("dfr.qcow2", [
+        _create("-f", "qcow2", "-o", "data_file=dfr.data,data_file_raw=on", "dfr.qcow2", "4M"),
+        _io("dfr.qcow2", "write -P 0x71 64k 1M", "write -z 1M 64k")]),
+    "chain-data-file-backing": ("dfb-top.qcow2", [
+        _create("-f", "qcow2", "-o", "data_file=dfb.data", "dfb-base.qcow2", "4M"),
+        _io("dfb-base.qcow2", "write -P 0x72 0 2M"),
+        _create("-f", "qcow2", "-b", "dfb-base.qcow2", "-F", "qcow2", "dfb-top.qcow2"),
+        _io("dfb-top.qcow2", "write -P 0x73 1M 64k")]),
+    # Chains qemu cannot open: every message and exit code comes from the open.
+    "chain-missing-backing": ("mb.qcow2", [
+        _create("-f", "qcow2", "-u", "-b", "mb-gone.qcow2", "-F", "qcow2", "mb.qcow2", "4M")]),
+    "chain-missing-deeper": ("md-top.qcow2", [
+        _create("-f", "qcow2", "-u", "-b", "md-gone.raw", "-F", "raw", "md-mid.qcow2", "4M"),
+        _create("-f", "qcow2", "-u", "-b", "md-mid.qcow2", "-F", "qcow2", "md-top.qcow2",
+                "4M")]),
+    "chain-backing-wrong-format": ("wf.qcow2", [
+        _create("-f", "raw", "wf-base.img", "4M"),
+        _create("-f", "qcow2", "-u", "-b", "wf-base.img", "-F", "qcow2", "wf.qcow2", "4M")]),
+    "chain-backing-directory": ("bd.qcow2", [
+        ["mkdir", "-p", "bd-dir"],
+        _create("-f", "qcow2", "-u", "-b", "bd-dir", "-F", "raw", "bd.qcow2", "4M")]),
+    "qcow2-data-file-missing": ("dfm.qcow2", [
+        _create("-f", "qcow2", "-o", "data_file=dfm.data", "dfm.qcow2", "4M"),
+        ["rm", "dfm.data"]]),
+    "chain-backing-data-file-missing": ("dbm-top.qcow2", [
+        _create("-f", "qcow2", "-o", "data_file=dbm.data", "dbm-base.qcow2", "4M"),
+        _create("-f", "qcow2", "-b", "dbm-base.qcow2", "-F", "qcow2", "dbm-top.qcow2"),
+        ["rm", "dbm.data"]]),
+}
+# The recipes above whose chain qemu-img cannot open (no flat content to convert).
+CHAIN_OPEN_ERRORS = ["chain-missing-backing", "chain-missing-deeper", "chain-backing-wrong-format",
+                     "chain-backing-directory", "qcow2-data-file-missing",
+                     "chain-backing-data-file-missing"]
+CHAINS_THAT_OPEN = [name for name in _CHAINS if name not in CHAIN_OPEN_ERRORS]
+for _name in CHAINS_THAT_OPEN:
+    _image, _commands = _CHAINS[_name]
+    _flat = _image.split(".")[0] + "-flat.raw"
+    _CHAINS[_name + "-flat"] = (_flat, [*_commands, [
+        "qemu-img", "convert", "-O", "raw", _image, _flat]])
+RECIPES.update(_CHAINS)
+
+
 def build(name: str, directory: Path) -> Path:
     """Builds recipe `name` inside `directory` and returns the image path (relative name)."""
     image, commands = RECIPES[name]

@@ -104,6 +104,14 @@ COMPARE_PAIRS = [("raw-mixed", "qcow2-mixed-zlib", []), ("qcow2-mixed-zstd", "qc
                  ("qcow2-mixed", "raw-mixed-poked", []), ("raw-mixed", "qcow2-mixed", ["-s"]),
                  ("qcow2-zero-clusters", "qcow2-zero-subclusters", ["-s"]),
                  ("raw-mixed-8m-tail", "raw-mixed", [])]
+# Through backing chains and external data files: every chain image and data file is one more
+# device (KVM hypercalls, process fds and seccomp rules alike).
+COMPARE_PAIRS += [("chain-raw-qcow2-qcow2", "chain-raw-qcow2-qcow2-flat", ["-s"]),
+                  ("chain-short-backing", "chain-short-backing-flat", []),
+                  ("chain-compressed-backing", "raw-mixed", []),
+                  ("qcow2-data-file", "qcow2-data-file-raw", ["-s"]),
+                  ("chain-data-file-backing", "chain-data-file-backing-flat", []),
+                  ("chain-missing-deeper", "raw-mixed", [])]
 
 
 @pytest.mark.parametrize("first,second,options", COMPARE_PAIRS,

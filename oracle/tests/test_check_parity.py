@@ -87,6 +87,21 @@ def test_check_options_match_qemu_img(args, tmp_path, instar_bin, qemu_img):
     _assert_same(tmp_path, instar_bin, qemu_img, args)
 
 
+# Backing chains and external data files: qemu-img check opens the whole chain and the data
+# files first and fails with their open error (rc 1) before any check.
+_CHAIN_CASES = [(name, []) for name in recipes.CHAINS_THAT_OPEN + recipes.CHAIN_OPEN_ERRORS]
+_CHAIN_CASES += [(name, options) for name in ("chain-raw-qcow2-qcow2", "chain-missing-deeper",
+                                              "qcow2-data-file-missing")
+                 for options in (["--output=json"], ["-U"], ["-q"])]
+
+
+@pytest.mark.parametrize("name,options", _CHAIN_CASES,
+                         ids=[f"{n}:{' '.join(o)}" for n, o in _CHAIN_CASES])
+def test_check_chain_matches_qemu_img(name, options, tmp_path, instar_bin, qemu_img):
+    image = str(recipes.build(name, tmp_path))
+    _assert_same(tmp_path, instar_bin, qemu_img, ["check", *options, image])
+
+
 def test_check_refuses_repair(tmp_path, instar_bin):
     recipes.build("qcow2-check-base", tmp_path)
     run = runner.run([instar_bin, "--sandbox=process", "check", "-r", "leaks", "b.qcow2"],

@@ -1,0 +1,208 @@
+// backing_chain.cc: the chain walk of check and compare: one guest `info` per image, data files
+// and backing files opened on the host under the allow-list, qemu's nested open errors.
+#include "engine/cli/backing_chain.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "engine/chain/chain_walker.h"
+#include "engine/channel/info_report.h"
+#include "engine/cli/format_name.h"
+#include "engine/cli/guest_runner.h"
+#include "engine/render/error_text.h"
+
+namespace instar::cli {
+
+namespace {
+
+// qcow2's incompatible feature bit "external data file".
+constexpr uint64_t kIncompatDataFile = 1u << 2;
+// The shortest magic any qemu 7.2 format probe looks for: a shorter file is raw to every qemu.
+constexpr uint64_t kShortestProbedMagic = 4;
+
+// A name stored in the image, as qemu's C strings see it (up to the first NUL).
+std::string CName(const std::string& bytes) {
+  return std::string(bytes.c_str(), std::strlen(bytes.c_str()));
+}
+
+// What a failed walk step says after "Could not open backing file: ": qemu's reason without the
+// "Could not open '<name>': " its info --backing-chain prints first; instar's own refusals keep
+// the name they refuse.
+std::string StepReason(const chain::ChainStep& step) {
+  if (step.kind == chain::ChainStep::Kind::kRefused) return step.message;
+  const std::string prefix = "Could not open '" + step.display + "': ";
+  if (step.message.compare(0, prefix.size(), prefix) == 0)
+    return step.message.substr(prefix.size());
+  return step.message;
+}
+
+class ChainOpener {
+ public:
+  ChainOpener(const Diagnostics& diag, sandbox::Sandbox& sandbox, const ChainRequest& request)
+      : diag_(diag), sandbox_(sandbox), request_(request) {}
+
+  ChainOpen Run() {
+    ChainImage current;
+    current.fd = request_.top_fd;
+    current.size = request_.top_size;
+    current.display = request_.top_display;
+    current.format = request_.top_format;
+    for (;;) {
+      std::optional<guest::ImageInfo> info = Describe(current);
+      if (!info) return std::move(out_);
+      current.qcow2 = info->format() == guest::FORMAT_QCOW2;
+      const guest::Qcow2Info& q = info->qcow2();
+      const bool has_data_file = current.qcow2 && q.version() == 3 &&
+                                 (q.incompatible_features() & kIncompatDataFile) != 0 &&
+                                 q.has_data_file() && !CName(q.data_file()).empty();
+      if (has_data_file) {
+        if (!StartWalker()) return std::move(out_);
+        chain::ChainStep step = walker_.OpenDataFile(CName(q.data_file()));
+        if (step.kind != chain::ChainStep::Kind::kOpened) {
+          Fail(StepReason(step));
+          return std::move(out_);
+        }
+        current.data_size = step.image.size;
+        current.data_file = std::move(step.image.fd);
+      }
+      const bool has_backing =
+          current.qcow2 && q.has_backing_file() && !CName(q.backing_file()).empty();
+      out_.images.push_back(std::move(current));
+      if (!has_backing) {
+        out_.kind = ChainOpen::Kind::kOpened;
+        return std::move(out_);
+      }
+      // bdrv_open_backing_file(): the driver is looked up before the file is opened.
+      ++depth_;
+      ChainImage next;
+      if (q.has_backing_format()) {
+        const std::string name = CName(q.backing_format());
+        switch (lookup_format(name, &next.format)) {
+          case FormatLookup::kSupported:
+            break;
+          case FormatLookup::kUnsupported:
+            FailPlain("format '" + name + "' is not supported by instar yet");
+            return std::move(out_);
+          case FormatLookup::kUnknown:
+            Fail("Unknown driver '" + name + "'");
+            return std::move(out_);
+        }
+      }
+      if (!StartWalker()) return std::move(out_);
+      chain::ChainStep step = walker_.Next(CName(q.backing_file()));
+      if (step.kind != chain::ChainStep::Kind::kOpened) {
+        Fail(StepReason(step));
+        return std::move(out_);
+      }
+      next.size = step.image.size;
+      next.display = step.display;
+      next.owned = std::move(step.image.fd);
+      next.fd = next.owned.get();
+      current = std::move(next);
+    }
+  }
+
+ private:
+  // The guest's description of `image`; nullopt with out_ set when it cannot be opened.
+  std::optional<guest::ImageInfo> Describe(const ChainImage& image) {
+    sandbox::Request request;
+    request.op.op = static_cast<uint32_t>(abi::Op::kInfo);
+    request.op.input_device[0] = 0;
+    request.op.input_format[0] = static_cast<uint32_t>(image.format);
+    request.devices.push_back({image.fd, image.size, false});
+    const GuestRun run = run_guest(sandbox_, request);
+    if (!run.ok) {
+      FailPlain(run.failure);
+      return std::nullopt;
+    }
+    const channel::InfoReportResult assembled = channel::assemble_info_report(run.messages);
+    if (!assembled.ok) {
+      FailPlain(std::string("sandbox (") + sandbox_.name() + "): " + assembled.protocol_error);
+      return std::nullopt;
+    }
+    const channel::InfoReport& report = assembled.report;
+    if (report.error) {
+      if (depth_ == 0) {
+        out_.kind = ChainOpen::Kind::kTopFailed;
+        return std::nullopt;
+      }
+      render::ErrorText text = render::GuestErrorText(*report.error);
+      text.message = Nesting() + text.message;
+      out_.kind = ChainOpen::Kind::kFailed;
+      out_.error = render::OpenErrorText(diag_.program(), request_.top_display, text);
+      return std::nullopt;
+    }
+    // Safe detection (docs/chains.md §3) for backing files probed as raw, as info applies it.
+    const guest::ImageInfo& info = *report.info;
+    if (depth_ > 0 && image.format == abi::ImageFormat::kProbe &&
+        info.format() == guest::FORMAT_RAW && !request_.unsafe_quirks &&
+        image.size >= kShortestProbedMagic) {
+      switch (info.raw_head()) {
+        case guest::RAW_HEAD_ZERO_SECTOR:
+        case guest::RAW_HEAD_MBR:
+        case guest::RAW_HEAD_GPT:
+          break;
+        case guest::RAW_HEAD_UNRECOGNISED:
+          Fail("Could not open '" + image.display +
+               "': instar does not recognise this image format and will not guess raw "
+               "(use --unsafe-quirks to read unrecognised content as raw)");
+          return std::nullopt;
+        default:
+          FailPlain(std::string("sandbox (") + sandbox_.name() +
+                    "): probed raw image without a head classification");
+          return std::nullopt;
+      }
+    }
+    return info;
+  }
+
+  bool StartWalker() {
+    if (walker_started_) return true;
+    struct stat st {};
+    std::string error;
+    if (::fstat(request_.top_fd, &st) != 0) error = std::strerror(errno);
+    if (!error.empty() || !walker_.Start(request_.top_display, st.st_dev, st.st_ino, &error)) {
+      FailPlain("Could not open the directory of '" + request_.top_display + "': " + error);
+      return false;
+    }
+    walker_started_ = true;
+    return true;
+  }
+
+  std::string Nesting() const {
+    std::string text;
+    for (size_t i = 0; i < depth_; ++i) text += "Could not open backing file: ";
+    return text;
+  }
+
+  // qemu's report of a failed open below the top image.
+  void Fail(const std::string& reason) {
+    FailPlain("Could not open '" + request_.top_display + "': " + Nesting() + reason);
+  }
+
+  void FailPlain(const std::string& message) {
+    out_.kind = ChainOpen::Kind::kFailed;
+    out_.error = render::DiagnosticLine(diag_.program(), message);
+  }
+
+  const Diagnostics& diag_;
+  sandbox::Sandbox& sandbox_;
+  const ChainRequest& request_;
+  chain::ChainWalker walker_;
+  bool walker_started_ = false;
+  size_t depth_ = 0;
+  ChainOpen out_;
+};
+
+}  // namespace
+
+ChainOpen OpenImageChain(const Diagnostics& diag, sandbox::Sandbox& sandbox,
+                         const ChainRequest& request) {
+  return ChainOpener(diag, sandbox, request).Run();
+}
+
+}  // namespace instar::cli

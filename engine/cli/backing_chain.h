@@ -1,0 +1,55 @@
+// backing_chain.h: opening an image with its backing chain and external data files, as qemu's
+// bdrv_open() does for check and compare, through engine/chain's allow-list (docs/chains.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/cli/diagnostics.h"
+#include "engine/sandbox/sandbox.h"
+#include "engine/sandbox/unique_fd.h"
+#include "guest/abi/abi.h"
+
+namespace instar::cli {
+
+// One image of an opened chain, top first.
+struct ChainImage {
+  int fd = -1;  // the top: the caller's fd; backing files: owned.get()
+  uint64_t size = 0;
+  std::string display;                                 // qemu's name for it
+  abi::ImageFormat format = abi::ImageFormat::kProbe;  // -f, the parent's backing format, or probe
+  bool qcow2 = false;                                  // what the guest found
+  sandbox::UniqueFd owned;                             // backing files: the open file
+  sandbox::UniqueFd data_file;  // a qcow2's external data file, when it declares one
+  uint64_t data_size = 0;
+};
+
+struct ChainOpen {
+  enum class Kind {
+    kOpened,     // `images` is the whole chain
+    kTopFailed,  // the guest cannot open the top image: the caller's own op reports why
+    kFailed,     // `error` is the complete stderr text
+  };
+  Kind kind = Kind::kFailed;
+  std::vector<ChainImage> images;
+  std::string error;
+};
+
+struct ChainRequest {
+  int top_fd = -1;
+  uint64_t top_size = 0;
+  std::string top_display;
+  abi::ImageFormat top_format = abi::ImageFormat::kProbe;
+  bool unsafe_quirks = false;  // probed raw backing files: accept unrecognised content
+};
+
+// Opens the top image's external data file and backing chain as qemu 7.2's bdrv_open() does
+// (the data file while the qcow2 opens, then the backing file, recursively), one sandboxed `info`
+// per image to learn what each one names. A failure reads as qemu reports it for the top image:
+// "Could not open '<top>': " then "Could not open backing file: " once per level, then the
+// reason (see docs/chains.md for instar's own refusals).
+ChainOpen OpenImageChain(const Diagnostics& diag, sandbox::Sandbox& sandbox,
+                         const ChainRequest& request);
+
+}  // namespace instar::cli
