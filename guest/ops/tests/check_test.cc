@@ -153,6 +153,28 @@ TEST_F(CheckTest, CraftedCorruptions) {
   }
 }
 
+TEST_F(CheckTest, ExternalDataFileClustersCountAsRefcountOne) {
+  // Data clusters live in the data file, so the image file's refcounts do not cover them: qemu
+  // takes their refcount as 1. The cluster at guest 512k sits at data-file offset 0x80000, past
+  // the image file's end, where a lookup in the image's refcounts would find 0.
+  run("qemu-img create -q -f qcow2 -o data_file=d.raw d.qcow2 1M && "
+      "qemu-io -c 'write -P 1 512k 64k' d.qcow2");
+  std::vector<uint8_t> image = read_file(dir_ + "/d.qcow2");
+  const Outcome clean = check(image);
+  ASSERT_TRUE(clean.ok);
+  EXPECT_EQ(clean.diagnostics, "");
+  EXPECT_EQ(clean.result.corruptions, 0u);
+
+  const uint64_t l1 = load_be64(image.data() + 40);
+  const uint64_t l2 = load_be64(image.data() + l1) & 0x00fffffffffffe00;
+  ASSERT_EQ(load_be64(image.data() + l2 + 8 * 8), 0x8000000000080000u);
+  store_be64(image.data() + l2 + 8 * 8, 0x80000);  // COPIED clear
+  const Outcome o = check(image);
+  ASSERT_TRUE(o.ok);
+  EXPECT_EQ(o.diagnostics, "ERROR OFLAG_COPIED data cluster: l2_entry=80000 refcount=1\n");
+  EXPECT_EQ(o.result.corruptions, 1u);
+}
+
 TEST_F(CheckTest, UnalignedRefblockIsAnInternalError) {
   const Outcome o = check(patched(kRefTable, 0x20200));
   ASSERT_TRUE(o.ok);
