@@ -1,6 +1,7 @@
 // seccomp_policy_test.cc: the process guest's allow-list, as a table and as evaluated BPF.
 #include "guest/platform/process/seccomp_policy.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <sys/syscall.h>
@@ -80,19 +81,26 @@ const SyscallRule* find_rule(const Policy& policy, int nr, uint64_t fd) {
   return nullptr;
 }
 
+// Coverage builds only (kCoverageRules > 0): what __gcov_dump() needs at the helper's exit.
+bool is_coverage_syscall(int nr) {
+  return nr == SYS_openat || nr == SYS_getpid || nr == SYS_fcntl || nr == SYS_newfstatat ||
+         nr == SYS_read || nr == SYS_lseek || nr == SYS_write || nr == SYS_close;
+}
+
 TEST(PolicyTable, ListsOnlyTheExpectedSyscalls) {
   const Policy policy = make_policy(two_device_boot());
   for (uint32_t i = 0; i < policy.count; ++i) {
     const int nr = policy.rules[i].nr;
     EXPECT_TRUE(nr == SYS_pread64 || nr == SYS_pwrite64 || nr == SYS_fsync || nr == SYS_write ||
                 nr == SYS_exit_group || nr == SYS_exit ||
-                (kSanitizerRules > 0 && nr == SYS_sigaltstack))
+                (kSanitizerRules > 0 && nr == SYS_sigaltstack) ||
+                (kCoverageRules > 0 && is_coverage_syscall(nr)))
         << policy.rules[i].name;
     EXPECT_NE(policy.rules[i].why, nullptr);
     EXPECT_GT(std::strlen(policy.rules[i].why), 20u) << "every rule says why";
   }
   // pread x2, pwrite + fsync for the output, write, exit_group, exit.
-  EXPECT_EQ(policy.count, 7u + kSanitizerRules);
+  EXPECT_EQ(policy.count, 7u + kSanitizerRules + kCoverageRules);
 }
 
 TEST(PolicyTable, PinsEveryFdToTheAbiLayout) {
@@ -116,7 +124,7 @@ TEST(PolicyTable, NoDevicesMeansNoFileAccess) {
   abi::BootInfo boot = two_device_boot();
   boot.device_count = 0;
   const Policy policy = make_policy(boot);
-  EXPECT_EQ(policy.count, 3u + kSanitizerRules);  // write, exit_group, exit
+  EXPECT_EQ(policy.count, 3u + kSanitizerRules + kCoverageRules);  // write, exit_group, exit
 }
 
 TEST_F(CompiledPolicy, AllowsPreadOnlyOnDevicesWithinBounds) {
@@ -163,8 +171,22 @@ TEST_F(CompiledPolicy, KillsEverythingElse) {
         SYS_pwritev,      SYS_sendfile,     SYS_splice,   SYS_io_uring_setup, SYS_bpf,
         SYS_userfaultfd,  SYS_lseek,        SYS_dup,      SYS_fcntl,          SYS_rt_sigreturn,
         SYS_rt_sigaction, SYS_clock_gettime}) {
+    // Coverage builds open .gcda files at exit (docs/sandbox-process.md, "Coverage builds").
+    if (kCoverageRules > 0 && nr == SYS_getpid) continue;
     EXPECT_TRUE(killed(nr, {kDev0, 0, 1, 0})) << "syscall " << nr;
   }
+}
+
+TEST_F(CompiledPolicy, CoverageAllowanceExistsOnlyInCoverageBuildsAndOnlyOnItsFd) {
+  // The boot fd's number: closed after boot, the one free fd below RLIMIT_NOFILE.
+  constexpr uint64_t kGcda = abi::kProcessBootFd;
+  for (int nr : {SYS_read, SYS_write, SYS_lseek, SYS_fcntl, SYS_close, SYS_newfstatat}) {
+    EXPECT_EQ(allowed(nr, {kGcda, 0, 1, 0}), kCoverageRules > 0) << "syscall " << nr;
+    EXPECT_TRUE(killed(nr, {kDev0, 0, 1, 0})) << "syscall " << nr;
+    EXPECT_TRUE(killed(nr, {kDev1, 0, 1, 0})) << "syscall " << nr;
+  }
+  EXPECT_EQ(allowed(SYS_openat, {0, 0, O_RDWR | O_CREAT, 0}), kCoverageRules > 0);
+  EXPECT_TRUE(killed(SYS_openat, {0, 0, O_RDONLY, 0})) << "only libgcov's flags";
 }
 
 TEST_F(CompiledPolicy, KillsForeignArchitecturesAndX32) {

@@ -15,6 +15,13 @@
 namespace instar::process {
 namespace {
 
+#if defined(INSTAR_COVERAGE_BUILD)
+// Coverage builds only: the helper writes its .gcda files at exit (docs/sandbox-process.md).
+constexpr bool kCoverageBuild = true;
+#else
+constexpr bool kCoverageBuild = false;
+#endif
+
 bool set_limit(int resource, rlim_t value) {
   const rlimit limit{value, value};
   return setrlimit(resource, &limit) == 0;
@@ -56,7 +63,7 @@ bool apply_rlimits(const abi::BootInfo& boot) {
   bool ok = set_limit(RLIMIT_CORE, 0) &&  // a crashing guest must not write its memory anywhere
             set_limit(RLIMIT_CPU, cpu_limit) &&
             // Pipes are not files: FSIZE 0 only stops growth of regular files (no output).
-            set_limit(RLIMIT_FSIZE, output_capacity) &&
+            set_limit(RLIMIT_FSIZE, kCoverageBuild ? RLIM_INFINITY : output_capacity) &&
             // fds 0..first free abi fd - 1: no new fd can ever be created.
             set_limit(RLIMIT_NOFILE,
                       static_cast<rlim_t>(abi::kProcessFirstDeviceFd) + boot.device_count) &&

@@ -27,6 +27,10 @@
 #include "guest/platform/process/hostile_ops.h"
 #endif
 
+#if defined(INSTAR_COVERAGE_BUILD)
+extern "C" void __gcov_dump(void);
+#endif
+
 namespace instar::process {
 namespace {
 
@@ -55,6 +59,11 @@ BpfProgram g_program;
     status = run_op(boot, g_config.op, devices, boot.device_count, sink, arena);
 
   if (!write_exit_frame(abi::kProcessMessageFd, status)) _exit(1);
+#if defined(INSTAR_COVERAGE_BUILD)
+  // _exit skips libgcov's exit handler; coverage builds dump the counters here, through the
+  // coverage-only allowance of seccomp_policy.cc (docs/sandbox-process.md, "Coverage builds").
+  __gcov_dump();
+#endif
   _exit(0);
 }
 

@@ -2,6 +2,7 @@
 #include "guest/platform/process/seccomp_policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,6 +17,35 @@ namespace {
 void add(Policy* policy, const SyscallRule& rule) {
   if (policy->count < kMaxRules) policy->rules[policy->count++] = rule;
 }
+
+#if defined(INSTAR_COVERAGE_BUILD)
+// Coverage builds only, never release: __gcov_dump() opens each .gcda file (which gets `fd`: the
+// boot fd's number, closed after the boot blob is read, is the one free descriptor below
+// RLIMIT_NOFILE), locks, reads, rewrites and closes it, and asks for the pid. openat is pinned
+// to libgcov's flags, getpid has no arguments, everything else is pinned to that descriptor.
+void add_coverage_rules(Policy* policy, int fd) {
+  const uint64_t gcda = static_cast<uint64_t>(fd);
+  add(policy, {SCMP_SYS(openat),
+               "openat",
+               1,
+               {{2, SCMP_CMP_EQ, O_RDWR | O_CREAT}, {}, {}},
+               "coverage builds: open a .gcda file for merging (libgcov's exact flags)"});
+  add(policy, {SCMP_SYS(getpid), "getpid", 0, {}, "coverage builds: libgcov's merge bookkeeping"});
+  const struct {
+    int nr;
+    const char* name;
+  } on_fd[] = {{SCMP_SYS(fcntl), "fcntl"}, {SCMP_SYS(newfstatat), "newfstatat"},
+               {SCMP_SYS(read), "read"},   {SCMP_SYS(lseek), "lseek"},
+               {SCMP_SYS(write), "write"}, {SCMP_SYS(close), "close"}};
+  for (const auto& c : on_fd) {
+    add(policy, {c.nr,
+                 c.name,
+                 1,
+                 {{0, SCMP_CMP_EQ, gcda}, {}, {}},
+                 "coverage builds: lock, read, merge and rewrite the open .gcda file"});
+  }
+}
+#endif
 
 // Closes an fd on scope exit; used only before the filter is armed.
 class ScopedFd {
@@ -106,6 +136,9 @@ Policy make_policy(const abi::BootInfo& boot) {
                 1,
                 {{0, SCMP_CMP_EQ, 0}, {}, {}},
                 "ASan builds only: __asan_handle_no_return queries the signal stack"});
+#endif
+#if defined(INSTAR_COVERAGE_BUILD)
+  add_coverage_rules(&policy, abi::kProcessBootFd);
 #endif
   add(&policy, {SCMP_SYS(exit_group),
                 "exit_group",

@@ -28,8 +28,17 @@ struct SyscallRule {
   const char* why;
 };
 
+#if defined(INSTAR_COVERAGE_BUILD)
+// Coverage builds only (INSTAR_COVERAGE=ON): what libgcov's __gcov_dump() needs to merge the
+// counters into the .gcda files before _exit (docs/sandbox-process.md, "Coverage builds").
+inline constexpr uint32_t kCoverageRules = 8;
+#else
+inline constexpr uint32_t kCoverageRules = 0;
+#endif
+
 // pread64 + pwrite64 + fsync per device, write, exit_group, exit.
-inline constexpr uint32_t kMaxRules = 3 * abi::kMaxDevices + 4;  // + ASan's sigaltstack query
+inline constexpr uint32_t kMaxRules =
+    3 * abi::kMaxDevices + 4 + kCoverageRules;  // + ASan's sigaltstack query
 
 struct Policy {
   SyscallRule rules[kMaxRules];
