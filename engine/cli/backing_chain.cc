@@ -79,7 +79,8 @@ class ChainOpener {
       // bdrv_open_backing_file(): the driver is looked up before the file is opened.
       ++depth_;
       ChainImage next;
-      if (q.has_backing_format()) {
+      // An empty backing format (a NUL first byte) is no format: qemu probes the file then.
+      if (q.has_backing_format() && !CName(q.backing_format()).empty()) {
         const std::string name = CName(q.backing_format());
         switch (lookup_format(name, &next.format)) {
           case FormatLookup::kSupported:
