@@ -139,7 +139,8 @@ for _bits in (1, 2, 4, 8, 16, 32, 64):
 
 # Backing chains and external data files (check and compare through chains). Every chain lives in
 # its own file names, so several recipes can share a case directory; "-flat" variants add the
-# chain's content converted to one raw file.
+# chain's content converted to one raw file. No chain writes its first sector, so the flat raw
+# files pass instar's safe detection when probed (docs/chains.md §3).
 def _create(*args: str) -> list[str]:
     return ["qemu-img", "create", "-q", *args]
 
@@ -155,7 +156,7 @@ _CHAINS: dict[str, tuple[str, list[list[str]]]] = {
     # raw <- qcow2 <- qcow2: a sparse raw base, zero clusters in the middle, a larger top.
     "chain-raw-qcow2-qcow2": ("c3-top.qcow2", [
         _create("-f", "raw", "c3-base.raw", "4M"),
-        _io("c3-base.raw", "write -P 0x11 0 1M", "write -P 0x12 2M 512k", fmt="raw"),
+        _io("c3-base.raw", "write -P 0x11 4k 1M", "write -P 0x12 2M 512k", fmt="raw"),
         _create("-f", "qcow2", "-b", "c3-base.raw", "-F", "raw", "c3-mid.qcow2"),
         _io("c3-mid.qcow2", "write -P 0x21 512k 1M", "write -z 2M 64k"),
         _create("-f", "qcow2", "-b", "c3-mid.qcow2", "-F", "qcow2", "c3-top.qcow2", "6M"),
@@ -163,7 +164,7 @@ _CHAINS: dict[str, tuple[str, list[list[str]]]] = {
     # The backing file ends before the top: beyond it the top's unallocated clusters are zeros.
     "chain-short-backing": ("sb-top.qcow2", [
         _create("-f", "qcow2", "sb-base.qcow2", "1M"),
-        _io("sb-base.qcow2", "write -P 0x41 0 1M"),
+        _io("sb-base.qcow2", "write -P 0x41 4k 1020k"),
         _create("-f", "qcow2", "-b", "sb-base.qcow2", "-F", "qcow2", "sb-top.qcow2", "4M"),
         _io("sb-top.qcow2", "write -P 0x42 512k 64k", "write -P 0x43 2M 64k")]),
     # Zero clusters and subclusters in the backing file, an extended-L2 overlay.
@@ -189,7 +190,7 @@ _CHAINS: dict[str, tuple[str, list[list[str]]]] = {
         _io("dfr.qcow2", "write -P 0x71 64k 1M", "write -z 1M 64k")]),
     "chain-data-file-backing": ("dfb-top.qcow2", [
         _create("-f", "qcow2", "-o", "data_file=dfb.data", "dfb-base.qcow2", "4M"),
-        _io("dfb-base.qcow2", "write -P 0x72 0 2M"),
+        _io("dfb-base.qcow2", "write -P 0x72 4k 2M"),
         _create("-f", "qcow2", "-b", "dfb-base.qcow2", "-F", "qcow2", "dfb-top.qcow2"),
         _io("dfb-top.qcow2", "write -P 0x73 1M 64k")]),
     # Chains qemu cannot open: every message and exit code comes from the open.
