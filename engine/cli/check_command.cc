@@ -127,6 +127,16 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     write(stderr, chain.error);
     return 1;
   }
+  // qcow2_check_read_snapshot_table(): the snapshot table's count or offset ended the check.
+  if (result.snapshot_table_fault() != guest::SNAPSHOT_TABLE_OK) {
+    diag.error(result.snapshot_table_fault() == guest::SNAPSHOT_TABLE_TOO_LARGE
+                   ? "ERROR snapshot table too large"
+                   : "ERROR snapshot table offset invalid");
+    if (result.overhanging_snapshots() != 0) {
+      write(stderr, "You can force-remove all " + std::to_string(result.overhanging_snapshots()) +
+                        " overhanging snapshots with qemu-img check -r all\n");
+    }
+  }
   write(stderr, report.diagnostics);
   if (result.error_number() != 0) {
     diag.error(std::string("Check failed: ") + std::strerror(result.error_number()));

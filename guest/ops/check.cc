@@ -22,6 +22,7 @@ namespace {
 // errno values qemu's check returns (Linux), rendered by the host with strerror().
 constexpr int32_t kEio = 5;
 constexpr int32_t kEnomem = 12;
+constexpr int32_t kEinval = 22;
 constexpr int32_t kEfbig = 27;
 
 constexpr uint64_t kTableWindowSize = 256 * 1024;
@@ -627,6 +628,24 @@ void Checker::run(instar_guest_CheckResult* out) {
   out->image_end_offset = (highest_cluster_ + 1) * cluster_size_;
 }
 
+// qcow2_check_read_snapshot_table()'s first step: the table's count and offset, which the open
+// (BDRV_O_CHECK) left alone. A bad table ends the check with qcow2_validate_table()'s errno;
+// the host prints qemu's report of it.
+bool snapshot_table_is_usable(const qcow2::Header& h, instar_guest_CheckResult* out) {
+  const Status table = qcow2::validate_snapshot_table(h);
+  if (table.ok()) return true;
+  const bool too_large = table.code() == instar_guest_ErrorCode_ERROR_SNAPSHOT_TABLE_TOO_LARGE;
+  out->format = instar_guest_Format_FORMAT_QCOW2;
+  out->snapshot_table_fault = too_large
+                                  ? instar_guest_SnapshotTableFault_SNAPSHOT_TABLE_TOO_LARGE
+                                  : instar_guest_SnapshotTableFault_SNAPSHOT_TABLE_OFFSET_INVALID;
+  out->overhanging_snapshots =
+      h.nb_snapshots > qcow2::kMaxSnapshots ? h.nb_snapshots - qcow2::kMaxSnapshots : 0;
+  out->check_errors = 1;
+  out->error_number = too_large ? kEfbig : kEinval;
+  return false;
+}
+
 Status report_failure(MessageSink& sink, Arena& arena, const Status& failure, const char* detail) {
   INSTAR_TRY(emit_error(sink, arena, failure, detail));
   return emit_done(sink, arena, 1);
@@ -662,6 +681,13 @@ Status run_qcow2_check(BlockSource& source, MessageSink& sink, Arena& arena) {
   if (!opened.ok()) {
     return report_failure(sink, arena, opened, detail->size != 0 ? detail->text : nullptr);
   }
+  if (!snapshot_table_is_usable(metadata->header, &result->body.check_result)) {
+    return emit_result(sink, arena, result);
+  }
+  // The entries themselves. qemu reads them in the check too, repairing in memory what it can
+  // (extra data, a table over its size limit); instar still reports their errors as open errors.
+  const Status entries = qcow2::read_snapshot_table(metadata->header, tables);
+  if (!entries.ok()) return report_failure(sink, arena, entries, nullptr);
   CheckLog log(sink, arena, log_message);
   Checker checker(source, arena, log, *metadata, tables);
   checker.run(&result->body.check_result);

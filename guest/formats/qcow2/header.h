@@ -72,13 +72,16 @@ Header decode_header(const uint8_t* bytes);
 Status check_header_basics(const Header& header);
 
 // How qemu opens the image. `qemu-img check` opens with BDRV_O_CHECK, which accepts an image
-// without a refcount table (the check then reports every cluster as unreferenced by refcounts).
-// BDRV_O_CHECK also leaves the snapshot table to the check itself; instar does not model that
-// yet and validates it at open in both modes.
+// without a refcount table (the check then reports every cluster as unreferenced by refcounts)
+// and leaves the snapshot table to the check itself (validate_snapshot_table).
 enum class OpenMode { kNormal, kCheck };
 
 // qemu's checks after the feature check, in its order: subcluster size, refcount order,
 // refcount table, snapshot table location, active L1 table, image size, encryption method.
 Status check_header_layout(const Header& header, OpenMode mode = OpenMode::kNormal);
+
+// The snapshot table's count and offset (qcow2_validate_table): ERROR_SNAPSHOT_TABLE_TOO_LARGE
+// or ERROR_SNAPSHOT_OFFSET_INVALID.
+Status validate_snapshot_table(const Header& header);
 
 }  // namespace instar::qcow2

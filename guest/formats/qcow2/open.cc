@@ -42,13 +42,6 @@ Status check_backing_file_name(const Header& h, Bytes area, Metadata* out) {
   return Status::Ok();
 }
 
-Status check_snapshot_table(const Header& h, const TableScratch& tables) {
-  SnapshotTableReader snapshots(*tables.reader, h.snapshots_offset, h.nb_snapshots, tables.names);
-  Snapshot snapshot;
-  while (!snapshots.done()) INSTAR_TRY(snapshots.next(&snapshot));
-  return Status::Ok();
-}
-
 Status check_bitmap_directory(const Metadata& m, const TableScratch& tables,
                               OpenErrorDetail* detail) {
   const HeaderExtensions& e = m.extensions;
@@ -73,6 +66,13 @@ Status check_bitmap_directory(const Metadata& m, const TableScratch& tables,
 }
 
 }  // namespace
+
+Status read_snapshot_table(const Header& h, const TableScratch& tables) {
+  SnapshotTableReader snapshots(*tables.reader, h.snapshots_offset, h.nb_snapshots, tables.names);
+  Snapshot snapshot;
+  while (!snapshots.done()) INSTAR_TRY(snapshots.next(&snapshot));
+  return Status::Ok();
+}
 
 Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables, Metadata* out,
                   OpenErrorDetail* detail, OpenMode mode) {
@@ -127,7 +127,7 @@ Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables,
   }
 
   INSTAR_TRY(check_backing_file_name(h, header_area, &m));
-  INSTAR_TRY(check_snapshot_table(h, tables));
+  if (mode != OpenMode::kCheck) INSTAR_TRY(read_snapshot_table(h, tables));
   INSTAR_TRY(check_bitmap_directory(m, tables, detail));
   // qemu's block layer then keeps the size in 512-byte sectors in an int64_t and fails the open
   // of any driver whose size does not fit (block.c bdrv_refresh_total_sectors: -EFBIG). Without

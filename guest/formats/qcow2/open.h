@@ -40,7 +40,12 @@ struct TableScratch {
 // order: header basics, unknown incompatible features, header layout, extensions, external data
 // file, backing file name, the whole snapshot table and the bitmap directory. `arena` keeps the
 // header area alive for `out`'s views.
+// With OpenMode::kCheck (qemu's BDRV_O_CHECK) the snapshot table is neither validated nor read:
+// the check does that (validate_snapshot_table, read_snapshot_table).
 Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables, Metadata* out,
                   OpenErrorDetail* detail, OpenMode mode = OpenMode::kNormal);
+
+// Reads every entry of the snapshot table the header names, with qemu's per-entry checks.
+Status read_snapshot_table(const Header& header, const TableScratch& tables);
 
 }  // namespace instar::qcow2

@@ -165,6 +165,19 @@ TEST(HeaderTest, CheckModeAcceptsAMissingRefcountTable) {
             instar_guest_ErrorCode_ERROR_REFCOUNT_TABLE_OFFSET_INVALID);
 }
 
+TEST(HeaderTest, CheckModeLeavesTheSnapshotTableToTheCheck) {
+  Header h = decoded(Qcow2ImageBuilder().build());
+  h.nb_snapshots = 0xffffffffu;
+  EXPECT_EQ(check_header_layout(h).code(), instar_guest_ErrorCode_ERROR_SNAPSHOT_TABLE_TOO_LARGE);
+  EXPECT_TRUE(check_header_layout(h, OpenMode::kCheck).ok());
+  EXPECT_EQ(validate_snapshot_table(h).code(),
+            instar_guest_ErrorCode_ERROR_SNAPSHOT_TABLE_TOO_LARGE);
+  h.nb_snapshots = 1;
+  h.snapshots_offset = 0x30001;
+  EXPECT_EQ(validate_snapshot_table(h).code(),
+            instar_guest_ErrorCode_ERROR_SNAPSHOT_OFFSET_INVALID);
+}
+
 TEST(HeaderTest, SizeNearTwoToThe64WrapsLikeQemu) {
   // qemu's size_to_l1() wraps: the L1 needed for 2^64-1 bytes computes as 0.
   Header h = decoded(Qcow2ImageBuilder().build());

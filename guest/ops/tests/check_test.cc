@@ -191,6 +191,30 @@ TEST_F(CheckTest, UnalignedRefblockIsAnInternalError) {
   EXPECT_EQ(o.result.image_end_offset, 65536u);
 }
 
+// qemu-img check opens without looking at the snapshot table (BDRV_O_CHECK); the check's first
+// step refuses its count or offset and ends with qcow2_validate_table()'s errno.
+TEST_F(CheckTest, SnapshotTableCountOrOffsetEndsTheCheck) {
+  std::vector<uint8_t> image = base_;
+  store_be32(image.data() + 60, 0xffffffffu);  // nb_snapshots
+  store_be64(image.data() + 64, 0x40000);      // snapshots_offset
+  Outcome o = check(image);
+  ASSERT_TRUE(o.ok);
+  EXPECT_EQ(o.result.snapshot_table_fault,
+            instar_guest_SnapshotTableFault_SNAPSHOT_TABLE_TOO_LARGE);
+  EXPECT_EQ(o.result.overhanging_snapshots, 0xffffffffu - 65536u);
+  EXPECT_EQ(o.result.error_number, 27);  // EFBIG
+  EXPECT_EQ(o.result.check_errors, 1u);
+
+  store_be32(image.data() + 60, 1);
+  store_be64(image.data() + 64, 0x30001);
+  o = check(image);
+  ASSERT_TRUE(o.ok);
+  EXPECT_EQ(o.result.snapshot_table_fault,
+            instar_guest_SnapshotTableFault_SNAPSHOT_TABLE_OFFSET_INVALID);
+  EXPECT_EQ(o.result.overhanging_snapshots, 0u);
+  EXPECT_EQ(o.result.error_number, 22);  // EINVAL
+}
+
 TEST_F(CheckTest, TruncatedImage) {
   std::vector<uint8_t> image(base_.begin(), base_.begin() + 4096);
   const Outcome o = check(image);
