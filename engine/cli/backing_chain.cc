@@ -13,6 +13,7 @@
 #include "engine/channel/info_report.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
+#include "engine/cli/safe_detection.h"
 #include "engine/render/error_text.h"
 
 namespace instar::cli {
@@ -21,8 +22,6 @@ namespace {
 
 // qcow2's incompatible feature bit "external data file".
 constexpr uint64_t kIncompatDataFile = 1u << 2;
-// The shortest magic any qemu 7.2 format probe looks for: a shorter file is raw to every qemu.
-constexpr uint64_t kShortestProbedMagic = 4;
 
 // A name stored in the image, as qemu's C strings see it (up to the first NUL).
 std::string CName(const std::string& bytes) {
@@ -137,25 +136,18 @@ class ChainOpener {
       out_.error = render::OpenErrorText(diag_.program(), request_.top_display, text);
       return std::nullopt;
     }
-    // Safe detection (docs/chains.md §3) for backing files probed as raw, as info applies it.
+    // Safe detection (docs/chains.md §3) for backing files probed as raw, as info applies it;
+    // the top image keeps its command's own rules.
     const guest::ImageInfo& info = *report.info;
-    if (depth_ > 0 && image.format == abi::ImageFormat::kProbe &&
-        info.format() == guest::FORMAT_RAW && !request_.unsafe_quirks &&
-        image.size >= kShortestProbedMagic) {
-      switch (info.raw_head()) {
-        case guest::RAW_HEAD_ZERO_SECTOR:
-        case guest::RAW_HEAD_MBR:
-        case guest::RAW_HEAD_GPT:
-          break;
-        case guest::RAW_HEAD_UNRECOGNISED:
-          Fail("Could not open '" + image.display +
-               "': instar does not recognise this image format and will not guess raw "
-               "(use --unsafe-quirks to read unrecognised content as raw)");
-          return std::nullopt;
-        default:
-          FailPlain(std::string("sandbox (") + sandbox_.name() +
-                    "): probed raw image without a head classification");
-          return std::nullopt;
+    if (depth_ > 0 && image.format == abi::ImageFormat::kProbe) {
+      if (const std::optional<std::string> refusal = ProbedRawRefusal(
+              info, image.size, request_.unsafe_quirks, image.display, "", sandbox_.name())) {
+        if (refusal->rfind("Could not open ", 0) == 0) {
+          Fail(*refusal);
+        } else {
+          FailPlain(*refusal);
+        }
+        return std::nullopt;
       }
     }
     return info;

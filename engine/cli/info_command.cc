@@ -17,6 +17,7 @@
 #include "engine/cli/help_text.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/info_options.h"
+#include "engine/cli/safe_detection.h"
 #include "engine/render/backing_path.h"
 #include "engine/render/block_limits.h"
 #include "engine/render/error_text.h"
@@ -70,33 +71,14 @@ bool resolve_format(const Diagnostics& diag, const std::string& display,
   return false;
 }
 
-// The shortest magic any qemu 7.2 format probe looks for ("QFI\xfb", "KDMV", "QEDF"); qemu probes
-// only the bytes a file has, so a shorter file is raw to every qemu.
-constexpr uint64_t kShortestProbedMagic = 4;
-
 // Safe detection (docs/chains.md): a probe that fell back to raw is accepted only for content
 // nothing else could claim (a zero first sector, empty or tiny files) or a partition table.
 bool probed_raw_is_acceptable(const InfoRun& run, const ImageToDescribe& image,
                               const guest::ImageInfo& info) {
-  if (info.format() != guest::FORMAT_RAW || run.unsafe_quirks) return true;
-  if (image.size < kShortestProbedMagic) return true;
-  const std::string& display = image.display;
-  switch (info.raw_head()) {
-    case guest::RAW_HEAD_ZERO_SECTOR:
-    case guest::RAW_HEAD_MBR:
-    case guest::RAW_HEAD_GPT:
-      return true;
-    case guest::RAW_HEAD_UNRECOGNISED:
-      run.diag.error("Could not open '" + display +
-                     "': instar does not recognise this image format and will not guess raw "
-                     "(use -f raw, or --unsafe-quirks to read unrecognised content as raw)");
-      return false;
-    default:
-      // The guest must classify every probed raw image; anything else fails closed.
-      run.diag.error(std::string("sandbox (") + run.sandbox.name() +
-                     "): probed raw image without a head classification");
-      return false;
-  }
+  const std::optional<std::string> refusal = ProbedRawRefusal(
+      info, image.size, run.unsafe_quirks, image.display, "-f raw", run.sandbox.name());
+  if (refusal) run.diag.error(*refusal);
+  return !refusal;
 }
 
 // Describes one image as qemu 7.2's bdrv_query_image_info() does. On failure the diagnostic is

@@ -1,0 +1,23 @@
+// safe_detection.h: when a probe that fell back to raw may be read as raw (docs/chains.md §3).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "guest/abi/guest.pb.h"
+
+namespace instar::cli {
+
+// For an image opened without a format (no -f, no recorded backing format) that the guest probed
+// as `info.format()`: nullopt when it may be read, else the diagnostic without the program
+// prefix. Accepted: anything the guest did not call raw, files shorter than qemu's shortest
+// probed magic, a zero first sector, an MBR or a GPT, or anything with `unsafe_quirks`. A raw
+// probe the guest did not classify fails closed (a sandbox protocol error naming `sandbox`).
+// `hint` completes "use ..., or --unsafe-quirks" (e.g. "-f raw" for a top image, empty else).
+std::optional<std::string> ProbedRawRefusal(const guest::ImageInfo& info, uint64_t file_size,
+                                            bool unsafe_quirks, std::string_view display,
+                                            std::string_view hint, std::string_view sandbox);
+
+}  // namespace instar::cli
