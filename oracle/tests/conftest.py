@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "oracle"))
 
-from instar_oracle import recipes  # noqa: E402
+from instar_oracle import recipes, runner  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,25 @@ def recipe_image(tmp_path):
     def make(name: str):
         return tmp_path, str(recipes.build(name, tmp_path))
     return make
+
+
+@pytest.fixture
+def unreadable_backing(instar_bin):
+    """A directory every user can enter holding top.qcow2 over base.raw that only root can read;
+    yields the directory and the argv prefix that runs a command as nobody."""
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run as another user")
+    if runner.run([*as_nobody, instar_bin, "--help"], "/").rc != 0:
+        pytest.skip("the instar binary is not executable by nobody here")
+    directory = Path(tempfile.mkdtemp(prefix="instar-unreadable-"))
+    directory.chmod(0o755)
+    try:
+        runner.run(["qemu-img", "create", "-q", "-f", "raw", "base.raw", "1M"], directory)
+        runner.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw",
+                    "top.qcow2"], directory)
+        (directory / "top.qcow2").chmod(0o644)
+        (directory / "base.raw").chmod(0o000)
+        yield directory, as_nobody
+    finally:
+        shutil.rmtree(directory)

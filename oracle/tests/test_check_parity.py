@@ -102,6 +102,16 @@ def test_check_chain_matches_qemu_img(name, options, tmp_path, instar_bin, qemu_
     _assert_same(tmp_path, instar_bin, qemu_img, ["check", *options, image])
 
 
+def test_check_unreadable_backing_matches_qemu_img(unreadable_backing, instar_bin, qemu_img):
+    directory, as_nobody = unreadable_backing
+    ours = runner.run([*as_nobody, instar_bin, "--sandbox=process", "check", "top.qcow2"],
+                      directory)
+    theirs = runner.run([*as_nobody, qemu_img, "check", "top.qcow2"], directory)
+    assert theirs.stderr.endswith(b"Could not open 'base.raw': Permission denied\n")
+    assert (ours.stdout, ours.stderr.replace(b"instar:", b"qemu-img:", 1), ours.rc) == (
+        theirs.stdout, theirs.stderr, theirs.rc)
+
+
 def test_check_refuses_repair(tmp_path, instar_bin):
     recipes.build("qcow2-check-base", tmp_path)
     run = runner.run([instar_bin, "--sandbox=process", "check", "-r", "leaks", "b.qcow2"],

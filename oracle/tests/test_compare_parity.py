@@ -108,6 +108,16 @@ def test_second_open_error_after_first_image_opens(tmp_path, instar_bin, qemu_im
     assert (ours.stdout, ours.stderr, ours.rc) == (theirs.stdout, theirs.stderr, theirs.rc)
 
 
+def test_unreadable_backing_matches_qemu_img(unreadable_backing, instar_bin, qemu_img):
+    directory, as_nobody = unreadable_backing
+    args = ["compare", "top.qcow2", "top.qcow2"]
+    ours = runner.run([*as_nobody, instar_bin, "--sandbox=process", *args], directory)
+    theirs = runner.run([*as_nobody, qemu_img, *args], directory)
+    assert theirs.stderr.endswith(b"Could not open 'base.raw': Permission denied\n")
+    assert (ours.stdout, ours.stderr.replace(b"instar:", b"qemu-img:", 1), ours.rc) == (
+        theirs.stdout, theirs.stderr, theirs.rc)
+
+
 def test_backing_outside_the_directory_is_refused(tmp_path, instar_bin):
     # A divergence (docs/chains.md): qemu-img would open ../outside.raw; instar only opens files
     # under the top image's directory, as info --backing-chain does.
