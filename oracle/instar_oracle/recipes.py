@@ -214,6 +214,15 @@ _CHAINS: dict[str, tuple[str, list[list[str]]]] = {
         _create("-f", "qcow2", "-b", "dbm-base.qcow2", "-F", "qcow2", "dbm-top.qcow2"),
         ["rm", "dbm.data"]]),
 }
+# The deepest chain instar opens (16 images), every image with its own data file: compared with
+# itself it fills the whole device table (2 x 16 images + 2 x 16 data files = kMaxDevices).
+_DEEP = [_create("-f", "qcow2", "-o", "data_file=dd0.data", "dd0.qcow2", "4M"),
+         _io("dd0.qcow2", "write -P 0x80 4k 64k")]
+for _i in range(1, 16):
+    _DEEP += [_create("-f", "qcow2", "-o", f"data_file=dd{_i}.data", "-b", f"dd{_i - 1}.qcow2",
+                      "-F", "qcow2", f"dd{_i}.qcow2"),
+              _io(f"dd{_i}.qcow2", f"write -P {0x80 + _i} {_i * 192}k 64k")]
+_CHAINS["chain-depth-16-data-files"] = ("dd15.qcow2", _DEEP)
 # The recipes above whose chain qemu-img cannot open (no flat content to convert).
 CHAIN_OPEN_ERRORS = ["chain-missing-backing", "chain-missing-deeper", "chain-backing-wrong-format",
                      "chain-backing-directory", "qcow2-data-file-missing",

@@ -111,7 +111,8 @@ COMPARE_PAIRS += [("chain-raw-qcow2-qcow2", "chain-raw-qcow2-qcow2-flat", ["-s"]
                   ("chain-compressed-backing", "raw-mixed", []),
                   ("qcow2-data-file", "qcow2-data-file-raw", ["-s"]),
                   ("chain-data-file-backing", "chain-data-file-backing-flat", []),
-                  ("chain-missing-deeper", "raw-mixed", [])]
+                  ("chain-missing-deeper", "raw-mixed", []),
+                  ("chain-depth-16-data-files", "chain-depth-16-data-files", ["-s"])]
 
 
 @pytest.mark.parametrize("first,second,options", COMPARE_PAIRS,

@@ -49,6 +49,7 @@ _CHAIN_PAIRS += [("chain-compressed-backing", "raw-mixed"), ("qcow2-mixed", "cha
                  ("qcow2-data-file", "qcow2-data-file-raw"), ("chain-raw-qcow2-qcow2", "raw-mixed"),
                  ("chain-short-backing", "chain-zero-backing"),
                  ("chain-data-file-backing", "qcow2-data-file")]
+_CHAIN_PAIRS += [("chain-depth-16-data-files", "chain-depth-16-data-files")]  # 64 devices
 PAIRS += [(a, b, opts) for a, b in _CHAIN_PAIRS for opts in ([], ["-s"])]
 # Chains that cannot be opened, as the first and as the second image (qemu opens the first image
 # and its chain completely before the second).
