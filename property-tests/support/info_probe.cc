@@ -1,7 +1,9 @@
-// info_probe.cc: drives run_op with an in-memory device and decodes the [u32 LE len][msg] frames.
+// info_probe.cc: drives run_op with in-memory devices and decodes the [u32 LE len][msg] frames.
 #include "property-tests/support/info_probe.h"
 
 #include <pb_decode.h>
+
+#include <initializer_list>
 
 #include "guest/abi/abi.h"
 #include "guest/lib/arena.h"
@@ -13,7 +15,7 @@ namespace instar::props {
 
 namespace {
 
-void decode(const uint8_t* data, uint64_t size, InfoOutcome& out) {
+void decode(const uint8_t* data, uint64_t size, OpOutcome& out) {
   uint64_t at = 0;
   bool saw_done = false;
   while (at < size) {
@@ -51,6 +53,14 @@ void decode(const uint8_t* data, uint64_t size, InfoOutcome& out) {
         out.has_error = true;
         out.error = message.body.error;
         break;
+      case instar_guest_GuestMessage_check_result_tag:
+        out.has_check_result = true;
+        out.check_result = message.body.check_result;
+        break;
+      case instar_guest_GuestMessage_compare_result_tag:
+        out.has_compare_result = true;
+        out.compare_result = message.body.compare_result;
+        break;
       case instar_guest_GuestMessage_done_tag:
         saw_done = true;
         out.done_status = message.body.done.status;
@@ -66,27 +76,52 @@ void decode(const uint8_t* data, uint64_t size, InfoOutcome& out) {
   out.frames_ok = true;
 }
 
-}  // namespace
-
-InfoOutcome probe_info(const std::vector<uint8_t>& image) {
+// Runs `op` over the images (device i = images[i]) with formats[i] requested.
+OpOutcome probe_op(abi::Op op, std::initializer_list<const std::vector<uint8_t>*> images,
+                   std::initializer_list<abi::ImageFormat> formats) {
   // Sized like the process backend's defaults; allocated once (properties call this often).
   static std::vector<uint8_t> arena_memory(16u << 20);
   static std::vector<uint8_t> messages(64u << 20);
-  MemoryBlockSource source(Bytes(image.data(), image.size()));
-  BlockSource* devices[] = {&source};
+  std::vector<MemoryBlockSource> sources;
+  sources.reserve(images.size());
+  std::vector<BlockSource*> devices;
+  for (const std::vector<uint8_t>* image : images) {
+    sources.emplace_back(Bytes(image->data(), image->size()));
+    devices.push_back(&sources.back());
+  }
   abi::BootInfo boot{};
-  boot.device_count = 1;
-  abi::OpConfig op{};
-  op.op = static_cast<uint32_t>(abi::Op::kInfo);
-  op.input_format[0] = static_cast<uint32_t>(abi::ImageFormat::kProbe);
+  boot.device_count = static_cast<uint32_t>(devices.size());
+  abi::OpConfig config{};
+  config.op = static_cast<uint32_t>(op);
+  uint32_t i = 0;
+  for (abi::ImageFormat format : formats) {
+    config.input_device[i] = i;
+    config.input_format[i] = static_cast<uint32_t>(format);
+    ++i;
+  }
+  if (devices.size() == 1) config.input_device[1] = abi::kMaxDevices;
   Arena arena(arena_memory.data(), arena_memory.size());
   MemoryMessageSink sink(messages.data(), messages.size());
-  InfoOutcome out;
-  out.run_op_result = run_op(boot, op, devices, 1, sink, arena);
+  OpOutcome out;
+  out.run_op_result = run_op(boot, config, devices.data(), boot.device_count, sink, arena);
   out.arena_left_used = arena.used();
   const Bytes contents = sink.contents();
   decode(contents.data, contents.size, out);
   return out;
+}
+
+}  // namespace
+
+InfoOutcome probe_info(const std::vector<uint8_t>& image) {
+  return probe_op(abi::Op::kInfo, {&image}, {abi::ImageFormat::kProbe});
+}
+
+OpOutcome probe_check(const std::vector<uint8_t>& image) {
+  return probe_op(abi::Op::kCheck, {&image}, {abi::ImageFormat::kProbe});
+}
+
+OpOutcome probe_compare_with_raw(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  return probe_op(abi::Op::kCompare, {&a, &b}, {abi::ImageFormat::kProbe, abi::ImageFormat::kRaw});
 }
 
 }  // namespace instar::props

@@ -245,8 +245,13 @@ WrittenImage write_image(const Model& m) {
     const GuestCluster& c = m.clusters[i];
     store_be(out, p.l2_entry_offset, standard_l2_entry(m, p), 8);
     if (m.extended_l2) {
-      // Extended L2: second u64 is the subcluster bitmap, bits 0-31 allocated, 32-63 zero.
-      store_be(out, p.l2_entry_offset + 8, uint64_t{c.zero_mask} << 32 | c.alloc_mask, 8);
+      // Extended L2: second u64 is the subcluster bitmap, bits 0-31 allocated, 32-63 zero. A
+      // compressed cluster that did not shrink is written whole, as qemu writes it: every
+      // subcluster allocated (the model's masks only describe data clusters).
+      const bool whole = c.kind == ClusterKind::kCompressed && p.kind == ClusterKind::kData;
+      const uint64_t bitmap =
+          whole ? uint64_t{0xffffffff} : uint64_t{c.zero_mask} << 32 | c.alloc_mask;
+      store_be(out, p.l2_entry_offset + 8, bitmap, 8);
     }
     if (p.kind == ClusterKind::kData) {
       std::vector<uint8_t> data = pattern_bytes(c.pattern, c.index, cs);
