@@ -26,12 +26,26 @@ pytestmark = pytest.mark.skipif(
 HOSTILE_TIMEOUT_S = 120.0 if os.environ.get("INSTAR_IN_NESTED_KVM") == "1" else 5.0
 
 
+@pytest.fixture(scope="module")
+def built_recipe(tmp_path_factory):
+    """Each recipe built once for the module, in its own directory (instar only reads it): under
+    the TCG rig every qemu-img / qemu-io run of a recipe costs seconds."""
+    built = {}
+
+    def get(name):
+        if name not in built:
+            directory = tmp_path_factory.mktemp(name)
+            built[name] = (directory, str(recipes.build(name, directory)))
+        return built[name]
+    return get
+
+
 # Human output only: the JSON form is rendered on the host from the very same guest messages, so
 # comparing it again would only double the time under the TCG rig. Two JSON cases stay below.
 @pytest.mark.parametrize("command,output", [("info", "human"), ("check", "human")])
 @pytest.mark.parametrize("case", sorted(recipes.RECIPES))
-def test_kvm_and_process_print_the_same(case, output, command, recipe_image, instar_bin):
-    directory, image = recipe_image(case)
+def test_kvm_and_process_print_the_same(case, output, command, built_recipe, instar_bin):
+    directory, image = built_recipe(case)
     args = [command, f"--output={output}", image]
     kvm = runner.run([instar_bin, f"--sandbox={FIRST}", *args], directory)
     process = runner.run([instar_bin, f"--sandbox={SECOND}", *args], directory)
