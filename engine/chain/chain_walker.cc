@@ -23,14 +23,15 @@ ChainStep Failure(ChainStep::Kind kind, std::string display, std::string message
   return step;
 }
 
-// The texts of a failed walk to `display`; nullopt when the walk opened the file.
+// The texts of a failed walk to `display` (a `what`: "backing name" or "data file name");
+// nullopt when the walk opened the file.
 std::optional<ChainStep> WalkFailure(const WalkResult& walk, const std::string& display,
-                                     const std::string& root) {
+                                     const std::string& root, std::string_view what) {
   const std::string open_prefix = "Could not open '" + display + "': ";
   switch (walk.kind) {
     case WalkResult::Kind::kRefused:
       return Failure(ChainStep::Kind::kRefused, display,
-                     open_prefix + "refused by instar: " + RefusalText(walk.refusal) +
+                     open_prefix + "refused by instar: " + RefusalText(walk.refusal, what) +
                          " (only files under '" + root + "' are opened)");
     case WalkResult::Kind::kSystemError:
       return Failure(ChainStep::Kind::kQemuError, display,
@@ -79,7 +80,7 @@ ChainStep ChainWalker::Next(std::string_view backing) {
                        std::to_string(kMaxChainDepth) + " images");
   }
   WalkResult walk = root_.Walk(PlanBackingName(root_.spellings(), last_dir_, backing));
-  if (std::optional<ChainStep> failed = WalkFailure(walk, display, root_.path())) {
+  if (std::optional<ChainStep> failed = WalkFailure(walk, display, root_.path(), "backing name")) {
     return std::move(*failed);
   }
   if (!files_.insert({walk.image.device, walk.image.inode}).second) {
@@ -117,7 +118,8 @@ ChainStep ChainWalker::OpenDataFile(std::string_view name) const {
                        "directory as qemu does, outside the image's directory (only files under '" +
                        root_.path() + "' are opened)");
   }
-  if (std::optional<ChainStep> failed = WalkFailure(walk, display, root_.path())) {
+  if (std::optional<ChainStep> failed =
+          WalkFailure(walk, display, root_.path(), "data file name")) {
     return std::move(*failed);
   }
   ChainStep step;

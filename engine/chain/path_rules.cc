@@ -40,18 +40,19 @@ std::string JoinRelative(const Components& components) {
   return out;
 }
 
-std::string RefusalText(Refusal refusal) {
+std::string RefusalText(Refusal refusal, std::string_view what) {
+  const std::string name(what);
   switch (refusal) {
     case Refusal::kNone:
       return "allowed";
     case Refusal::kJsonPseudoProtocol:
-      return "json: pseudo-protocol backing names are refused";
+      return "json: pseudo-protocol " + name + "s are refused";
     case Refusal::kProtocol:
-      return "protocol-prefixed backing names are refused";
+      return "protocol-prefixed " + name + "s are refused";
     case Refusal::kAbsoluteOutside:
-      return "absolute backing name outside the image's directory";
+      return "absolute " + name + " outside the image's directory";
     case Refusal::kEscapesRoot:
-      return "backing name leaves the image's directory";
+      return name + " leaves the image's directory";
     case Refusal::kSymlinkOutside:
       return "symbolic link leading outside the image's directory";
   }

@@ -33,8 +33,9 @@ enum class Refusal {
   kSymlinkOutside,      // a symbolic link whose target is not under the root
 };
 
-// Why a name was refused, for the user (no filesystem facts in it).
-std::string RefusalText(Refusal refusal);
+// Why a name was refused, for the user (no filesystem facts in it). `what` names the kind of
+// name: "backing name" or "data file name".
+std::string RefusalText(Refusal refusal, std::string_view what);
 
 // Where under the root a backing name points, lexically: `steps` is what the filesystem walk
 // processes from `start` (the parent image's real directory under the root), ".." included, so

@@ -86,5 +86,21 @@ TEST(StaysUnderRootTest, Depths) {
   EXPECT_FALSE(StaysUnderRoot({"a"}, {"..", ".."}));
 }
 
+// Refusals name the kind of name that was refused: a data file is not called a backing name.
+TEST(RefusalTextTest, NamesWhatWasRefused) {
+  EXPECT_EQ(RefusalText(Refusal::kEscapesRoot, "backing name"),
+            "backing name leaves the image's directory");
+  EXPECT_EQ(RefusalText(Refusal::kEscapesRoot, "data file name"),
+            "data file name leaves the image's directory");
+  EXPECT_EQ(RefusalText(Refusal::kAbsoluteOutside, "data file name"),
+            "absolute data file name outside the image's directory");
+  EXPECT_EQ(RefusalText(Refusal::kJsonPseudoProtocol, "backing name"),
+            "json: pseudo-protocol backing names are refused");
+  EXPECT_EQ(RefusalText(Refusal::kProtocol, "data file name"),
+            "protocol-prefixed data file names are refused");
+  EXPECT_EQ(RefusalText(Refusal::kSymlinkOutside, "data file name"),
+            "symbolic link leading outside the image's directory");
+}
+
 }  // namespace
 }  // namespace instar::chain
