@@ -152,7 +152,7 @@ std::optional<render::QemuVersion> detect_installed_qemu_img() {
   // Spawning qemu-img costs more than instar's own run of `info`: answers are cached per binary
   // identity (a replaced or rewritten binary is asked again).
   const std::string cache_path = VersionCachePath();
-  const std::string cache = ReadVersionCache(cache_path);
+  std::string cache = ReadVersionCache(cache_path);
   size_t begin = 0;
   while (begin <= path.size()) {
     size_t end = path.find(':', begin);
@@ -174,7 +174,8 @@ std::optional<render::QemuVersion> detect_installed_qemu_img() {
       const std::optional<std::string> out = run_version(candidate);
       // A copy of instar answers "(instar ...)" and parses as nullopt: remembered as such.
       answer = CachedAnswer{identity, out ? parse_qemu_img_version(*out) : std::nullopt};
-      WriteVersionCache(cache_path, UpdateCache(cache, *answer));
+      cache = UpdateCache(cache, *answer);  // several misses in one run all stay cached
+      WriteVersionCache(cache_path, cache);
     }
     if (answer->version) return answer->version;
   }

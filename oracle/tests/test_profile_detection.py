@@ -50,3 +50,25 @@ def test_unwritable_cache_still_selects(instar_bin, tmp_path):
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("")
     assert "qemu-img 10.0.13 output profile" in instar_version(instar_bin, bin_dir, blocker)
+
+
+def test_every_binary_asked_in_one_run_is_cached(instar_bin, tmp_path):
+    # A copy of instar first on PATH (a negative answer), the real qemu-img after it: one run asks
+    # both, and both answers must be remembered, not only the last.
+    copy_dir, real_dir = tmp_path / "copy", tmp_path / "real"
+    copy_dir.mkdir()
+    real_dir.mkdir()
+    cache, log = tmp_path / "cache", tmp_path / "runs.log"
+    copy = copy_dir / "qemu-img"
+    copy.write_text(f"#!/bin/sh\necho run >> '{log}'\necho 'qemu-img version 10.2.2 (instar 0.1.0)'\n")
+    copy.chmod(0o755)
+    fake_qemu_img(real_dir, "9.2.4", log)
+    env_path = f"{copy_dir}:{real_dir}"
+    for _ in range(2):
+        env = dict(os.environ, PATH=f"{env_path}:/usr/bin:/bin", XDG_CACHE_HOME=str(cache))
+        env.pop("INSTAR_QEMU_VERSION", None)
+        out = subprocess.run([instar_bin, "--version"], env=env, capture_output=True, text=True,
+                             check=True, timeout=30).stdout
+        assert "qemu-img 9.2.4 output profile" in out
+    assert log.read_text().count("run") == 2  # each binary once, in the first run only
+    assert len((cache / "instar" / "qemu-img-version").read_text().splitlines()) == 2
