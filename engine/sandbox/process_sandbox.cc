@@ -231,7 +231,7 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
       // The child exited; its pipe data stays readable, so keep draining until EOF. The pidfd
       // stays readable, so drop it either way (the loop top reaps without it). Its /proc entry
       // lives until the reap: take its read counters first.
-      child.read_io_counters(&io_reads, &io_bytes);
+      if (request.io_counters) child.read_io_counters(&io_reads, &io_bytes);
       (void)child.try_reap();
       helper.pidfd.reset();
     }

@@ -32,6 +32,9 @@ struct Request {
   abi::OpConfig op{};
   std::vector<Device> devices;  // at most abi::kMaxDevices
   Limits limits;
+  // Process backend: also fill Outcome::reads / bytes_read from /proc/<pid>/io (INSTAR_STATS=1),
+  // a file read every run would otherwise pay for nothing. The other counters are always free.
+  bool io_counters = false;
 };
 
 // How a run ended. Anything but kCompleted is a sandbox failure that instar reports as
@@ -54,9 +57,9 @@ struct Outcome {
   // Counters for benchmarks and tests (INSTAR_STATS=1 prints them).
   uint64_t exits = 0;
   uint64_t hypercalls = 0;
-  // Image reads. KVM: extents served by block hypercalls and their bytes. Process: the helper's
-  // read syscalls and bytes (/proc/<pid>/io syscr/rchar, so the boot blob read and the dynamic
-  // loader's reads are included).
+  // Image reads. KVM: extents served by block hypercalls and their bytes. Process, only with
+  // Request::io_counters: the helper's read syscalls and bytes (/proc/<pid>/io syscr/rchar, so the
+  // boot blob read and the dynamic loader's reads are included).
   uint64_t reads = 0;
   uint64_t bytes_read = 0;
   // Time the guest ran. KVM: wall time inside KVM_RUN. Process: the helper's CPU time (user+sys).

@@ -101,7 +101,9 @@ TEST(ProcessSandbox, ProductionHelperRunsAnOpOnARawFile) {
   RawImage image(1 << 20);
   ProcessSandbox sandbox = production();
   EXPECT_STREQ(sandbox.name(), "process");
-  const Outcome o = sandbox.run(make_request(abi::Op::kInfo, 0, image));
+  Request request = make_request(abi::Op::kInfo, 0, image);
+  request.io_counters = true;
+  const Outcome o = sandbox.run(request);
   ASSERT_EQ(o.kind, OutcomeKind::kCompleted) << describe(o);
   EXPECT_EQ(o.guest_status, 0);
   ASSERT_FALSE(o.messages.empty());
@@ -119,6 +121,11 @@ TEST(ProcessSandbox, ProductionHelperRunsAnOpOnARawFile) {
   EXPECT_GE(o.bytes_read, 512u);
   EXPECT_GT(o.guest_ns, 0u);
   EXPECT_EQ(o.exits, 0u);
+  // Without the request, /proc is not read and the read counters stay zero.
+  const Outcome plain = sandbox.run(make_request(abi::Op::kInfo, 0, image));
+  ASSERT_EQ(plain.kind, OutcomeKind::kCompleted) << describe(plain);
+  EXPECT_EQ(plain.reads, 0u);
+  EXPECT_EQ(plain.bytes_read, 0u);
 }
 
 // The real parser path on a qcow2 image made by qemu-img (skipped where it is not installed).
