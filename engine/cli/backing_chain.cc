@@ -28,16 +28,17 @@ std::string CName(const std::string& bytes) {
   return std::string(bytes.c_str(), std::strlen(bytes.c_str()));
 }
 
-// What a failed walk step says after "Could not open backing file: ": qemu's reason without the
-// "Could not open '<name>': " its info --backing-chain prints first; instar's own refusals keep
-// the name they refuse.
-std::string StepReason(const chain::ChainStep& step) {
+}  // namespace
+
+std::string ChainStepReason(const chain::ChainStep& step) {
   if (step.kind == chain::ChainStep::Kind::kRefused) return step.message;
   const std::string prefix = "Could not open '" + step.display + "': ";
   if (step.message.compare(0, prefix.size(), prefix) == 0)
     return step.message.substr(prefix.size());
   return step.message;
 }
+
+namespace {
 
 class ChainOpener {
  public:
@@ -62,7 +63,7 @@ class ChainOpener {
         if (!StartWalker()) return std::move(out_);
         chain::ChainStep step = walker_.OpenDataFile(CName(q.data_file()));
         if (step.kind != chain::ChainStep::Kind::kOpened) {
-          Fail(StepReason(step));
+          Fail(ChainStepReason(step));
           return std::move(out_);
         }
         current.data_size = step.image.size;
@@ -95,7 +96,7 @@ class ChainOpener {
       if (!StartWalker()) return std::move(out_);
       chain::ChainStep step = walker_.Next(CName(q.backing_file()));
       if (step.kind != chain::ChainStep::Kind::kOpened) {
-        Fail(StepReason(step));
+        Fail(ChainStepReason(step));
         return std::move(out_);
       }
       next.size = step.image.size;

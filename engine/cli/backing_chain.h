@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/chain/chain_walker.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/sandbox/sandbox.h"
 #include "engine/sandbox/unique_fd.h"
@@ -43,6 +44,11 @@ struct ChainRequest {
   abi::ImageFormat top_format = abi::ImageFormat::kProbe;
   bool unsafe_quirks = false;  // probed raw backing files: accept unrecognised content
 };
+
+// What a failed walk step says after "Could not open '<image>': " or "Could not open backing
+// file: ": qemu's reason without the "Could not open '<name>': " its info --backing-chain prints
+// first; instar's own refusals keep the name they refuse.
+std::string ChainStepReason(const chain::ChainStep& step);
 
 // Opens the top image's external data file and backing chain as qemu 7.2's bdrv_open() does
 // (the data file while the qcow2 opens, then the backing file, recursively), one sandboxed `info`

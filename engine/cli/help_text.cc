@@ -38,7 +38,7 @@ std::string version_text(const std::string& program, const ProfileSelection& sel
     // A drop-in answers in qemu-img's words, naming the profile it reproduces; "(instar" also
     // tells profile detection that this qemu-img is not a real one.
     return "qemu-img version " + qemu + " (instar " + kInstarVersion + ")\nCopyright (c) " +
-           std::string(selection.profile->copyright) +
+           std::string(selection.profile.copyright) +
            " Fabrice Bellard and the QEMU Project developers\n";
   }
   return std::string("instar version ") + kInstarVersion + " (qemu-img " + qemu +

@@ -3,14 +3,17 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "engine/chain/audit.h"
 #include "engine/chain/chain_walker.h"
 #include "engine/channel/info_report.h"
+#include "engine/cli/backing_chain.h"
 #include "engine/cli/compare_options.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
@@ -41,6 +44,12 @@ struct InfoRun {
   bool unsafe_quirks;
   // info --limits: the host facts every node's limits derive from (nullopt: not asked for).
   std::optional<render::HostBlockFacts> limits_host;
+  // The allow-list every file an image names is opened through (backing and data files), rooted
+  // at the top image's directory; `root_error` says why it could not be rooted (then nothing an
+  // image names is opened).
+  chain::ChainWalker& walker;
+  bool rooted;
+  std::string root_error;
 };
 
 // An opened image: its fd (owned elsewhere), the name qemu shows for it, and the format to open
@@ -52,6 +61,11 @@ struct ImageToDescribe {
   std::string display;
   abi::ImageFormat format = abi::ImageFormat::kProbe;
 };
+
+// When the top image's directory could not be held open as the allowed root.
+std::string RootFailureText(const std::string& top, const std::string& error) {
+  return "Could not open the directory of '" + top + "': " + error;
+}
 
 // The driver for `name` (nullopt: probe), as img_open() looks it up before opening the file.
 bool resolve_format(const Diagnostics& diag, const std::string& display,
@@ -129,17 +143,20 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   facts.file_length = static_cast<int64_t>(image.size);
   facts.limits_host = run.limits_host;
   facts.format_probed = image.format == abi::ImageFormat::kProbe;
-  // 8.0 .. 9.0 open a qcow2 data file under info; the host only stats it (never reads it).
+  // 8.0 .. 9.0 open a qcow2 data file under info, through the allow-list like every name an
+  // image holds; the host only stats it (never reads it).
   if (const std::optional<std::string> data_file = render::DataFileToOpen(decoded, run.profile)) {
-    ImageFile data;
-    std::string data_error;
-    chain::audit::Record("open", *data_file);
-    if (!data.open_read_only(*data_file, &data_error)) {
-      run.diag.error("Could not open '" + image.display + "': " + data_error);
+    if (!run.rooted) {
+      run.diag.error(RootFailureText(image.display, run.root_error));
       return std::nullopt;
     }
-    facts.data_file = render::ProtocolFacts{*data_file, static_cast<int64_t>(data.size()),
-                                            static_cast<int64_t>(data.allocated_bytes())};
+    const chain::ChainStep step = run.walker.OpenDataFile(*data_file);
+    if (step.kind != chain::ChainStep::Kind::kOpened) {
+      run.diag.error("Could not open '" + image.display + "': " + ChainStepReason(step));
+      return std::nullopt;
+    }
+    facts.data_file = render::ProtocolFacts{*data_file, static_cast<int64_t>(step.image.size),
+                                            static_cast<int64_t>(step.image.allocated)};
   }
   std::optional<render::ImageInfo> info = render::BuildImageInfo(decoded, facts, run.profile);
   if (!info) {
@@ -153,11 +170,8 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
 // file named by the previous element, opened through the allow-list (engine/chain). Like qemu,
 // nothing is printed unless the whole chain could be described.
 bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render::ImageInfo>* out) {
-  struct stat st {};
-  std::string error;
-  chain::ChainWalker walker;
-  if (::fstat(top.fd, &st) != 0 || !walker.Start(top.display, st.st_dev, st.st_ino, &error)) {
-    run.diag.error("Could not open the directory of '" + top.display + "': " + error);
+  if (!run.rooted) {
+    run.diag.error(RootFailureText(top.display, run.root_error));
     return false;
   }
   std::optional<render::ImageInfo> info = describe_image(run, top);
@@ -171,7 +185,7 @@ bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render:
     const std::string display =
         render::FullBackingFilename(info->filename, backing).value_or(backing);
     if (!resolve_format(run.diag, display, backing_format, &format)) return false;
-    chain::ChainStep step = walker.Next(backing);
+    chain::ChainStep step = run.walker.Next(backing);
     if (step.kind != chain::ChainStep::Kind::kOpened) {
       run.diag.error(step.message);
       return false;
@@ -191,7 +205,7 @@ bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render:
 
 int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
                      const ProfileSelection& selection, bool unsafe_quirks, int argc, char** argv) {
-  const render::Profile& profile = *selection.profile;
+  const render::Profile& profile = selection.profile;
   const InfoParse parse =
       parse_info_options(argc, argv, InfoOptionSet{profile.info_limits, profile.info_cache_option});
   switch (parse.error) {
@@ -243,7 +257,14 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
     diag.error(sandbox_error);
     return 1;
   }
-  InfoRun run{diag, profile, *sandbox, unsafe_quirks, std::nullopt};
+  chain::ChainWalker walker;
+  InfoRun run{diag, profile, *sandbox, unsafe_quirks, std::nullopt, walker, false, {}};
+  struct stat st {};
+  if (::fstat(top.fd, &st) != 0) {
+    run.root_error = std::strerror(errno);
+  } else {
+    run.rooted = walker.Start(top.display, st.st_dev, st.st_ino, &run.root_error);
+  }
   if (options.limits) run.limits_host = render::CurrentHostBlockFacts();
   const bool json = options.output == OutputFormat::kJson;
 

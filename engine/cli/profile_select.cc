@@ -33,9 +33,9 @@ ProfileSelection from_version(const render::QemuVersion& version, const std::str
   sel.ok = true;
   const render::ProfileMatch match = render::SelectProfile(version);
   sel.profile = match.profile;
-  sel.reported = match.exact ? version : match.profile->version;
+  sel.reported = match.exact ? version : match.profile.version;
   if (!match.exact) {
-    const render::QemuVersion& pv = match.profile->version;
+    const render::QemuVersion& pv = match.profile.version;
     sel.note = "instar: no output profile for qemu-img " + version.ToString() + " (" + source +
                "); using the " + std::to_string(pv.major) + "." + std::to_string(pv.minor) +
                " profile\n";
@@ -128,8 +128,8 @@ ProfileSelection select_profile(const ProfileRequest& request,
   }
   ProfileSelection sel;
   sel.ok = true;
-  sel.profile = &render::NewestProfile();
-  sel.reported = sel.profile->version;
+  sel.profile = render::NewestProfile();
+  sel.reported = sel.profile.version;
   return sel;
 }
 

@@ -19,7 +19,7 @@ struct ProfileRequest {
 struct ProfileSelection {
   bool ok = false;
   std::string error;  // usage error text when !ok
-  const render::Profile* profile = nullptr;
+  render::Profile profile{};
   // The version `--version` reports under the qemu-img name: the requested one when its X.Y has a
   // profile, else the profile's own.
   render::QemuVersion reported;

@@ -63,15 +63,10 @@ constexpr BehaviourChange kChanges[] = {
     {{8, 0, 0}, [](Profile& p) { p.info_child_nodes = true; }},
     // 8.0: bdrv_image_info_specific_dump() skips an empty format-specific dict (the file child's).
     {{8, 0, 0}, [](Profile& p) { p.format_specific_header_when_empty = false; }},
-    // 8.0 .. 9.0: the data file of a qcow2 image is opened (and becomes a child) under info.
-    // Debian's 7.2.22 already carries the CVE-2024-4467 fix, so 7.2 never opens it either.
-    {{8, 0, 0}, [](Profile& p) { p.info_opens_data_file = true; }},
     // 8.0: map reports compressed extents (BDRV_BLOCK_COMPRESSED) in JSON.
     {{8, 0, 0}, [](Profile& p) { p.map_compressed_field = true; }},
     // 9.0: the snapshot table's columns, titles, clock and icount placeholder.
     {{9, 0, 0}, [](Profile& p) { p.snapshot_table = kSnapshotTable90; }},
-    // 9.1: CVE-2024-4467 fix: info opens qcow2 with the data file left closed.
-    {{9, 1, 0}, [](Profile& p) { p.info_opens_data_file = false; }},
     // 10.2: qemu-img info --limits (BlockLimitsInfo for every node of the graph).
     {{10, 2, 0}, [](Profile& p) { p.info_limits = true; }},
     // 10.2: qemu-img info -t / --cache (the cache mode the limits are detected with).
@@ -89,12 +84,44 @@ constexpr Measured kMeasured[] = {
 };
 constexpr size_t kProfileCount = sizeof(kMeasured) / sizeof(kMeasured[0]);
 
+// A fix qemu made for a security reason, so keyed to the exact point release of each release line
+// rather than to a minor release: the behaviour exists from `introduced`, is gone from `fixed`
+// upstream, and from `backports[]` in the stable lines that took the fix. A line that neither
+// took it nor reached `fixed` keeps the behaviour for all its releases.
+struct SecurityFix {
+  QemuVersion introduced;
+  QemuVersion fixed;
+  QemuVersion backports[3];
+};
+
+// CVE-2024-4467: `qemu-img info` opened a qcow2's external data file (8.0's block-graph query
+// made it a child node). qemu commit "qcow2: Don't open data_file with BDRV_O_NO_IO" fixed it in
+// 9.1.0 and the stable releases 9.0.2 and 8.2.6 (and 7.2.13, where 7.2 never showed the child:
+// Debian's changelog for 1:7.2+dfsg-7+deb12u7 lists it under upstream 7.2.13). 8.0.x and 8.1.x
+// had no stable release after the fix.
+constexpr SecurityFix kInfoOpensDataFile = {
+    {8, 0, 0}, {9, 1, 0}, {{7, 2, 13}, {8, 2, 6}, {9, 0, 2}}};
+
+bool HasBehaviour(const SecurityFix& fix, const QemuVersion& v) {
+  if (v < fix.introduced || v >= fix.fixed) return false;
+  for (const QemuVersion& b : fix.backports) {
+    if (v.SameMinor(b)) return v < b;
+  }
+  return true;
+}
+
+// The switches keyed to exact releases, for the release `v` (measured or requested).
+void ApplySecurityFixes(const QemuVersion& v, Profile* p) {
+  p->info_opens_data_file = HasBehaviour(kInfoOpensDataFile, v);
+}
+
 Profile Derive(const Measured& m) {
   // The 7.2 behaviour, then every change up to this release.
   Profile p{m.version, m.copyright, false, true, false, false, false, false, kSnapshotTable72};
   for (const BehaviourChange& change : kChanges) {
     if (change.since <= m.version) change.apply(p);
   }
+  ApplySecurityFixes(m.version, &p);
   return p;
 }
 
@@ -152,12 +179,22 @@ const Profile* FindProfile(std::string_view version) {
 
 ProfileMatch SelectProfile(const QemuVersion& version) {
   const auto& profiles = Profiles();
-  ProfileMatch match{&profiles.front(), false};
+  const Profile* nearest = &profiles.front();
+  bool exact = false;
   for (const Profile& p : profiles) {
-    if (p.version.SameMinor(version)) return {&p, true};
+    if (p.version.SameMinor(version)) {
+      nearest = &p;
+      exact = true;
+      break;
+    }
     // Profiles are oldest first: the last one not newer than the request is the nearest older.
-    if (QemuVersion{p.version.major, p.version.minor, 0} <= version) match.profile = &p;
+    if (QemuVersion{p.version.major, p.version.minor, 0} <= version) nearest = &p;
   }
+  // Output rules come from the measured profile; the security-keyed switches from the exact
+  // release asked for, so neither a later point release nor an unmeasured minor release inherits
+  // a behaviour its qemu no longer has.
+  ProfileMatch match{*nearest, exact};
+  ApplySecurityFixes(version, &match.profile);
   return match;
 }
 

@@ -48,10 +48,11 @@ struct Profile {
   std::string_view copyright;  // "2003-2022": the --version copyright line's years
   bool info_child_nodes;       // 8.0+: "Child node '/file':" sections, JSON "children"
   bool format_specific_header_when_empty;  // 7.2: "Format specific information:" even if empty
-  bool info_opens_data_file;               // 8.0 .. 9.0: info opens an external qcow2 data file
-  bool map_compressed_field;               // 8.0+: map JSON entries carry "compressed"
-  bool info_limits;                        // 10.2+: info --limits exists ("Block limits:")
-  bool info_cache_option;                  // 10.2+: info -t / --cache CACHE exists
+  bool info_opens_data_file;  // 8.0 .. 9.0, until the CVE-2024-4467 fix in each line: info opens
+                              // an external qcow2 data file (keyed to the exact release)
+  bool map_compressed_field;  // 8.0+: map JSON entries carry "compressed"
+  bool info_limits;           // 10.2+: info --limits exists ("Block limits:")
+  bool info_cache_option;     // 10.2+: info -t / --cache CACHE exists
   SnapshotTableStyle snapshot_table;
 };
 
@@ -63,12 +64,13 @@ const Profile* FindProfile(std::string_view version);
 
 // How a requested version was mapped to a profile.
 struct ProfileMatch {
-  const Profile* profile = nullptr;
+  Profile profile;
   bool exact = false;  // a measured profile has this X.Y
 };
 
-// The profile for `version`: its own X.Y if measured, else the nearest older measured one (the
-// oldest for versions before it). Never null.
+// The profile for `version`: the output rules of its own X.Y if measured, else of the nearest
+// older measured one (the oldest for versions before it); the switches qemu changed for security
+// reasons (info_opens_data_file) follow `version` itself, point release included.
 ProfileMatch SelectProfile(const QemuVersion& version);
 
 // qemu-img 7.2: the oracle's version (Debian 12), which unit tests render with.

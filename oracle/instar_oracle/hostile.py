@@ -31,6 +31,12 @@ CHAIN, CHAIN_JSON = "info-chain", "info-chain-json"
 CHECK, CHECK_JSON = "check", "check-json"
 COMPARE_CLEAN, COMPARE_SELF = "compare-clean", "compare-self"
 COMMANDS = (INFO, INFO_JSON, CHAIN, CHAIN_JSON, CHECK, CHECK_JSON, COMPARE_CLEAN, COMPARE_SELF)
+# The output profiles every case runs under (INSTAR_QEMU_VERSION): the safety properties hold
+# under each, and the outcomes are the table's unless a case overrides them for a profile.
+PROFILES = ("7.2", "8.2", "9.2", "10.0", "10.2")
+# The profiles whose info opens an external data file: qemu 8.0 to 9.0 (before CVE-2024-4467's
+# fix in 8.2.6 and 9.0.2); the 8.2 profile is 8.2.2's. instar opens it through the allow-list.
+INFO_OPENS_DATA_FILE = ("8.2",)
 CLEAN = "clean.qcow2"   # the well-formed 16 MiB qcow2 every case is compared with
 
 # Reasons instar does not give qemu's answer yet (the test xfails on the answer only).
@@ -68,6 +74,8 @@ class Case:
     image: str = ""                   # the file the commands name (default "<name>.img")
     fmt: str | None = None            # -f for the commands (compare: -f and -F)
     reaches_out: bool = False         # names something outside images/: the sentinel case
+    # profile -> command -> outcome, where a profile's answer differs from `expect`'s.
+    by_profile: dict[str, dict[str, Outcome]] = dataclasses.field(default_factory=dict)
 
     @property
     def top(self) -> str:
@@ -79,9 +87,16 @@ class Case:
         return self.expect[INFO].rc
 
 
-def mismatch(case: Case, command: str, stdout: bytes, stderr: bytes, rc: int | None) -> str | None:
-    """None when a run of `command` on `case` gives the table's outcome, else what differs."""
-    want = case.expect[command]
+def expected(case: Case, command: str, profile: str = PROFILES[0]) -> Outcome:
+    """The outcome of `command` on `case` under output profile `profile`."""
+    return case.by_profile.get(profile, {}).get(command, case.expect[command])
+
+
+def mismatch(case: Case, command: str, stdout: bytes, stderr: bytes, rc: int | None,
+             profile: str = PROFILES[0]) -> str | None:
+    """None when a run of `command` on `case` under `profile` gives the table's outcome, else
+    what differs."""
+    want = expected(case, command, profile)
     text = want.text.replace("{image}", case.top)
     out = stdout.decode(errors="replace")
     err = stderr.decode(errors="replace")
@@ -370,12 +385,19 @@ def _chain_refused(info_line: str, info_json: str, qemu_chain: str, qemu_compare
 
 def _data_file(name: str, inside: bool) -> dict[str, Outcome]:
     """A qcow2 image with external data file `name`. qemu 7.2's info does not open the data file
-    (the 8.0-9.0 profiles do); its check and compare do (all unallocated here: no errors,
-    identical), and so do instar's, through the allow-list, which refuses `name` when it leads
-    outside."""
+    (the 8.0-9.0 profiles do: _DATA_FILE_OPENED_BY_INFO); its check and compare do (all
+    unallocated here: no errors, identical), and so do instar's, through the allow-list, which
+    refuses `name` when it leads outside."""
     compare = (IDENTICAL if inside else _err(2, REFUSED, qemu="Images are identical."))
     return opens(f"data file: {name}", f'"data-file": "{name}', NO_ERRORS, compare, compare) | (
         {} if inside else _check_refused())
+
+
+# Under the profiles whose info opens the data file, info refuses an outside one as check does.
+_DATA_FILE_OPENED_BY_INFO = {
+    profile: {c: _err(1, REFUSED, qemu="opens it and prints its size and allocation under "
+                      "Child node '/data-file'") for c in (INFO, INFO_JSON, CHAIN, CHAIN_JSON)}
+    for profile in INFO_OPENS_DATA_FILE}
 
 
 # qemu's img_check and img_compare open the whole chain (no BDRV_O_NO_BACKING); on a cycle
@@ -563,12 +585,14 @@ CASES: list[Case] = [
          image="top.qcow2", reaches_out=True),
     # -- external data files --
     Case("datafile-absolute", "data file named by an absolute path outside",
-         _data_file("/", inside=False), image="top.qcow2", reaches_out=True),
+         _data_file("/", inside=False), image="top.qcow2", reaches_out=True,
+         by_profile=_DATA_FILE_OPENED_BY_INFO),
     Case("datafile-dotdot", "data file ../ out of the directory",
          _data_file("../outside/sentinel.raw", inside=False), image="top.qcow2",
-         reaches_out=True),
+         reaches_out=True, by_profile=_DATA_FILE_OPENED_BY_INFO),
     Case("datafile-symlink-out", "data file a symlink in the directory pointing out",
-         _data_file("link.raw", inside=False), image="top.qcow2", reaches_out=True),
+         _data_file("link.raw", inside=False), image="top.qcow2", reaches_out=True,
+         by_profile=_DATA_FILE_OPENED_BY_INFO),
     Case("datafile-is-symlink", "data file a symlink to a file inside the directory",
          _data_file("link.raw", inside=True), image="top.qcow2"),
     # -- format confusion (CVE-2008-2004): raw content beginning with a qcow2 header --

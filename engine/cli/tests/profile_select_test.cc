@@ -20,15 +20,15 @@ TEST(ProfileSelect, CommandLineBeatsEnvironmentBeatsPath) {
   ProfileRequest r;
   r.cli_value = "9.2";
   r.env_value = "8.2";
-  EXPECT_EQ(select_profile(r, installed_7_2_22).profile->version.ToString(), "9.2.4");
+  EXPECT_EQ(select_profile(r, installed_7_2_22).profile.version.ToString(), "9.2.4");
   r.cli_value.reset();
-  EXPECT_EQ(select_profile(r, installed_7_2_22).profile->version.ToString(), "8.2.2");
+  EXPECT_EQ(select_profile(r, installed_7_2_22).profile.version.ToString(), "8.2.2");
   r.env_value.reset();
   const ProfileSelection detected = select_profile(r, installed_7_2_22);
-  EXPECT_EQ(detected.profile->version.ToString(), "7.2.22");
+  EXPECT_EQ(detected.profile.version.ToString(), "7.2.22");
   EXPECT_EQ(detected.reported.ToString(), "7.2.22");
   EXPECT_TRUE(detected.note.empty());
-  EXPECT_EQ(select_profile(r, none).profile, &render::NewestProfile());
+  EXPECT_EQ(select_profile(r, none).profile.version, render::NewestProfile().version);
 }
 
 TEST(ProfileSelect, UnknownVersionMapsOlderWithNote) {
@@ -36,7 +36,7 @@ TEST(ProfileSelect, UnknownVersionMapsOlderWithNote) {
   r.cli_value = "9.1.1";
   const ProfileSelection s = select_profile(r, none);
   ASSERT_TRUE(s.ok);
-  EXPECT_EQ(s.profile->version.ToString(), "8.2.2");
+  EXPECT_EQ(s.profile.version.ToString(), "8.2.2");
   EXPECT_EQ(s.reported.ToString(), "8.2.2");
   EXPECT_EQ(s.note,
             "instar: no output profile for qemu-img 9.1.1 (--qemu-version); using the 8.2 "

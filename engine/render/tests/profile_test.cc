@@ -44,7 +44,7 @@ TEST(Profile, FindMatchesMinorRelease) {
 TEST(Profile, SelectMapsToNearestOlder) {
   auto pick = [](const char* v) {
     const ProfileMatch m = SelectProfile(*ParseQemuVersion(v));
-    return m.profile->version.ToString() + (m.exact ? "" : " (mapped)");
+    return m.profile.version.ToString() + (m.exact ? "" : " (mapped)");
   };
   EXPECT_EQ(pick("9.2.0"), "9.2.4");
   EXPECT_EQ(pick("8.1.3"), "7.2.22 (mapped)");
@@ -52,6 +52,26 @@ TEST(Profile, SelectMapsToNearestOlder) {
   EXPECT_EQ(pick("10.1"), "10.0.13 (mapped)");
   EXPECT_EQ(pick("11.0"), "10.2.2 (mapped)");
   EXPECT_EQ(pick("6.2"), "7.2.22 (mapped)");  // nothing older: the oldest
+}
+
+// CVE-2024-4467's fix is keyed to the exact release of each line, whatever profile renders it:
+// upstream 9.1.0, backported to 9.0.2 and 8.2.6; 8.0.x and 8.1.x never got it.
+TEST(Profile, DataFileUnderInfoFollowsTheExactRelease) {
+  auto opens = [](const char* v) {
+    return SelectProfile(*ParseQemuVersion(v)).profile.info_opens_data_file;
+  };
+  for (const char* v : {"8.0", "8.0.5", "8.1.3", "8.2", "8.2.2", "8.2.5", "9.0", "9.0.1"}) {
+    EXPECT_TRUE(opens(v)) << v;
+  }
+  for (const char* v :
+       {"6.2", "7.2.0", "7.2.22", "8.2.6", "8.2.10", "9.0.2", "9.1", "9.1.3", "10.2", "11.0"}) {
+    EXPECT_FALSE(opens(v)) << v;
+  }
+  // 9.1 renders with the nearest older measured profile (8.2) but keeps the data file closed.
+  const ProfileMatch m = SelectProfile(*ParseQemuVersion("9.1.0"));
+  EXPECT_EQ(m.profile.version.ToString(), "8.2.2");
+  EXPECT_TRUE(m.profile.info_child_nodes);
+  EXPECT_FALSE(m.profile.info_opens_data_file);
 }
 
 TEST(Profile, BehaviourChangesByRelease) {
@@ -62,7 +82,7 @@ TEST(Profile, BehaviourChangesByRelease) {
     EXPECT_FALSE(P(v).format_specific_header_when_empty) << v;
     EXPECT_TRUE(P(v).map_compressed_field) << v;
   }
-  // Only 8.x opens a data file under info (CVE-2024-4467 fix in 9.1, backported to 7.2.22).
+  // Of the measured releases only 8.2.2 opens a data file under info (CVE-2024-4467).
   EXPECT_FALSE(P("7.2").info_opens_data_file);
   EXPECT_TRUE(P("8.2").info_opens_data_file);
   EXPECT_FALSE(P("9.2").info_opens_data_file);
