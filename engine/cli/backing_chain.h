@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/chain/root_walk.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/sandbox/sandbox.h"
 #include "engine/sandbox/unique_fd.h"
@@ -42,6 +43,7 @@ struct ChainRequest {
   std::string top_display;
   abi::ImageFormat top_format = abi::ImageFormat::kProbe;
   bool unsafe_quirks = false;  // probed raw backing files: accept unrecognised content
+  chain::RootOptions roots;    // where backing and data files may lie (docs/chains.md §2)
 };
 
 // Opens the top image's external data file and backing chain as qemu 7.2's bdrv_open() does

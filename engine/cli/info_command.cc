@@ -41,6 +41,8 @@ struct InfoRun {
   bool unsafe_quirks;
   // info --limits: the host facts every node's limits derive from (nullopt: not asked for).
   std::optional<render::HostBlockFacts> limits_host;
+  // Where backing and data files may lie (--allow-root, INSTAR_ALLOW_ROOT; docs/chains.md §2).
+  const chain::RootOptions& roots;
 };
 
 // An opened image: its fd (owned elsewhere), the name qemu shows for it, and the format to open
@@ -156,7 +158,8 @@ bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render:
   struct stat st {};
   std::string error;
   chain::ChainWalker walker;
-  if (::fstat(top.fd, &st) != 0 || !walker.Start(top.display, st.st_dev, st.st_ino, &error)) {
+  if (::fstat(top.fd, &st) != 0 ||
+      !walker.Start(top.display, st.st_dev, st.st_ino, run.roots, &error)) {
     run.diag.error("Could not open the directory of '" + top.display + "': " + error);
     return false;
   }
@@ -190,7 +193,8 @@ bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render:
 }  // namespace
 
 int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
-                     const ProfileSelection& selection, bool unsafe_quirks, int argc, char** argv) {
+                     const ProfileSelection& selection, bool unsafe_quirks,
+                     const chain::RootOptions& roots, int argc, char** argv) {
   const render::Profile& profile = *selection.profile;
   const InfoParse parse =
       parse_info_options(argc, argv, InfoOptionSet{profile.info_limits, profile.info_cache_option});
@@ -228,11 +232,12 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
   if (!resolve_format(diag, top.display, options.format, &top.format)) return 1;
   ImageFile image;
   std::string open_error;
-  chain::audit::Record("open", options.filename);
   if (!image.open_read_only(options.filename, &open_error)) {
+    chain::audit::Record("open", options.filename);
     diag.error("Could not open '" + options.filename + "': " + open_error);
     return 1;
   }
+  chain::audit::RecordFd("open", image.fd());
   top.fd = image.fd();
   top.size = image.size();
   top.allocated = image.allocated_bytes();
@@ -243,7 +248,7 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
     diag.error(sandbox_error);
     return 1;
   }
-  InfoRun run{diag, profile, *sandbox, unsafe_quirks, std::nullopt};
+  InfoRun run{diag, profile, *sandbox, unsafe_quirks, std::nullopt, roots};
   if (options.limits) run.limits_host = render::CurrentHostBlockFacts();
   const bool json = options.output == OutputFormat::kJson;
 
