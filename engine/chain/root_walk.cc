@@ -280,6 +280,13 @@ WalkResult AllowedRoots::Walk(const LexicalPlan& plan) const {
       continue;
     }
     if (pending.empty()) {
+      // A device or FIFO is refused as lstat saw it, before an open could act on it; a regular
+      // file or directory is opened and checked again on the fd (it may have changed since).
+      if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        WalkResult result;
+        result.kind = WalkResult::Kind::kNotRegular;
+        return result;
+      }
       leaf = step.name;
       break;
     }

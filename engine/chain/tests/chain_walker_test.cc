@@ -187,6 +187,18 @@ TEST_F(ChainWalkerTest, DirectoryIsNotARegularFile) {
                            "/sub' to be a regular file");
 }
 
+// A FIFO is refused from its lstat: opening it could block or have side effects on a device.
+TEST_F(ChainWalkerTest, FifoIsNotOpened) {
+  ASSERT_EQ(::mkfifo((root_ + "/fifo").c_str(), 0600), 0);
+  ChainWalker w = Walker();
+  audit::Start();
+  const ChainStep s = w.Next("fifo");
+  const std::vector<audit::Entry> log = audit::Stop();
+  EXPECT_EQ(s.message, "Could not open '" + root_ + "/fifo': 'file' driver requires '" + root_ +
+                           "/fifo' to be a regular file");
+  for (const audit::Entry& e : log) EXPECT_NE(e.op, "open") << e.path;
+}
+
 TEST_F(ChainWalkerTest, SymlinkLoopIsELOOP) {
   ChainWalker w = Walker();
   const ChainStep s = w.Next("loop1");
