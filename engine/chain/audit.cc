@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 
 namespace instar::chain::audit {
 
@@ -46,6 +48,42 @@ void Record(std::string_view op, std::string_view path) {
   if (const char* log = std::getenv("INSTAR_AUDIT_LOG"); log != nullptr && *log != '\0') {
     append_to_log(log, op, path);
   }
+}
+
+bool Enabled() {
+  State& s = state();
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (s.in_process) return true;
+  }
+  const char* log = std::getenv("INSTAR_AUDIT_LOG");
+  return log != nullptr && *log != '\0';
+}
+
+namespace {
+
+// The kernel's name for what `fd` refers to; a placeholder naming the fd if /proc cannot say.
+std::string FdLink(int fd) {
+  char target[PATH_MAX];
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = ::readlink(proc.c_str(), target, sizeof target);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof target)
+    return "<unresolved fd " + std::to_string(fd) + ">";
+  return std::string(target, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+void RecordFd(std::string_view op, int fd) {
+  if (Enabled()) Record(op, FdLink(fd));
+}
+
+void RecordAt(std::string_view op, int dir_fd, std::string_view component) {
+  if (!Enabled()) return;
+  std::string path = FdLink(dir_fd);
+  if (path.empty() || path.back() != '/') path += '/';
+  path.append(component);
+  Record(op, path);
 }
 
 void Start() {

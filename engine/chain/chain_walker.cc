@@ -23,16 +23,35 @@ ChainStep Failure(ChainStep::Kind kind, std::string display, std::string message
   return step;
 }
 
+// `name` made absolute with the working directory, as the kernel would take it (names with a
+// protocol prefix are left for the lexical gate to refuse); nullopt with errno when the working
+// directory cannot be read.
+std::optional<std::string> FromWorkingDirectory(std::string_view name) {
+  if (render::PathIsAbsolute(name) || render::PathHasProtocol(name)) return std::string(name);
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return std::nullopt;
+  return std::string(cwd) + "/" + std::string(name);
+}
+
+std::string LoopText(const std::string& display) {
+  return "Backing file '" + display + "' creates an infinite loop.";
+}
+
+}  // namespace
+
 // The texts of a failed walk to `display` (a `what`: "backing name" or "data file name");
 // nullopt when the walk opened the file.
-std::optional<ChainStep> WalkFailure(const WalkResult& walk, const std::string& display,
-                                     const std::string& root, std::string_view what) {
+std::optional<ChainStep> ChainWalker::WalkFailure(const WalkResult& walk,
+                                                  const std::string& display,
+                                                  std::string_view what) const {
   const std::string open_prefix = "Could not open '" + display + "': ";
   switch (walk.kind) {
-    case WalkResult::Kind::kRefused:
-      return Failure(ChainStep::Kind::kRefused, display,
-                     open_prefix + "refused by instar: " + RefusalText(walk.refusal, what) +
-                         " (only files under '" + root + "' are opened)");
+    case WalkResult::Kind::kRefused: {
+      std::string text = open_prefix + "refused by instar: " +
+                         RefusalText(walk.refusal, what, roots_.explicit_roots());
+      if (!roots_.empty()) text += " (" + roots_.Description() + ")";
+      return Failure(ChainStep::Kind::kRefused, display, text);
+    }
     case WalkResult::Kind::kSystemError:
       return Failure(ChainStep::Kind::kQemuError, display,
                      open_prefix + open_prefix + std::strerror(walk.error_number));
@@ -45,17 +64,11 @@ std::optional<ChainStep> WalkFailure(const WalkResult& walk, const std::string& 
   return std::nullopt;
 }
 
-std::string LoopText(const std::string& display) {
-  return "Backing file '" + display + "' creates an infinite loop.";
-}
-
-}  // namespace
-
 bool ChainWalker::Start(std::string_view top_filename, dev_t device, ino_t inode,
-                        std::string* error) {
-  if (!root_.Open(top_filename, error)) return false;
+                        const RootOptions& roots, std::string* error) {
+  if (!roots_.Open(roots, top_filename, error)) return false;
   last_display_ = std::string(top_filename);
-  last_dir_.clear();
+  last_dir_ = roots_.top_location();
   names_ = {last_display_};
   files_ = {{device, inode}};
   depth_ = 1;
@@ -79,8 +92,20 @@ ChainStep ChainWalker::Next(std::string_view backing) {
                    open_prefix + "refused by instar: backing chain longer than " +
                        std::to_string(kMaxChainDepth) + " images");
   }
-  WalkResult walk = root_.Walk(PlanBackingName(root_.spellings(), last_dir_, backing));
-  if (std::optional<ChainStep> failed = WalkFailure(walk, display, root_.path(), "backing name")) {
+  // A top image under no explicit root has no real directory to continue from: its relative
+  // names are taken as qemu spells them (the combined name), made absolute.
+  std::string name(backing);
+  if (!last_dir_ && !render::PathIsAbsolute(backing) && !render::PathHasProtocol(backing)) {
+    const std::optional<std::string> absolute = FromWorkingDirectory(display);
+    if (!absolute) {
+      return Failure(ChainStep::Kind::kQemuError, display,
+                     open_prefix + open_prefix + std::strerror(errno));
+    }
+    name = *absolute;
+  }
+  WalkResult walk =
+      roots_.Walk(PlanBackingName(roots_.spellings(), last_dir_.value_or(Location{}), name));
+  if (std::optional<ChainStep> failed = WalkFailure(walk, display, "backing name")) {
     return std::move(*failed);
   }
   if (!files_.insert({walk.image.device, walk.image.inode}).second) {
@@ -99,27 +124,23 @@ ChainStep ChainWalker::Next(std::string_view backing) {
 
 ChainStep ChainWalker::OpenDataFile(std::string_view name) const {
   const std::string display(name);
-  std::string absolute = display;
-  if (!render::PathIsAbsolute(name) && !render::PathHasProtocol(name)) {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd) == nullptr) {
-      return Failure(ChainStep::Kind::kQemuError, display,
-                     "Could not open '" + display + "': Could not open '" + display +
-                         "': " + std::strerror(errno));
-    }
-    absolute = std::string(cwd) + "/" + display;
+  const std::optional<std::string> absolute = FromWorkingDirectory(name);
+  if (!absolute) {
+    return Failure(ChainStep::Kind::kQemuError, display,
+                   "Could not open '" + display + "': Could not open '" + display +
+                       "': " + std::strerror(errno));
   }
-  WalkResult walk = root_.Walk(PlanBackingName(root_.spellings(), {}, absolute));
+  WalkResult walk = roots_.Walk(PlanBackingName(roots_.spellings(), Location{}, *absolute));
   if (walk.kind == WalkResult::Kind::kRefused && walk.refusal == Refusal::kAbsoluteOutside &&
-      absolute != display) {
+      *absolute != display) {
     return Failure(ChainStep::Kind::kRefused, display,
                    "Could not open '" + display +
                        "': refused by instar: data file name, taken relative to the working "
-                       "directory as qemu does, outside the image's directory (only files under '" +
-                       root_.path() + "' are opened)");
+                       "directory as qemu does, outside " +
+                       (roots_.explicit_roots() ? "the allowed roots" : "the image's directory") +
+                       " (" + roots_.Description() + ")");
   }
-  if (std::optional<ChainStep> failed =
-          WalkFailure(walk, display, root_.path(), "data file name")) {
+  if (std::optional<ChainStep> failed = WalkFailure(walk, display, "data file name")) {
     return std::move(*failed);
   }
   ChainStep step;

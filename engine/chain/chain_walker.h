@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -34,9 +35,10 @@ struct ChainStep {
 class ChainWalker {
  public:
   // `top_filename` as given on the command line, already opened by the caller (device/inode of
-  // that open file). False with *error when its directory cannot be opened as the root.
+  // that open file); `roots` the user's choice of allowed roots. False with *error when a root
+  // (or the top image's directory) cannot be opened.
   [[nodiscard]] bool Start(std::string_view top_filename, dev_t device, ino_t inode,
-                           std::string* error);
+                           const RootOptions& roots, std::string* error);
 
   // The element `backing` (non-empty, as stored in the previous element) names. Order of checks:
   // qemu's loop check on the displayed name, the depth cap, the lexical gate, the walk, then the
@@ -45,16 +47,21 @@ class ChainWalker {
 
   // The external data file `name` of an element (qcow2's data-file extension). qemu 7.2 opens it
   // by its stored name, relative to the working directory (not to the image), so a relative name
-  // is made absolute with the working directory and must then lie under the root like any
+  // is made absolute with the working directory and must then lie under a root like any
   // absolute backing name. Does not advance the chain. Errors as Next(); `display` is `name`.
   ChainStep OpenDataFile(std::string_view name) const;
 
-  const AllowedRoot& root() const { return root_; }
+  const AllowedRoots& roots() const { return roots_; }
 
  private:
-  AllowedRoot root_;
+  // The walk's text for a failed step (nullopt when it opened the file).
+  std::optional<ChainStep> WalkFailure(const WalkResult& walk, const std::string& display,
+                                       std::string_view what) const;
+
+  AllowedRoots roots_;
   std::string last_display_;
-  Components last_dir_;
+  // Where the last element's directory lies; nullopt for a top image under no explicit root.
+  std::optional<Location> last_dir_;
   std::set<std::string> names_;
   std::set<std::pair<dev_t, ino_t>> files_;
   size_t depth_ = 0;

@@ -40,8 +40,9 @@ std::string JoinRelative(const Components& components) {
   return out;
 }
 
-std::string RefusalText(Refusal refusal, std::string_view what) {
+std::string RefusalText(Refusal refusal, std::string_view what, bool explicit_roots) {
   const std::string name(what);
+  const std::string place = explicit_roots ? "the allowed roots" : "the image's directory";
   switch (refusal) {
     case Refusal::kNone:
       return "allowed";
@@ -50,13 +51,24 @@ std::string RefusalText(Refusal refusal, std::string_view what) {
     case Refusal::kProtocol:
       return "protocol-prefixed " + name + "s are refused";
     case Refusal::kAbsoluteOutside:
-      return "absolute " + name + " outside the image's directory";
+      return "absolute " + name + " outside " + place;
     case Refusal::kEscapesRoot:
-      return name + " leaves the image's directory";
+      return name + " leaves " + place;
     case Refusal::kSymlinkOutside:
-      return "symbolic link leading outside the image's directory";
+      return "symbolic link leading outside " + place;
+    case Refusal::kHiddenComponent:
+      return name +
+             " with a hidden component (a name starting with '.'); name the directory "
+             "with --allow-root to allow it";
+    case Refusal::kNoRoot:
+      return "the image's directory is '/', which is never an allowed root; name one with "
+             "--allow-root";
   }
   return "refused";
+}
+
+bool IsHiddenComponent(std::string_view component) {
+  return !component.empty() && component.front() == '.' && component != "." && component != "..";
 }
 
 bool StaysUnderRoot(const Components& start, const Components& steps) {
@@ -74,20 +86,57 @@ bool StaysUnderRoot(const Components& start, const Components& steps) {
 }
 
 bool StripRoot(const RootSpellings& root, std::string_view absolute, Components* under_root) {
+  size_t index = 0;
+  return FindRoot({root}, absolute, &index, under_root);
+}
+
+bool FindRoot(const std::vector<RootSpellings>& roots, std::string_view absolute, size_t* root,
+              Components* under_root) {
   if (!render::PathIsAbsolute(absolute)) return false;
   const Components parts = SplitPath(absolute);
   // Compared before any ".." is resolved: "/root/../elsewhere" is not under "/root".
-  for (const Components* spelling : {&root.canonical, &root.lexical}) {
-    if (StartsWith(parts, *spelling)) {
-      under_root->assign(parts.begin() + static_cast<std::ptrdiff_t>(spelling->size()),
-                         parts.end());
-      return true;
+  const Components* best = nullptr;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    for (const Components* spelling : {&roots[i].canonical, &roots[i].lexical}) {
+      if (StartsWith(parts, *spelling) && (best == nullptr || spelling->size() > best->size())) {
+        best = spelling;
+        *root = i;
+      }
     }
+  }
+  if (best == nullptr) return false;
+  under_root->assign(parts.begin() + static_cast<std::ptrdiff_t>(best->size()), parts.end());
+  return true;
+}
+
+bool IsRootSpelling(const std::vector<RootSpellings>& roots, const Components& path) {
+  for (const RootSpellings& root : roots) {
+    if (path == root.canonical || (!root.lexical.empty() && path == root.lexical)) return true;
   }
   return false;
 }
 
-LexicalPlan PlanBackingName(const RootSpellings& root, const Components& parent_dir,
+namespace {
+
+// The first hidden component of `plan.steps` that is not itself the directory of an allowed root,
+// taking the components lexically from the plan's root (the walk checks the real directories).
+bool HasRefusedHiddenComponent(const std::vector<RootSpellings>& roots, const LexicalPlan& plan) {
+  Components at = roots[plan.root].canonical;
+  at.insert(at.end(), plan.start.begin(), plan.start.end());
+  for (const std::string& c : plan.steps) {
+    if (c == "..") {
+      if (!at.empty()) at.pop_back();
+      continue;
+    }
+    at.push_back(c);
+    if (IsHiddenComponent(c) && !IsRootSpelling(roots, at)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+LexicalPlan PlanBackingName(const std::vector<RootSpellings>& roots, const Location& parent,
                             std::string_view backing) {
   LexicalPlan plan;
   if (backing.substr(0, 5) == "json:") {
@@ -98,17 +147,26 @@ LexicalPlan PlanBackingName(const RootSpellings& root, const Components& parent_
     plan.refusal = Refusal::kProtocol;
     return plan;
   }
+  if (roots.empty()) {
+    plan.refusal = Refusal::kNoRoot;
+    return plan;
+  }
   if (render::PathIsAbsolute(backing)) {
-    if (!StripRoot(root, backing, &plan.steps)) {
+    if (!FindRoot(roots, backing, &plan.root, &plan.steps)) {
       plan.refusal = Refusal::kAbsoluteOutside;
       plan.steps.clear();
       return plan;
     }
   } else {
-    plan.start = parent_dir;
+    plan.root = parent.root;
+    plan.start = parent.dir;
     plan.steps = SplitPath(backing);
   }
-  if (!StaysUnderRoot(plan.start, plan.steps)) plan.refusal = Refusal::kEscapesRoot;
+  if (!StaysUnderRoot(plan.start, plan.steps)) {
+    plan.refusal = Refusal::kEscapesRoot;
+  } else if (HasRefusedHiddenComponent(roots, plan)) {
+    plan.refusal = Refusal::kHiddenComponent;
+  }
   return plan;
 }
 

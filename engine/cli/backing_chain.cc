@@ -159,7 +159,8 @@ class ChainOpener {
     struct stat st {};
     std::string error;
     if (::fstat(request_.top_fd, &st) != 0) error = std::strerror(errno);
-    if (!error.empty() || !walker_.Start(request_.top_display, st.st_dev, st.st_ino, &error)) {
+    if (!error.empty() ||
+        !walker_.Start(request_.top_display, st.st_dev, st.st_ino, request_.roots, &error)) {
       FailPlain("Could not open the directory of '" + request_.top_display + "': " + error);
       return false;
     }

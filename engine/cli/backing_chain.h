@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/chain/chain_walker.h"
+#include "engine/chain/root_walk.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/sandbox/sandbox.h"
 #include "engine/sandbox/unique_fd.h"
@@ -43,6 +44,7 @@ struct ChainRequest {
   std::string top_display;
   abi::ImageFormat top_format = abi::ImageFormat::kProbe;
   bool unsafe_quirks = false;  // probed raw backing files: accept unrecognised content
+  chain::RootOptions roots;    // where backing and data files may lie (docs/chains.md §2)
 };
 
 // What a failed walk step says after "Could not open '<image>': " or "Could not open backing

@@ -39,7 +39,7 @@ int exit_code(const guest::CheckResult& r) {
 }  // namespace
 
 int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, const std::string& help,
-                      bool unsafe_quirks, int argc, char** argv) {
+                      bool unsafe_quirks, const chain::RootOptions& roots, int argc, char** argv) {
   const CheckParse parse = parse_check_options(argc, argv);
   switch (parse.error) {
     case CheckParse::Error::kNone:
@@ -122,6 +122,7 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   chain_request.top_display = options.filename;
   chain_request.top_format = format;
   chain_request.unsafe_quirks = unsafe_quirks;
+  chain_request.roots = roots;
   const ChainOpen chain = OpenImageChain(diag, *sandbox, chain_request);
   if (chain.kind == ChainOpen::Kind::kFailed) {
     write(stderr, chain.error);

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "engine/chain/root_walk.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/cli/sandbox_factory.h"
 
@@ -13,6 +14,6 @@ namespace instar::cli {
 // failed (bad usage, open error, internal errors), 2 corruptions, 3 only leaks, 63 the format
 // has no check.
 int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, const std::string& help,
-                      bool unsafe_quirks, int argc, char** argv);
+                      bool unsafe_quirks, const chain::RootOptions& roots, int argc, char** argv);
 
 }  // namespace instar::cli

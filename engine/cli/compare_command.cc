@@ -71,7 +71,8 @@ bool open_on_host(const Diagnostics& diag, const CompareOptions& options, int i,
 }  // namespace
 
 int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
-                        const std::string& help, bool unsafe_quirks, int argc, char** argv) {
+                        const std::string& help, bool unsafe_quirks,
+                        const chain::RootOptions& roots, int argc, char** argv) {
   const CompareParse parse = parse_compare_options(argc, argv);
   switch (parse.error) {
     case CompareParse::Error::kNone:
@@ -120,6 +121,7 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
     chain_request.top_display = options.filename[i];
     chain_request.top_format = formats[i];
     chain_request.unsafe_quirks = unsafe_quirks;
+    chain_request.roots = roots;
     chains[i] = OpenImageChain(diag, *sandbox, chain_request);
     if (chains[i].kind == ChainOpen::Kind::kFailed) {
       write(stderr, chains[i].error);

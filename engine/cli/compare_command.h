@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "engine/chain/root_walk.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/cli/sandbox_factory.h"
 
@@ -13,6 +14,7 @@ namespace instar::cli {
 // 1 different or bad usage, 2 open error (and anything instar refuses), 3 block-status error,
 // 4 read error.
 int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
-                        const std::string& help, bool unsafe_quirks, int argc, char** argv);
+                        const std::string& help, bool unsafe_quirks,
+                        const chain::RootOptions& roots, int argc, char** argv);
 
 }  // namespace instar::cli

@@ -11,7 +11,13 @@
 namespace instar::cli {
 
 namespace {
-enum : int { kOptionSandbox = 0x100, kOptionQemuVersion, kOptionVerbose, kOptionUnsafeQuirks };
+enum : int {
+  kOptionSandbox = 0x100,
+  kOptionQemuVersion,
+  kOptionVerbose,
+  kOptionUnsafeQuirks,
+  kOptionAllowRoot
+};
 }  // namespace
 
 GlobalParse parse_global_options(int argc, char** argv) {
@@ -23,6 +29,7 @@ GlobalParse parse_global_options(int argc, char** argv) {
       {"qemu-version", required_argument, nullptr, kOptionQemuVersion},
       {"verbose", no_argument, nullptr, kOptionVerbose},
       {"unsafe-quirks", no_argument, nullptr, kOptionUnsafeQuirks},
+      {"allow-root", required_argument, nullptr, kOptionAllowRoot},
       {nullptr, 0, nullptr, 0},
   };
   GlobalParse parse;
@@ -52,6 +59,13 @@ GlobalParse parse_global_options(int argc, char** argv) {
       case kOptionUnsafeQuirks:
         parse.options.unsafe_quirks = true;
         break;
+      case kOptionAllowRoot:
+        if (*optarg == '\0') {
+          parse.error = "option '--allow-root' needs a directory";
+          return parse;
+        }
+        parse.options.allow_roots.emplace_back(optarg);
+        break;
       default:  // ':' missing argument, '?' unknown option
         parse.error = getopt_error_text(c, argv);
         return parse;
@@ -65,6 +79,22 @@ GlobalParse parse_global_options(int argc, char** argv) {
 bool unsafe_quirks_enabled(const GlobalOptions& options) {
   const char* env = std::getenv("INSTAR_UNSAFE_QUIRKS");
   return options.unsafe_quirks || (env != nullptr && std::string_view(env) == "1");
+}
+
+std::vector<std::string> allowed_roots(const GlobalOptions& options) {
+  if (!options.allow_roots.empty()) return options.allow_roots;
+  std::vector<std::string> roots;
+  const char* env = std::getenv("INSTAR_ALLOW_ROOT");
+  if (env == nullptr) return roots;
+  const std::string_view list(env);
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(':', start);
+    if (end == std::string_view::npos) end = list.size();
+    if (end > start) roots.emplace_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return roots;
 }
 
 }  // namespace instar::cli

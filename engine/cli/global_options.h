@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace instar::cli {
 
@@ -11,6 +12,7 @@ struct GlobalOptions {
   std::optional<std::string> qemu_version;  // --qemu-version=X.Y[.Z] (instar only)
   bool verbose = false;                     // --verbose (instar only; qemu-img has no -v)
   bool unsafe_quirks = false;               // --unsafe-quirks (instar only; docs/chains.md)
+  std::vector<std::string> allow_roots;     // --allow-root=DIR, repeatable (instar only)
   bool help = false;                        // -h, --help
   bool version = false;                     // -V, --version
   int command_index = 0;                    // argv index of the subcommand (0 when none)
@@ -25,6 +27,10 @@ struct GlobalParse {
 // Whether qemu's unsafe behaviours are wanted (today: reading unrecognised content as raw):
 // --unsafe-quirks, or INSTAR_UNSAFE_QUIRKS=1 in the environment.
 bool unsafe_quirks_enabled(const GlobalOptions& options);
+
+// The directories backing and data files may lie in (docs/chains.md §2): every --allow-root, or
+// else INSTAR_ALLOW_ROOT split at ':' (empty entries skipped). Empty: the top image's directory.
+std::vector<std::string> allowed_roots(const GlobalOptions& options);
 
 // Parses argv like qemu-img's main(): getopt_long with "+:hVT:", stopping at the subcommand.
 // `-T` (trace) is accepted and ignored as qemu-img does for unknown events.

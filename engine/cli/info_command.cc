@@ -204,7 +204,8 @@ bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render:
 }  // namespace
 
 int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
-                     const ProfileSelection& selection, bool unsafe_quirks, int argc, char** argv) {
+                     const ProfileSelection& selection, bool unsafe_quirks,
+                     const chain::RootOptions& roots, int argc, char** argv) {
   const render::Profile& profile = selection.profile;
   const InfoParse parse =
       parse_info_options(argc, argv, InfoOptionSet{profile.info_limits, profile.info_cache_option});
@@ -242,11 +243,12 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
   if (!resolve_format(diag, top.display, options.format, &top.format)) return 1;
   ImageFile image;
   std::string open_error;
-  chain::audit::Record("open", options.filename);
   if (!image.open_read_only(options.filename, &open_error)) {
+    chain::audit::Record("open", options.filename);
     diag.error("Could not open '" + options.filename + "': " + open_error);
     return 1;
   }
+  chain::audit::RecordFd("open", image.fd());
   top.fd = image.fd();
   top.size = image.size();
   top.allocated = image.allocated_bytes();
@@ -263,7 +265,7 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
   if (::fstat(top.fd, &st) != 0) {
     run.root_error = std::strerror(errno);
   } else {
-    run.rooted = walker.Start(top.display, st.st_dev, st.st_ino, &run.root_error);
+    run.rooted = walker.Start(top.display, st.st_dev, st.st_ino, roots, &run.root_error);
   }
   if (options.limits) run.limits_host = render::CurrentHostBlockFacts();
   const bool json = options.output == OutputFormat::kJson;

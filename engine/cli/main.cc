@@ -59,19 +59,24 @@ int main(int argc, char** argv) {
     choice.env_value = env;
   }
 
+  // Where backing and data files may lie (docs/chains.md §2).
+  const instar::chain::RootOptions roots{allowed_roots(global.options)};
+
   const int index = global.options.command_index;
   const std::string command = argv[index];
   if (command == "info") {
-    return run_info_command(diag, choice, selection, unsafe_quirks_enabled(global.options),
+    return run_info_command(diag, choice, selection, unsafe_quirks_enabled(global.options), roots,
                             argc - index, argv + index);
   }
   if (command == "check") {
     return run_check_command(diag, choice, help_text(diag.program(), selection),
-                             unsafe_quirks_enabled(global.options), argc - index, argv + index);
+                             unsafe_quirks_enabled(global.options), roots, argc - index,
+                             argv + index);
   }
   if (command == "compare") {
     return run_compare_command(diag, choice, help_text(diag.program(), selection),
-                               unsafe_quirks_enabled(global.options), argc - index, argv + index);
+                               unsafe_quirks_enabled(global.options), roots, argc - index,
+                               argv + index);
   }
   for (std::string_view planned : kPlannedCommands) {
     if (planned == command) {

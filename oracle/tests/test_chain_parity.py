@@ -302,3 +302,55 @@ def test_unrecognised_backing_file_is_refused_in_a_chain(tmp_path, instar_bin):
     ours = runner.run([instar_bin, "--sandbox=process", "info", "--backing-chain", "top.qcow2"],
                       tmp_path)
     assert ours.rc == 1 and b"will not guess raw" in ours.stderr
+
+
+# --- hidden names and --allow-root (issue 11, finding 6) -----------------------------------------
+
+def _home_with_key(tmp_path: Path) -> Path:
+    """home/top.qcow2 whose raw backing file is .ssh/id_rsa, as an image in a home directory."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_bytes(b"-----BEGIN OPENSSH PRIVATE KEY-----\n" * 64)
+    qimg(home, "create", "-q", "-f", "qcow2", "-u", "-b", ".ssh/id_rsa", "-F", "raw",
+         "top.qcow2", "1M")
+    return home
+
+
+@pytest.mark.parametrize("command", [["check"], ["info", "--backing-chain"]])
+def test_hidden_backing_name_refused_by_default(command, tmp_path, instar_bin):
+    home = _home_with_key(tmp_path)
+    log = tmp_path / "audit.log"
+    for roots in ([], ["--allow-root", str(home)]):
+        log.unlink(missing_ok=True)
+        ours = runner.run([instar_bin, "--sandbox=process", *roots, *command, "top.qcow2"], home,
+                          env={"INSTAR_AUDIT_LOG": str(log)})
+        assert ours.rc == 1, ours
+        assert (b"Could not open '.ssh/id_rsa': refused by instar: backing name with a hidden "
+                b"component") in ours.stderr, ours.stderr
+        assert ours.stdout == b""
+        accessed = log.read_text().splitlines()
+        assert accessed and not [line for line in accessed if ".ssh" in line], accessed
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_allow_root_naming_the_hidden_directory_opens_it(how, tmp_path, instar_bin):
+    home = _home_with_key(tmp_path)
+    if how == "option":
+        argv, env = ["--allow-root", str(home / ".ssh")], {}
+    else:
+        argv, env = [], {"INSTAR_ALLOW_ROOT": f"{home}:{home / '.ssh'}"}
+    ours = runner.run([instar_bin, "--sandbox=process", *argv, "check", "top.qcow2"], home,
+                      env=env)
+    assert (ours.rc, ours.stderr) == (0, b""), ours
+    assert ours.stdout.startswith(b"No errors were found on the image.\n"), ours.stdout
+    chain = runner.run([instar_bin, "--sandbox=process", *argv, "info", "--backing-chain",
+                        "top.qcow2"], home, env=env)
+    assert chain.rc == 0 and b"image: .ssh/id_rsa\nfile format: raw\n" in chain.stdout, chain
+
+
+def test_allow_root_that_does_not_exist_fails_clearly(tmp_path, instar_bin):
+    home = _home_with_key(tmp_path)
+    ours = runner.run([instar_bin, "--sandbox=process", "--allow-root", str(tmp_path / "nope"),
+                       "check", "top.qcow2"], home)
+    assert ours.rc == 1
+    assert f"cannot open the allowed root '{tmp_path / 'nope'}'".encode() in ours.stderr, ours

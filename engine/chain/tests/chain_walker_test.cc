@@ -3,6 +3,7 @@
 #include "engine/chain/chain_walker.h"
 
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "engine/chain/audit.h"
+#include "engine/chain/root_walk_testing.h"
 
 namespace instar::chain {
 namespace {
@@ -47,12 +49,16 @@ class ChainWalkerTest : public ::testing::Test {
   static void Touch(const std::string& path) { std::ofstream(path) << "x"; }
 
   // A walker whose top image is root/<name>, given by absolute path.
-  ChainWalker Walker(const std::string& top = "top.img") {
+  ChainWalker Walker(const std::string& top = "top.img", const RootOptions& roots = {}) {
+    return WalkerFor(root_ + "/" + top, roots);
+  }
+
+  static ChainWalker WalkerFor(const std::string& top, const RootOptions& roots) {
     ChainWalker walker;
     struct stat st {};
-    EXPECT_EQ(::stat((root_ + "/" + top).c_str(), &st), 0);
+    EXPECT_EQ(::stat(top.c_str(), &st), 0) << top;
     std::string error;
-    EXPECT_TRUE(walker.Start(root_ + "/" + top, st.st_dev, st.st_ino, &error)) << error;
+    EXPECT_TRUE(walker.Start(top, st.st_dev, st.st_ino, roots, &error)) << error;
     return walker;
   }
 
@@ -88,7 +94,7 @@ TEST_F(ChainWalkerTest, SubdirectoryThenDotDotBack) {
   ChainWalker w = Walker();
   const ChainStep mid = w.Next("sub/mid.img");
   ASSERT_EQ(mid.kind, ChainStep::Kind::kOpened) << mid.message;
-  EXPECT_EQ(mid.image.dir, Components{"sub"});
+  EXPECT_EQ(mid.image.dir.dir, Components{"sub"});
   const ChainStep base = w.Next("../base.img");
   ASSERT_EQ(base.kind, ChainStep::Kind::kOpened) << base.message;
   EXPECT_EQ(base.display, root_ + "/sub/../base.img");
@@ -121,7 +127,7 @@ TEST_F(ChainWalkerTest, DirectoryLinkGivesQemusBaseDirectory) {
   ChainWalker w = Walker();
   const ChainStep mid = w.Next("dirlink/mid.img");
   ASSERT_EQ(mid.kind, ChainStep::Kind::kOpened) << mid.message;
-  EXPECT_EQ(mid.image.dir, Components{"sub"});
+  EXPECT_EQ(mid.image.dir.dir, Components{"sub"});
   // qemu opens "<root>/dirlink/../base.img": the kernel takes ".." from sub, i.e. the root.
   const ChainStep base = w.Next("../base.img");
   ASSERT_EQ(base.kind, ChainStep::Kind::kOpened) << base.message;
@@ -181,6 +187,18 @@ TEST_F(ChainWalkerTest, DirectoryIsNotARegularFile) {
                            "/sub' to be a regular file");
 }
 
+// A FIFO is refused from its lstat: opening it could block or have side effects on a device.
+TEST_F(ChainWalkerTest, FifoIsNotOpened) {
+  ASSERT_EQ(::mkfifo((root_ + "/fifo").c_str(), 0600), 0);
+  ChainWalker w = Walker();
+  audit::Start();
+  const ChainStep s = w.Next("fifo");
+  const std::vector<audit::Entry> log = audit::Stop();
+  EXPECT_EQ(s.message, "Could not open '" + root_ + "/fifo': 'file' driver requires '" + root_ +
+                           "/fifo' to be a regular file");
+  for (const audit::Entry& e : log) EXPECT_NE(e.op, "open") << e.path;
+}
+
 TEST_F(ChainWalkerTest, SymlinkLoopIsELOOP) {
   ChainWalker w = Walker();
   const ChainStep s = w.Next("loop1");
@@ -235,8 +253,9 @@ TEST_F(ChainWalkerTest, DataFileNamesAreTakenFromTheWorkingDirectory) {
   EXPECT_EQ(w.OpenDataFile(root_ + "/a.img").kind, ChainStep::Kind::kOpened);
   s = w.OpenDataFile("missing.img");
   EXPECT_EQ(s.kind, ChainStep::Kind::kQemuError);
-  EXPECT_EQ(s.message,
-            "Could not open 'missing.img': Could not open 'missing.img': No such file or directory");
+  EXPECT_EQ(
+      s.message,
+      "Could not open 'missing.img': Could not open 'missing.img': No such file or directory");
   EXPECT_EQ(w.OpenDataFile("link-out").kind, ChainStep::Kind::kRefused);
   // The same name from another working directory names a file outside the root.
   fs::current_path(outside_);
@@ -247,6 +266,255 @@ TEST_F(ChainWalkerTest, DataFileNamesAreTakenFromTheWorkingDirectory) {
   ExpectConfined(audit::Stop());
   // Data files do not advance the chain: the next backing name still continues from the top.
   EXPECT_EQ(w.Next("base.img").kind, ChainStep::Kind::kOpened);
+}
+
+// --- the race: the tree changes between two steps of one walk (issue 11, finding 2) -----------
+
+// Watches the sentinel for opens: the kernel reports any open of it, whoever resolved the path.
+class OpenWatch {
+ public:
+  explicit OpenWatch(const std::string& path) : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+    EXPECT_GE(fd_, 0);
+    EXPECT_GE(::inotify_add_watch(fd_, path.c_str(), IN_OPEN | IN_ACCESS), 0);
+  }
+  ~OpenWatch() { ::close(fd_); }
+  bool Opened() const {
+    char buffer[4096];
+    return ::read(fd_, buffer, sizeof buffer) > 0;
+  }
+
+ private:
+  int fd_;
+};
+
+class WalkRaceTest : public ChainWalkerTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    ChainWalkerTest::SetUp();
+    testing::SetOpenat2Unavailable(GetParam());
+    fs::create_directories(root_ + "/d");
+    Touch(root_ + "/d/x.img");
+    fs::copy_file(outside_ + "/sentinel.img", outside_ + "/x.img");
+  }
+  void TearDown() override {
+    testing::SetAfterLookupHook(nullptr);
+    testing::SetOpenat2Unavailable(false);
+    ChainWalkerTest::TearDown();
+  }
+  // When the walk has looked up `component`: root/d becomes a symlink to the outside directory.
+  void SwapAfter(const std::string& component) {
+    testing::SetAfterLookupHook([this, component](std::string_view looked_up) {
+      if (looked_up != component || swapped_) return;
+      swapped_ = true;
+      fs::rename(root_ + "/d", root_ + "/d.old");
+      fs::create_symlink(outside_, root_ + "/d");
+    });
+  }
+  // Walks "d/x.img" with root/d swapped once `component` is looked up; checks that the outside
+  // x.img is never opened and that every audited access (kept in log_) lies in the root.
+  ChainStep WalkWithSwap(const std::string& component) {
+    SwapAfter(component);
+    OpenWatch watch(outside_ + "/x.img");
+    ChainWalker w = Walker();
+    audit::Start();
+    ChainStep s = w.Next("d/x.img");
+    log_ = audit::Stop();
+    EXPECT_TRUE(swapped_);
+    EXPECT_FALSE(watch.Opened());
+    ExpectConfined(log_);
+    return s;
+  }
+  bool swapped_ = false;
+  std::vector<audit::Entry> log_;
+};
+
+// root/d was a directory when lstat'ed and is a link to the outside before it is entered: the
+// single-component O_NOFOLLOW | O_DIRECTORY open fails; nothing outside is looked up.
+TEST_P(WalkRaceTest, DirectorySwappedForALinkBeforeItIsEntered) {
+  const ChainStep s = WalkWithSwap("d");
+  EXPECT_EQ(s.kind, ChainStep::Kind::kQemuError) << s.message;
+  EXPECT_TRUE(s.message.find("Not a directory") != std::string::npos ||
+              s.message.find("Too many levels of symbolic links") != std::string::npos)
+      << s.message;
+}
+
+// The swap comes after root/d was entered: the walk holds the directory it entered (now
+// root/d.old) and opens x.img there; the link now at root/d is never consulted.
+TEST_P(WalkRaceTest, DirectorySwappedForALinkAfterItIsEntered) {
+  const ino_t inside = Inode(root_ + "/d/x.img");
+  const ChainStep s = WalkWithSwap("x.img");
+  ASSERT_EQ(s.kind, ChainStep::Kind::kOpened) << s.message;
+  EXPECT_EQ(s.image.inode, inside);
+  // The audit log names what the kernel opened: the renamed directory.
+  ASSERT_FALSE(log_.empty());
+  EXPECT_EQ(log_.back().op, "open");
+  EXPECT_EQ(log_.back().path, fs::canonical(root_).string() + "/d.old/x.img");
+}
+
+// The parent image's directory is entered again for its backing name: swapped for a link since,
+// it is refused, not followed.
+TEST_P(WalkRaceTest, ParentDirectorySwappedBetweenElements) {
+  Touch(root_ + "/d/y.img");
+  ChainWalker w = Walker();
+  ASSERT_EQ(w.Next("d/y.img").kind, ChainStep::Kind::kOpened);
+  fs::rename(root_ + "/d", root_ + "/d.old");
+  fs::create_symlink(outside_, root_ + "/d");
+  OpenWatch watch(outside_ + "/x.img");
+  audit::Start();
+  const ChainStep s = w.Next("x.img");
+  const std::vector<audit::Entry> log = audit::Stop();
+  EXPECT_NE(s.kind, ChainStep::Kind::kOpened) << s.message;
+  EXPECT_FALSE(watch.Opened());
+  ExpectConfined(log);
+}
+
+// The same rules hold when openat2 is missing or refused (GetParam() true): every case of the
+// hostile list, with the sentinel watched.
+TEST_P(WalkRaceTest, HostileNamesWithAndWithoutOpenat2) {
+  OpenWatch watch(outside_ + "/sentinel.img");
+  for (const std::string name :
+       {"link-out", "dirlink-out/sentinel.img", "link-abs-out", "../outside/sentinel.img"}) {
+    ChainWalker w = Walker();
+    audit::Start();
+    const ChainStep s = w.Next(name);
+    const std::vector<audit::Entry> log = audit::Stop();
+    EXPECT_EQ(s.kind, ChainStep::Kind::kRefused) << name << ": " << s.message;
+    ExpectConfined(log);
+  }
+  EXPECT_FALSE(watch.Opened());
+  ChainWalker w = Walker();
+  EXPECT_EQ(w.Next("dirlink/mid.img").kind, ChainStep::Kind::kOpened);
+}
+
+INSTANTIATE_TEST_SUITE_P(Openat2, WalkRaceTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return std::string(param_info.param ? "Unavailable" : "Available");
+                         });
+
+TEST_F(ChainWalkerTest, AuditRecordsWhatTheKernelResolved) {
+  fs::create_symlink(root_, base_ + "/rootlink");
+  ChainWalker w = WalkerFor(base_ + "/rootlink/top.img", {});
+  audit::Start();
+  ASSERT_EQ(w.Next("sub/mid.img").kind, ChainStep::Kind::kOpened);
+  const std::vector<audit::Entry> log = audit::Stop();
+  const std::string canonical = fs::canonical(root_).string();
+  ASSERT_FALSE(log.empty());
+  for (const audit::Entry& e : log) {
+    EXPECT_EQ(e.path.find("rootlink"), std::string::npos) << e.op << " " << e.path;
+  }
+  EXPECT_EQ(log.back().path, canonical + "/sub/mid.img");
+}
+
+// --- hidden components and explicit roots (issue 11, finding 6) --------------------------------
+
+class HiddenTest : public ChainWalkerTest {
+ protected:
+  void SetUp() override {
+    ChainWalkerTest::SetUp();
+    fs::create_directories(root_ + "/.ssh");
+    Touch(root_ + "/.ssh/id_rsa");
+    fs::create_symlink(".ssh/id_rsa", root_ + "/key.img");
+    fs::create_symlink(root_ + "/.ssh", root_ + "/keys");
+  }
+  // Nothing under root/.ssh was looked up.
+  void ExpectNothingHidden(const std::vector<audit::Entry>& log) {
+    for (const audit::Entry& e : log) {
+      EXPECT_EQ(e.path.find(".ssh"), std::string::npos) << e.op << " " << e.path;
+    }
+  }
+};
+
+TEST_F(HiddenTest, HiddenComponentsAreRefusedByDefault) {
+  for (const std::string& name :
+       std::vector<std::string>{".ssh/id_rsa", "sub/../.ssh/id_rsa", "./.ssh/id_rsa", "key.img",
+                                "keys/id_rsa", root_ + "/.ssh/id_rsa"}) {
+    ChainWalker w = Walker();
+    audit::Start();
+    const ChainStep s = w.Next(name);
+    const std::vector<audit::Entry> log = audit::Stop();
+    ASSERT_EQ(s.kind, ChainStep::Kind::kRefused) << name << ": " << s.message;
+    EXPECT_NE(s.message.find("hidden component"), std::string::npos) << s.message;
+    ExpectNothingHidden(log);
+    ExpectConfined(log);
+  }
+  ChainWalker w = Walker();
+  const ChainStep s = w.OpenDataFile(root_ + "/.ssh/id_rsa");
+  EXPECT_EQ(s.kind, ChainStep::Kind::kRefused) << s.message;
+  EXPECT_EQ(s.message, "Could not open '" + root_ +
+                           "/.ssh/id_rsa': refused by instar: data file name with a hidden "
+                           "component (a name starting with '.'); name the directory with "
+                           "--allow-root to allow it (only files under '" +
+                           fs::canonical(root_).string() + "' are opened)");
+}
+
+// Named explicitly, a hidden directory is a root: the names below it are allowed, whether the
+// name reaches it from another root or the top image lies under no root at all.
+TEST_F(HiddenTest, AnExplicitlyNamedHiddenRootIsAllowed) {
+  const RootOptions both{{root_, root_ + "/.ssh"}};
+  for (const std::string& name :
+       std::vector<std::string>{".ssh/id_rsa", "key.img", "keys/id_rsa", root_ + "/.ssh/id_rsa"}) {
+    ChainWalker w = Walker("top.img", both);
+    const ChainStep s = w.Next(name);
+    ASSERT_EQ(s.kind, ChainStep::Kind::kOpened) << name << ": " << s.message;
+    EXPECT_EQ(s.image.inode, Inode(root_ + "/.ssh/id_rsa"));
+  }
+  // Only root/.ssh: the top's directory is no root, its relative names are taken as absolute.
+  ChainWalker moved = Walker("top.img", RootOptions{{root_ + "/.ssh"}});
+  EXPECT_EQ(moved.Next(".ssh/id_rsa").kind, ChainStep::Kind::kOpened);
+  ChainWalker outside_root = Walker("top.img", RootOptions{{root_ + "/.ssh"}});
+  const ChainStep s = outside_root.Next("base.img");
+  EXPECT_EQ(s.kind, ChainStep::Kind::kRefused) << s.message;
+  EXPECT_NE(s.message.find("outside the allowed roots"), std::string::npos) << s.message;
+  // Below a named hidden root, hidden names are refused again.
+  fs::create_directories(root_ + "/.ssh/.deeper");
+  Touch(root_ + "/.ssh/.deeper/k");
+  ChainWalker deeper = Walker("top.img", both);
+  EXPECT_EQ(deeper.Next(".ssh/.deeper/k").kind, ChainStep::Kind::kRefused);
+}
+
+TEST_F(ChainWalkerTest, ExplicitRootsMoveTheRoot) {
+  const std::string shared = base_ + "/shared";
+  fs::create_directories(shared);
+  Touch(shared + "/golden.img");
+  const RootOptions roots{{shared, root_}};
+  ChainWalker w = Walker("top.img", roots);
+  const ChainStep golden = w.Next(shared + "/golden.img");
+  ASSERT_EQ(golden.kind, ChainStep::Kind::kOpened) << golden.message;
+  // From shared/golden.img, a relative name stays in shared/.
+  EXPECT_EQ(w.Next("../root/base.img").kind, ChainStep::Kind::kRefused);
+  // Without the top's directory in the list, its own neighbours are refused.
+  ChainWalker only_shared = Walker("top.img", RootOptions{{shared}});
+  const ChainStep s = only_shared.Next("base.img");
+  ASSERT_EQ(s.kind, ChainStep::Kind::kRefused);
+  EXPECT_NE(
+      s.message.find("(only files under '" + fs::canonical(shared).string() + "' are opened)"),
+      std::string::npos)
+      << s.message;
+  ChainWalker missing;
+  std::string error;
+  EXPECT_FALSE(missing.Start(root_ + "/top.img", 0, 0, RootOptions{{base_ + "/nope"}}, &error));
+  EXPECT_EQ(error, "cannot open the allowed root '" + base_ + "/nope': No such file or directory");
+}
+
+// An image in '/' has no implicit root: the whole file system would be one.
+TEST_F(ChainWalkerTest, ImageInTheFilesystemRootGetsNoRoot) {
+  ChainWalker w;
+  std::string error;
+  ASSERT_TRUE(w.Start("/top.img", 0, 0, RootOptions{}, &error)) << error;
+  audit::Start();
+  for (const std::string name : {"etc/passwd", "/etc/passwd", "other.img"}) {
+    const ChainStep s = w.Next(name);
+    EXPECT_EQ(s.kind, ChainStep::Kind::kRefused) << s.message;
+    EXPECT_NE(s.message.find("never an allowed root; name one with --allow-root"),
+              std::string::npos)
+        << s.message;
+  }
+  EXPECT_EQ(w.OpenDataFile("/etc/passwd").kind, ChainStep::Kind::kRefused);
+  EXPECT_TRUE(audit::Stop().empty());
+  // Named explicitly, a root makes the same image's names usable.
+  ChainWalker allowed;
+  ASSERT_TRUE(allowed.Start("/top.img", 0, 0, RootOptions{{root_}}, &error)) << error;
+  EXPECT_EQ(allowed.Next(root_ + "/base.img").kind, ChainStep::Kind::kOpened);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ class PlanTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(PlanTest, Plans) {
   const Case& c = GetParam();
-  const LexicalPlan plan = PlanBackingName(kRoot, c.parent_dir, c.backing);
+  const LexicalPlan plan = PlanBackingName({kRoot}, Location{0, c.parent_dir}, c.backing);
   EXPECT_EQ(plan.refusal, c.refusal) << c.backing;
   if (c.refusal == Refusal::kNone) {
     EXPECT_EQ(plan.start, c.start);
@@ -58,7 +58,15 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"file_protocol", {}, "file:base.qcow2", Refusal::kProtocol, {}, {}},
         Case{"http", {}, "http://example.com/b", Refusal::kProtocol, {}, {}},
         Case{"nbd_plus_unix", {}, "nbd+unix:///e?socket=/s", Refusal::kProtocol, {}, {}},
-        Case{"colon_after_slash", {}, "dir/a:b", Refusal::kNone, {}, {"dir", "a:b"}}),
+        Case{"colon_after_slash", {}, "dir/a:b", Refusal::kNone, {}, {"dir", "a:b"}},
+        Case{"hidden_dir", {}, ".ssh/id_rsa", Refusal::kHiddenComponent, {}, {}},
+        Case{"hidden_file", {"sub"}, ".bashrc", Refusal::kHiddenComponent, {}, {}},
+        Case{"hidden_after_dotdot", {"sub"}, "../.git/x", Refusal::kHiddenComponent, {}, {}},
+        Case{"hidden_dot_dot_prefix", {}, "..x/b", Refusal::kHiddenComponent, {}, {}},
+        Case{"hidden_absolute", {}, "/srv/imgs/.cache/b", Refusal::kHiddenComponent, {}, {}},
+        Case{"dot_is_not_hidden", {}, "./a/./b", Refusal::kNone, {}, {"a", "b"}},
+        // The parent's directory was reached legitimately (the user named the top image there).
+        Case{"hidden_parent_dir", {".vm"}, "b", Refusal::kNone, {".vm"}, {"b"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) {
       return std::string(param_info.param.name);
     });
@@ -100,6 +108,41 @@ TEST(RefusalTextTest, NamesWhatWasRefused) {
             "protocol-prefixed data file names are refused");
   EXPECT_EQ(RefusalText(Refusal::kSymlinkOutside, "data file name"),
             "symbolic link leading outside the image's directory");
+}
+
+TEST(HiddenNameTest, WhatIsHidden) {
+  EXPECT_TRUE(IsHiddenComponent(".ssh"));
+  EXPECT_TRUE(IsHiddenComponent("..."));
+  EXPECT_TRUE(IsHiddenComponent("..x"));
+  EXPECT_FALSE(IsHiddenComponent("."));
+  EXPECT_FALSE(IsHiddenComponent(".."));
+  EXPECT_FALSE(IsHiddenComponent("a.b"));
+  EXPECT_FALSE(IsHiddenComponent(""));
+}
+
+// Several roots: the longest spelling wins, so a hidden root named inside another is itself.
+TEST(MultipleRootsTest, LongestRootAndNamedHiddenRoots) {
+  const std::vector<RootSpellings> roots{{{"home", "u"}, {}}, {{"home", "u", ".ssh"}, {}}};
+  size_t root = 9;
+  Components rest;
+  ASSERT_TRUE(FindRoot(roots, "/home/u/.ssh/id_rsa", &root, &rest));
+  EXPECT_EQ(root, 1u);
+  EXPECT_EQ(rest, Components{"id_rsa"});
+  EXPECT_EQ(PlanBackingName(roots, {}, "/home/u/.ssh/id_rsa").refusal, Refusal::kNone);
+  // Relative from the first root: .ssh is allowed because it is the second root.
+  EXPECT_EQ(PlanBackingName(roots, {0, {}}, ".ssh/id_rsa").refusal, Refusal::kNone);
+  EXPECT_EQ(PlanBackingName(roots, {0, {}}, ".gnupg/k").refusal, Refusal::kHiddenComponent);
+  EXPECT_EQ(PlanBackingName(roots, {1, {}}, ".x").refusal, Refusal::kHiddenComponent);
+  EXPECT_EQ(PlanBackingName(roots, {}, "/etc/passwd").refusal, Refusal::kAbsoluteOutside);
+  EXPECT_EQ(RefusalText(Refusal::kAbsoluteOutside, "backing name", true),
+            "absolute backing name outside the allowed roots");
+}
+
+TEST(MultipleRootsTest, NoRootRefusesEverything) {
+  for (const char* name : {"a", "/a", "../a"}) {
+    EXPECT_EQ(PlanBackingName({}, {}, name).refusal, Refusal::kNoRoot) << name;
+  }
+  EXPECT_EQ(PlanBackingName({}, {}, "nbd:x").refusal, Refusal::kProtocol);
 }
 
 }  // namespace

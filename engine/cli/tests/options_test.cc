@@ -1,6 +1,8 @@
 // options_test.cc: global and `info` option parsing follows qemu-img's getopt semantics.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <string>
 #include <vector>
 
@@ -44,6 +46,26 @@ TEST(GlobalOptionsTest, SeparateArgumentAndErrors) {
   GlobalParse none = parse_global_options(d.argc(), d.argv());
   ASSERT_TRUE(none.ok);
   EXPECT_EQ(none.options.command_index, 0);
+}
+
+// --allow-root is repeatable; given at all, it replaces INSTAR_ALLOW_ROOT (as --sandbox does).
+TEST(GlobalOptionsTest, AllowRootRepeatsAndOverridesTheEnvironment) {
+  Argv a({"instar", "--allow-root", "/srv/a", "--allow-root=b", "check", "x"});
+  GlobalParse g = parse_global_options(a.argc(), a.argv());
+  ASSERT_TRUE(g.ok) << g.error;
+  EXPECT_EQ(g.options.allow_roots, (std::vector<std::string>{"/srv/a", "b"}));
+  EXPECT_EQ(g.options.command_index, 4);
+  ::setenv("INSTAR_ALLOW_ROOT", "/env/one::/env/two:", 1);
+  EXPECT_EQ(allowed_roots(g.options), (std::vector<std::string>{"/srv/a", "b"}));
+  EXPECT_EQ(allowed_roots(GlobalOptions{}), (std::vector<std::string>{"/env/one", "/env/two"}));
+  ::unsetenv("INSTAR_ALLOW_ROOT");
+  EXPECT_TRUE(allowed_roots(GlobalOptions{}).empty());
+  Argv empty({"instar", "--allow-root=", "info", "x"});
+  EXPECT_EQ(parse_global_options(empty.argc(), empty.argv()).error,
+            "option '--allow-root' needs a directory");
+  Argv missing({"instar", "--allow-root"});
+  EXPECT_EQ(parse_global_options(missing.argc(), missing.argv()).error,
+            "missing argument for option '--allow-root'");
 }
 
 TEST(InfoOptionsTest, PermutesAndAbbreviatesLikeGetoptLong) {
