@@ -11,7 +11,13 @@
 namespace instar::cli {
 
 namespace {
-enum : int { kOptionSandbox = 0x100, kOptionQemuVersion, kOptionVerbose, kOptionUnsafeQuirks };
+enum : int {
+  kOptionSandbox = 0x100,
+  kOptionQemuVersion,
+  kOptionVerbose,
+  kOptionUnsafeQuirks,
+  kOptionTimeout
+};
 }  // namespace
 
 GlobalParse parse_global_options(int argc, char** argv) {
@@ -23,6 +29,7 @@ GlobalParse parse_global_options(int argc, char** argv) {
       {"qemu-version", required_argument, nullptr, kOptionQemuVersion},
       {"verbose", no_argument, nullptr, kOptionVerbose},
       {"unsafe-quirks", no_argument, nullptr, kOptionUnsafeQuirks},
+      {"timeout", required_argument, nullptr, kOptionTimeout},
       {nullptr, 0, nullptr, 0},
   };
   GlobalParse parse;
@@ -51,6 +58,9 @@ GlobalParse parse_global_options(int argc, char** argv) {
         break;
       case kOptionUnsafeQuirks:
         parse.options.unsafe_quirks = true;
+        break;
+      case kOptionTimeout:
+        parse.options.timeout = optarg;
         break;
       default:  // ':' missing argument, '?' unknown option
         parse.error = getopt_error_text(c, argv);

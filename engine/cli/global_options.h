@@ -11,6 +11,7 @@ struct GlobalOptions {
   std::optional<std::string> qemu_version;  // --qemu-version=X.Y[.Z] (instar only)
   bool verbose = false;                     // --verbose (instar only; qemu-img has no -v)
   bool unsafe_quirks = false;               // --unsafe-quirks (instar only; docs/chains.md)
+  std::optional<std::string> timeout;       // --timeout=SECONDS (instar only; time_limits.h)
   bool help = false;                        // -h, --help
   bool version = false;                     // -V, --version
   int command_index = 0;                    // argv index of the subcommand (0 when none)

@@ -1,6 +1,7 @@
 // main.cc: the instar binary: qemu-img's command line in front of the sandboxed engine.
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,7 @@
 #include "engine/cli/info_command.h"
 #include "engine/cli/profile_select.h"
 #include "engine/cli/sandbox_factory.h"
+#include "engine/cli/time_limits.h"
 #include "engine/render/error_text.h"
 
 namespace {
@@ -57,6 +59,22 @@ int main(int argc, char** argv) {
   choice.cli_value = global.options.sandbox;
   if (const char* env = std::getenv("INSTAR_SANDBOX"); env != nullptr && *env != '\0') {
     choice.env_value = env;
+  }
+  // --timeout beats INSTAR_TIMEOUT; either must be a valid number of seconds.
+  std::optional<std::string> timeout_text = global.options.timeout;
+  const char* timeout_source = "--timeout";
+  if (const char* env = std::getenv("INSTAR_TIMEOUT");
+      !timeout_text && env != nullptr && *env != '\0') {
+    timeout_text = env;
+    timeout_source = "INSTAR_TIMEOUT";
+  }
+  if (timeout_text) {
+    choice.timeout = parse_timeout(*timeout_text);
+    if (!choice.timeout) {
+      return diag.usage_error(std::string("invalid ") + timeout_source + " '" + *timeout_text +
+                              "' (expected a number of seconds above 0, at most " +
+                              std::to_string(kMaxTimeout.count()) + ")");
+    }
   }
 
   const int index = global.options.command_index;
