@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import struct
 import subprocess
 from pathlib import Path
@@ -95,3 +96,19 @@ def test_timeout_option_beats_environment(instar_bin, images):
     r = run([instar_bin, "--timeout", "30", "info", "a.qcow2"], images,
             env={"INSTAR_TIMEOUT": "junk"})
     assert r.returncode == 0, r.stderr
+
+
+def test_sigxcpu_to_instar_itself_is_named(instar_bin, images):
+    # What the kernel sends instar at a caller's soft RLIMIT_CPU (the KVM backend's guest time is
+    # instar's own): a clear message and exit 1, not a silent death by signal.
+    import time
+    slow_qcow2(images / "slow.qcow2")
+    env = {k: v for k, v in os.environ.items() if k != "INSTAR_TIMEOUT"}
+    env["INSTAR_SANDBOX"] = SANDBOX
+    p = subprocess.Popen([instar_bin, "compare", "slow.qcow2", "slow.qcow2"], cwd=images, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGXCPU)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 1, err
+    assert "CPU time limit reached (RLIMIT_CPU, set by the caller of instar)" in err
