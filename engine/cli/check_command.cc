@@ -12,6 +12,7 @@
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
+#include "engine/cli/time_limits.h"
 #include "engine/render/check_render.h"
 #include "engine/render/error_text.h"
 
@@ -19,9 +20,9 @@ namespace instar::cli {
 
 namespace {
 
-// A check walks every table and keeps one refcount per host cluster: more time and arena than
-// info. The guest reports "Cannot allocate memory" as qemu would when the arena is too small.
-constexpr std::chrono::milliseconds kCheckWallTime{120'000};
+// A check walks every table and keeps one refcount per host cluster: more arena than info, and
+// time scaled by the image's size (time_limits.h). The guest reports "Cannot allocate memory" as
+// qemu would when the arena is too small.
 constexpr uint64_t kCheckArenaBytes = 512ull << 20;
 constexpr uint64_t kCheckMemoryBytes = 640ull << 20;
 
@@ -89,7 +90,7 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   request.op.input_device[0] = 0;
   request.op.input_format[0] = static_cast<uint32_t>(format);
   request.devices.push_back({image.fd(), image.size(), false});
-  request.limits.wall_time = kCheckWallTime;
+  request.limits.wall_time = scaled_wall_time(kCheckTimeLimit, image.size());
   request.limits.arena_bytes = kCheckArenaBytes;
   request.limits.memory_bytes = kCheckMemoryBytes;
 

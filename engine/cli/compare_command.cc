@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
+#include "engine/cli/time_limits.h"
 #include "engine/render/compare_text.h"
 #include "engine/render/error_text.h"
 
@@ -27,8 +29,6 @@ namespace instar::cli {
 
 namespace {
 
-// Compare reads whole images; the default per-run limit is sized for metadata-only ops.
-constexpr std::chrono::milliseconds kCompareWallTime{10 * 60 * 1000};
 // Backing chains: arena for each image beyond the two tops (an L2 table and decompression
 // buffers of up to 2 MiB clusters), within what check may use too.
 constexpr uint64_t kArenaPerImage = 16ull << 20;
@@ -133,7 +133,6 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
   sandbox::Request request;
   request.op.op = static_cast<uint32_t>(abi::Op::kCompare);
   request.op.flags = options.strict ? static_cast<uint32_t>(abi::kOpFlagStrict) : 0u;
-  request.limits.wall_time = kCompareWallTime;
   for (uint32_t i = 0; i < 2; ++i) {
     request.op.input_format[i] = static_cast<uint32_t>(formats[i]);
     request.op.input_device[i] = i;
@@ -185,6 +184,14 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
         kChainArenaMax, request.limits.arena_bytes + (images - 2) * kArenaPerImage);
     request.limits.memory_bytes = request.limits.arena_bytes + kChainMemoryHeadroom;
   }
+
+  // Compare reads whole images: its time grows with the bytes of every device it may read.
+  uint64_t device_bytes = 0;
+  for (const sandbox::Device& device : request.devices) {
+    device_bytes =
+        device.capacity > UINT64_MAX - device_bytes ? UINT64_MAX : device_bytes + device.capacity;
+  }
+  request.limits.wall_time = scaled_wall_time(kCompareTimeLimit, device_bytes);
 
   const GuestRun run = run_guest(*sandbox, request);
   if (!run.ok) {

@@ -16,7 +16,8 @@ enum : int {
   kOptionQemuVersion,
   kOptionVerbose,
   kOptionUnsafeQuirks,
-  kOptionAllowRoot
+  kOptionAllowRoot,
+  kOptionTimeout
 };
 }  // namespace
 
@@ -30,6 +31,7 @@ GlobalParse parse_global_options(int argc, char** argv) {
       {"verbose", no_argument, nullptr, kOptionVerbose},
       {"unsafe-quirks", no_argument, nullptr, kOptionUnsafeQuirks},
       {"allow-root", required_argument, nullptr, kOptionAllowRoot},
+      {"timeout", required_argument, nullptr, kOptionTimeout},
       {nullptr, 0, nullptr, 0},
   };
   GlobalParse parse;
@@ -65,6 +67,9 @@ GlobalParse parse_global_options(int argc, char** argv) {
           return parse;
         }
         parse.options.allow_roots.emplace_back(optarg);
+        break;
+      case kOptionTimeout:
+        parse.options.timeout = optarg;
         break;
       default:  // ':' missing argument, '?' unknown option
         parse.error = getopt_error_text(c, argv);

@@ -13,6 +13,7 @@ struct GlobalOptions {
   bool verbose = false;                     // --verbose (instar only; qemu-img has no -v)
   bool unsafe_quirks = false;               // --unsafe-quirks (instar only; docs/chains.md)
   std::vector<std::string> allow_roots;     // --allow-root=DIR, repeatable (instar only)
+  std::optional<std::string> timeout;       // --timeout=SECONDS (instar only; time_limits.h)
   bool help = false;                        // -h, --help
   bool version = false;                     // -V, --version
   int command_index = 0;                    // argv index of the subcommand (0 when none)

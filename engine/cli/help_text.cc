@@ -9,8 +9,9 @@ constexpr const char* kInstarVersion = "0.1.0";
 
 std::string help_text(const std::string& program, const ProfileSelection& selection) {
   return version_text(program, selection) + "usage: " + program +
-         " [--sandbox=auto|kvm|process] [--qemu-version=X.Y[.Z]] [--verbose] [standard options] "
-         "command [command options]\n"
+         " [--sandbox=auto|kvm|process] [--qemu-version=X.Y[.Z]] [--timeout=SECONDS]"
+         " [--allow-root=DIR]... [--unsafe-quirks] [--verbose] [standard options]"
+         " command [command options]\n"
          "instar: a sandboxed, output-compatible replacement for qemu-img\n"
          "\n"
          "    '-h', '--help'       display this help and exit\n"
@@ -22,6 +23,13 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "others\n"
          "                         use the nearest older); also INSTAR_QEMU_VERSION; default: the\n"
          "                         qemu-img on PATH, else the newest\n"
+         "    '--timeout=SECONDS'  wall-clock time for the whole command; also INSTAR_TIMEOUT;\n"
+         "                         default: info 5 s per image, check 20 s + 10 s per GiB,\n"
+         "                         compare 20 s + 20 s per GiB read\n"
+         "    '--allow-root=DIR'   backing and data files may lie under DIR (repeatable) instead\n"
+         "                         of the top image's directory; also INSTAR_ALLOW_ROOT=DIR[:DIR]\n"
+         "    '--unsafe-quirks'    read content not recognised as raw as raw, as qemu-img does;\n"
+         "                         also INSTAR_UNSAFE_QUIRKS=1\n"
          "    '--verbose'          explain the profile choice on stderr; also INSTAR_VERBOSE=1\n"
          "\n"
          "Command syntax:\n"

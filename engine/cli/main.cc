@@ -1,6 +1,10 @@
 // main.cc: the instar binary: qemu-img's command line in front of the sandboxed engine.
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +16,7 @@
 #include "engine/cli/info_command.h"
 #include "engine/cli/profile_select.h"
 #include "engine/cli/sandbox_factory.h"
+#include "engine/cli/time_limits.h"
 #include "engine/render/error_text.h"
 
 namespace {
@@ -21,10 +26,22 @@ constexpr std::string_view kPlannedCommands[] = {"amend",   "bench",    "bitmap"
                                                  "convert", "create",   "dd",     "map",
                                                  "measure", "snapshot", "rebase", "resize"};
 
+// The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
+// instar's CPU time): say so and fail, rather than die of SIGXCPU with a core-dump status. At an
+// equal hard limit the kernel sends SIGKILL instead; the KVM monitor stops the guest before that
+// (engine/vmm/cpu_budget.h).
+void on_cpu_limit(int) {
+  static constexpr char kText[] =
+      "instar: CPU time limit reached (RLIMIT_CPU, set by the caller of instar)\n";
+  (void)!write(STDERR_FILENO, kText, sizeof kText - 1);
+  _exit(1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace instar::cli;
+  std::signal(SIGXCPU, on_cpu_limit);
   // qemu names itself after argv[0]'s basename, so a symlink named qemu-img prints "qemu-img:".
   const Diagnostics diag(instar::render::ProgramName(argc > 0 ? argv[0] : "instar"));
   const GlobalParse global = parse_global_options(argc, argv);
@@ -57,6 +74,22 @@ int main(int argc, char** argv) {
   choice.cli_value = global.options.sandbox;
   if (const char* env = std::getenv("INSTAR_SANDBOX"); env != nullptr && *env != '\0') {
     choice.env_value = env;
+  }
+  // --timeout beats INSTAR_TIMEOUT; either must be a valid number of seconds.
+  std::optional<std::string> timeout_text = global.options.timeout;
+  const char* timeout_source = "--timeout";
+  if (const char* env = std::getenv("INSTAR_TIMEOUT");
+      !timeout_text && env != nullptr && *env != '\0') {
+    timeout_text = env;
+    timeout_source = "INSTAR_TIMEOUT";
+  }
+  if (timeout_text) {
+    choice.timeout = parse_timeout(*timeout_text);
+    if (!choice.timeout) {
+      return diag.usage_error(std::string("invalid ") + timeout_source + " '" + *timeout_text +
+                              "' (expected a number of seconds above 0, at most " +
+                              std::to_string(kMaxTimeout.count()) + ")");
+    }
   }
 
   // Where backing and data files may lie (docs/chains.md §2).

@@ -157,10 +157,11 @@ std::optional<render::QemuVersion> detect_installed_qemu_img() {
   while (begin <= path.size()) {
     size_t end = path.find(':', begin);
     if (end == std::string::npos) end = path.size();
-    // An empty PATH entry is the working directory, as for execvp().
-    std::string dir = path.substr(begin, end - begin);
-    if (dir.empty()) dir = ".";
+    // execvp() would search the working directory for an empty or relative entry; instar never
+    // runs a qemu-img that the directory it happens to run in (an image's directory) supplies.
+    const std::string dir = path.substr(begin, end - begin);
     begin = end + 1;
+    if (dir.empty() || dir[0] != '/') continue;
     const std::string candidate = dir + "/qemu-img";
     struct stat st {};
     if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;

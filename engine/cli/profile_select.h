@@ -38,8 +38,10 @@ ProfileSelection select_profile(const ProfileRequest& request,
 // other text, and for instar's own answer (which names instar), so instar never profiles itself.
 std::optional<render::QemuVersion> parse_qemu_img_version(std::string_view version_output);
 
-// Runs the first `qemu-img` on PATH that is not this executable with --version (at most once per
-// process, 5 s limit) and parses its answer. nullopt when there is none or it does not answer.
+// Only absolute PATH entries are searched (an empty or relative entry would be the working
+// directory). Runs the first `qemu-img` on PATH that is not this executable with --version (at most
+// once per process, 5 s limit) and parses its answer. nullopt when there is none or it does not
+// answer.
 std::optional<render::QemuVersion> detect_installed_qemu_img();
 
 }  // namespace instar::cli

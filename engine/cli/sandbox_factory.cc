@@ -2,6 +2,8 @@
 // to the instar executable.
 #include "engine/cli/sandbox_factory.h"
 
+#include "engine/cli/time_limits.h"
+
 #include <string>
 
 #include "engine/sandbox/backend_selection.h"
@@ -32,10 +34,13 @@ std::unique_ptr<sandbox::Sandbox> make_sandbox(const SandboxChoice& choice, std:
     *error = selection.error;
     return nullptr;
   }
+  std::unique_ptr<sandbox::Sandbox> backend;
   if (selection.backend == sandbox::Backend::kKvm) {
-    return std::make_unique<vmm::KvmSandbox>(executable_directory() + "instar-guest.elf");
+    backend = std::make_unique<vmm::KvmSandbox>(executable_directory() + "instar-guest.elf");
+  } else {
+    backend = std::make_unique<sandbox::ProcessSandbox>(sandbox::default_process_helper_path());
   }
-  return std::make_unique<sandbox::ProcessSandbox>(sandbox::default_process_helper_path());
+  return std::make_unique<TimeLimitedSandbox>(std::move(backend), choice.timeout);
 }
 
 }  // namespace instar::cli

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "guest/abi/abi.h"
+#include "guest/platform/process/process_contract.h"
+#include "guest/platform/process/rlimit_lowering.h"
 
 namespace instar::sandbox {
 namespace {
@@ -38,6 +40,32 @@ UniqueFd stage(int fd) {
   return UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, kStagingFdBase));
 }
 
+// The step of the child between fork and exec that failed, reported with its errno: a limit the
+// child could not set is not "cannot execute".
+enum class ChildStep : int { kCoreLimit = 1, kCpuLimit, kFdLayout, kCloseFds, kExec };
+
+struct ChildFailure {
+  int step = 0;
+  int error = 0;
+};
+
+std::string describe_child_failure(const ChildFailure& failure, const std::string& helper_path) {
+  const std::string reason = std::strerror(failure.error);
+  switch (static_cast<ChildStep>(failure.step)) {
+    case ChildStep::kCoreLimit:
+      return "cannot set RLIMIT_CORE for guest helper " + helper_path + ": " + reason;
+    case ChildStep::kCpuLimit:
+      return "cannot set RLIMIT_CPU for guest helper " + helper_path + ": " + reason;
+    case ChildStep::kFdLayout:
+      return "cannot lay out the fds of guest helper " + helper_path + ": " + reason;
+    case ChildStep::kCloseFds:
+      return "cannot close the other fds of guest helper " + helper_path + ": " + reason;
+    case ChildStep::kExec:
+      return "cannot execute guest helper " + helper_path + ": " + reason;
+  }
+  return "guest helper " + helper_path + " failed before exec";
+}
+
 bool write_all(int fd, const uint8_t* data, size_t size) {
   while (size > 0) {
     const ssize_t n = write(fd, data, size);
@@ -51,8 +79,10 @@ bool write_all(int fd, const uint8_t* data, size_t size) {
 
 // The child between fork and exec: async-signal-safe system calls only, no allocation.
 [[noreturn]] void child_exec(const char* path, char* const* argv, const int* sources, int count,
-                             int error_fd, pid_t parent, rlim_t cpu_seconds) {
-  // Die with the launching thread; if it is already gone, don't run unsupervised.
+                             int error_fd, pid_t parent, const rlimit& cpu) {
+  ChildFailure failure;
+  // Die with the launching thread; if it is already gone, don't run unsupervised (and there is
+  // nobody left to report to).
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (getppid() != parent) _exit(127);
   // Default dispositions (ignored signals survive exec otherwise) and an empty mask.
@@ -62,16 +92,22 @@ bool write_all(int fd, const uint8_t* data, size_t size) {
   sigset_t empty;
   sigemptyset(&empty);
   (void)sigprocmask(SIG_SETMASK, &empty, nullptr);
-  // Core dumps off before exec; CPU from the wall-clock limit (the helper may only lower both).
-  const rlimit core{0, 0};
-  const rlimit cpu{cpu_seconds, cpu_seconds + 1};
-  if (setrlimit(RLIMIT_CORE, &core) != 0 || setrlimit(RLIMIT_CPU, &cpu) != 0) goto fail;
+  // Core dumps off before exec; CPU as the parent computed it (never above the inherited one).
+  {
+    const rlimit core{0, 0};
+    failure.step = static_cast<int>(ChildStep::kCoreLimit);
+    if (setrlimit(RLIMIT_CORE, &core) != 0) goto fail;
+    failure.step = static_cast<int>(ChildStep::kCpuLimit);
+    if (setrlimit(RLIMIT_CPU, &cpu) != 0) goto fail;
+  }
   // dup2 clears FD_CLOEXEC on the target, which is exactly what the helper's fds need.
+  failure.step = static_cast<int>(ChildStep::kFdLayout);
   for (int target = 0; target < count; ++target) {
     if (dup2(sources[target], target) != target) goto fail;
   }
   // Everything else goes, including the staging copies and anything the engine leaked. The
   // error pipe is close-on-exec, so it survives until exec and closes itself then.
+  failure.step = static_cast<int>(ChildStep::kCloseFds);
   if (syscall(SYS_close_range, count, error_fd - 1, 0) != 0 ||
       syscall(SYS_close_range, error_fd + 1, ~0u, 0) != 0) {
     if (errno != ENOSYS) goto fail;
@@ -84,12 +120,13 @@ bool write_all(int fd, const uint8_t* data, size_t size) {
     }
   }
   {
+    failure.step = static_cast<int>(ChildStep::kExec);
     char* const empty_env[] = {nullptr};
     execve(path, argv, empty_env);
   }
 fail:
-  const int err = errno;
-  (void)!write(error_fd, &err, sizeof err);
+  failure.error = errno;
+  (void)!write(error_fd, &failure, sizeof failure);
   _exit(127);
 }
 
@@ -100,9 +137,11 @@ bool launch_helper(const LaunchSpec& spec, LaunchedHelper* out, std::string* err
     *error = "too many devices";
     return false;
   }
-  UniqueFd boot_read, boot_write, msg_read, msg_write, err_read, err_write;
+  UniqueFd boot_read, boot_write, msg_read, msg_write, err_read, err_write, status_read,
+      status_write;
   if (!make_pipe(&boot_read, &boot_write) || !make_pipe(&msg_read, &msg_write) ||
-      !make_pipe(&err_read, &err_write)) {
+      !make_pipe(&err_read, &err_write) || !make_pipe(&status_read, &status_write) ||
+      fcntl(status_read.get(), F_SETFL, O_NONBLOCK) != 0) {
     *error = errno_text("pipe");
     return false;
   }
@@ -118,16 +157,16 @@ bool launch_helper(const LaunchSpec& spec, LaunchedHelper* out, std::string* err
     *error = errno_text("open /dev/null");
     return false;
   }
-  // Staged copies in abi order: 0-2 /dev/null, boot, messages, devices.
+  // Staged copies in abi order: 0-1 /dev/null, 2 setup status, boot, messages, devices.
   std::vector<UniqueFd> staged;
   staged.push_back(stage(dev_null.get()));
   staged.push_back(stage(dev_null.get()));
-  staged.push_back(stage(dev_null.get()));
+  staged.push_back(stage(status_write.get()));
   staged.push_back(stage(boot_read.get()));
   staged.push_back(stage(msg_write.get()));
   for (int fd : spec.device_fds) staged.push_back(stage(fd));
-  static_assert(abi::kProcessBootFd == 3 && abi::kProcessMessageFd == 4 &&
-                abi::kProcessFirstDeviceFd == 5);
+  static_assert(process::kProcessSetupStatusFd == 2 && abi::kProcessBootFd == 3 &&
+                abi::kProcessMessageFd == 4 && abi::kProcessFirstDeviceFd == 5);
   std::vector<int> sources;
   for (const UniqueFd& fd : staged) {
     if (!fd.valid()) {
@@ -149,7 +188,15 @@ bool launch_helper(const LaunchSpec& spec, LaunchedHelper* out, std::string* err
   std::string arg0 = "instar-guest-process";
   char* argv[] = {arg0.data(), nullptr};
   const pid_t parent = getpid();
-  const rlim_t cpu = static_cast<rlim_t>(spec.cpu_seconds == 0 ? 1 : spec.cpu_seconds);
+  // The caller's limits stay in force: the child may only lower them (rlimit_lowering.h).
+  rlimit inherited_cpu{};
+  if (getrlimit(RLIMIT_CPU, &inherited_cpu) != 0 ||
+      getrlimit(RLIMIT_AS, &out->address_space) != 0) {
+    *error = errno_text("getrlimit");
+    return false;
+  }
+  const rlim_t wanted_cpu = static_cast<rlim_t>(spec.cpu_seconds == 0 ? 1 : spec.cpu_seconds);
+  const rlimit cpu = process::lowered_limit(inherited_cpu, wanted_cpu, wanted_cpu + 1);
 
   const pid_t pid = fork();
   if (pid < 0) {
@@ -162,24 +209,28 @@ bool launch_helper(const LaunchSpec& spec, LaunchedHelper* out, std::string* err
   }
   err_high.reset();
   msg_write.reset();
+  status_write.reset();
   staged.clear();
 
-  // EOF on the error pipe means exec succeeded (close-on-exec); an int means it failed.
-  int child_errno = 0;
+  // EOF on the error pipe means exec succeeded (close-on-exec); a ChildFailure means it failed.
+  ChildFailure failure;
   ssize_t n;
   do {
-    n = read(err_read.get(), &child_errno, sizeof child_errno);
+    n = read(err_read.get(), &failure, sizeof failure);
   } while (n < 0 && errno == EINTR);
   if (n != 0) {
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    errno = n == static_cast<ssize_t>(sizeof child_errno) ? child_errno : EIO;
-    *error = errno_text(("cannot execute guest helper " + spec.helper_path).c_str());
+    if (n != static_cast<ssize_t>(sizeof failure)) failure = {0, EIO};
+    *error = describe_child_failure(failure, spec.helper_path);
     return false;
   }
 
   out->pid = pid;
+  out->setup_status = std::move(status_read);
+  out->cpu_limit = cpu;
+  out->cpu_limit_from_caller = process::limited_by_caller(inherited_cpu, wanted_cpu);
   out->messages = std::move(msg_read);
   out->pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   return true;

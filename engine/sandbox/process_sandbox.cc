@@ -100,10 +100,41 @@ int poll_timeout_ms(Clock::time_point deadline) {
   return left > INT_MAX ? INT_MAX : static_cast<int>(left);
 }
 
-Outcome outcome_from_exit(int wait_status, FrameReader& reader) {
+// The setup failure the helper reported on its setup-status pipe (one byte, then EOF), or -1.
+// Read after the reap, so every byte it could have written is there.
+int read_setup_failure(const UniqueFd& setup_status) {
+  unsigned char code = 0;
+  ssize_t n;
+  do {
+    n = read(setup_status.get(), &code, 1);
+  } while (n < 0 && errno == EINTR);
+  return n == 1 ? code : -1;
+}
+
+std::string mebibytes(rlim_t bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
+}
+
+// What the helper's exit means. `setup_failure` is the byte of its setup-status pipe (-1: none):
+// only with it is an exit status a setup failure; any other status is the guest's own.
+Outcome outcome_from_exit(int wait_status, FrameReader& reader, int setup_failure,
+                          const LaunchedHelper& helper, uint64_t cpu_ns) {
   if (WIFSIGNALED(wait_status)) {
-    Outcome outcome = failure(OutcomeKind::kKilled, describe_guest_signal(WTERMSIG(wait_status)));
-    outcome.signal = WTERMSIG(wait_status);
+    const int signal = WTERMSIG(wait_status);
+    Outcome outcome = failure(OutcomeKind::kKilled, describe_guest_signal(signal));
+    outcome.signal = signal;
+    // RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (the helper sets both
+    // alike). The launcher's own SIGKILLs (deadline, caps) never get here.
+    const rlim_t cpu_seconds = helper.cpu_limit.rlim_cur;
+    const bool at_cpu_limit =
+        cpu_seconds != RLIM_INFINITY &&
+        cpu_ns + 100'000'000ull >= static_cast<uint64_t>(cpu_seconds) * 1'000'000'000ull;
+    if (signal == SIGXCPU || (signal == SIGKILL && at_cpu_limit)) {
+      outcome.kind = OutcomeKind::kResourceLimit;
+      outcome.diagnostic =
+          "guest process reached its CPU time limit of " + std::to_string(cpu_seconds) + " s" +
+          (helper.cpu_limit_from_caller ? " (RLIMIT_CPU, set by the caller of instar)" : "");
+    }
     return outcome;
   }
   const int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
@@ -114,15 +145,23 @@ Outcome outcome_from_exit(int wait_status, FrameReader& reader) {
     outcome.messages = std::move(reader.messages());
     return outcome;
   }
+  if (setup_failure >= 0 && setup_failure == code) {
+    if (const char* reason = process::setup_exit_reason(code)) {
+      std::string text = std::string("guest process setup failed: ") + reason;
+      const rlim_t as = helper.address_space.rlim_cur;
+      if (code == process::kSetupArena && as != RLIM_INFINITY) {
+        text +=
+            " (the caller of instar limits its address space, RLIMIT_AS, to " + mebibytes(as) + ")";
+      }
+      return failure(OutcomeKind::kHostError, text);
+    }
+  }
   if (reader.state() == FrameReader::State::kExited) {
     return failure(OutcomeKind::kGuestFault, "guest process exited with status " +
                                                  std::to_string(code) + " after its exit frame");
   }
   if (reader.mid_frame()) {
     return failure(OutcomeKind::kGuestFault, "guest process ended inside a message frame");
-  }
-  if (const char* reason = process::setup_exit_reason(code)) {
-    return failure(OutcomeKind::kHostError, std::string("guest process setup failed: ") + reason);
   }
   return failure(OutcomeKind::kGuestFault, "guest process exited with status " +
                                                std::to_string(code) + " without an exit frame");
@@ -153,7 +192,8 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
   spec.helper_path = helper_path_;
   spec.boot_blob = boot_blob;
   spec.device_fds = device_fds;
-  // CPU time can't exceed wall time; one extra second absorbs rounding. The wall clock fires first.
+  // CPU time can't exceed wall time; one extra second absorbs rounding. The wall clock fires first,
+  // unless the caller of instar set a lower RLIMIT_CPU (the launcher never raises it).
   spec.cpu_seconds =
       static_cast<uint64_t>(std::chrono::ceil<std::chrono::seconds>(limits.wall_time).count()) + 1;
 
@@ -237,7 +277,8 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
     }
   }
   if (!child.reaped()) child.reap();
-  Outcome outcome = outcome_from_exit(child.wait_status(), reader);
+  Outcome outcome = outcome_from_exit(
+      child.wait_status(), reader, read_setup_failure(helper.setup_status), helper, child.cpu_ns());
   outcome.reads = io_reads;
   outcome.bytes_read = io_bytes;
   outcome.guest_ns = child.cpu_ns();

@@ -2,6 +2,7 @@
 #include "engine/vmm/guest_memory.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <cstring>
@@ -28,7 +29,16 @@ Result<GuestMemory> GuestMemory::create(uint64_t size) {
   void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) {
-    return Error{std::string("cannot map guest memory: ") + std::strerror(errno)};
+    const int error = errno;
+    std::string text = "cannot map " + std::to_string(size >> 20) +
+                       " MiB of guest memory: " + std::strerror(error);
+    // The usual reason: the caller of instar limited its address space (prlimit --as).
+    rlimit as{};
+    if (error == ENOMEM && getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+      text += " (the caller of instar limits its address space, RLIMIT_AS, to " +
+              std::to_string(as.rlim_cur >> 20) + " MiB)";
+    }
+    return Error{text};
   }
   return GuestMemory(static_cast<uint8_t*>(base), size);
 }

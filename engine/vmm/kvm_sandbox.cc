@@ -8,12 +8,13 @@
 #include <cstring>
 #include <utility>
 
+#include "engine/sandbox/unique_fd.h"
 #include "engine/vmm/block_io.h"
 #include "engine/vmm/boot_setup.h"
+#include "engine/vmm/cpu_budget.h"
 #include "engine/vmm/elf_loader.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/hypercalls.h"
-#include "engine/sandbox/unique_fd.h"
 #include "engine/vmm/vcpu_loop.h"
 
 namespace instar::vmm {
@@ -85,10 +86,17 @@ sandbox::Outcome KvmSandbox::run(const sandbox::Request& request) {
                            {.max_read_bytes = limits.max_read_bytes,
                             .max_message_bytes = limits.max_message_bytes,
                             .max_total_message_bytes = limits.max_total_message_bytes});
-  return run_vcpu_loop(*vm.value(), handler,
-                       {.deadline = started + limits.wall_time,
-                        .wall_time = limits.wall_time,
-                        .max_exits = limits.max_exits});
+  LoopLimits loop{.deadline = started + limits.wall_time,
+                  .wall_time = limits.wall_time,
+                  .max_exits = limits.max_exits};
+  // Guest time is this thread's CPU time: under a caller's RLIMIT_CPU, stop the guest while
+  // instar can still say why (CPU time never runs ahead of the wall clock on one thread).
+  if (const CpuBudget cpu = process_cpu_budget();
+      cpu.limited && std::chrono::steady_clock::now() + cpu.remaining < loop.deadline) {
+    loop.deadline = std::chrono::steady_clock::now() + cpu.remaining;
+    loop.cpu_limit_seconds = cpu.limit_seconds;
+  }
+  return run_vcpu_loop(*vm.value(), handler, loop);
 }
 
 }  // namespace instar::vmm

@@ -33,6 +33,12 @@ sandbox::Outcome run_vcpu_loop(KvmVm& vm, HypercallHandler& handler, const LoopL
     return std::move(outcome);
   };
   auto timeout = [&] {
+    if (limits.cpu_limit_seconds != 0) {
+      return finish(sandbox::OutcomeKind::kResourceLimit,
+                    "guest stopped at instar's CPU time limit of " +
+                        std::to_string(limits.cpu_limit_seconds) +
+                        " s (RLIMIT_CPU, set by the caller of instar)" + at_rip(vm));
+    }
     return finish(sandbox::OutcomeKind::kTimeout, "guest exceeded the " +
                                                       std::to_string(limits.wall_time.count()) +
                                                       " ms wall-clock limit" + at_rip(vm));

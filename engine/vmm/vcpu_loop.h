@@ -14,6 +14,9 @@ struct LoopLimits {
   std::chrono::steady_clock::time_point deadline;  // wall clock (VcpuDeadline kicks KVM_RUN)
   std::chrono::milliseconds wall_time{0};          // for the diagnostic only
   uint64_t max_exits = 0;  // KVM_RUN returns with an exit, hypercalls included
+  // Nonzero when `deadline` is the process's RLIMIT_CPU budget (cpu_budget.h), not wall_time:
+  // the limit in seconds, named in a kResourceLimit diagnostic.
+  uint64_t cpu_limit_seconds = 0;
 };
 
 // Fail closed: every exit goes through decode_exit(); anything but a hypercall ends the run with a

@@ -72,3 +72,32 @@ def test_every_binary_asked_in_one_run_is_cached(instar_bin, tmp_path):
         assert "qemu-img 9.2.4 output profile" in out
     assert log.read_text().count("run") == 2  # each binary once, in the first run only
     assert len((cache / "instar" / "qemu-img-version").read_text().splitlines()) == 2
+
+
+def test_working_directory_qemu_img_is_never_run(instar_bin, tmp_path):
+    # An empty PATH entry, ".", or a relative one would run a qemu-img from the working directory
+    # (for example the directory of an untrusted image): never asked, never executed.
+    work, cache, log = tmp_path / "work", tmp_path / "cache", tmp_path / "runs.log"
+    (work / "sub").mkdir(parents=True)
+    fake_qemu_img(work, "8.2.2", log)
+    fake_qemu_img(work / "sub", "8.2.2", log)
+    for path in ("", ":/usr/bin:/bin", "/usr/bin::/bin", ".:/usr/bin", "sub:/usr/bin"):
+        env = dict(os.environ, PATH=path, XDG_CACHE_HOME=str(cache))
+        env.pop("INSTAR_QEMU_VERSION", None)
+        out = subprocess.run([instar_bin, "--version"], env=env, cwd=work, capture_output=True,
+                             text=True, check=True, timeout=30).stdout
+        assert "8.2.2" not in out, path
+    assert not log.exists()
+
+
+def test_copy_of_instar_named_qemu_img_does_not_recurse(instar_bin, tmp_path):
+    # A byte copy (not a link: is_self cannot see it) answers with instar's marker and is skipped.
+    bin_dir, cache = tmp_path / "bin", tmp_path / "cache"
+    bin_dir.mkdir()
+    import shutil
+    shutil.copy2(instar_bin, bin_dir / "qemu-img")
+    for helper in Path(instar_bin).parent.glob("instar-guest*"):
+        shutil.copy2(helper, bin_dir / helper.name)
+    # The copy is skipped: the profile is the one PATH gives without it, and the run returns.
+    without_copy = instar_version(instar_bin, tmp_path / "empty", tmp_path / "cache2")
+    assert instar_version(instar_bin, bin_dir, cache) == without_copy

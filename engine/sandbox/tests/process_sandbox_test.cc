@@ -9,14 +9,17 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -282,6 +285,20 @@ TEST(ProcessSandbox, BrokenFramingIsAGuestFault) {
   EXPECT_EQ(o.kind, OutcomeKind::kGuestFault) << describe(o);
 }
 
+// Only the helper's setup, before any guest code, reports a setup failure: an exit status of the
+// guest that equals a setup code, or exec's 127, is the guest's own exit.
+TEST(ProcessSandbox, GuestExitStatusIsNeverASetupFailure) {
+  RawImage image(4096);
+  ProcessSandbox sandbox = hostile();
+  Outcome o = sandbox.run(
+      make_request(abi::Op::kTestGarbageMessage, process::kGarbageExitSetupCode, image));
+  EXPECT_EQ(o.kind, OutcomeKind::kGuestFault) << describe(o);
+  EXPECT_EQ(o.diagnostic, "guest process exited with status 123 without an exit frame");
+  o = sandbox.run(make_request(abi::Op::kTestGarbageMessage, process::kGarbageExit127, image));
+  EXPECT_EQ(o.kind, OutcomeKind::kGuestFault) << describe(o);
+  EXPECT_EQ(o.diagnostic, "guest process exited with status 127 without an exit frame");
+}
+
 TEST(ProcessSandbox, HelperRefusesAMalformedBootBlob) {
   RawImage image(4096);
   const Request request = make_request(abi::Op::kInfo, 0, image);
@@ -303,6 +320,91 @@ TEST(ProcessSandbox, MissingHelperIsAHostError) {
   EXPECT_NE(o.diagnostic.find("cannot execute guest helper /nonexistent/instar-guest-process"),
             std::string::npos)
       << o.diagnostic;
+}
+
+// Runs `body` in a forked child, where lowering this process's limits for good is harmless;
+// `body` returns "" when it passed, else what failed. The child must not start threads.
+std::string in_child(const std::function<std::string()>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    const std::string failure = body();
+    (void)!write(fds[1], failure.data(), failure.size());
+    _exit(failure.empty() ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string failure;
+  char buffer[512];
+  ssize_t n;
+  while ((n = read(fds[0], buffer, sizeof buffer)) > 0)
+    failure.append(buffer, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status)) return "child died: status " + std::to_string(status);
+  if (WEXITSTATUS(status) != 0 && failure.empty()) return "child failed without a reason";
+  return failure;
+}
+
+std::string expect_outcome(const Outcome& o, OutcomeKind kind, const std::string& diagnostic) {
+  if (o.kind == kind && o.diagnostic == diagnostic) return "";
+  return "unexpected outcome: " + describe(o);
+}
+
+// Glance runs qemu-img under `prlimit --cpu=2 --as=1073741824`: the launcher and the helper
+// lower their limits to the caller's, never raise them (setrlimit would fail with EPERM), and a
+// run that reaches the caller's CPU limit says so.
+TEST(ProcessSandbox, CallersCpuLimitIsKeptAndNamed) {
+  RawImage image(4096);
+  const std::string failure = in_child([&]() -> std::string {
+    const rlimit cpu{1, 1};
+    if (setrlimit(RLIMIT_CPU, &cpu) != 0) return "setrlimit failed";
+    ProcessSandbox sandbox = hostile();
+    const Outcome info = sandbox.run(make_request(abi::Op::kInfo, 0, image));
+    if (info.kind != OutcomeKind::kCompleted) return "info under RLIMIT_CPU 1: " + describe(info);
+    Request spin = make_request(abi::Op::kTestSpinForever, 0, image);
+    spin.limits.wall_time = 20s;
+    return expect_outcome(sandbox.run(spin), OutcomeKind::kResourceLimit,
+                          "guest process reached its CPU time limit of 1 s (RLIMIT_CPU, set by "
+                          "the caller of instar)");
+  });
+  EXPECT_EQ(failure, "");
+}
+
+// This process's address-space size in MiB (VmSize), 0 if unknown.
+uint64_t address_space_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) >> 10;
+  }
+  return 0;
+}
+
+TEST(ProcessSandbox, CallersAddressSpaceLimitIsKeptAndNamed) {
+  RawImage image(4096);
+  const std::string failure = in_child([&]() -> std::string {
+    // The caller's limit leaves this process room to go on; the helper wants arena + 48 MiB of
+    // address space, above the caller's limit here, and needs only the arena and a few MiB.
+    const uint64_t limit_mib = std::max<uint64_t>(256, address_space_mib() + 64);
+    const rlimit as{limit_mib << 20, limit_mib << 20};
+    if (setrlimit(RLIMIT_AS, &as) != 0) return "setrlimit failed";
+    ProcessSandbox sandbox = production();
+    Request request = make_request(abi::Op::kInfo, 0, image);
+    request.limits.arena_bytes = (limit_mib - 32) << 20;
+    request.limits.memory_bytes = 1ull << 30;
+    const Outcome o = sandbox.run(request);
+    if (o.kind != OutcomeKind::kCompleted) return "info under a smaller RLIMIT_AS: " + describe(o);
+    request.limits.arena_bytes = (limit_mib + 64) << 20;
+    request.limits.memory_bytes = request.limits.arena_bytes;
+    return expect_outcome(sandbox.run(request), OutcomeKind::kHostError,
+                          "guest process setup failed: cannot map the arena (the caller of "
+                          "instar limits its address space, RLIMIT_AS, to " +
+                              std::to_string(limit_mib) + " MiB)");
+  });
+  EXPECT_EQ(failure, "");
 }
 
 TEST(ProcessSandbox, InvalidRequestIsRefusedBeforeForking) {

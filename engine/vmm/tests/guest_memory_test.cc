@@ -2,6 +2,9 @@
 #include "engine/vmm/guest_memory.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdint>
 
@@ -98,6 +101,26 @@ TEST(GuestMemoryTest, ViewRequiresAlignmentAndTheWholeObjectInRange) {
 TEST(GuestMemoryTest, RefusesSizesOutsideTheAbi) {
   EXPECT_FALSE(GuestMemory::create(0).ok());
   EXPECT_FALSE(GuestMemory::create(abi::kMaxGuestMemory + 1).ok());
+}
+
+// Under a caller's `prlimit --as`, guest memory that does not fit names the limit. Run in a
+// child: the lowered hard limit cannot be raised again.
+TEST(GuestMemoryTest, AddressSpaceLimitIsNamed) {
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const rlimit as{512ull << 20, 512ull << 20};
+    if (setrlimit(RLIMIT_AS, &as) != 0) _exit(2);
+    auto m = GuestMemory::create(640ull << 20);
+    const bool named =
+        !m.ok() && m.message() ==
+                       "cannot map 640 MiB of guest memory: Cannot allocate memory (the caller of "
+                       "instar limits its address space, RLIMIT_AS, to 512 MiB)";
+    _exit(named ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST(GuestMemoryTest, MovedFromMemoryTranslatesNothing) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "guest/platform/process/process_contract.h"
+#include "guest/platform/process/rlimit_lowering.h"
 
 namespace instar::process {
 namespace {
@@ -22,8 +23,11 @@ constexpr bool kCoverageBuild = true;
 constexpr bool kCoverageBuild = false;
 #endif
 
+// Soft and hard to `value`, or to the caller's lower limit: an inherited limit is never raised.
 bool set_limit(int resource, rlim_t value) {
-  const rlimit limit{value, value};
+  rlimit inherited{};
+  if (getrlimit(resource, &inherited) != 0) return false;
+  const rlimit limit = lowered_limit(inherited, value, value);
   return setrlimit(resource, &limit) == 0;
 }
 
@@ -54,11 +58,10 @@ bool apply_rlimits(const abi::BootInfo& boot) {
       output_capacity = boot.devices[i].capacity;
     }
   }
-  // Lower the CPU limit the launcher derived from the wall-clock limit, never raise it.
+  // The CPU limit the launcher derived from the wall-clock limit (and the caller's), capped.
   rlimit cpu{};
   if (getrlimit(RLIMIT_CPU, &cpu) != 0) return false;
-  rlim_t cpu_limit = cpu.rlim_cur < cpu.rlim_max ? cpu.rlim_cur : cpu.rlim_max;
-  if (cpu_limit == RLIM_INFINITY || cpu_limit > kMaxCpuSeconds) cpu_limit = kMaxCpuSeconds;
+  const rlim_t cpu_limit = smaller_limit(smaller_limit(cpu.rlim_cur, cpu.rlim_max), kMaxCpuSeconds);
 
   bool ok = set_limit(RLIMIT_CORE, 0) &&  // a crashing guest must not write its memory anywhere
             set_limit(RLIMIT_CPU, cpu_limit) &&

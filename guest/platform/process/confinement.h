@@ -18,12 +18,15 @@ namespace instar::process {
 [[nodiscard]] void* map_arena(uint64_t size);
 
 // Sets the helper's resource limits: address space (arena + kHelperAddressSpaceOverhead), CPU
-// (lowered to at most kMaxCpuSeconds, never raised above what the launcher set), file size (0
-// unless an output device exists, else the largest writable capacity), open files (exactly the
-// abi fds), processes 0, core dumps 0, locked memory 0, POSIX message queues 0.
+// (what the launcher set, at most kMaxCpuSeconds), file size (0 unless an output device exists,
+// else the largest writable capacity), open files (exactly the abi fds), processes 0, core dumps
+// 0, locked memory 0, POSIX message queues 0. Soft and hard are set alike, and each is the
+// smaller of that value and the inherited one (rlimit_lowering.h): nothing is ever raised.
 [[nodiscard]] bool apply_rlimits(const abi::BootInfo& boot);
 
-inline constexpr uint64_t kMaxCpuSeconds = 600;
+// A backstop should the launcher's CPU limit be unlimited: the longest --timeout the engine
+// accepts (7 days, engine/cli/time_limits.h) plus the launcher's extra second.
+inline constexpr uint64_t kMaxCpuSeconds = 7 * 24 * 3600 + 1;
 
 // Best effort: moves the helper into new user, network, IPC, UTS, cgroup and mount namespaces
 // where the kernel allows it (not in a chroot, user namespaces enabled...). Failures are ignored:

@@ -10,6 +10,7 @@
 #include "guest/abi/abi.h"
 #include "guest/lib/message_sink.h"
 #include "guest/platform/process/pipe_message_sink.h"
+#include "guest/platform/process/process_contract.h"
 
 #ifndef __X32_SYSCALL_BIT
 #define __X32_SYSCALL_BIT 0x40000000
@@ -91,6 +92,10 @@ int garbage_message(const BootConfig& config) {
       store_le32(frame, 0x1234);
       (void)write_all(kMsgFd, frame, 4, 4);
       _exit(0);
+    case kGarbageExitSetupCode:
+      _exit(kSetupRlimit);
+    case kGarbageExit127:
+      _exit(127);
     default:
       return 0;
   }

@@ -34,6 +34,8 @@ enum GarbageKind : uint32_t {
   kGarbageTruncatedFrame = 1,  // header promises 100 bytes, 10 follow, exit
   kGarbageNoExitFrame = 2,     // exit(0) without an exit frame
   kGarbageAfterExit = 3,       // bytes after the exit frame
+  kGarbageExitSetupCode = 4,   // exit(kSetupRlimit) without an exit frame: not a setup failure
+  kGarbageExit127 = 5,         // exit(127) without an exit frame: not "cannot execute"
 };
 
 // OpConfig::test_arg of kTestOversizedMessage.

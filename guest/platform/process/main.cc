@@ -10,7 +10,8 @@
 //      message fd and exit; no malloc, no stdio, nothing that may reach the kernel otherwise
 //   6. only now build the block sources and run the guest code over the image bytes
 //   7. write the exit frame and _exit
-// Setup failures exit with process_contract.h codes; nothing is printed (stderr is /dev/null).
+// Setup failures exit with process_contract.h codes, written first as one byte to the
+// setup-status fd (stderr, a pipe to the launcher); nothing else is ever written there.
 #include <unistd.h>
 
 #include "guest/abi/abi.h"
@@ -33,6 +34,13 @@ extern "C" void __gcov_dump(void);
 
 namespace instar::process {
 namespace {
+
+// A setup step failed: tell the launcher on the setup-status fd, then exit with the same code.
+[[noreturn]] void setup_failed(SetupExit code) {
+  const unsigned char byte = static_cast<unsigned char>(code);
+  (void)!write(kProcessSetupStatusFd, &byte, 1);
+  _exit(code);
+}
 
 // Static, not on the stack: 8 KiB of BPF plus the boot config need no allocation either way.
 BootConfig g_config;
@@ -74,21 +82,22 @@ int main() {
   using namespace instar;
   using namespace instar::process;
 
-  if (read_boot_config(abi::kProcessBootFd, &g_config) != BootError::kOk) _exit(kSetupBadBootInfo);
+  if (read_boot_config(abi::kProcessBootFd, &g_config) != BootError::kOk)
+    setup_failed(kSetupBadBootInfo);
   close(abi::kProcessBootFd);
   const abi::BootInfo& boot = g_config.boot;
 
-  if (!device_fds_open(boot)) _exit(kSetupBadDeviceFd);
+  if (!device_fds_open(boot)) setup_failed(kSetupBadDeviceFd);
   void* arena = map_arena(boot.arena_size);
-  if (arena == nullptr) _exit(kSetupArena);
+  if (arena == nullptr) setup_failed(kSetupArena);
 
-  if (!compile_policy(make_policy(boot), &g_program)) _exit(kSetupSeccompBuild);
+  if (!compile_policy(make_policy(boot), &g_program)) setup_failed(kSetupSeccompBuild);
 
-  if (!apply_rlimits(boot)) _exit(kSetupRlimit);
+  if (!apply_rlimits(boot)) setup_failed(kSetupRlimit);
   unshare_namespaces();
   drop_capabilities();
-  if (!set_no_new_privs()) _exit(kSetupNoNewPrivs);
+  if (!set_no_new_privs()) setup_failed(kSetupNoNewPrivs);
 
-  if (!arm_filter(g_program)) _exit(kSetupSeccompLoad);
+  if (!arm_filter(g_program)) setup_failed(kSetupSeccompLoad);
   run_confined(arena);
 }

@@ -9,9 +9,15 @@
 
 namespace instar::process {
 
-// Exit codes of the helper when its setup fails. They are reported before the seccomp filter is
-// armed and before any image byte is read. A guest that exits with one of these codes later only
-// changes the wording of its own failure, never the outcome of someone else's run.
+// The helper's setup-status fd: stderr, a pipe to the launcher. A setup failure writes its
+// SetupExit code there as one byte, then exits with the same code. Nothing else is ever written
+// to it: once the filter is armed, writes to fd 2 are forbidden (seccomp_policy.cc), so guest code
+// cannot forge a setup failure, and an exit status alone is always the guest's own.
+inline constexpr int kProcessSetupStatusFd = 2;
+
+// Exit codes of the helper when its setup fails, before the seccomp filter is armed and before
+// any image byte is read. They count as a setup failure only together with the same byte on the
+// setup-status fd: a guest that exits with one of these codes is reported as the guest's exit.
 enum SetupExit : int {
   kSetupBadBootInfo = 120,   // boot fd missing, short, trailing bytes or fields out of range
   kSetupBadDeviceFd = 121,   // a device fd of the abi layout is not open
