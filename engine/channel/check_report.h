@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/channel/message_sequence.h"
 #include "guest/abi/guest.pb.h"
 
 namespace instar::channel {
@@ -17,14 +18,30 @@ struct CheckReport {
   std::optional<instar::guest::CheckResult> result;
 };
 
+// The contract: [Error | CheckDiagnostics*, CheckResult], Done. Each CheckDiagnostics text is
+// whole lines (non-empty, '\n'-terminated); a raw result carries no counters. The diagnostics
+// are bounded by the run's total message budget (check_command.cc).
+class CheckSequence final : public MessageSequence {
+ public:
+  std::string accept(instar::guest::GuestMessage& message) override;
+  std::string finish() const override;
+  const CheckReport& report() const { return report_; }
+
+ private:
+  enum class State { kFirst, kDiagnostics, kExpectDone, kFinished };
+  std::string take_result(instar::guest::CheckResult& result);
+
+  State state_ = State::kFirst;
+  CheckReport report_;
+};
+
 struct CheckReportResult {
   bool ok = false;
   std::string protocol_error;  // set when the sequence is not what the guest contract allows
   CheckReport report;
 };
 
-// The contract: [Error | CheckDiagnostics*, CheckResult], Done. Each CheckDiagnostics text is
-// whole lines (non-empty, '\n'-terminated); a raw result carries no counters.
-CheckReportResult assemble_check_report(const std::vector<instar::guest::GuestMessage>& messages);
+// CheckSequence over already-decoded messages (tests, fuzzers).
+CheckReportResult assemble_check_report(std::vector<instar::guest::GuestMessage> messages);
 
 }  // namespace instar::channel

@@ -8,12 +8,12 @@
 #include <cstring>
 #include <utility>
 
+#include "engine/sandbox/unique_fd.h"
 #include "engine/vmm/block_io.h"
 #include "engine/vmm/boot_setup.h"
 #include "engine/vmm/elf_loader.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/hypercalls.h"
-#include "engine/sandbox/unique_fd.h"
 #include "engine/vmm/vcpu_loop.h"
 
 namespace instar::vmm {
@@ -84,7 +84,8 @@ sandbox::Outcome KvmSandbox::run(const sandbox::Request& request) {
   HypercallHandler handler(memory.value(), request.devices,
                            {.max_read_bytes = limits.max_read_bytes,
                             .max_message_bytes = limits.max_message_bytes,
-                            .max_total_message_bytes = limits.max_total_message_bytes});
+                            .max_total_message_bytes = limits.max_total_message_bytes,
+                            .consumer = request.consumer});
   return run_vcpu_loop(*vm.value(), handler,
                        {.deadline = started + limits.wall_time,
                         .wall_time = limits.wall_time,
