@@ -40,9 +40,23 @@ std::string CheckSequence::accept(instar::guest::GuestMessage& m) {
       [[fallthrough]];
     case State::kDiagnostics:
       if (m.body_case() == M::kCheckDiagnostics) {
-        const std::string& text = m.check_diagnostics().text();
-        if (text.empty() || text.back() != '\n') return "check diagnostics are not whole lines";
-        report_.diagnostics += text;
+        const auto& words = m.check_diagnostics().words();
+        if (words.empty()) return "check diagnostics hold no line";
+        if (std::string bad =
+                report_.diagnostics.AppendWords({words.data(), static_cast<size_t>(words.size())});
+            !bad.empty()) {
+          return bad;
+        }
+        state_ = State::kDiagnostics;
+        return {};
+      }
+      if (m.body_case() == M::kCheckSnapshotLine) {
+        const auto& line = m.check_snapshot_line();
+        if (std::string bad = report_.diagnostics.AppendSnapshotLine(
+                static_cast<uint64_t>(line.line()), line.id(), line.name(), line.value());
+            !bad.empty()) {
+          return bad;
+        }
         state_ = State::kDiagnostics;
         return {};
       }

@@ -21,8 +21,24 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
       if (static_cast<uint64_t>(e.args_size()) > C::kErrorArgs) {
         return over("Error.args", e.args_size(), C::kErrorArgs);
       }
-      if (e.detail().size() > C::kErrorDetail) {
-        return over("Error.detail", e.detail().size(), C::kErrorDetail);
+      if (!instar::guest::ErrorCode_IsValid(e.code()) || e.code() == instar::guest::ERROR_NONE) {
+        return "has unknown error code " + std::to_string(static_cast<int>(e.code()));
+      }
+      if (e.name().size() > C::kErrorName)
+        return over("Error.name", e.name().size(), C::kErrorName);
+      if (!e.name().empty() && e.code() != instar::guest::ERROR_BITMAP_CONSTRAINTS) {
+        return "has an Error.name its code does not print";
+      }
+      if (static_cast<uint64_t>(e.feature_names_size()) > C::kFeatureNames) {
+        return over("Error.feature_names", e.feature_names_size(), C::kFeatureNames);
+      }
+      for (const std::string& name : e.feature_names()) {
+        if (name.size() > C::kFeatureName) {
+          return over("an Error.feature_names entry", name.size(), C::kFeatureName);
+        }
+      }
+      if (e.feature_names_size() != 0 && e.code() != instar::guest::ERROR_UNSUPPORTED_FEATURES) {
+        return "has Error.feature_names its code does not print";
       }
       return {};
     }
@@ -51,10 +67,18 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
       return {};
     }
     case M::kCheckDiagnostics:
-      if (m.check_diagnostics().text().size() > C::kCheckText) {
-        return over("CheckDiagnostics.text", m.check_diagnostics().text().size(), C::kCheckText);
+      if (static_cast<uint64_t>(m.check_diagnostics().words_size()) > C::kCheckWords) {
+        return over("CheckDiagnostics.words", m.check_diagnostics().words_size(), C::kCheckWords);
       }
       return {};
+    case M::kCheckSnapshotLine: {
+      const auto& l = m.check_snapshot_line();
+      if (l.id().size() > C::kName) return over("CheckSnapshotLine.id", l.id().size(), C::kName);
+      if (l.name().size() > C::kName) {
+        return over("CheckSnapshotLine.name", l.name().size(), C::kName);
+      }
+      return {};
+    }
     default:
       return {};
   }

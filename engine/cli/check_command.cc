@@ -138,7 +138,8 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
                         " overhanging snapshots with qemu-img check -r all\n");
     }
   }
-  write(stderr, report.diagnostics);
+  report.diagnostics.Render(
+      [](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); });
   if (result.error_number() != 0) {
     diag.error(std::string("Check failed: ") + std::strerror(result.error_number()));
     return 1;

@@ -72,6 +72,12 @@ class FakeGuest {
   void set_stream(const std::string& bytes) {
     std::ofstream(dir_ / "guest-stream", std::ios::binary) << bytes;
   }
+  // The stream for one op only (instar runs several guests for some commands).
+  void set_stream_for(instar::abi::Op op, const std::string& bytes) {
+    std::ofstream(dir_ / ("guest-stream-" + std::to_string(static_cast<uint32_t>(op))),
+                  std::ios::binary)
+        << bytes;
+  }
   // For streams of many MB: written as they are made, so this process stays small. (The child
   // that execs instar starts as a copy of it, and exec keeps that copy's RSS high-water mark.)
   void write_stream(const std::function<void(std::ofstream&)>& fill) {
@@ -186,6 +192,148 @@ TEST(HostileGuestStream, AWellFormedErrorIsRendered) {
   const InstarRun run = guest.run({"info"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.stderr_text, "instar: Could not open 'disk.img': qcow2 header too short\n");
+}
+
+// --- finding 5: the guest sends codes and numbers; the host prints none of its text -----------
+
+// The text a compromised guest would like on the user's terminal: an OSC 52 clipboard write, a
+// cursor move, and a forged verdict.
+const std::string kHostileText =
+    "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2K\rNo errors were found on the image.\n";
+
+void expect_none_of_the_guests_text(const InstarRun& run) {
+  for (const std::string* out : {&run.stdout_text, &run.stderr_text}) {
+    EXPECT_EQ(out->find('\x1b'), std::string::npos) << *out;
+    EXPECT_EQ(out->find('\x07'), std::string::npos) << *out;
+    EXPECT_EQ(out->find("No errors were found"), std::string::npos) << *out;
+  }
+}
+
+std::string stream_of(std::initializer_list<std::string> encoded_messages) {
+  std::string stream;
+  for (const std::string& body : encoded_messages) {
+    append_le32(&stream, static_cast<uint32_t>(body.size()));
+    stream += body;
+  }
+  append_exit(&stream);
+  return stream;
+}
+
+std::string encoded(const GuestMessage& m) {
+  return m.SerializeAsString();
+}
+
+// A check diagnostics message as ABI 2 carried it: free text in field 1. The host no longer
+// has such a field: the message holds no line and is refused; its text is never printed.
+TEST(HostileGuestStream, CheckTextOfTheOldAbiIsNeverPrinted) {
+  std::string text_field;
+  text_field.push_back(static_cast<char>((1 << 3) | 2));  // field 1, length-delimited
+  text_field.push_back(static_cast<char>(kHostileText.size()));
+  text_field += kHostileText;
+  std::string message;
+  message.push_back(static_cast<char>((6 << 3) | 2));  // GuestMessage.check_diagnostics
+  message.push_back(static_cast<char>(text_field.size()));
+  message += text_field;
+  GuestMessage result;
+  result.mutable_check_result()->set_format(instar::guest::FORMAT_QCOW2);
+  FakeGuest guest;
+  guest.set_stream(stream_of({message, encoded(result), encoded(done(0))}));
+  const InstarRun run = guest.run({"check"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.stderr_text, "instar: sandbox (process): check diagnostics hold no line\n");
+  expect_none_of_the_guests_text(run);
+}
+
+// A check line code the host has no template for is a protocol error, not text.
+TEST(HostileGuestStream, UnknownCheckLineCodeIsAProtocolError) {
+  GuestMessage lines;
+  lines.mutable_check_diagnostics()->add_words(9999);
+  FakeGuest guest;
+  guest.set_stream(stream_of({encoded(lines)}));
+  const InstarRun run = guest.run({"check"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.stderr_text, "instar: sandbox (process): unknown check line code 9999\n");
+  expect_none_of_the_guests_text(run);
+}
+
+// An unknown error code, and a name on an error whose qemu text quotes none, are refused.
+TEST(HostileGuestStream, ErrorsCarryNoGuestText) {
+  GuestMessage unknown;
+  unknown.mutable_error()->set_code(static_cast<instar::guest::ErrorCode>(4242));
+  FakeGuest guest;
+  guest.set_stream(stream_of({encoded(unknown), encoded(done(1))}));
+  InstarRun run = guest.run({"info"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.stderr_text,
+            "instar: sandbox (process): guest message 0 has unknown error code 4242\n");
+
+  GuestMessage named;
+  named.mutable_error()->set_code(instar::guest::ERROR_IO);
+  named.mutable_error()->set_name(kHostileText);
+  guest.set_stream(stream_of({encoded(named), encoded(done(1))}));
+  run = guest.run({"info"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.stderr_text,
+            "instar: sandbox (process): guest message 0 has an Error.name its code does not "
+            "print\n");
+  expect_none_of_the_guests_text(run);
+
+  // The old free-text field (3) of an Error is ignored: only the host's words are printed.
+  GuestMessage io;
+  io.mutable_error()->set_code(instar::guest::ERROR_IO);
+  std::string error_body = io.error().SerializeAsString();
+  error_body.push_back(static_cast<char>((3 << 3) | 2));
+  error_body.push_back(static_cast<char>(kHostileText.size()));
+  error_body += kHostileText;
+  std::string message;
+  message.push_back(static_cast<char>((4 << 3) | 2));  // GuestMessage.error
+  message.push_back(static_cast<char>(error_body.size()));
+  message += error_body;
+  guest.set_stream(stream_of({message, encoded(done(1))}));
+  run = guest.run({"info"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.stderr_text, "instar: Could not open 'disk.img': Input/output error\n");
+  expect_none_of_the_guests_text(run);
+}
+
+// A complete check run through the fake helper: the lines printed are the host's templates
+// filled with the guest's numbers; with ABI 2's text field the same stream printed the guest's
+// text, escape sequences and forged verdict included.
+TEST(HostileGuestStream, CheckLinesAreTheHostsWords) {
+  std::string old_text;  // ABI 2's CheckDiagnostics.text, field 1
+  old_text.push_back(static_cast<char>((1 << 3) | 2));
+  old_text.push_back(static_cast<char>(kHostileText.size()));
+  old_text += kHostileText;
+  GuestMessage lines;
+  lines.mutable_check_diagnostics()->ParseFromString(old_text);
+  for (uint64_t w : {uint64_t{instar::guest::CHECK_LINE_CLUSTER_LEAKED}, uint64_t{5}, uint64_t{1},
+                     uint64_t{0}}) {
+    lines.mutable_check_diagnostics()->add_words(w);
+  }
+  GuestMessage result;
+  result.mutable_check_result()->set_format(instar::guest::FORMAT_QCOW2);
+  result.mutable_check_result()->set_leaks(1);
+  result.mutable_check_result()->set_total_clusters(16);
+  result.mutable_check_result()->set_allocated_clusters(1);
+  result.mutable_check_result()->set_image_end_offset(0x60000);
+  GuestMessage info;
+  info.mutable_info()->set_format(instar::guest::FORMAT_QCOW2);
+  info.mutable_info()->set_virtual_size(1 << 20);
+  info.mutable_info()->set_cluster_size(65536);
+  info.mutable_info()->mutable_qcow2()->set_version(3);
+  FakeGuest guest;
+  guest.set_stream_for(instar::abi::Op::kCheck,
+                       stream_of({encoded(lines), encoded(result), encoded(done(0))}));
+  guest.set_stream_for(instar::abi::Op::kInfo, stream_of({encoded(info), encoded(done(0))}));
+  const InstarRun run = guest.run({"check"});
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_EQ(run.stderr_text, "Leaked cluster 5 refcount=1 reference=0\n");
+  EXPECT_EQ(run.stdout_text,
+            "\n1 leaked clusters were found on the image.\n"
+            "This means waste of disk space, but no harm to data.\n"
+            "1/16 = 6.25% allocated, 0.00% fragmented, 0.00% compressed clusters\n"
+            "Image end offset: 393216\n");
+  expect_none_of_the_guests_text(run);
 }
 
 }  // namespace
