@@ -1,4 +1,5 @@
-// check.cc: qcow2 reference counting and consistency checks in qemu 7.2's order and wording.
+// check.cc: qcow2 reference counting and consistency checks in qemu 7.2's order; each line qemu
+// prints is sent as a code and its numbers (check_log.h) for the host to word.
 #include "guest/ops/check.h"
 
 #include "guest/formats/probe.h"
