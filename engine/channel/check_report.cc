@@ -5,12 +5,6 @@ namespace instar::channel {
 
 namespace {
 
-CheckReportResult fail(std::string why) {
-  CheckReportResult r;
-  r.protocol_error = std::move(why);
-  return r;
-}
-
 bool counters_zero(const instar::guest::CheckResult& r) {
   return r.corruptions() == 0 && r.leaks() == 0 && r.check_errors() == 0 &&
          r.image_end_offset() == 0 && r.total_clusters() == 0 && r.allocated_clusters() == 0 &&
@@ -19,39 +13,82 @@ bool counters_zero(const instar::guest::CheckResult& r) {
 
 }  // namespace
 
-CheckReportResult assemble_check_report(const std::vector<instar::guest::GuestMessage>& messages) {
+std::string CheckSequence::take_result(instar::guest::CheckResult& r) {
+  if (r.format() == instar::guest::FORMAT_RAW) {
+    if (!counters_zero(r) || state_ == State::kDiagnostics) {
+      return "raw check result carries check data";
+    }
+  } else if (r.format() != instar::guest::FORMAT_QCOW2) {
+    return "check result names no checkable format";
+  } else if (r.error_number() < 0 || r.error_number() > 4095) {
+    return "check result carries an invalid errno";
+  }
+  report_.result = std::move(r);
+  state_ = State::kExpectDone;
+  return {};
+}
+
+std::string CheckSequence::accept(instar::guest::GuestMessage& m) {
   using M = instar::guest::GuestMessage;
-  CheckReportResult result;
-  size_t i = 0;
-  if (messages.empty()) return fail("guest sent no messages");
-  if (messages[0].body_case() == M::kError) {
-    result.report.error = messages[i++].error();
-  } else {
-    for (; i < messages.size() && messages[i].body_case() == M::kCheckDiagnostics; ++i) {
-      const std::string& text = messages[i].check_diagnostics().text();
-      if (text.empty() || text.back() != '\n') return fail("check diagnostics are not whole lines");
-      result.report.diagnostics += text;
-    }
-    if (i >= messages.size() || messages[i].body_case() != M::kCheckResult) {
-      return fail("expected a CheckResult message");
-    }
-    const instar::guest::CheckResult& r = messages[i++].check_result();
-    if (r.format() == instar::guest::FORMAT_RAW) {
-      if (!counters_zero(r) || !result.report.diagnostics.empty()) {
-        return fail("raw check result carries check data");
+  switch (state_) {
+    case State::kFirst:
+      if (m.body_case() == M::kError) {
+        report_.error = std::move(*m.mutable_error());
+        state_ = State::kExpectDone;
+        return {};
       }
-    } else if (r.format() != instar::guest::FORMAT_QCOW2) {
-      return fail("check result names no checkable format");
-    } else if (r.error_number() < 0 || r.error_number() > 4095) {
-      return fail("check result carries an invalid errno");
-    }
-    result.report.result = r;
+      [[fallthrough]];
+    case State::kDiagnostics:
+      if (m.body_case() == M::kCheckDiagnostics) {
+        const auto& words = m.check_diagnostics().words();
+        if (words.empty()) return "check diagnostics hold no line";
+        if (std::string bad =
+                report_.diagnostics.AppendWords({words.data(), static_cast<size_t>(words.size())});
+            !bad.empty()) {
+          return bad;
+        }
+        state_ = State::kDiagnostics;
+        return {};
+      }
+      if (m.body_case() == M::kCheckSnapshotLine) {
+        const auto& line = m.check_snapshot_line();
+        if (std::string bad = report_.diagnostics.AppendSnapshotLine(
+                static_cast<uint64_t>(line.line()), line.id(), line.name(), line.value());
+            !bad.empty()) {
+          return bad;
+        }
+        state_ = State::kDiagnostics;
+        return {};
+      }
+      if (m.body_case() != M::kCheckResult) return "expected a CheckResult message";
+      return take_result(*m.mutable_check_result());
+    case State::kExpectDone:
+      if (m.body_case() != M::kDone) return "guest did not end with Done";
+      state_ = State::kFinished;
+      return {};
+    case State::kFinished:
+      break;
   }
-  if (i >= messages.size() || messages[i].body_case() != M::kDone) {
-    return fail("guest did not end with Done");
+  return "guest sent messages after Done";
+}
+
+std::string CheckSequence::finish() const {
+  switch (state_) {
+    case State::kFinished:
+      return {};
+    case State::kExpectDone:
+      return "guest did not end with Done";
+    default:
+      return "expected a CheckResult message";
   }
-  if (i + 1 != messages.size()) return fail("guest sent messages after Done");
-  result.ok = true;
+}
+
+CheckReportResult assemble_check_report(std::vector<instar::guest::GuestMessage> messages) {
+  CheckSequence sequence;
+  CheckReportResult result;
+  result.protocol_error = feed_all(sequence, messages);
+  result.ok = result.protocol_error.empty();
+  if (result.ok) result.report = sequence.report();
   return result;
 }
 

@@ -1,9 +1,9 @@
-// message_decoder.h: decodes the guest's encoded GuestMessages on the host, under hard caps.
+// message_decoder.h: decodes one of the guest's encoded GuestMessages on the host, under caps.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "guest/abi/guest.pb.h"
 
@@ -11,18 +11,13 @@ namespace instar::channel {
 
 struct DecodeLimits {
   uint64_t max_message_bytes = 64 * 1024;  // one encoded message
-  uint64_t max_messages = 200'000;         // per run: 65536 snapshots + 65535 bitmaps + slack
 };
 
-struct DecodedMessages {
-  bool ok = false;
-  std::string error;  // why decoding failed, for the "sandbox:" diagnostic
-  std::vector<instar::guest::GuestMessage> messages;
-};
-
-// Parses every message; fails on the first one that is oversized, not a valid GuestMessage, or
-// carries no body. The guest is untrusted: nothing here trusts a length or a count it sent.
-DecodedMessages decode_messages(const std::vector<std::string>& encoded,
-                                const DecodeLimits& limits = {});
+// Parses `encoded` into `*out`; fails (with the reason in `*why`) when it is oversized, not a
+// valid GuestMessage, carries no body, or has a field above its cap (field_caps.h). The guest
+// is untrusted: nothing here trusts a length or a count it sent, and one message decodes to at
+// most a small multiple of max_message_bytes.
+bool decode_message(std::string_view encoded, const DecodeLimits& limits,
+                    instar::guest::GuestMessage* out, std::string* why);
 
 }  // namespace instar::channel

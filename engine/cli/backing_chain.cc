@@ -115,17 +115,13 @@ class ChainOpener {
     request.op.input_device[0] = 0;
     request.op.input_format[0] = static_cast<uint32_t>(image.format);
     request.devices.push_back({image.fd, image.size, false});
-    const GuestRun run = run_guest(sandbox_, request);
+    channel::InfoSequence sequence;
+    const GuestRun run = run_guest(sandbox_, request, sequence);
     if (!run.ok) {
       FailPlain(run.failure);
       return std::nullopt;
     }
-    const channel::InfoReportResult assembled = channel::assemble_info_report(run.messages);
-    if (!assembled.ok) {
-      FailPlain(std::string("sandbox (") + sandbox_.name() + "): " + assembled.protocol_error);
-      return std::nullopt;
-    }
-    const channel::InfoReport& report = assembled.report;
+    const channel::InfoReport& report = sequence.report();
     if (report.error) {
       if (depth_ == 0) {
         out_.kind = ChainOpen::Kind::kTopFailed;

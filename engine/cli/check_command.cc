@@ -25,6 +25,10 @@ namespace {
 // qemu would when the arena is too small.
 constexpr uint64_t kCheckArenaBytes = 512ull << 20;
 constexpr uint64_t kCheckMemoryBytes = 640ull << 20;
+// The check's messages: one result and its diagnostics, which the host keeps until the chain has
+// opened. Half the default budget: millions of qemu's lines, and a hostile guest cannot make the
+// host hold more than this.
+constexpr uint64_t kCheckMessageBytes = 32ull << 20;
 
 void write(std::FILE* stream, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stream);
@@ -93,18 +97,15 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   request.limits.wall_time = scaled_wall_time(kCheckTimeLimit, image.size());
   request.limits.arena_bytes = kCheckArenaBytes;
   request.limits.memory_bytes = kCheckMemoryBytes;
+  request.limits.max_total_message_bytes = kCheckMessageBytes;
 
-  const GuestRun run = run_guest(*sandbox, request);
+  channel::CheckSequence sequence;
+  const GuestRun run = run_guest(*sandbox, request, sequence);
   if (!run.ok) {
     diag.error(run.failure);
     return 1;
   }
-  const channel::CheckReportResult assembled = channel::assemble_check_report(run.messages);
-  if (!assembled.ok) {
-    diag.error(std::string("sandbox (") + sandbox->name() + "): " + assembled.protocol_error);
-    return 1;
-  }
-  const channel::CheckReport& report = assembled.report;
+  const channel::CheckReport& report = sequence.report();
   if (report.error) {
     write(stderr, render::OpenErrorText(diag.program(), options.filename,
                                         render::GuestErrorText(*report.error)));
@@ -139,7 +140,8 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
                         " overhanging snapshots with qemu-img check -r all\n");
     }
   }
-  write(stderr, report.diagnostics);
+  report.diagnostics.Render(
+      [](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); });
   if (result.error_number() != 0) {
     diag.error(std::string("Check failed: ") + std::strerror(result.error_number()));
     return 1;

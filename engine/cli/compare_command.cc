@@ -29,6 +29,8 @@ namespace instar::cli {
 
 namespace {
 
+// compare's whole contract is [Error], CompareResult, Done: three small messages.
+constexpr uint64_t kCompareMessageBytes = 256 * 1024;
 // Backing chains: arena for each image beyond the two tops (an L2 table and decompression
 // buffers of up to 2 MiB clusters), within what check may use too.
 constexpr uint64_t kArenaPerImage = 16ull << 20;
@@ -133,6 +135,7 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
   sandbox::Request request;
   request.op.op = static_cast<uint32_t>(abi::Op::kCompare);
   request.op.flags = options.strict ? static_cast<uint32_t>(abi::kOpFlagStrict) : 0u;
+  request.limits.max_total_message_bytes = kCompareMessageBytes;
   for (uint32_t i = 0; i < 2; ++i) {
     request.op.input_format[i] = static_cast<uint32_t>(formats[i]);
     request.op.input_device[i] = i;
@@ -193,18 +196,13 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
   }
   request.limits.wall_time = scaled_wall_time(kCompareTimeLimit, device_bytes);
 
-  const GuestRun run = run_guest(*sandbox, request);
+  channel::CompareSequence sequence(two_images);
+  const GuestRun run = run_guest(*sandbox, request, sequence);
   if (!run.ok) {
     diag.error(run.failure);
     return 2;
   }
-  const channel::CompareReportResult assembled =
-      channel::assemble_compare_report(run.messages, two_images);
-  if (!assembled.ok) {
-    diag.error(std::string("sandbox (") + sandbox->name() + "): " + assembled.protocol_error);
-    return 2;
-  }
-  const channel::CompareReport& report = assembled.report;
+  const channel::CompareReport& report = sequence.report();
   if (!two_images && report.result.kind() == guest::COMPARE_FIRST_OPENED) {
     write(stderr, host_error);
     return 2;

@@ -5,14 +5,38 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "engine/channel/message_stream.h"
+
 namespace instar::cli {
 
-GuestRun run_guest(sandbox::Sandbox& sandbox, const sandbox::Request& request) {
+namespace {
+
+// The sandbox's view of a channel::MessageStream.
+class StreamConsumer final : public sandbox::MessageConsumer {
+ public:
+  explicit StreamConsumer(channel::MessageStream& stream) : stream_(stream) {}
+  bool consume(std::string_view encoded, std::string* why) override {
+    return stream_.consume(encoded, why);
+  }
+
+ private:
+  channel::MessageStream& stream_;
+};
+
+}  // namespace
+
+GuestRun run_guest(sandbox::Sandbox& sandbox, const sandbox::Request& request,
+                   channel::MessageSequence& sequence) {
   GuestRun run;
+  channel::DecodeLimits limits;
+  limits.max_message_bytes = request.limits.max_message_bytes;
+  channel::MessageStream stream(sequence, limits);
+  StreamConsumer consumer(stream);
   const char* stats_env = std::getenv("INSTAR_STATS");
   const bool stats = stats_env != nullptr && *stats_env == '1';
   sandbox::Request counted = request;  // a few devices: copying is cheaper than a /proc read
   counted.io_counters = stats;
+  counted.consumer = &consumer;
   const auto started = std::chrono::steady_clock::now();
   const sandbox::Outcome outcome = sandbox.run(counted);
   if (stats) {
@@ -22,17 +46,16 @@ GuestRun run_guest(sandbox::Sandbox& sandbox, const sandbox::Request& request) {
     const double sandbox_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
-    size_t message_bytes = 0;
-    for (const std::string& m : outcome.messages) message_bytes += m.size();
     std::fprintf(stderr,
                  "instar: stats: backend=%s sandbox_ms=%.3f guest_ms=%.3f exits=%llu "
-                 "hypercalls=%llu reads=%llu bytes_read=%llu messages=%zu message_bytes=%zu\n",
+                 "hypercalls=%llu reads=%llu bytes_read=%llu messages=%llu message_bytes=%llu\n",
                  sandbox.name(), sandbox_ms, static_cast<double>(outcome.guest_ns) / 1e6,
                  static_cast<unsigned long long>(outcome.exits),
                  static_cast<unsigned long long>(outcome.hypercalls),
                  static_cast<unsigned long long>(outcome.reads),
-                 static_cast<unsigned long long>(outcome.bytes_read), outcome.messages.size(),
-                 message_bytes);
+                 static_cast<unsigned long long>(outcome.bytes_read),
+                 static_cast<unsigned long long>(stream.messages()),
+                 static_cast<unsigned long long>(stream.bytes()));
   }
   const std::string where = std::string("sandbox (") + sandbox.name() + "): ";
   if (outcome.kind != sandbox::OutcomeKind::kCompleted) {
@@ -43,14 +66,10 @@ GuestRun run_guest(sandbox::Sandbox& sandbox, const sandbox::Request& request) {
     run.failure = where + "guest exited with status " + std::to_string(outcome.guest_status);
     return run;
   }
-  channel::DecodeLimits limits;
-  limits.max_message_bytes = request.limits.max_message_bytes;
-  channel::DecodedMessages decoded = channel::decode_messages(outcome.messages, limits);
-  if (!decoded.ok) {
-    run.failure = where + decoded.error;
+  if (std::string why; !stream.finish(&why)) {
+    run.failure = where + why;
     return run;
   }
-  run.messages = std::move(decoded.messages);
   run.ok = true;
   return run;
 }

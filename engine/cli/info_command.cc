@@ -104,18 +104,13 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   request.op.input_format[0] = static_cast<uint32_t>(image.format);
   request.devices.push_back({image.fd, image.size, false});
 
-  const GuestRun guest_run = run_guest(run.sandbox, request);
+  channel::InfoSequence sequence;
+  const GuestRun guest_run = run_guest(run.sandbox, request, sequence);
   if (!guest_run.ok) {
     run.diag.error(guest_run.failure);
     return std::nullopt;
   }
-  const channel::InfoReportResult assembled = channel::assemble_info_report(guest_run.messages);
-  if (!assembled.ok) {
-    run.diag.error(std::string("sandbox (") + run.sandbox.name() +
-                   "): " + assembled.protocol_error);
-    return std::nullopt;
-  }
-  const channel::InfoReport& report = assembled.report;
+  const channel::InfoReport& report = sequence.report();
   if (report.error) {
     const std::string text = render::OpenErrorText(run.diag.program(), image.display,
                                                    render::GuestErrorText(*report.error));

@@ -31,15 +31,28 @@ std::string AltHex(uint64_t v) {
   return buf;
 }
 
-// guest detail strings are C strings on the qemu side.
-std::string Detail(const guest::Error& e) {
-  return std::string(e.detail().c_str(), std::strlen(e.detail().c_str()));
+// An image name as qemu's %s prints it: up to its first NUL. Names are the only bytes of an
+// Error that are not numbers; every word around them is this file's.
+std::string CString(const std::string& bytes) {
+  return bytes.substr(0, bytes.find('\0'));
 }
 
-// instar-only texts: the detail, if any, after a fixed lead.
-std::string WithDetail(const char* lead, const guest::Error& e) {
-  const std::string d = Detail(e);
-  return d.empty() ? std::string(lead) : std::string(lead) + ": " + d;
+// report_unsupported_feature(): the table's names of the unknown bits, then the bits no entry
+// names, comma-joined.
+std::string UnsupportedFeatures(const guest::Error& e) {
+  std::string out;
+  for (const std::string& name : e.feature_names()) {
+    if (!out.empty()) out += ", ";
+    out += CString(name);
+  }
+  if (Arg(e, 0) != 0) {
+    char hex[24];
+    std::snprintf(hex, sizeof hex, "%" PRIx64, Arg(e, 0));
+    if (!out.empty()) out += ", ";
+    out += "Unknown incompatible feature: ";
+    out += hex;
+  }
+  return out;
 }
 
 // One row of the code -> text table. Rows are keyed by the enum value's *name* in guest.proto,
@@ -57,31 +70,14 @@ struct Rule {
 
 constexpr Rule kRules[] = {
     // --- instar's own conditions: qemu has no such message ---------------------------------------
-    {"ERROR_INTERNAL",
-     [](const guest::Error& e, ErrorText& t) {
-       t.message = WithDetail("instar: internal error in the sandboxed image parser", e);
-     }},
-    {"ERROR_UNSUPPORTED_OP",
-     [](const guest::Error& e, ErrorText& t) {
-       t.message = WithDetail("Operation not supported", e);
-     }},
-    {"ERROR_BAD_CONFIG",
-     [](const guest::Error& e, ErrorText& t) {
-       t.message = WithDetail("instar: inconsistent sandbox configuration", e);
-     }},
+    INSTAR_FIXED("ERROR_INTERNAL", "instar: internal error in the sandboxed image parser"),
+    INSTAR_FIXED("ERROR_UNSUPPORTED_OP", "Operation not supported"),
+    INSTAR_FIXED("ERROR_BAD_CONFIG", "instar: inconsistent sandbox configuration"),
     // --- I/O and corruption
     // -----------------------------------------------------------------------
-    {"ERROR_IO",
-     [](const guest::Error& e, ErrorText& t) {
-       // error_setg_errno(..., -EIO, "<what>") reads "<what>: Input/output error".
-       t.message = Detail(e).empty() ? "Input/output error" : Detail(e) + ": Input/output error";
-     }},
-    {"ERROR_CORRUPT",
-     [](const guest::Error& e, ErrorText& t) {
-       // The event goes to stderr first; the failing request then reports EIO.
-       t.preamble = CorruptionEventLine(Detail(e));
-       t.message = "Input/output error";
-     }},
+    INSTAR_FIXED("ERROR_IO", "Input/output error"),
+    // No guest emits it: each corruption event has a code of its own (from 60 on).
+    INSTAR_FIXED("ERROR_CORRUPT", "Input/output error"),
     // --- qcow2_do_open()
     // --------------------------------------------------------------------------
     INSTAR_FIXED("ERROR_NOT_QCOW2", "Image is not in qcow2 format"),
@@ -99,17 +95,13 @@ constexpr Rule kRules[] = {
      }},
     INSTAR_FIXED("ERROR_HEADER_EXCEEDS_CLUSTER", "qcow2 header exceeds cluster size"),
     INSTAR_FIXED("ERROR_HEADER_EXTENSION_TOO_LARGE", "Header extension too large"),
-    {"ERROR_INVALID_HEADER_EXTENSION",
-     [](const guest::Error& e, ErrorText& t) {
-       // qcow2_read_extensions() words each case itself; the common ones have codes of their own,
-       // anything else comes worded by the guest in detail.
-       t.message = Detail(e).empty() ? "instar: invalid qcow2 header extension" : Detail(e);
-     }},
+    // qcow2_read_extensions() words each case itself; the cases have codes of their own.
+    INSTAR_FIXED("ERROR_INVALID_HEADER_EXTENSION", "instar: invalid qcow2 header extension"),
     INSTAR_FIXED("ERROR_REFCOUNT_ORDER_TOO_LARGE",
                  "Reference count entry width too large; may not exceed 64 bits"),
     {"ERROR_UNSUPPORTED_FEATURES",
      [](const guest::Error& e, ErrorText& t) {
-       t.message = "Unsupported qcow2 feature(s): " + Detail(e);
+       t.message = "Unsupported qcow2 feature(s): " + UnsupportedFeatures(e);
      }},
     INSTAR_FIXED("ERROR_REFCOUNT_TABLE_OFFSET_INVALID", "Reference count table offset invalid"),
     INSTAR_FIXED("ERROR_NO_REFCOUNT_TABLE", "Image does not contain a reference count table"),
@@ -190,7 +182,7 @@ constexpr Rule kRules[] = {
     INSTAR_FIXED("ERROR_BITMAP_EXTRA_DATA", "Bitmap extra data is not supported"),
     {"ERROR_BITMAP_CONSTRAINTS",
      [](const guest::Error& e, ErrorText& t) {
-       t.message = "Bitmap '" + Detail(e) + "' doesn't satisfy the constraints";
+       t.message = "Bitmap '" + CString(e.name()) + "' doesn't satisfy the constraints";
      }},
     // --- qcow2-snapshot.c qcow2_do_read_snapshots()
     // -----------------------------------------------

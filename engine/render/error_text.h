@@ -21,9 +21,10 @@ struct ErrorText {
 };
 
 // The text qemu-img 7.2 prints for a guest Error (block/qcow2.c, qcow2-snapshot.c,
-// qcow2-bitmap.c, block/qcow.c), placeholders filled from error.args / error.detail as guest.proto
-// documents per code. Codes with no qemu counterpart (internal, config, unsupported op) get
-// instar's own wording, marked as such.
+// qcow2-bitmap.c, block/qcow.c), placeholders filled from error.args and, for the two codes whose
+// qemu text quotes image names, error.name / error.feature_names (cut at their first NUL, as %s
+// prints them), as guest.proto documents per code. Codes with no qemu counterpart (internal,
+// config, unsupported op) get instar's own wording, marked as such.
 ErrorText GuestErrorText(const guest::Error& error);
 
 // qemu's program name for diagnostics (error_set_progname): argv[0] without its directory.

@@ -14,6 +14,16 @@ uint32_t load_le32(const uint8_t* p) {
 
 }  // namespace
 
+void FrameReader::deliver() {
+  if (consumer_ == nullptr) {
+    messages_.push_back(std::move(body_));
+  } else if (!consumer_->consume(body_, &rejection_)) {
+    state_ = State::kRejected;
+  }
+  body_.clear();
+  body_.shrink_to_fit();  // a consumer keeps what it needs; the next frame reserves its own
+}
+
 FrameReader::State FrameReader::feed(const uint8_t* data, size_t size) {
   size_t pos = 0;
   while (pos < size) {
@@ -31,9 +41,9 @@ FrameReader::State FrameReader::feed(const uint8_t* data, size_t size) {
       body_.append(reinterpret_cast<const char*>(data + pos), take);
       pos += take;
       if (body_.size() == length_) {
-        messages_.push_back(std::move(body_));
-        body_.clear();
         in_body_ = false;
+        deliver();
+        if (state_ != State::kReading) return state_;
       }
       continue;
     }
@@ -68,8 +78,9 @@ FrameReader::State FrameReader::feed(const uint8_t* data, size_t size) {
     body_.reserve(length_);
     in_body_ = true;
     if (length_ == 0) {
-      messages_.emplace_back();
       in_body_ = false;
+      deliver();
+      if (state_ != State::kReading) return state_;
     }
   }
   return state_;

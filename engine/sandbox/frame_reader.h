@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/sandbox/sandbox.h"
+
 namespace instar::sandbox {
 
 class FrameReader {
@@ -19,14 +21,17 @@ class FrameReader {
     kTooLarge,       // a frame above max_message_bytes (kResourceLimit)
     kTotalExceeded,  // messages above max_total_message_bytes (kResourceLimit)
     kAfterExit,      // bytes after the exit frame (kGuestFault)
+    kRejected,       // the consumer refused a message (kGuestFault, rejection() says why)
   };
 
   // Each message is charged its length plus kPerMessageOverhead against `max_total`, so a flood
   // of empty frames cannot grow host memory without bound either.
   static constexpr uint64_t kPerMessageOverhead = 32;
 
-  FrameReader(uint64_t max_message, uint64_t max_total)
-      : max_message_(max_message), max_total_(max_total) {}
+  // With a `consumer`, each message is handed to it as soon as its frame is complete and is not
+  // kept; without one, messages() collects them.
+  FrameReader(uint64_t max_message, uint64_t max_total, MessageConsumer* consumer = nullptr)
+      : max_message_(max_message), max_total_(max_total), consumer_(consumer) {}
 
   // Consumes `size` bytes. Returns the state after them; once it is an error state, further
   // input is ignored.
@@ -40,8 +45,11 @@ class FrameReader {
   int32_t exit_status() const { return exit_status_; }
   uint32_t rejected_length() const { return length_; }
   std::vector<std::string>& messages() { return messages_; }
+  const std::string& rejection() const { return rejection_; }
 
  private:
+  void deliver();  // the completed body_ goes to the consumer or messages_
+
   uint64_t max_message_;
   uint64_t max_total_;
   uint64_t total_ = 0;
@@ -54,6 +62,8 @@ class FrameReader {
   int32_t exit_status_ = 0;
   std::string body_;
   std::vector<std::string> messages_;
+  MessageConsumer* consumer_;
+  std::string rejection_;
 };
 
 }  // namespace instar::sandbox

@@ -202,7 +202,7 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
   if (!launch_helper(spec, &helper, &error)) return failure(OutcomeKind::kHostError, error);
   Child child(helper.pid);
 
-  FrameReader reader(limits.max_message_bytes, limits.max_total_message_bytes);
+  FrameReader reader(limits.max_message_bytes, limits.max_total_message_bytes, request.consumer);
   bool pipe_open = true;
   uint64_t io_reads = 0;
   uint64_t io_bytes = 0;
@@ -262,6 +262,9 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
           case FrameReader::State::kAfterExit:
             child.kill_and_reap();
             return failure(OutcomeKind::kGuestFault, "guest process wrote after its exit frame");
+          case FrameReader::State::kRejected:
+            child.kill_and_reap();
+            return failure(OutcomeKind::kGuestFault, reader.rejection());
           default:
             break;
         }

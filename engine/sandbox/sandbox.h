@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "guest/abi/abi.h"
@@ -28,6 +29,16 @@ struct Limits {
   uint64_t max_exits = 10'000'000;                 // KVM exits (hypercalls included)
 };
 
+// Takes each encoded GuestMessage the moment the guest emits it, so the host checks a hostile
+// stream message by message instead of holding all of it (engine/channel/message_stream.h).
+class MessageConsumer {
+ public:
+  virtual ~MessageConsumer() = default;
+  // False ends the run as kGuestFault with `*why` as its diagnostic: the guest is stopped and
+  // nothing it sends afterwards is read, kept or decoded.
+  virtual bool consume(std::string_view encoded, std::string* why) = 0;
+};
+
 struct Request {
   abi::OpConfig op{};
   std::vector<Device> devices;  // at most abi::kMaxDevices
@@ -35,6 +46,9 @@ struct Request {
   // Process backend: also fill Outcome::reads / bytes_read from /proc/<pid>/io (INSTAR_STATS=1),
   // a file read every run would otherwise pay for nothing. The other counters are always free.
   bool io_counters = false;
+  // Where messages go as they arrive (not owned). Null: they are collected in Outcome::messages,
+  // for tests that look at the raw frames.
+  MessageConsumer* consumer = nullptr;
 };
 
 // How a run ended. Anything but kCompleted is a sandbox failure that instar reports as
@@ -53,7 +67,7 @@ struct Outcome {
   int guest_status = -1;              // HcExit status / process exit code when kCompleted
   int signal = 0;                     // kKilled: the signal
   std::string diagnostic;             // human-readable reason when not kCompleted
-  std::vector<std::string> messages;  // encoded GuestMessages in emission order
+  std::vector<std::string> messages;  // encoded GuestMessages in emission order (no consumer)
   // Counters for benchmarks and tests (INSTAR_STATS=1 prints them).
   uint64_t exits = 0;
   uint64_t hypercalls = 0;

@@ -234,8 +234,13 @@ HypercallResult HypercallHandler::emit_message(uint64_t arg_gpa) {
     return fault("message [" + hex(arg.data_gpa) + ", +" + hex(arg.length) +
                  ") is not guest memory");
   }
-  messages_.emplace_back(reinterpret_cast<const char*>(data->data()), data->size());
   total_message_bytes_ = total;
+  const std::string_view encoded(reinterpret_cast<const char*>(data->data()), data->size());
+  if (limits_.consumer == nullptr) {
+    messages_.emplace_back(encoded);
+  } else if (std::string why; !limits_.consumer->consume(encoded, &why)) {
+    return fault(std::move(why));
+  }
   shared->status = abi::kHcOk;
   return resume();
 }

@@ -31,6 +31,8 @@ struct HypercallLimits {
   uint64_t max_read_bytes = 0;           // one kBlockRead / kBlockWrite, or one kBlockReadv total
   uint64_t max_message_bytes = 0;        // one kEmitMessage
   uint64_t max_total_message_bytes = 0;  // all messages of the run
+  // Takes each message as it is emitted (not owned); null: messages() collects them.
+  sandbox::MessageConsumer* consumer = nullptr;
 };
 
 // Handles the hypercalls of one run. Every guest-supplied value is copied out of guest memory
@@ -46,7 +48,7 @@ struct HypercallLimits {
 //   - a device index >= the device count;
 //   - a write to a device that is not writable.
 // A message above max_message_bytes, or messages beyond max_total_message_bytes, end the VM with
-// kResourceLimit.
+// kResourceLimit; a message the consumer refuses ends it with kGuestFault.
 // Mistakes a correct guest can make from image data are reported in `status` and the guest
 // continues: offset + length beyond capacity or overflowing (kHcRange), a length above
 // max_read_bytes or a readv with more than abi::kMaxReadvExtents extents (kHcTooLarge), non-zero

@@ -85,7 +85,8 @@ sandbox::Outcome KvmSandbox::run(const sandbox::Request& request) {
   HypercallHandler handler(memory.value(), request.devices,
                            {.max_read_bytes = limits.max_read_bytes,
                             .max_message_bytes = limits.max_message_bytes,
-                            .max_total_message_bytes = limits.max_total_message_bytes});
+                            .max_total_message_bytes = limits.max_total_message_bytes,
+                            .consumer = request.consumer});
   LoopLimits loop{.deadline = started + limits.wall_time,
                   .wall_time = limits.wall_time,
                   .max_exits = limits.max_exits};

@@ -20,7 +20,9 @@
 
 namespace instar::abi {
 
-inline constexpr uint32_t kAbiVersion = 2;  // 2: 64 devices, OpConfig chain tables
+// 2: 64 devices, OpConfig chain tables. 3: guest.proto carries no guest-worded text (check lines
+// and errors are codes, numbers and image names; the host renders every word).
+inline constexpr uint32_t kAbiVersion = 3;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.

@@ -26,7 +26,7 @@ Status emit_message(MessageSink& sink, Arena& arena, const instar_guest_GuestMes
   return result;
 }
 
-Status emit_error(MessageSink& sink, Arena& arena, const Status& status, const char* detail) {
+Status emit_error(MessageSink& sink, Arena& arena, const Status& status, const ErrorNames* names) {
   const uint64_t mark = arena.mark();
   auto* message = static_cast<instar_guest_GuestMessage*>(
       arena.allocate(sizeof(instar_guest_GuestMessage), alignof(instar_guest_GuestMessage)));
@@ -37,11 +37,19 @@ Status emit_error(MessageSink& sink, Arena& arena, const Status& status, const c
   error.code = status.code();
   error.args_count = static_cast<pb_size_t>(status.nargs());
   for (int i = 0; i < status.nargs(); ++i) error.args[i] = status.arg(i);
-  if (detail != nullptr) {
-    uint64_t n = 0;
-    while (detail[n] != '\0' && n < sizeof(error.detail.bytes)) ++n;
-    copy_bytes(error.detail.bytes, detail, n);
-    error.detail.size = static_cast<pb_size_t>(n);
+  if (names != nullptr) {
+    static_assert(sizeof(error.name.bytes) >= ErrorNames::kNameSize);
+    static_assert(sizeof(error.feature_names) / sizeof(error.feature_names[0]) >=
+                  ErrorNames::kMaxFeatureNames);
+    static_assert(sizeof(error.feature_names[0].bytes) >= ErrorNames::kFeatureNameSize);
+    if (names->name_size != 0) copy_bytes(error.name.bytes, names->name, names->name_size);
+    error.name.size = static_cast<pb_size_t>(names->name_size);
+    for (uint32_t i = 0; i < names->feature_name_count; ++i) {
+      auto& out = error.feature_names[i];
+      out.size = names->feature_name_sizes[i];
+      if (out.size != 0) copy_bytes(out.bytes, names->feature_names[i], out.size);
+    }
+    error.feature_names_count = static_cast<pb_size_t>(names->feature_name_count);
   }
   Status result = emit_message(sink, arena, *message);
   arena.release_to(mark);

@@ -4,6 +4,7 @@
 #include "guest/abi/guest.npb.h"
 #include "guest/lib/arena.h"
 #include "guest/lib/bytes.h"
+#include "guest/lib/error_names.h"
 #include "guest/lib/status.h"
 
 namespace instar {
@@ -21,8 +22,8 @@ class MessageSink {
 // released before returning.
 Status emit_message(MessageSink& sink, Arena& arena, const instar_guest_GuestMessage& message);
 
-// Emits an Error message carrying `status` (and `detail`, may be null).
-Status emit_error(MessageSink& sink, Arena& arena, const Status& status, const char* detail);
+// Emits an Error message carrying `status` and the image names that go with it (may be null).
+Status emit_error(MessageSink& sink, Arena& arena, const Status& status, const ErrorNames* names);
 
 // Collects messages in memory (tests, fuzzers, property tests).
 class MemoryMessageSink final : public MessageSink {

@@ -13,7 +13,7 @@ using ErrorCode = instar_guest_ErrorCode;
 // which the host turns into qemu-img's exact message text.
 class [[nodiscard]] Status {
  public:
-  static constexpr int kMaxArgs = 4;
+  static constexpr int kMaxArgs = 3;  // guest.options Error.args: the most any code takes
 
   constexpr Status() = default;
   constexpr explicit Status(ErrorCode code) : code_(code) {}

@@ -1,4 +1,5 @@
-// check.cc: qcow2 reference counting and consistency checks in qemu 7.2's order and wording.
+// check.cc: qcow2 reference counting and consistency checks in qemu 7.2's order; each line qemu
+// prints is sent as a code and its numbers (check_log.h) for the host to word.
 #include "guest/ops/check.h"
 
 #include "guest/formats/probe.h"
@@ -119,13 +120,7 @@ bool Checker::inc_refcounts(uint64_t offset, uint64_t size) {
   // qemu computes in int64_t; offsets here are below 2^56 and sizes below 2^40.
   const int64_t excess = static_cast<int64_t>(offset + size) - static_cast<int64_t>(file_size_);
   if (excess >= static_cast<int64_t>(cluster_size_)) {
-    log_.str(
-            "ERROR: counting reference for region exceeding the end of the file by one cluster "
-            "or more: offset 0x")
-        .hex(offset)
-        .str(" size 0x")
-        .hex(size)
-        .end_line();
+    log_.line(instar_guest_CheckLine_CHECK_LINE_REGION_PAST_EOF, offset, size);
     ++corruptions_;
     return true;
   }
@@ -143,11 +138,7 @@ bool Checker::inc_refcounts(uint64_t offset, uint64_t size) {
     }
     const uint64_t refcount = qcow2::get_refcount(refs_, k, order_);
     if (refcount == max) {
-      log_.str("ERROR: overflow cluster offset=0x").hex(k << cluster_bits_).end_line();
-      log_.str(
-              "Use qemu-img amend to increase the refcount entry width or qemu-img convert to "
-              "create a clean copy if the image cannot be opened for writing")
-          .end_line();
+      log_.line(instar_guest_CheckLine_CHECK_LINE_REFCOUNT_OVERFLOW, k << cluster_bits_);
       ++corruptions_;
       continue;
     }
@@ -181,7 +172,7 @@ bool Checker::walk_l1(uint64_t l1_offset, uint64_t l1_size, bool active) {
     const uint64_t entries = l1_size - start < kL1ChunkEntries ? l1_size - start : kL1ChunkEntries;
     if (!read_zero_filled(source_, l1_offset + start * 8, MutableBytes(l1_chunk_, entries * 8))
              .ok()) {
-      log_.str("ERROR: I/O error in check_refcounts_l1").end_line();
+      log_.line(instar_guest_CheckLine_CHECK_LINE_L1_IO_ERROR);
       ++check_errors_;
       return fail(kEio);
     }
@@ -196,22 +187,19 @@ bool Checker::walk_l1(uint64_t l1_offset, uint64_t l1_size, bool active) {
       }
       if (count == 0) continue;
       if (!read_tables(offsets, count, batch_)) {
-        log_.str("ERROR: I/O error in check_refcounts_l2").end_line();
+        log_.line(instar_guest_CheckLine_CHECK_LINE_L2_IO_ERROR);
         ++check_errors_;
         return fail(kEio);
       }
       for (uint32_t t = 0; t < count; ++t) {
         const qcow2::L1Entry e = qcow2::decode_l1_entry(raw[t]);
         if (e.reserved_set) {
-          log_.str("ERROR found L1 entry with reserved bits set: ").hex(raw[t]).end_line();
+          log_.line(instar_guest_CheckLine_CHECK_LINE_L1_RESERVED_BITS, raw[t]);
           ++corruptions_;
         }
         if (!inc_refcounts(e.l2_offset, cluster_size_)) return false;
         if ((e.l2_offset & (cluster_size_ - 1)) != 0) {
-          log_.str("ERROR l2_offset=")
-              .hex(e.l2_offset)
-              .str(": Table is not cluster aligned; L1 entry corrupted")
-              .end_line();
+          log_.line(instar_guest_CheckLine_CHECK_LINE_L2_TABLE_UNALIGNED, e.l2_offset);
           ++corruptions_;
         }
         if (!walk_l2(batch_ + t * cluster_size_, active)) return false;
@@ -229,32 +217,24 @@ bool Checker::walk_l2(const uint8_t* table, bool active) {
     const uint64_t bitmap = extended_l2_ ? load_be64(table + i * entry_size_ + 8) : 0;
     const qcow2::ClusterType type = qcow2::classify_l2_entry(entry, extended_l2_, data_file_);
     if (type != qcow2::ClusterType::kCompressed && (entry & qcow2::kL2StdReservedMask) != 0) {
-      log_.str("ERROR found l2 entry with reserved bits set: ").hex(entry).end_line();
+      log_.line(instar_guest_CheckLine_CHECK_LINE_L2_RESERVED_BITS, entry);
       ++corruptions_;
     }
     switch (type) {
       case qcow2::ClusterType::kCompressed: {
         if ((entry & qcow2::kOflagCopied) != 0) {
           const qcow2::CompressedExtent c = qcow2::decode_compressed_l2_entry(entry, cluster_bits_);
-          log_.str("ERROR: coffset=0x")
-              .hex(c.offset)
-              .str(": copied flag must never be set for compressed clusters")
-              .end_line();
+          log_.line(instar_guest_CheckLine_CHECK_LINE_COMPRESSED_COPIED, c.offset);
           entry &= ~qcow2::kOflagCopied;
           ++corruptions_;
         }
         if (data_file_) {
-          log_.str("ERROR compressed cluster ").dec(i).str(" with data file, entry=0x").hex(entry);
-          log_.end_line();
+          log_.line(instar_guest_CheckLine_CHECK_LINE_COMPRESSED_WITH_DATA_FILE, i, entry);
           ++corruptions_;
           break;
         }
         if (bitmap != 0) {
-          log_.str("ERROR compressed cluster ")
-              .dec(i)
-              .str(" with non-zero subcluster allocation bitmap, entry=0x")
-              .hex(entry)
-              .end_line();
+          log_.line(instar_guest_CheckLine_CHECK_LINE_COMPRESSED_SUBCLUSTER_BITMAP, i, entry);
           ++corruptions_;
           break;
         }
@@ -272,21 +252,16 @@ bool Checker::walk_l2(const uint8_t* table, bool active) {
         const uint64_t offset = entry & qcow2::kL2OffsetMask;
         if (((bitmap >> 32) & bitmap) != 0) {
           ++corruptions_;
-          log_.str("ERROR offset=")
-              .hex(offset)
-              .str(": Allocated cluster has corrupted subcluster allocation bitmap")
-              .end_line();
+          log_.line(instar_guest_CheckLine_CHECK_LINE_SUBCLUSTER_BITMAP_CORRUPTED, offset);
         }
         if ((offset & (cluster_size_ - 1)) != 0) {
           ++corruptions_;
           const bool contains_data = extended_l2_ ? (bitmap & qcow2::kL2BitmapAllAlloc) != 0
                                                   : (entry & qcow2::kOflagZero) == 0;
-          log_.str("ERROR offset=")
-              .hex(offset)
-              .str(contains_data ? ": Data cluster is not properly aligned; L2 entry corrupted."
-                                 : ": Preallocated cluster is not properly aligned; L2 entry "
-                                   "corrupted.")
-              .end_line();
+          log_.line(contains_data
+                        ? instar_guest_CheckLine_CHECK_LINE_DATA_CLUSTER_UNALIGNED
+                        : instar_guest_CheckLine_CHECK_LINE_PREALLOCATED_CLUSTER_UNALIGNED,
+                    offset);
         }
         if (active) {
           ++allocated_;
@@ -302,7 +277,7 @@ bool Checker::walk_l2(const uint8_t* table, bool active) {
       case qcow2::ClusterType::kUnallocated:
         if ((bitmap & qcow2::kL2BitmapAllAlloc) != 0) {
           ++corruptions_;
-          log_.str("ERROR: Unallocated cluster has non-zero subcluster allocation map").end_line();
+          log_.line(instar_guest_CheckLine_CHECK_LINE_UNALLOCATED_SUBCLUSTER_MAP);
         }
         break;
     }
@@ -314,7 +289,7 @@ bool Checker::walk_l2(const uint8_t* table, bool active) {
 bool Checker::walk_snapshots() {
   const qcow2::Header& h = m_.header;
   if (data_file_ && h.nb_snapshots != 0) {
-    log_.str("ERROR ").dec(h.nb_snapshots).str(" snapshots in image with data file").end_line();
+    log_.line(instar_guest_CheckLine_CHECK_LINE_SNAPSHOTS_WITH_DATA_FILE, h.nb_snapshots);
     ++corruptions_;
   }
   qcow2::SnapshotTableReader snapshots(*tables_.reader, h.snapshots_offset, h.nb_snapshots,
@@ -326,26 +301,14 @@ bool Checker::walk_snapshots() {
       return fail(kEio);
     }
     if ((s.l1_table_offset & (cluster_size_ - 1)) != 0) {
-      log_.str("ERROR snapshot ")
-          .bytes(s.id)
-          .str(" (")
-          .bytes(s.name)
-          .str(") l1_offset=")
-          .alt_hex(s.l1_table_offset)
-          .str(": L1 table is not cluster aligned; snapshot table entry corrupted")
-          .end_line();
+      log_.snapshot_line(instar_guest_CheckLine_CHECK_LINE_SNAPSHOT_L1_UNALIGNED, s.id, s.name,
+                         s.l1_table_offset);
       ++corruptions_;
       continue;
     }
     if (s.l1_size > qcow2::kMaxL1SizeBytes / qcow2::kL1EntrySize) {
-      log_.str("ERROR snapshot ")
-          .bytes(s.id)
-          .str(" (")
-          .bytes(s.name)
-          .str(") l1_size=")
-          .alt_hex(s.l1_size)
-          .str(": L1 table is too large; snapshot table entry corrupted")
-          .end_line();
+      log_.snapshot_line(instar_guest_CheckLine_CHECK_LINE_SNAPSHOT_L1_TOO_LARGE, s.id, s.name,
+                         s.l1_size);
       ++corruptions_;
       continue;
     }
@@ -401,20 +364,17 @@ bool Checker::check_refblocks() {
     const uint64_t offset = entry & qcow2::kReftableOffsetMask;
     const uint64_t cluster = offset >> cluster_bits_;
     if ((entry & qcow2::kReftableReservedMask) != 0) {
-      log_.str("ERROR refcount table entry ").dec(i).str(" has reserved bits set").end_line();
+      log_.line(instar_guest_CheckLine_CHECK_LINE_REFTABLE_RESERVED_BITS, i);
       ++corruptions_;
       continue;
     }
     if ((offset & (cluster_size_ - 1)) != 0) {
-      log_.str("ERROR refcount block ")
-          .dec(i)
-          .str(" is not cluster aligned; refcount table entry corrupted")
-          .end_line();
+      log_.line(instar_guest_CheckLine_CHECK_LINE_REFBLOCK_UNALIGNED, i);
       ++corruptions_;
       continue;
     }
     if (cluster >= refs_size_) {
-      log_.str("ERROR refcount block ").dec(i).str(" is outside image").end_line();
+      log_.line(instar_guest_CheckLine_CHECK_LINE_REFBLOCK_OUTSIDE_IMAGE, i);
       ++corruptions_;
       continue;
     }
@@ -422,7 +382,7 @@ bool Checker::check_refblocks() {
       if (!inc_refcounts(offset, cluster_size_)) return false;
       const uint64_t refcount = qcow2::get_refcount(refs_, cluster, order_);
       if (refcount != 1) {
-        log_.str("ERROR refcount block ").dec(i).str(" refcount=").dec(refcount).end_line();
+        log_.line(instar_guest_CheckLine_CHECK_LINE_REFBLOCK_REFCOUNT, i, refcount);
         ++corruptions_;
       }
     }
@@ -440,12 +400,7 @@ bool Checker::disk_refcount(uint64_t cluster, uint64_t* refcount) {
   if (offset == 0) return true;
   if ((offset & (cluster_size_ - 1)) != 0) {
     if (!signaled_corruption_) {
-      log_.str("qcow2: Image is corrupt: Refblock offset ")
-          .alt_hex(offset)
-          .str(" unaligned (reftable index: ")
-          .alt_hex(index)
-          .str("); further non-fatal corruption events will be suppressed")
-          .end_line();
+      log_.line(instar_guest_CheckLine_CHECK_LINE_REFBLOCK_OFFSET_UNALIGNED, offset, index);
       signaled_corruption_ = true;
     }
     return false;
@@ -468,21 +423,16 @@ void Checker::compare_refcounts() {
   for (uint64_t i = 0; i < refs_size_; ++i) {
     uint64_t on_disk = 0;
     if (!disk_refcount(i, &on_disk)) {
-      log_.str("Can't get refcount for cluster ").dec(i).str(": Input/output error").end_line();
+      log_.line(instar_guest_CheckLine_CHECK_LINE_REFCOUNT_READ_ERROR, i);
       ++check_errors_;
       continue;
     }
     const uint64_t counted = qcow2::get_refcount(refs_, i, order_);
     if (on_disk > 0 || counted > 0) highest_cluster_ = i;
     if (on_disk != counted) {
-      log_.str(on_disk < counted ? "ERROR" : "Leaked")
-          .str(" cluster ")
-          .dec(i)
-          .str(" refcount=")
-          .dec(on_disk)
-          .str(" reference=")
-          .dec(counted)
-          .end_line();
+      log_.line(on_disk < counted ? instar_guest_CheckLine_CHECK_LINE_REFCOUNT_TOO_LOW
+                                  : instar_guest_CheckLine_CHECK_LINE_CLUSTER_LEAKED,
+                i, on_disk, counted);
       if (on_disk < counted) {
         ++corruptions_;
       } else {
@@ -520,7 +470,7 @@ bool Checker::check_oflag_copied() {
       }
       if (count == 0) continue;
       if (!read_tables(offsets, count, batch_)) {
-        log_.str("ERROR: Could not read L2 table: Input/output error").end_line();
+        log_.line(instar_guest_CheckLine_CHECK_LINE_L2_READ_ERROR);
         ++check_errors_;
         return fail(kEio);
       }
@@ -528,13 +478,8 @@ bool Checker::check_oflag_copied() {
         uint64_t refcount = 0;
         if (!disk_refcount(offsets[t] >> cluster_bits_, &refcount)) continue;
         if ((refcount == 1) != ((raw[t] & qcow2::kOflagCopied) != 0)) {
-          log_.str("ERROR OFLAG_COPIED L2 cluster: l1_index=")
-              .dec(indices[t])
-              .str(" l1_entry=")
-              .hex(raw[t])
-              .str(" refcount=")
-              .dec(refcount)
-              .end_line();
+          log_.line(instar_guest_CheckLine_CHECK_LINE_OFLAG_COPIED_L2, indices[t], raw[t],
+                    refcount);
           ++corruptions_;
         }
         const uint8_t* table = batch_ + t * cluster_size_;
@@ -552,11 +497,7 @@ bool Checker::check_oflag_copied() {
             continue;
           }
           if ((data_refcount == 1) != ((entry & qcow2::kOflagCopied) != 0)) {
-            log_.str("ERROR OFLAG_COPIED data cluster: l2_entry=")
-                .hex(entry)
-                .str(" refcount=")
-                .dec(data_refcount)
-                .end_line();
+            log_.line(instar_guest_CheckLine_CHECK_LINE_OFLAG_COPIED_DATA, entry, data_refcount);
             ++corruptions_;
           }
         }
@@ -646,8 +587,9 @@ bool snapshot_table_is_usable(const qcow2::Header& h, instar_guest_CheckResult* 
   return false;
 }
 
-Status report_failure(MessageSink& sink, Arena& arena, const Status& failure, const char* detail) {
-  INSTAR_TRY(emit_error(sink, arena, failure, detail));
+Status report_failure(MessageSink& sink, Arena& arena, const Status& failure,
+                      const ErrorNames* names) {
+  INSTAR_TRY(emit_error(sink, arena, failure, names));
   return emit_done(sink, arena, 1);
 }
 
@@ -672,14 +614,13 @@ Status run_qcow2_check(BlockSource& source, MessageSink& sink, Arena& arena) {
   }
   WindowedReader reader(source, MutableBytes(window, kTableWindowSize));
   const qcow2::TableScratch tables{&reader, MutableBytes(names, qcow2::kSnapshotNameScratchSize)};
-  detail->size = 0;
-  detail->text[0] = '\0';
+  detail->clear();
   *metadata = qcow2::Metadata();
   // As qemu-img check: BDRV_O_CHECK (qcow2::OpenMode::kCheck).
   const Status opened =
       qcow2::open_image(source, arena, tables, metadata, detail, qcow2::OpenMode::kCheck);
   if (!opened.ok()) {
-    return report_failure(sink, arena, opened, detail->size != 0 ? detail->text : nullptr);
+    return report_failure(sink, arena, opened, detail);
   }
   if (!snapshot_table_is_usable(metadata->header, &result->body.check_result)) {
     return emit_result(sink, arena, result);

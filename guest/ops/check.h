@@ -10,7 +10,8 @@
 namespace instar {
 
 // Emits, for the image on `source` opened as `format`:
-//   qcow2:   CheckDiagnostics* (qemu's stderr lines, in its order), CheckResult, Done{0};
+//   qcow2:   (CheckDiagnostics | CheckSnapshotLine)* (qemu's stderr lines as codes and numbers,
+//            in its order), CheckResult, Done{0};
 //   raw:     CheckResult{format RAW} (qemu: "This image format does not support checks"), Done{0};
 //   failure: Error (the open failed, as for info), Done{1}.
 // The walk follows qcow2_co_check_locked(): references from the header, the active L1/L2 tables,

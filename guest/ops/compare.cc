@@ -23,8 +23,8 @@ struct Outcome {
   uint64_t offset = 0;
   uint32_t image = 0;
   bool size_mismatch = false;
-  Status error;  // for the error kinds
-  const char* detail = nullptr;
+  Status error;                       // for the error kinds
+  const ErrorNames* names = nullptr;  // image names that go with `error`
 };
 
 Outcome result(instar_guest_CompareKind kind, uint64_t offset) {
@@ -141,7 +141,7 @@ class Walk {
 
 Status emit_outcome(const Outcome& o, MessageSink& sink, Arena& arena) {
   const bool is_error = !o.error.ok();
-  if (is_error) INSTAR_TRY(emit_error(sink, arena, o.error, o.detail));
+  if (is_error) INSTAR_TRY(emit_error(sink, arena, o.error, o.names));
   // The GuestMessage union is KiBs large: keep it in the arena, not on the guest's small stack.
   const uint64_t mark = arena.mark();
   auto* message = static_cast<instar_guest_GuestMessage*>(
@@ -193,8 +193,7 @@ Status open_input(const abi::OpConfig& op, uint32_t i, BlockSource* const* devic
     void* memory = arena.allocate(sizeof(CompareImage), alignof(CompareImage));
     if (memory == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
     CompareImage* image = new (memory) CompareImage();
-    detail->size = 0;
-    detail->text[0] = '\0';
+    detail->clear();
     INSTAR_TRY(image->open(*devices[device], static_cast<abi::ImageFormat>(format),
                            data == abi::kNoDevice ? nullptr : devices[data], chained, arena,
                            detail));
@@ -231,7 +230,7 @@ Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_
       const Status opened = open_input(op, i, devices, device_count, arena, detail, &chains[i]);
       if (!opened.ok()) {
         outcome = failure(instar_guest_CompareKind_COMPARE_OPEN_FAILED, i, 0, opened);
-        outcome.detail = detail->size != 0 ? detail->text : nullptr;
+        outcome.names = detail;
         break;
       }
     }

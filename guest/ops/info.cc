@@ -37,8 +37,9 @@ instar_guest_GuestMessage* new_message(Arena& arena, pb_size_t tag) {
   return message;
 }
 
-Status report_failure(MessageSink& sink, Arena& arena, const Status& failure, const char* detail) {
-  INSTAR_TRY(emit_error(sink, arena, failure, detail));
+Status report_failure(MessageSink& sink, Arena& arena, const Status& failure,
+                      const ErrorNames* names) {
+  INSTAR_TRY(emit_error(sink, arena, failure, names));
   return emit_done(sink, arena, 1);
 }
 
@@ -159,13 +160,12 @@ Status run_qcow2_info(BlockSource& source, MessageSink& sink, Arena& arena) {
   }
   WindowedReader reader(source, MutableBytes(window, kTableWindowSize));
   const qcow2::TableScratch tables{&reader, MutableBytes(names, kNameScratchSize)};
-  detail->size = 0;
-  detail->text[0] = '\0';
+  detail->clear();
   *metadata = qcow2::Metadata();
 
   const Status opened = qcow2::open_image(source, arena, tables, metadata, detail);
   if (!opened.ok()) {
-    return report_failure(sink, arena, opened, detail->size != 0 ? detail->text : nullptr);
+    return report_failure(sink, arena, opened, detail);
   }
   fill_qcow2_info(*metadata, &message->body.info);
   INSTAR_TRY(emit_message(sink, arena, *message));

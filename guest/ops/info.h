@@ -12,7 +12,7 @@ namespace instar {
 // Emits, for the image on `source` opened as `format`:
 //   success: ImageInfo, then Qcow2Info.nb_snapshots Snapshot messages (table order), then
 //            Qcow2Info.nb_bitmaps Bitmap messages (directory order), then Done{status 0};
-//   failure: Error (code, args, detail), then Done{status 1}.
+//   failure: Error (code, args, the image names its text quotes), then Done{status 1}.
 // Everything is validated before ImageInfo goes out, so an Error never follows it unless a read
 // fails the second time round. Returns an error only when a message could not be emitted.
 Status run_info(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Arena& arena);

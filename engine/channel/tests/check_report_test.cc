@@ -8,10 +8,28 @@ namespace {
 
 using instar::guest::GuestMessage;
 
-GuestMessage diagnostics(const std::string& text) {
+uint64_t leaked_line() {
+  return instar::guest::CHECK_LINE_CLUSTER_LEAKED;
+}
+// CHECK_LINE_CLUSTER_LEAKED lines for the clusters in `clusters` (refcount 1, reference 0).
+GuestMessage diagnostics(std::initializer_list<uint64_t> clusters) {
   GuestMessage m;
-  m.mutable_check_diagnostics()->set_text(text);
+  for (uint64_t c : clusters) {
+    for (uint64_t w : {leaked_line(), c, uint64_t{1}, uint64_t{0}}) {
+      m.mutable_check_diagnostics()->add_words(w);
+    }
+  }
   return m;
+}
+GuestMessage words(std::initializer_list<uint64_t> words) {
+  GuestMessage m;
+  for (uint64_t w : words) m.mutable_check_diagnostics()->add_words(w);
+  return m;
+}
+std::string text(const CheckReport& report) {
+  std::string out;
+  report.diagnostics.Render([&out](std::string_view line) { out += line; });
+  return out;
 }
 GuestMessage result(instar::guest::Format format, uint64_t leaks = 0) {
   GuestMessage m;
@@ -27,9 +45,11 @@ GuestMessage done() {
 
 TEST(CheckReport, DiagnosticsThenResult) {
   const auto r = assemble_check_report(
-      {diagnostics("a\n"), diagnostics("b\nc\n"), result(instar::guest::FORMAT_QCOW2, 2), done()});
+      {diagnostics({1}), diagnostics({2, 3}), result(instar::guest::FORMAT_QCOW2, 2), done()});
   ASSERT_TRUE(r.ok) << r.protocol_error;
-  EXPECT_EQ(r.report.diagnostics, "a\nb\nc\n");
+  EXPECT_EQ(text(r.report),
+            "Leaked cluster 1 refcount=1 reference=0\nLeaked cluster 2 refcount=1 reference=0\n"
+            "Leaked cluster 3 refcount=1 reference=0\n");
   EXPECT_EQ(r.report.result->leaks(), 2u);
 }
 
@@ -47,14 +67,16 @@ TEST(CheckReport, RefusesBadSequences) {
   const std::vector<std::vector<GuestMessage>> bad = {
       {},
       {done()},
-      {diagnostics("no newline"), result(F::FORMAT_QCOW2), done()},
-      {diagnostics(""), result(F::FORMAT_QCOW2), done()},
+      {words({leaked_line(), 1, 1}), result(F::FORMAT_QCOW2), done()},  // a number short
+      {words({}), result(F::FORMAT_QCOW2), done()},
+      {words({9999}), result(F::FORMAT_QCOW2), done()},  // no template: never printed as text
+      {words({0}), result(F::FORMAT_QCOW2), done()},
       {result(F::FORMAT_QCOW2)},
       {result(F::FORMAT_QCOW2), done(), done()},
       {result(F::FORMAT_UNKNOWN), done()},
       {result(F::FORMAT_RAW, 1), done()},  // raw carries no counters
-      {diagnostics("x\n"), result(F::FORMAT_RAW), done()},
-      {result(F::FORMAT_QCOW2), diagnostics("late\n"), done()},
+      {diagnostics({1}), result(F::FORMAT_RAW), done()},
+      {result(F::FORMAT_QCOW2), diagnostics({1}), done()},
   };
   for (size_t i = 0; i < bad.size(); ++i) {
     EXPECT_FALSE(assemble_check_report(bad[i]).ok) << "case " << i;

@@ -67,6 +67,21 @@ TEST(InfoReportTest, RefusesBrokenSequences) {
   EXPECT_FALSE(assemble_info_report({info(0, 0), done(), done()}).ok) << "trailing message";
   EXPECT_FALSE(assemble_info_report({info(1, 0), bitmap(), done()}).ok) << "wrong kind";
   EXPECT_FALSE(assemble_info_report({info(0xffffffff, 0xffffffff), done()}).ok) << "huge counts";
+  EXPECT_FALSE(assemble_info_report({error(), error(), done()}).ok) << "a second error";
+  EXPECT_FALSE(assemble_info_report({info(0, 0), error(), error(), done()}).ok);
+}
+
+// The budget ImageInfo announces is capped at qemu's own limits before a single entry arrives.
+TEST(InfoReportTest, RefusesAnnouncementsBeyondQemusLimits) {
+  InfoSequence at_limit;
+  GuestMessage m = info(InfoSequence::kMaxSnapshots, InfoSequence::kMaxBitmaps);
+  EXPECT_EQ(at_limit.accept(m), "");
+  InfoSequence snapshots;
+  m = info(InfoSequence::kMaxSnapshots + 1, 0);
+  EXPECT_EQ(snapshots.accept(m), "guest announced too many snapshots");
+  InfoSequence bitmaps;
+  m = info(0, InfoSequence::kMaxBitmaps + 1);
+  EXPECT_EQ(bitmaps.accept(m), "guest announced too many bitmaps");
 }
 
 }  // namespace

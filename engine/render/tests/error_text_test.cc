@@ -9,21 +9,21 @@ namespace instar::render {
 namespace {
 
 guest::Error Err(guest::ErrorCode code, std::initializer_list<uint64_t> args = {},
-                 const std::string& detail = "") {
+                 const std::string& name = "") {
   guest::Error e;
   e.set_code(code);
   for (uint64_t a : args) e.add_args(a);
-  e.set_detail(detail);
+  e.set_name(name);
   return e;
 }
 
 // Codes appended to guest.proto later are looked up by name, so this test builds against a proto
 // that lacks them; their expectations then check the "unknown code" fallback is not hit.
 guest::Error Err(const std::string& name, std::initializer_list<uint64_t> args = {},
-                 const std::string& detail = "") {
+                 const std::string& image_name = "") {
   guest::ErrorCode code = guest::ERROR_NONE;
   if (!guest::ErrorCode_Parse(name, &code)) ADD_FAILURE() << name << " is not in guest.proto";
-  return Err(code, args, detail);
+  return Err(code, args, image_name);
 }
 
 std::string Open(const guest::Error& e, const std::string& file = "x.qcow2") {
@@ -81,14 +81,25 @@ TEST(ErrorText, ReferenceTable) {
 }
 
 TEST(ErrorText, UnsupportedFeatures) {
-  EXPECT_EQ(
-      GuestErrorText(Err(guest::ERROR_UNSUPPORTED_FEATURES, {}, "Unknown incompatible feature: 20"))
-          .message,
-      "Unsupported qcow2 feature(s): Unknown incompatible feature: 20");
-  EXPECT_EQ(GuestErrorText(Err(guest::ERROR_UNSUPPORTED_FEATURES, {},
-                               "extended L2 entries, Unknown incompatible feature: 40"))
-                .message,
+  EXPECT_EQ(GuestErrorText(Err(guest::ERROR_UNSUPPORTED_FEATURES, {0x20})).message,
+            "Unsupported qcow2 feature(s): Unknown incompatible feature: 20");
+  guest::Error named = Err(guest::ERROR_UNSUPPORTED_FEATURES, {0x40});
+  named.add_feature_names("extended L2 entries");
+  EXPECT_EQ(GuestErrorText(named).message,
             "Unsupported qcow2 feature(s): extended L2 entries, Unknown incompatible feature: 40");
+  guest::Error only_names = Err(guest::ERROR_UNSUPPORTED_FEATURES, {0});
+  only_names.add_feature_names("a");
+  only_names.add_feature_names(std::string("b\0tail", 6));  // %.46s stops at the NUL
+  EXPECT_EQ(GuestErrorText(only_names).message, "Unsupported qcow2 feature(s): a, b");
+}
+
+// Errors carry no text of the guest's wording: a name on a code whose qemu text quotes none is
+// never printed (the channel refuses such a message before it gets here).
+TEST(ErrorText, PrintsNoNamesWhereQemuQuotesNone) {
+  EXPECT_EQ(GuestErrorText(Err(guest::ERROR_IO, {0, 512}, "No errors were found")).message,
+            "Input/output error");
+  EXPECT_EQ(GuestErrorText(Err(guest::ERROR_INTERNAL, {}, "\x1b]52;c;aGk=\x07")).message,
+            "instar: internal error in the sandboxed image parser");
 }
 
 TEST(ErrorText, HintsFollowTheMessage) {
@@ -138,11 +149,12 @@ TEST(ErrorText, EveryCodeHasText) {
 }
 
 TEST(ErrorText, CorruptionAndWarnings) {
-  const ErrorText t = GuestErrorText(
-      Err(guest::ERROR_CORRUPT, {}, "Image is corrupt: L2 table offset 0x1 unaligned"));
+  // Each corruption event has its own code: the event text is the host's, the numbers the guest's.
+  const ErrorText t = GuestErrorText(Err(guest::ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED, {1, 0}));
   EXPECT_EQ(t.preamble,
-            "qcow2: Image is corrupt: L2 table offset 0x1 unaligned; further non-fatal corruption "
-            "events will be suppressed\n");
+            "qcow2: Image is corrupt: L2 table offset 0x1 unaligned (L1 index: 0); further "
+            "non-fatal corruption events will be suppressed\n");
+  EXPECT_EQ(t.message, "Input/output error");
   EXPECT_EQ(CorruptionEventLine("x"), CorruptionEventLine("Image is corrupt: x"));
   EXPECT_EQ(BitmapsIgnoredWarning("qemu-img", 3),
             "qemu-img: warning: a program lacking bitmap support modified this file, so all "

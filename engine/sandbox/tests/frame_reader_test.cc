@@ -55,6 +55,48 @@ TEST(FrameReader, AcceptsAnySplitOfTheStream) {
   }
 }
 
+// Hands messages over as frames complete and keeps none; a refusal stops the stream there.
+class RecordingConsumer final : public MessageConsumer {
+ public:
+  bool consume(std::string_view encoded, std::string* why) override {
+    seen.emplace_back(encoded);
+    if (encoded == "stop") {
+      *why = "refused";
+      return false;
+    }
+    return true;
+  }
+  std::vector<std::string> seen;
+};
+
+TEST(FrameReader, HandsEachMessageToTheConsumerAsItCompletes) {
+  std::vector<uint8_t> s;
+  frame(s, "one");
+  frame(s, "");
+  exit_frame(s, 0);
+  RecordingConsumer consumer;
+  FrameReader reader(64, 1 << 20, &consumer);
+  for (size_t pos = 0; pos < s.size(); ++pos) reader.feed(s.data() + pos, 1);
+  EXPECT_EQ(reader.state(), State::kExited);
+  EXPECT_EQ(consumer.seen, (std::vector<std::string>{"one", ""}));
+  EXPECT_TRUE(reader.messages().empty()) << "a consumer's messages are not kept";
+}
+
+TEST(FrameReader, StopsAtTheFirstMessageTheConsumerRefuses) {
+  std::vector<uint8_t> s;
+  frame(s, "a");
+  frame(s, "stop");
+  frame(s, "never");
+  exit_frame(s, 0);
+  RecordingConsumer consumer;
+  FrameReader reader(64, 1 << 20, &consumer);
+  EXPECT_EQ(reader.feed(s.data(), s.size()), State::kRejected);
+  EXPECT_EQ(reader.rejection(), "refused");
+  EXPECT_EQ(consumer.seen, (std::vector<std::string>{"a", "stop"}));
+  EXPECT_EQ(reader.feed(s.data(), s.size()), State::kRejected) << "later input is ignored";
+  EXPECT_EQ(consumer.seen.size(), 2u);
+}
+
 TEST(FrameReader, RefusesAFrameAboveTheCapBeforeBufferingIt) {
   std::vector<uint8_t> s;
   put32(s, 101);

@@ -48,10 +48,12 @@ class HypercallsTest : public ::testing::Test {
     close(output_fd_);
   }
 
-  HypercallHandler handler() {
-    return HypercallHandler(
-        memory_, devices_,
-        {.max_read_bytes = kMaxRead, .max_message_bytes = 256, .max_total_message_bytes = 1024});
+  HypercallHandler handler(sandbox::MessageConsumer* consumer = nullptr) {
+    return HypercallHandler(memory_, devices_,
+                            {.max_read_bytes = kMaxRead,
+                             .max_message_bytes = 256,
+                             .max_total_message_bytes = 1024,
+                             .consumer = consumer});
   }
   // The host's own view of a struct the test places for the guest (always a valid GPA).
   template <typename T>
@@ -396,6 +398,33 @@ TEST_F(HypercallsTest, TotalMessageBytesAreCapped) {
   EXPECT_EQ(r.verdict, HypercallVerdict::kResourceLimit);
   EXPECT_NE(r.diagnostic.find("1024-byte total"), std::string::npos) << r.diagnostic;
   EXPECT_EQ(h.messages().size(), 4u);
+}
+
+// With a consumer, each message is handed over during its hypercall and not kept; a refusal
+// ends the VM there, so the guest cannot go on emitting.
+TEST_F(HypercallsTest, MessagesGoToTheConsumerAndARefusalEndsTheVm) {
+  struct Consumer final : sandbox::MessageConsumer {
+    bool consume(std::string_view encoded, std::string* why) override {
+      seen.emplace_back(encoded);
+      if (encoded == "abcdef") {
+        *why = "refused";
+        return false;
+      }
+      return true;
+    }
+    std::vector<std::string> seen;
+  } consumer;
+  HypercallHandler h = handler(&consumer);
+  std::memcpy(bytes(kBuf, 6), "abcdef", 6);
+  at<abi::HcEmitMessage>(kArg) = {.data_gpa = kBuf, .length = 3, .status = -1, .reserved = 0};
+  EXPECT_EQ(h.handle(static_cast<uint32_t>(abi::Hypercall::kEmitMessage), kArg).verdict,
+            HypercallVerdict::kContinue);
+  at<abi::HcEmitMessage>(kArg) = {.data_gpa = kBuf, .length = 6, .status = -1, .reserved = 0};
+  const HypercallResult r = h.handle(static_cast<uint32_t>(abi::Hypercall::kEmitMessage), kArg);
+  EXPECT_EQ(r.verdict, HypercallVerdict::kGuestFault);
+  EXPECT_EQ(r.diagnostic, "emit message hypercall: refused");
+  EXPECT_EQ(consumer.seen, (std::vector<std::string>{"abc", "abcdef"}));
+  EXPECT_TRUE(h.messages().empty());
 }
 
 TEST_F(HypercallsTest, ExitReportsTheGuestStatus) {

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "guest/lib/bytes.h"
+#include "guest/lib/error_names.h"
 
 namespace instar::qcow2 {
 
@@ -16,12 +17,13 @@ inline constexpr uint64_t kFeatureNameEntrySize = 48;
 inline constexpr uint64_t kFeatureNameSize = 46;
 inline constexpr uint8_t kFeatureTypeIncompatible = 0;
 
-// Writes what qemu's report_unsupported_feature() prints after "Unsupported qcow2 feature(s): "
-// for the incompatible bits `unknown_mask`: table names for named bits (table order, first match
-// per bit), then "Unknown incompatible feature: <hex>" for the rest, comma-joined. The table is
-// walked until the first entry with an empty name; bytes past its end read as zero, as in qemu's
-// zero-padded copy. Writes at most `capacity` bytes (no NUL) and returns how many.
-uint64_t describe_unsupported_features(Bytes feature_table, uint64_t unknown_mask, char* out,
-                                       uint64_t capacity);
+// What qemu's report_unsupported_feature() prints after "Unsupported qcow2 feature(s): " for the
+// incompatible bits `unknown_mask`, as data for the host to word: the table's names for named
+// bits (table order, first match per bit, each up to its first NUL and at most 46 bytes) are
+// added to `out`, and the bits no entry names are returned (the host prints them as
+// "Unknown incompatible feature: <hex>" after the names, comma-joined). The table is walked
+// until the first entry with an empty name; bytes past its end read as zero, as in qemu's
+// zero-padded copy.
+uint64_t collect_unsupported_features(Bytes feature_table, uint64_t unknown_mask, ErrorNames* out);
 
 }  // namespace instar::qcow2

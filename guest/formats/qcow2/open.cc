@@ -54,11 +54,7 @@ Status check_bitmap_directory(const Metadata& m, const TableScratch& tables,
   while (!bitmaps.at_end()) {
     const Status status = bitmaps.next(&bitmap);
     if (status.code() == instar_guest_ErrorCode_ERROR_BITMAP_CONSTRAINTS) {
-      const Bytes name = bitmaps.constraint_failure_name();
-      const uint64_t room = sizeof detail->text - 1;
-      detail->size = name.size < room ? name.size : room;
-      if (detail->size != 0) copy_bytes(detail->text, name.data, detail->size);
-      detail->text[detail->size] = '\0';
+      detail->set_name(bitmaps.constraint_failure_name());
     }
     INSTAR_TRY(status);
   }
@@ -107,10 +103,8 @@ Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables,
     HeaderExtensions early;
     (void)parse_header_extensions(header_area, h.header_length, h.extensions_end(), context,
                                   &early);
-    detail->size = describe_unsupported_features(early.feature_table, unknown, detail->text,
-                                                 sizeof detail->text - 1);
-    detail->text[detail->size] = '\0';
-    return Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_FEATURES, unknown);
+    const uint64_t unnamed = collect_unsupported_features(early.feature_table, unknown, detail);
+    return Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_FEATURES, unnamed);
   }
 
   INSTAR_TRY(check_header_layout(h, mode));

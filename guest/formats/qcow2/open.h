@@ -9,6 +9,7 @@
 #include "guest/lib/arena.h"
 #include "guest/lib/block_source.h"
 #include "guest/lib/bytes.h"
+#include "guest/lib/error_names.h"
 #include "guest/lib/status.h"
 
 namespace instar::qcow2 {
@@ -21,13 +22,9 @@ struct Metadata {
   Bytes backing_file;  // up to the first NUL
 };
 
-// Text that goes with some errors (Error.detail): the feature list of
-// ERROR_UNSUPPORTED_FEATURES, the bitmap name of ERROR_BITMAP_CONSTRAINTS.
-struct OpenErrorDetail {
-  char text[1024];  // NUL-terminated
-
-  uint64_t size = 0;
-};
+// The image names that go with some open errors (Error.name, Error.feature_names): the feature
+// table's names of ERROR_UNSUPPORTED_FEATURES, the bitmap name of ERROR_BITMAP_CONSTRAINTS.
+using OpenErrorDetail = ErrorNames;
 
 // Buffers the table walks share with the caller, so a second walk (to emit the entries) is
 // served from the window without new reads.

@@ -13,7 +13,7 @@ TEST(MessageSinkTest, EncodesAndFramesAnError) {
   Arena arena(arena_buffer, sizeof(arena_buffer));
   uint8_t out[4096];
   MemoryMessageSink sink(out, sizeof(out));
-  ASSERT_TRUE(emit_error(sink, arena, Status(instar_guest_ErrorCode_ERROR_IO, 7, 9), "x").ok());
+  ASSERT_TRUE(emit_error(sink, arena, Status(instar_guest_ErrorCode_ERROR_IO, 7, 9), nullptr).ok());
   EXPECT_EQ(arena.used(), 0u) << "scratch space is released";
   Bytes framed = sink.contents();
   ASSERT_GT(framed.size, 4u);
@@ -25,7 +25,8 @@ TEST(MessageSinkTest, RefusesWhenFull) {
   Arena arena(arena_buffer, sizeof(arena_buffer));
   uint8_t out[6];
   MemoryMessageSink sink(out, sizeof(out));
-  EXPECT_FALSE(emit_error(sink, arena, Status(instar_guest_ErrorCode_ERROR_IO, 7, 9), "x").ok());
+  EXPECT_FALSE(
+      emit_error(sink, arena, Status(instar_guest_ErrorCode_ERROR_IO, 7, 9), nullptr).ok());
 }
 
 }  // namespace

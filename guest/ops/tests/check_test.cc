@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/render/check_lines.h"
 #include "guest/lib/bytes.h"
 #include "guest/ops/tests/info_runner.h"
 
@@ -26,14 +27,23 @@ Outcome check(const std::vector<uint8_t>& image) {
   op.op = static_cast<uint32_t>(abi::Op::kCheck);
   const auto messages = run_op_on(op, {image});
   Outcome out;
+  // The lines as the host renders them from the guest's codes and numbers.
+  render::CheckLines lines;
   for (const auto& m : messages) {
     if (m.which_body == instar_guest_GuestMessage_check_diagnostics_tag) {
-      out.diagnostics += as_string(m.body.check_diagnostics.text);
+      const auto& d = m.body.check_diagnostics;
+      EXPECT_EQ(lines.AppendWords({d.words, d.words_count}), "");
+    } else if (m.which_body == instar_guest_GuestMessage_check_snapshot_line_tag) {
+      const auto& l = m.body.check_snapshot_line;
+      EXPECT_EQ(lines.AppendSnapshotLine(static_cast<uint64_t>(l.line), as_string(l.id),
+                                         as_string(l.name), l.value),
+                "");
     } else if (m.which_body == instar_guest_GuestMessage_check_result_tag) {
       out.result = m.body.check_result;
       out.ok = true;
     }
   }
+  lines.Render([&out](std::string_view line) { out.diagnostics += line; });
   EXPECT_FALSE(messages.empty());
   if (!messages.empty()) {
     EXPECT_EQ(messages.back().which_body, instar_guest_GuestMessage_done_tag);
