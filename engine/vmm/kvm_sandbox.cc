@@ -1,4 +1,4 @@
-// kvm_sandbox.cc: Request -> guest memory -> ELF -> boot state -> vCPU -> exit loop -> Outcome.
+// kvm_sandbox.cc: Request -> guest ELF and layout checked here -> one confined monitor child.
 #include "engine/vmm/kvm_sandbox.h"
 
 #include <fcntl.h>
@@ -8,13 +8,11 @@
 #include <cstring>
 #include <utility>
 
+#include "engine/sandbox/unique_fd.h"
 #include "engine/vmm/block_io.h"
 #include "engine/vmm/boot_setup.h"
 #include "engine/vmm/elf_loader.h"
-#include "engine/vmm/guest_memory.h"
-#include "engine/vmm/hypercalls.h"
-#include "engine/sandbox/unique_fd.h"
-#include "engine/vmm/vcpu_loop.h"
+#include "engine/vmm/monitor_process.h"
 
 namespace instar::vmm {
 namespace {
@@ -33,6 +31,9 @@ sandbox::Outcome host_error(std::string diagnostic) {
 }  // namespace
 
 KvmSandbox::KvmSandbox(std::string guest_elf_path) : guest_elf_path_(std::move(guest_elf_path)) {}
+
+KvmSandbox::KvmSandbox(std::string guest_elf_path, MonitorTestHooks hooks)
+    : guest_elf_path_(std::move(guest_elf_path)), hooks_(std::move(hooks)) {}
 
 Status KvmSandbox::read_guest_elf() {
   if (guest_elf_read_) return Status::Ok();
@@ -63,32 +64,12 @@ sandbox::Outcome KvmSandbox::run(const sandbox::Request& request) {
   auto layout = plan_layout(limits.memory_bytes, image.value().image_end, limits.arena_bytes);
   if (!layout.ok()) return host_error(layout.message());
 
-  auto memory = GuestMemory::create(layout.value().memory_size);
-  if (!memory.ok()) return host_error(memory.message());
-  if (Status s =
-          load_guest_elf(image.value(), guest_elf_, memory.value(), layout.value().stack_base);
-      !s.ok()) {
-    return host_error(s.message());
-  }
-  if (Status s = write_boot_state(memory.value(), layout.value(), request); !s.ok()) {
-    return host_error(s.message());
-  }
-
-  auto vm = KvmVm::create(memory.value());
-  if (!vm.ok()) return host_error("KVM: " + vm.message());
-  if (Status s = vm.value()->set_initial_state(image.value().entry, layout.value().stack_top);
-      !s.ok()) {
-    return host_error("KVM: " + s.message());
-  }
-
-  HypercallHandler handler(memory.value(), request.devices,
-                           {.max_read_bytes = limits.max_read_bytes,
-                            .max_message_bytes = limits.max_message_bytes,
-                            .max_total_message_bytes = limits.max_total_message_bytes});
-  return run_vcpu_loop(*vm.value(), handler,
-                       {.deadline = started + limits.wall_time,
-                        .wall_time = limits.wall_time,
-                        .max_exits = limits.max_exits});
+  return run_in_monitor_child({.image = image.value(),
+                               .elf = guest_elf_,
+                               .layout = layout.value(),
+                               .request = request,
+                               .started = started,
+                               .hooks = hooks_});
 }
 
 }  // namespace instar::vmm
