@@ -160,6 +160,34 @@ TEST_F(KvmMonitorTest, BlockReadLandsInGuestMemory) {
   EXPECT_EQ(out.messages, std::vector<std::string>{"0123456789abcdef"});
 }
 
+// The confined monitor's device writes: pwrite64 and fdatasync on a writable device's fd, within
+// the file-size limit set from its capacity.
+TEST_F(KvmMonitorTest, BlockWriteAndFlushWorkInTheConfinedMonitor) {
+  const int fd = memfd_create("kvm-monitor-test", MFD_CLOEXEC);
+  ASSERT_EQ(ftruncate(fd, 16), 0);
+  sandbox::Request request;
+  request.devices.push_back({.fd = fd, .capacity = 16, .writable = true});
+  constexpr uint32_t kFlushArg = kData + 0x80;
+  std::vector<uint8_t> data = standard_data();
+  place(data, kReadArg, abi::HcBlockWrite{0, -1, 11, kText, 5});
+  place(data, kFlushArg, abi::HcBlockFlush{0, -1});
+  const auto out = boot(Code()
+                            .hypercall(abi::Hypercall::kBlockWrite, kReadArg)
+                            .hypercall(abi::Hypercall::kBlockFlush, kFlushArg)
+                            .load_eax_abs(kReadArg + offsetof(abi::HcBlockWrite, status))
+                            .bytes({0x0b, 0x04, 0x25})  // or eax, [flush status]
+                            .imm32(kFlushArg + offsetof(abi::HcBlockFlush, status))
+                            .store_eax_abs(kExitArg)
+                            .exit(),
+                        request, data);
+  char written[16] = {};
+  ASSERT_EQ(pread(fd, written, sizeof written, 0), 16);
+  close(fd);
+  EXPECT_EQ(out.kind, OutcomeKind::kCompleted) << out.diagnostic;
+  EXPECT_EQ(out.guest_status, abi::kHcOk) << "both the write and the flush succeeded";
+  EXPECT_EQ(std::string(written + 11, 5), "hello");
+}
+
 TEST_F(KvmMonitorTest, SseAndTheStackWork) {
   INSTAR_REQUIRE_KVM();  // SSE arithmetic is exactly what kvm-pvm cannot emulate
   const auto out = boot(Code()
