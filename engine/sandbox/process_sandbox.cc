@@ -299,10 +299,14 @@ std::string default_process_helper_path() {
 }
 
 std::string describe_guest_signal(int signal) {
+  return describe_killed("guest process", signal);
+}
+
+std::string describe_killed(const char* who, int signal) {
   const char* abbrev = sigabbrev_np(signal);
   std::string name =
       abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
-  std::string text = "guest process killed by " + name;
+  std::string text = std::string(who) + " killed by " + name;
   switch (signal) {
     case SIGSYS:
       return text + " (seccomp: forbidden system call)";

@@ -42,5 +42,7 @@ std::string default_process_helper_path();
 // The diagnostic for a helper that died from `signal` (e.g. SIGSYS: "guest process killed by
 // SIGSYS (seccomp: forbidden system call)").
 std::string describe_guest_signal(int signal);
+// The same for any sandboxed process: "<who> killed by SIG... (...)" (the KVM monitor child).
+std::string describe_killed(const char* who, int signal);
 
 }  // namespace instar::sandbox

@@ -1,4 +1,4 @@
-// kvm_sandbox.cc: Request -> guest memory -> ELF -> boot state -> vCPU -> exit loop -> Outcome.
+// kvm_sandbox.cc: Request -> guest ELF and layout checked here -> one confined monitor child.
 #include "engine/vmm/kvm_sandbox.h"
 
 #include <fcntl.h>
@@ -13,9 +13,7 @@
 #include "engine/vmm/boot_setup.h"
 #include "engine/vmm/cpu_budget.h"
 #include "engine/vmm/elf_loader.h"
-#include "engine/vmm/guest_memory.h"
-#include "engine/vmm/hypercalls.h"
-#include "engine/vmm/vcpu_loop.h"
+#include "engine/vmm/monitor_process.h"
 
 namespace instar::vmm {
 namespace {
@@ -34,6 +32,9 @@ sandbox::Outcome host_error(std::string diagnostic) {
 }  // namespace
 
 KvmSandbox::KvmSandbox(std::string guest_elf_path) : guest_elf_path_(std::move(guest_elf_path)) {}
+
+KvmSandbox::KvmSandbox(std::string guest_elf_path, MonitorTestHooks hooks)
+    : guest_elf_path_(std::move(guest_elf_path)), hooks_(std::move(hooks)) {}
 
 Status KvmSandbox::read_guest_elf() {
   if (guest_elf_read_) return Status::Ok();
@@ -64,40 +65,13 @@ sandbox::Outcome KvmSandbox::run(const sandbox::Request& request) {
   auto layout = plan_layout(limits.memory_bytes, image.value().image_end, limits.arena_bytes);
   if (!layout.ok()) return host_error(layout.message());
 
-  auto memory = GuestMemory::create(layout.value().memory_size);
-  if (!memory.ok()) return host_error(memory.message());
-  if (Status s =
-          load_guest_elf(image.value(), guest_elf_, memory.value(), layout.value().stack_base);
-      !s.ok()) {
-    return host_error(s.message());
-  }
-  if (Status s = write_boot_state(memory.value(), layout.value(), request); !s.ok()) {
-    return host_error(s.message());
-  }
-
-  auto vm = KvmVm::create(memory.value());
-  if (!vm.ok()) return host_error("KVM: " + vm.message());
-  if (Status s = vm.value()->set_initial_state(image.value().entry, layout.value().stack_top);
-      !s.ok()) {
-    return host_error("KVM: " + s.message());
-  }
-
-  HypercallHandler handler(memory.value(), request.devices,
-                           {.max_read_bytes = limits.max_read_bytes,
-                            .max_message_bytes = limits.max_message_bytes,
-                            .max_total_message_bytes = limits.max_total_message_bytes,
-                            .consumer = request.consumer});
-  LoopLimits loop{.deadline = started + limits.wall_time,
-                  .wall_time = limits.wall_time,
-                  .max_exits = limits.max_exits};
-  // Guest time is this thread's CPU time: under a caller's RLIMIT_CPU, stop the guest while
-  // instar can still say why (CPU time never runs ahead of the wall clock on one thread).
-  if (const CpuBudget cpu = process_cpu_budget();
-      cpu.limited && std::chrono::steady_clock::now() + cpu.remaining < loop.deadline) {
-    loop.deadline = std::chrono::steady_clock::now() + cpu.remaining;
-    loop.cpu_limit_seconds = cpu.limit_seconds;
-  }
-  return run_vcpu_loop(*vm.value(), handler, loop);
+  return run_in_monitor_child({.image = image.value(),
+                               .elf = guest_elf_,
+                               .layout = layout.value(),
+                               .request = request,
+                               .started = started,
+                               .cpu = process_cpu_budget(),
+                               .hooks = hooks_});
 }
 
 }  // namespace instar::vmm

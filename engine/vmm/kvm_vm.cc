@@ -5,11 +5,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "engine/vmm/cpu_state.h"
+#include "engine/vmm/cpuid_filter.h"
 #include "engine/vmm/kvm_probe.h"
 
 namespace instar::vmm {
@@ -94,7 +97,7 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const GuestMemory& memory) {
   vm->run_ = static_cast<kvm_run*>(run);
   vm->run_size_ = static_cast<uint64_t>(run_size);
 
-  if (Status s = vm->pass_through_cpuid(); !s.ok()) return Error{s.message()};
+  if (Status s = vm->set_filtered_cpuid(); !s.ok()) return Error{s.message()};
   return vm;
 }
 
@@ -102,12 +105,17 @@ KvmVm::~KvmVm() {
   if (run_ != nullptr) munmap(run_, run_size_);
 }
 
-Status KvmVm::pass_through_cpuid() {
+Status KvmVm::set_filtered_cpuid() {
   auto table = std::make_unique<CpuidTable>();
   table->header.nent = kMaxCpuidEntries;
   if (ioctl(kvm_.get(), kGetSupportedCpuid, table.get()) != 0) {
     return kvm_error("KVM_GET_SUPPORTED_CPUID");
   }
+  const uint32_t supported = std::min(table->header.nent, kMaxCpuidEntries);
+  const std::vector<kvm_cpuid_entry2> kept =
+      filter_cpuid(std::span<const kvm_cpuid_entry2>(table->entries, supported));
+  std::copy(kept.begin(), kept.end(), table->entries);
+  table->header.nent = static_cast<uint32_t>(kept.size());
   if (ioctl(vcpu_.get(), kSetCpuid2, table.get()) != 0) return kvm_error("KVM_SET_CPUID2");
   return Status::Ok();
 }

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "engine/sandbox/unique_fd.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/result.h"
-#include "engine/sandbox/unique_fd.h"
 
 namespace instar::vmm {
 
@@ -24,8 +24,8 @@ using sandbox::UniqueFd;
 class KvmVm {
  public:
   // Opens /dev/kvm (API 12), creates the VM, maps `memory` as slot 0 at GPA 0, creates vCPU 0,
-  // maps its kvm_run and passes KVM's supported CPUID through (SSE/XSAVE/BMI bits the guest's
-  // zlib/zstd may probe). `memory` must outlive the VM.
+  // maps its kvm_run and sets the CPUID table filter_cpuid() keeps of KVM's supported one
+  // (cpuid_filter.h). `memory` must outlive the VM.
   [[nodiscard]] static Result<std::unique_ptr<KvmVm>> create(const GuestMemory& memory);
   ~KvmVm();
   KvmVm(const KvmVm&) = delete;
@@ -39,12 +39,14 @@ class KvmVm {
 
   kvm_run* run_state() const { return run_; }
   uint64_t run_state_size() const { return run_size_; }
+  // The vCPU fd, for the monitor's seccomp policy (KVM_RUN is allowed on it alone).
+  int vcpu_fd() const { return vcpu_.get(); }
   // The guest's instruction pointer, for diagnostics (0 if it cannot be read).
   uint64_t rip() const;
 
  private:
   KvmVm() = default;
-  [[nodiscard]] Status pass_through_cpuid();
+  [[nodiscard]] Status set_filtered_cpuid();
 
   UniqueFd kvm_;
   UniqueFd vm_;

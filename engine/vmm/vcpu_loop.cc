@@ -22,7 +22,8 @@ std::string at_rip(const KvmVm& vm) {
 
 }  // namespace
 
-sandbox::Outcome run_vcpu_loop(KvmVm& vm, HypercallHandler& handler, const LoopLimits& limits) {
+sandbox::Outcome run_vcpu_loop(KvmVm& vm, HypercallHandler& handler, const LoopLimits& limits,
+                               const std::function<Status()>& confine) {
   sandbox::Outcome outcome;
   auto finish = [&](sandbox::OutcomeKind kind, std::string diagnostic) {
     outcome.kind = kind;
@@ -46,6 +47,9 @@ sandbox::Outcome run_vcpu_loop(KvmVm& vm, HypercallHandler& handler, const LoopL
 
   auto deadline = VcpuDeadline::arm(vm.run_state(), limits.deadline);
   if (!deadline.ok()) return finish(sandbox::OutcomeKind::kHostError, deadline.message());
+  if (confine) {
+    if (Status s = confine(); !s.ok()) return finish(sandbox::OutcomeKind::kHostError, s.message());
+  }
 
   for (;;) {
     if (deadline.value()->expired()) return timeout();

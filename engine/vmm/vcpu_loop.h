@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 #include "engine/sandbox/sandbox.h"
 #include "engine/vmm/hypercalls.h"
@@ -22,6 +23,10 @@ struct LoopLimits {
 // Fail closed: every exit goes through decode_exit(); anything but a hypercall ends the run with a
 // diagnostic that includes the guest's rip. The Outcome carries exit and hypercall counts and,
 // whatever the ending, the messages emitted so far.
-sandbox::Outcome run_vcpu_loop(KvmVm& vm, HypercallHandler& handler, const LoopLimits& limits);
+// `confine`, if set, runs once the deadline timer is armed and before the first KVM_RUN: the
+// monitor child arms its seccomp filter there, so the timer's setup system calls need not be in
+// its allow-list. A failure ends the run as kHostError with its message.
+sandbox::Outcome run_vcpu_loop(KvmVm& vm, HypercallHandler& handler, const LoopLimits& limits,
+                               const std::function<Status()>& confine = {});
 
 }  // namespace instar::vmm

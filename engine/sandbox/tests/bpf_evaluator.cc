@@ -1,6 +1,8 @@
 // bpf_evaluator.cc: the subset of classic BPF that the kernel's seccomp checker accepts.
 #include "engine/sandbox/tests/bpf_evaluator.h"
 
+#include <gtest/gtest.h>
+
 #include <cstring>
 
 namespace instar::sandbox::testing {
@@ -140,6 +142,18 @@ std::optional<uint32_t> evaluate_bpf(const sock_filter* program, uint32_t count,
     }
   }
   return std::nullopt;  // fell off the end: the kernel's checker forbids this
+}
+
+uint32_t syscall_action(const sock_filter* program, uint32_t count, int nr,
+                        std::initializer_list<uint64_t> args, uint32_t arch) {
+  seccomp_data data{};
+  data.nr = nr;
+  data.arch = arch;
+  int i = 0;
+  for (uint64_t v : args) data.args[i++] = v;
+  const auto result = evaluate_bpf(program, count, data);
+  EXPECT_TRUE(result.has_value()) << "filter misbehaved for nr " << nr;
+  return result.value_or(0xdeadbeef) & SECCOMP_RET_ACTION_FULL;
 }
 
 }  // namespace instar::sandbox::testing

@@ -15,7 +15,7 @@
 namespace instar::process {
 namespace {
 
-using sandbox::testing::evaluate_bpf;
+using sandbox::testing::syscall_action;
 
 constexpr int kDev0 = abi::kProcessFirstDeviceFd;
 constexpr int kDev1 = abi::kProcessFirstDeviceFd + 1;
@@ -51,14 +51,7 @@ class CompiledPolicy : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(compile_policy(make_policy(two_device_boot()), &program_)); }
 
   uint32_t eval(int nr, std::initializer_list<uint64_t> args, uint32_t arch = AUDIT_ARCH_X86_64) {
-    seccomp_data data{};
-    data.nr = nr;
-    data.arch = arch;
-    int i = 0;
-    for (uint64_t v : args) data.args[i++] = v;
-    const auto result = evaluate_bpf(program_.insns, program_.count, data);
-    EXPECT_TRUE(result.has_value()) << "filter misbehaved for nr " << nr;
-    return result.value_or(0xdeadbeef) & SECCOMP_RET_ACTION_FULL;
+    return syscall_action(program_.insns, program_.count, nr, args, arch);
   }
   bool allowed(int nr, std::initializer_list<uint64_t> args) {
     return eval(nr, args) == SECCOMP_RET_ALLOW;

@@ -1,11 +1,17 @@
 // kvm_monitor_test.cc: boots hand-assembled guests under the real monitor and checks every ending.
 #include <elf.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "engine/vmm/kvm_sandbox.h"
 #include "engine/vmm/tests/elf_builder.h"
@@ -43,6 +49,18 @@ class Code {
   Code& out_dx_eax() { return bytes({0xef}); }
   Code& load_eax_abs(uint32_t gpa) { return bytes({0x8b, 0x04, 0x25}).imm32(gpa); }
   Code& store_eax_abs(uint32_t gpa) { return bytes({0x89, 0x04, 0x25}).imm32(gpa); }
+  Code& store_ebx_abs(uint32_t gpa) { return bytes({0x89, 0x1c, 0x25}).imm32(gpa); }
+  Code& store_ecx_abs(uint32_t gpa) { return bytes({0x89, 0x0c, 0x25}).imm32(gpa); }
+  Code& store_edx_abs(uint32_t gpa) { return bytes({0x89, 0x14, 0x25}).imm32(gpa); }
+  // eax = leaf, ecx = 0, cpuid; the four registers to gpa .. gpa + 15.
+  Code& cpuid_to(uint32_t leaf, uint32_t gpa) {
+    return mov_eax(leaf)
+        .bytes({0x31, 0xc9, 0x0f, 0xa2})  // xor ecx, ecx; cpuid
+        .store_eax_abs(gpa)
+        .store_ebx_abs(gpa + 4)
+        .store_ecx_abs(gpa + 8)
+        .store_edx_abs(gpa + 12);
+  }
   Code& hypercall(abi::Hypercall call, uint32_t arg_gpa) {
     return mov_edx(abi::kHypercallPortBase + static_cast<uint32_t>(call))
         .mov_eax(arg_gpa)
@@ -76,17 +94,18 @@ class KvmMonitorTest : public ::testing::Test {
   void SetUp() override { INSTAR_REQUIRE_KVM_DEVICE(); }
 
   sandbox::Outcome boot(const Code& code, sandbox::Request request = {},
-                        std::vector<uint8_t> data = standard_data()) {
+                        std::vector<uint8_t> data = standard_data(), MonitorTestHooks hooks = {}) {
     ElfSpec spec;
     spec.entry = kCode;
     spec.segments.push_back(
         {.gpa = kCode, .bytes = code.get(), .mem_size = 0, .flags = PF_R | PF_X});
     spec.segments.push_back({.gpa = kData, .bytes = data, .mem_size = 0, .flags = PF_R | PF_W});
-    return boot_elf(build_elf(spec), std::move(request));
+    return boot_elf(build_elf(spec), std::move(request), std::move(hooks));
   }
-  sandbox::Outcome boot_elf(const std::vector<uint8_t>& elf, sandbox::Request request) {
+  sandbox::Outcome boot_elf(const std::vector<uint8_t>& elf, sandbox::Request request,
+                            MonitorTestHooks hooks = {}) {
     const TempFile file(elf);
-    KvmSandbox kvm(file.path());
+    KvmSandbox kvm(file.path(), std::move(hooks));
     if (request.limits.wall_time == sandbox::Limits{}.wall_time) {
       request.limits.wall_time = std::chrono::milliseconds(2000);
     }
@@ -141,6 +160,34 @@ TEST_F(KvmMonitorTest, BlockReadLandsInGuestMemory) {
   EXPECT_EQ(out.messages, std::vector<std::string>{"0123456789abcdef"});
 }
 
+// The confined monitor's device writes: pwrite64 and fdatasync on a writable device's fd, within
+// the file-size limit set from its capacity.
+TEST_F(KvmMonitorTest, BlockWriteAndFlushWorkInTheConfinedMonitor) {
+  const int fd = memfd_create("kvm-monitor-test", MFD_CLOEXEC);
+  ASSERT_EQ(ftruncate(fd, 16), 0);
+  sandbox::Request request;
+  request.devices.push_back({.fd = fd, .capacity = 16, .writable = true});
+  constexpr uint32_t kFlushArg = kData + 0x80;
+  std::vector<uint8_t> data = standard_data();
+  place(data, kReadArg, abi::HcBlockWrite{0, -1, 11, kText, 5});
+  place(data, kFlushArg, abi::HcBlockFlush{0, -1});
+  const auto out = boot(Code()
+                            .hypercall(abi::Hypercall::kBlockWrite, kReadArg)
+                            .hypercall(abi::Hypercall::kBlockFlush, kFlushArg)
+                            .load_eax_abs(kReadArg + offsetof(abi::HcBlockWrite, status))
+                            .bytes({0x0b, 0x04, 0x25})  // or eax, [flush status]
+                            .imm32(kFlushArg + offsetof(abi::HcBlockFlush, status))
+                            .store_eax_abs(kExitArg)
+                            .exit(),
+                        request, data);
+  char written[16] = {};
+  ASSERT_EQ(pread(fd, written, sizeof written, 0), 16);
+  close(fd);
+  EXPECT_EQ(out.kind, OutcomeKind::kCompleted) << out.diagnostic;
+  EXPECT_EQ(out.guest_status, abi::kHcOk) << "both the write and the flush succeeded";
+  EXPECT_EQ(std::string(written + 11, 5), "hello");
+}
+
 TEST_F(KvmMonitorTest, SseAndTheStackWork) {
   INSTAR_REQUIRE_KVM();  // SSE arithmetic is exactly what kvm-pvm cannot emulate
   const auto out = boot(Code()
@@ -160,7 +207,9 @@ struct FaultCase {
 };
 
 // ctest lists parameterised tests with their parameter; print the case name, not its bytes.
-void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const FaultCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class KvmFaultTest : public KvmMonitorTest, public ::testing::WithParamInterface<FaultCase> {};
 
@@ -269,6 +318,102 @@ TEST_F(KvmMonitorTest, RunsAreIndependent) {
     EXPECT_EQ(out.kind, OutcomeKind::kCompleted) << out.diagnostic;
     EXPECT_EQ(out.messages.size(), 1u);
   }
+}
+
+// Finding 3 of issue 11: the monitor that handles the guest's exits runs as its own process,
+// confined like the process helper. Read from outside while a guest spins.
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(KvmMonitorTest, MonitorIsAConfinedChildDuringTheRun) {
+  std::atomic<bool> run_over{false};
+  std::atomic<pid_t> monitor_pid{0};
+  std::string status;
+  std::string limits;
+  std::thread observer;
+  MonitorTestHooks hooks;
+  hooks.on_monitor_started = [&](pid_t pid) {
+    monitor_pid = pid;
+    observer = std::thread([&, pid] {
+      const std::string proc = "/proc/" + std::to_string(pid);
+      while (!run_over) {
+        const std::string now = read_text(proc + "/status");
+        if (now.find("Seccomp:\t2") != std::string::npos) {
+          status = now;
+          limits = read_text(proc + "/limits");
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  };
+  sandbox::Request request;
+  request.limits.wall_time = std::chrono::milliseconds(3000);
+  const auto out = boot(Code().bytes({0xeb, 0xfe}), request, standard_data(), hooks);  // jmp .
+  run_over = true;
+  if (observer.joinable()) observer.join();
+
+  EXPECT_EQ(out.kind, OutcomeKind::kTimeout) << out.diagnostic;
+  EXPECT_NE(out.diagnostic.find("3000 ms wall-clock limit (rip=0x"), std::string::npos)
+      << "the confined loop still reads the guest's rip: " << out.diagnostic;
+  ASSERT_GT(monitor_pid.load(), 0) << "the run forked a monitor";
+  EXPECT_NE(monitor_pid.load(), getpid());
+  ASSERT_FALSE(status.empty()) << "the monitor never showed Seccomp: 2 (filter mode)";
+  EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos) << status;
+  EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
+  EXPECT_NE(read_text("/proc/self/status").find("Seccomp:\t0"), std::string::npos)
+      << "the parent itself stays unconfined (it renders and opens the next images)";
+  for (const char* line : {"Max core file size", "Max open files", "Max processes"}) {
+    const size_t at = limits.find(line);
+    ASSERT_NE(at, std::string::npos) << limits;
+    std::istringstream fields(limits.substr(at + std::strlen(line)));
+    std::string soft, hard;
+    fields >> soft >> hard;
+    EXPECT_EQ(soft, "0") << line;
+    EXPECT_EQ(hard, "0") << line;
+  }
+}
+
+TEST_F(KvmMonitorTest, ForbiddenSyscallAfterArmingKillsTheMonitor) {
+  MonitorTestHooks hooks;
+  hooks.after_confinement = [] { (void)open("/etc/hostname", O_RDONLY | O_CLOEXEC); };
+  const auto out = boot(Code().hypercall(abi::Hypercall::kEmitMessage, kEmitArg).exit(), {},
+                        standard_data(), hooks);
+  EXPECT_EQ(out.kind, OutcomeKind::kKilled) << out.diagnostic;
+  EXPECT_EQ(out.signal, SIGSYS);
+  EXPECT_EQ(out.diagnostic, "KVM monitor killed by SIGSYS (seccomp: forbidden system call)");
+  EXPECT_TRUE(out.messages.empty());
+  // The next run is unaffected: the parent was never confined.
+  const auto next = boot(Code().hypercall(abi::Hypercall::kEmitMessage, kEmitArg).exit());
+  EXPECT_EQ(next.kind, OutcomeKind::kCompleted) << next.diagnostic;
+}
+
+// Finding 9 of issue 11: the guest's CPUID is the filtered table (cpuid_filter.h).
+TEST_F(KvmMonitorTest, GuestSeesOnlyTheFilteredCpuid) {
+  std::vector<uint8_t> data = standard_data();
+  place(data, kEmitArg, abi::HcEmitMessage{kText, 32, -1, 0});
+  const Code code = Code()
+                        .cpuid_to(0x40000000, kText)
+                        .cpuid_to(0x1, kText + 16)
+                        .hypercall(abi::Hypercall::kEmitMessage, kEmitArg)
+                        .exit();
+  const auto out = boot(code, {}, data);
+  ASSERT_EQ(out.kind, OutcomeKind::kCompleted) << out.diagnostic;
+  ASSERT_EQ(out.messages.size(), 1u);
+  const std::string& regs = out.messages[0];
+  ASSERT_EQ(regs.size(), 32u);
+  uint32_t words[8];
+  std::memcpy(words, regs.data(), sizeof words);
+  EXPECT_EQ(words[0] | words[1] | words[2] | words[3], 0u)
+      << "the hypervisor leaf 0x40000000 (\"KVMKVMKVM\") is hidden";
+  const uint32_t leaf1_ecx = words[6];
+  const uint32_t leaf1_edx = words[7];
+  EXPECT_EQ(leaf1_ecx & ~(1u << 30), 0u) << "only RDRAND of leaf 1 ECX: no hypervisor bit, no AVX";
+  EXPECT_NE(leaf1_edx & (1u << 26), 0u) << "SSE2 stays";
 }
 
 }  // namespace

@@ -155,6 +155,10 @@ Policy make_policy(const abi::BootInfo& boot) {
 }
 
 bool compile_policy(const Policy& policy, BpfProgram* out) {
+  return compile_rules(policy.rules, policy.count, out);
+}
+
+bool compile_rules(const SyscallRule* rules, uint32_t count, BpfProgram* out) {
   // KILL_PROCESS needs kernel >= 4.14; where libseccomp cannot use it, KILL (the thread) ends the
   // single-threaded helper the same way.
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -165,8 +169,8 @@ bool compile_policy(const Policy& policy, BpfProgram* out) {
   }
   if (ctx == nullptr) return false;
   bool ok = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill) == 0;
-  for (uint32_t i = 0; ok && i < policy.count; ++i) {
-    const SyscallRule& rule = policy.rules[i];
+  for (uint32_t i = 0; ok && i < count; ++i) {
+    const SyscallRule& rule = rules[i];
     scmp_arg_cmp cmps[3];
     for (uint32_t p = 0; p < rule.pin_count; ++p) {
       cmps[p] = scmp_arg_cmp{rule.pins[p].arg, rule.pins[p].op, rule.pins[p].value, 0};

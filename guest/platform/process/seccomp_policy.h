@@ -63,6 +63,9 @@ struct BpfProgram {
 // libseccomp resource. Returns false on any failure. Runs before the filter is armed.
 [[nodiscard]] bool compile_policy(const Policy& policy, BpfProgram* out);
 
+// The same for any table of rules (the KVM monitor's own allow-list, engine/vmm/monitor_policy.h).
+[[nodiscard]] bool compile_rules(const SyscallRule* rules, uint32_t count, BpfProgram* out);
+
 // Arms `program` for the calling thread with seccomp(2) (prctl fallback). No allocation happens
 // here or after: seccomp_load() is avoided on purpose because it may free() -> brk(). Requires
 // PR_SET_NO_NEW_PRIVS. Irreversible. Returns false if the kernel refused the filter.
