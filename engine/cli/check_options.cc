@@ -1,20 +1,32 @@
 // check_options.cc: getopt_long parsing of `check` as in qemu-img.c img_check (7.2).
 #include "engine/cli/check_options.h"
 
-#include <getopt.h>
-
 #include <cstring>
 
 #include "engine/cli/getopt_text.h"
+#include "engine/cli/option_table.h"
 
 namespace instar::cli {
 
 namespace {
 
 enum : int {
-  kOptionOutput = 0x100,
+  kOptionOutput = kLongOnlyOption,
   kOptionObject,
   kOptionImageOpts,
+};
+
+// img_check's "hf:r:T:qU" and long options.
+constexpr OptionSpec kCheckOptions[] = {
+    {'h', "help", false},
+    {'f', "format", true},
+    {'r', "repair", true},
+    {'T', nullptr, true},
+    {'q', nullptr, false},
+    {'U', "force-share", false},
+    {kOptionOutput, "output", true},
+    {kOptionObject, "object", true},
+    {kOptionImageOpts, "image-opts", false},
 };
 
 // bdrv_parse_cache_mode()'s accepted names.
@@ -28,43 +40,29 @@ bool valid_cache_mode(const char* mode) {
 }  // namespace
 
 CheckParse parse_check_options(int argc, char** argv) {
-  static const option kLongOptions[] = {
-      {"help", no_argument, nullptr, 'h'},
-      {"format", required_argument, nullptr, 'f'},
-      {"repair", required_argument, nullptr, 'r'},
-      {"output", required_argument, nullptr, kOptionOutput},
-      {"object", required_argument, nullptr, kOptionObject},
-      {"image-opts", no_argument, nullptr, kOptionImageOpts},
-      {"force-share", no_argument, nullptr, 'U'},
-      {nullptr, 0, nullptr, 0},
-  };
   CheckParse parse;
   const char* output = nullptr;
   const char* cache = "writeback";  // BDRV_DEFAULT_CACHE
   const char* unsupported = nullptr;
-  optind = 0;
-  opterr = 0;
-  for (;;) {
-    const int c = getopt_long(argc, argv, ":hf:r:T:qU", kLongOptions, nullptr);
-    if (c == -1) break;
-    switch (c) {
+  const OptionScan scan = scan_options(argc, argv, kCheckOptions, [&](int id, const char* value) {
+    switch (id) {
       case 'h':
         parse.options.help = true;
-        return parse;
+        return false;
       case 'f':
-        parse.options.format = optarg;
+        parse.options.format = value;
         break;
       case 'r':
-        if (std::strcmp(optarg, "leaks") != 0 && std::strcmp(optarg, "all") != 0) {
+        if (std::strcmp(value, "leaks") != 0 && std::strcmp(value, "all") != 0) {
           parse.error = CheckParse::Error::kUsage;
           parse.message =
-              std::string("Unknown option value for -r (expecting 'leaks' or 'all'): ") + optarg;
-          return parse;
+              std::string("Unknown option value for -r (expecting 'leaks' or 'all'): ") + value;
+          return false;
         }
         unsupported = "-r";
         break;
       case 'T':
-        cache = optarg;
+        cache = value;
         break;
       case 'q':
         parse.options.quiet = true;
@@ -73,7 +71,7 @@ CheckParse parse_check_options(int argc, char** argv) {
         parse.options.force_share = true;
         break;
       case kOptionOutput:
-        output = optarg;
+        output = value;
         break;
       case kOptionObject:
         unsupported = "--object";
@@ -81,18 +79,22 @@ CheckParse parse_check_options(int argc, char** argv) {
       case kOptionImageOpts:
         unsupported = "--image-opts";
         break;
-      default:  // ':' missing argument, '?' unknown option
-        parse.error = CheckParse::Error::kUsage;
-        parse.message = getopt_error_text(c, argv);
-        return parse;
     }
+    return true;
+  });
+  if (!scan.ok) {
+    if (!scan.usage_error.empty()) {
+      parse.error = CheckParse::Error::kUsage;
+      parse.message = scan.usage_error;
+    }
+    return parse;
   }
-  if (optind != argc - 1) {
+  if (scan.first_operand != argc - 1) {
     parse.error = CheckParse::Error::kUsage;
     parse.message = "Expecting one image file name";
     return parse;
   }
-  parse.options.filename = argv[optind];
+  parse.options.filename = argv[scan.first_operand];
   const std::optional<OutputFormat> format = parse_output_format(output);
   if (!format) {
     parse.error = CheckParse::Error::kPlain;

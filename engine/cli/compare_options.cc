@@ -1,47 +1,49 @@
 // compare_options.cc: getopt_long parsing of `compare` as in qemu-img.c img_compare (7.2).
 #include "engine/cli/compare_options.h"
 
-#include <getopt.h>
-
 #include "engine/cli/getopt_text.h"
+#include "engine/cli/option_table.h"
 
 namespace instar::cli {
 
 namespace {
 enum : int {
-  kOptionObject = 0x100,
+  kOptionObject = kLongOnlyOption,
   kOptionImageOpts,
+};
+
+// img_compare's "hf:F:T:pqsU" and long options.
+constexpr OptionSpec kCompareOptions[] = {
+    {'h', "help", false},
+    {'f', nullptr, true},
+    {'F', nullptr, true},
+    {'T', nullptr, true},
+    {'p', nullptr, false},
+    {'q', nullptr, false},
+    {'s', nullptr, false},
+    {'U', "force-share", false},
+    {kOptionObject, "object", true},
+    {kOptionImageOpts, "image-opts", false},
 };
 }  // namespace
 
 CompareParse parse_compare_options(int argc, char** argv) {
-  static const option kLongOptions[] = {
-      {"help", no_argument, nullptr, 'h'},
-      {"object", required_argument, nullptr, kOptionObject},
-      {"image-opts", no_argument, nullptr, kOptionImageOpts},
-      {"force-share", no_argument, nullptr, 'U'},
-      {nullptr, 0, nullptr, 0},
-  };
   CompareParse parse;
   CompareOptions& o = parse.options;
   const char* unsupported = nullptr;
-  optind = 0;
-  opterr = 0;
-  for (;;) {
-    const int c = getopt_long(argc, argv, ":hf:F:T:pqsU", kLongOptions, nullptr);
-    if (c == -1) break;
-    switch (c) {
+  const OptionScan scan = scan_options(argc, argv, kCompareOptions, [&](int id, const char* value) {
+    switch (id) {
       case 'h':
         o.help = true;
-        return parse;
+        return false;
       case 'f':
-        o.format[0] = optarg;
+        o.format[0] = value;
         break;
       case 'F':
-        o.format[1] = optarg;
+        o.format[1] = value;
         break;
       case 'T':
-        o.cache = optarg;
+        o.cache = value;
         break;
       case 'p':
         o.progress = true;
@@ -59,24 +61,28 @@ CompareParse parse_compare_options(int argc, char** argv) {
         // qemu creates the object right here; instar has no secrets or other objects.
         parse.error = CompareParse::Error::kUnsupported;
         parse.message = "option '--object' is not supported by instar yet";
-        return parse;
+        return false;
       case kOptionImageOpts:
         unsupported = "--image-opts";
         break;
-      default:  // ':' missing argument, '?' unknown option
-        parse.error = CompareParse::Error::kUsage;
-        parse.message = getopt_error_text(c, argv);
-        return parse;
     }
+    return true;
+  });
+  if (!scan.ok) {
+    if (!scan.usage_error.empty()) {
+      parse.error = CompareParse::Error::kUsage;
+      parse.message = scan.usage_error;
+    }
+    return parse;
   }
   if (o.quiet) o.progress = false;  // "Progress is not shown in Quiet mode"
-  if (optind != argc - 2) {
+  if (scan.first_operand != argc - 2) {
     parse.error = CompareParse::Error::kUsage;
     parse.message = "Expecting two image file names";
     return parse;
   }
-  o.filename[0] = argv[optind];
-  o.filename[1] = argv[optind + 1];
+  o.filename[0] = argv[scan.first_operand];
+  o.filename[1] = argv[scan.first_operand + 1];
   if (unsupported == nullptr && o.progress) unsupported = "-p";
   if (unsupported != nullptr) {
     parse.error = CompareParse::Error::kUnsupported;

@@ -1,18 +1,16 @@
 // info_options.cc: getopt_long parsing of `info` as in qemu-img.c img_info (7.2; 10.2 options).
 #include "engine/cli/info_options.h"
 
-#include <getopt.h>
-
-#include <cstring>
 #include <vector>
 
 #include "engine/cli/getopt_text.h"
+#include "engine/cli/option_table.h"
 
 namespace instar::cli {
 
 namespace {
 enum : int {
-  kOptionOutput = 0x100,
+  kOptionOutput = kLongOnlyOption,
   kOptionBackingChain,
   kOptionObject,
   kOptionImageOpts,
@@ -25,41 +23,36 @@ bool cache_mode_uses_o_direct(const std::string& mode) {
 }
 
 InfoParse parse_info_options(int argc, char** argv, const InfoOptionSet& set) {
-  // getopt_long matches abbreviations against this table, so a version's table must hold
-  // exactly its own long options (10.2: "--lim" is --limits, earlier it is unrecognized).
-  std::vector<option> long_options = {
-      {"help", no_argument, nullptr, 'h'},
-      {"format", required_argument, nullptr, 'f'},
-      {"output", required_argument, nullptr, kOptionOutput},
-      {"backing-chain", no_argument, nullptr, kOptionBackingChain},
-      {"object", required_argument, nullptr, kOptionObject},
-      {"image-opts", no_argument, nullptr, kOptionImageOpts},
-      {"force-share", no_argument, nullptr, 'U'},
+  // img_info's "f:h" + "U" (and 10.2's "t:"). getopt_long matches abbreviations against the
+  // table, so a version's table must hold exactly its own long options (10.2: "--lim" is
+  // --limits, earlier it is unrecognized).
+  std::vector<OptionSpec> table = {
+      {'f', "format", true},
+      {'h', "help", false},
+      {'U', "force-share", false},
+      {kOptionOutput, "output", true},
+      {kOptionBackingChain, "backing-chain", false},
+      {kOptionObject, "object", true},
+      {kOptionImageOpts, "image-opts", false},
   };
-  if (set.cache) long_options.push_back({"cache", required_argument, nullptr, 't'});
-  if (set.limits) long_options.push_back({"limits", no_argument, nullptr, kOptionLimits});
-  long_options.push_back({nullptr, 0, nullptr, 0});
-  const char* short_options = set.cache ? ":f:ht:U" : ":f:hU";
+  if (set.cache) table.push_back({'t', "cache", true});
+  if (set.limits) table.push_back({kOptionLimits, "limits", false});
   InfoParse parse;
   const char* output = nullptr;
   const char* unsupported = nullptr;
-  optind = 0;
-  opterr = 0;
-  for (;;) {
-    const int c = getopt_long(argc, argv, short_options, long_options.data(), nullptr);
-    if (c == -1) break;
-    switch (c) {
+  const OptionScan scan = scan_options(argc, argv, table, [&](int id, const char* value) {
+    switch (id) {
       case 'h':
         parse.options.help = true;
-        return parse;
+        return false;
       case 'f':
-        parse.options.format = optarg;
+        parse.options.format = value;
         break;
       case 'U':
         parse.options.force_share = true;
         break;
       case kOptionOutput:
-        output = optarg;
+        output = value;
         break;
       case kOptionBackingChain:
         parse.options.backing_chain = true;
@@ -68,7 +61,7 @@ InfoParse parse_info_options(int argc, char** argv, const InfoOptionSet& set) {
         parse.options.limits = true;
         break;
       case 't':
-        parse.options.cache = optarg;
+        parse.options.cache = value;
         break;
       case kOptionObject:
         unsupported = "--object";
@@ -76,18 +69,22 @@ InfoParse parse_info_options(int argc, char** argv, const InfoOptionSet& set) {
       case kOptionImageOpts:
         unsupported = "--image-opts";
         break;
-      default:  // ':' missing argument, '?' unknown option
-        parse.error = InfoParse::Error::kUsage;
-        parse.message = getopt_error_text(c, argv);
-        return parse;
     }
+    return true;
+  });
+  if (!scan.ok) {
+    if (!scan.usage_error.empty()) {
+      parse.error = InfoParse::Error::kUsage;
+      parse.message = scan.usage_error;
+    }
+    return parse;
   }
-  if (optind != argc - 1) {
+  if (scan.first_operand != argc - 1) {
     parse.error = InfoParse::Error::kUsage;
     parse.message = "Expecting one image file name";
     return parse;
   }
-  parse.options.filename = argv[optind];
+  parse.options.filename = argv[scan.first_operand];
   const std::optional<OutputFormat> format = parse_output_format(output);
   if (!format) {
     parse.error = InfoParse::Error::kPlain;
