@@ -138,8 +138,9 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   facts.file_length = static_cast<int64_t>(image.size);
   facts.limits_host = run.limits_host;
   facts.format_probed = image.format == abi::ImageFormat::kProbe;
-  // 8.0 .. 9.0 open a qcow2 data file under info, through the allow-list like every name an
-  // image holds; the host only stats it (never reads it).
+  // The releases before CVE-2024-4467's fix open a qcow2 data file under info
+  // (render::kInfoOpensDataFile); instar opens it through the allow-list like every name an
+  // image holds, and only stats it (never reads it).
   if (const std::optional<std::string> data_file = render::DataFileToOpen(decoded, run.profile)) {
     if (!run.rooted) {
       run.diag.error(RootFailureText(image.display, run.root_error));
