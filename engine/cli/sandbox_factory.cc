@@ -1,10 +1,11 @@
-// sandbox_factory.cc: backend selection and construction, with the guest binaries located next
-// to the instar executable.
+// sandbox_factory.cc: backend selection and construction, with the guest binaries located by
+// guest_binaries.h (next to the executable, then libexec/instar/).
 #include "engine/cli/sandbox_factory.h"
 
-#include "engine/cli/time_limits.h"
-
 #include <string>
+
+#include "engine/cli/guest_binaries.h"
+#include "engine/cli/time_limits.h"
 
 #include "engine/sandbox/backend_selection.h"
 #include "engine/sandbox/process_sandbox.h"
@@ -12,17 +13,6 @@
 #include "engine/vmm/kvm_vm.h"
 
 namespace instar::cli {
-
-namespace {
-
-// The directory of the running executable, with a trailing slash ("" if unknown).
-std::string executable_directory() {
-  const std::string helper = sandbox::default_process_helper_path();
-  const size_t slash = helper.rfind('/');
-  return slash == std::string::npos ? std::string() : helper.substr(0, slash + 1);
-}
-
-}  // namespace
 
 std::unique_ptr<sandbox::Sandbox> make_sandbox(const SandboxChoice& choice, std::string* error) {
   std::optional<std::string_view> cli;
@@ -34,11 +24,18 @@ std::unique_ptr<sandbox::Sandbox> make_sandbox(const SandboxChoice& choice, std:
     *error = selection.error;
     return nullptr;
   }
+  // Only the chosen backend's guest is needed; a missing one fails here, before any run, with
+  // every place looked at (rather than as an exec or open error deep inside the sandbox).
+  const bool kvm = selection.backend == sandbox::Backend::kKvm;
+  const std::optional<std::string> guest =
+      kvm ? locate_guest_binary("the KVM guest", kKvmGuestName, error)
+          : locate_guest_binary("the guest helper", kProcessHelperName, error);
+  if (!guest) return nullptr;
   std::unique_ptr<sandbox::Sandbox> backend;
-  if (selection.backend == sandbox::Backend::kKvm) {
-    backend = std::make_unique<vmm::KvmSandbox>(executable_directory() + "instar-guest.elf");
+  if (kvm) {
+    backend = std::make_unique<vmm::KvmSandbox>(*guest);
   } else {
-    backend = std::make_unique<sandbox::ProcessSandbox>(sandbox::default_process_helper_path());
+    backend = std::make_unique<sandbox::ProcessSandbox>(*guest);
   }
   return std::make_unique<TimeLimitedSandbox>(std::move(backend), choice.timeout);
 }

@@ -288,16 +288,6 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
   return outcome;
 }
 
-std::string default_process_helper_path() {
-  char buffer[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  if (n <= 0) return {};
-  std::string self(buffer, static_cast<size_t>(n));
-  const size_t slash = self.rfind('/');
-  if (slash == std::string::npos) return {};
-  return self.substr(0, slash + 1) + "instar-guest-process";
-}
-
 std::string describe_guest_signal(int signal) {
   return describe_killed("guest process", signal);
 }

@@ -18,7 +18,7 @@ namespace instar::sandbox {
 // closed before run() returns. Thread-compatible: concurrent run()s on one object are fine.
 class ProcessSandbox final : public Sandbox {
  public:
-  // `helper_path`: the production helper, normally default_process_helper_path().
+  // `helper_path`: the production helper (engine/cli/guest_binaries.h finds it).
   explicit ProcessSandbox(std::string helper_path);
 
   const char* name() const override { return "process"; }
@@ -34,10 +34,6 @@ class ProcessSandbox final : public Sandbox {
  private:
   std::string helper_path_;
 };
-
-// <directory of /proc/self/exe>/instar-guest-process (the build and install layout put the helper
-// next to the instar binary). Empty if /proc/self/exe cannot be read.
-std::string default_process_helper_path();
 
 // The diagnostic for a helper that died from `signal` (e.g. SIGSYS: "guest process killed by
 // SIGSYS (seccomp: forbidden system call)").

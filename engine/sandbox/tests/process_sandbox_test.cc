@@ -542,12 +542,5 @@ TEST(ProcessSandbox, DescribesSignals) {
   EXPECT_EQ(describe_guest_signal(SIGXCPU), "guest process killed by SIGXCPU (CPU time limit)");
 }
 
-TEST(ProcessSandbox, DefaultHelperPathIsNextToTheExecutable) {
-  const std::string path = default_process_helper_path();
-  ASSERT_FALSE(path.empty());
-  EXPECT_EQ(path.substr(path.rfind('/') + 1), "instar-guest-process");
-  EXPECT_EQ(path[0], '/');
-}
-
 }  // namespace
 }  // namespace instar::sandbox
