@@ -60,7 +60,7 @@ uint64_t saturating_mul(uint64_t a, uint64_t b) {
 // without returning (no destructors: close() is not in the allow-list, and no atexit handlers or
 // stdio buffers of the parent run twice).
 [[noreturn]] void report_and_exit(int result_fd, const Outcome& outcome) {
-  _exit(write_outcome_stream(result_fd, outcome) ? 0 : kChildWriteFailed);
+  _exit(write_outcome_end(result_fd, outcome) ? 0 : kChildWriteFailed);
 }
 
 // Writes each message to the parent the moment the guest emits it (HypercallHandler calls it

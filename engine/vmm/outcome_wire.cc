@@ -84,10 +84,7 @@ bool write_message_frame(int fd, std::string_view encoded) {
   return write_frame(fd, kMessageTag, encoded);
 }
 
-bool write_outcome_stream(int fd, const sandbox::Outcome& outcome) {
-  for (const std::string& message : outcome.messages) {
-    if (!write_message_frame(fd, message)) return false;
-  }
+bool write_outcome_end(int fd, const sandbox::Outcome& outcome) {
   if (!write_frame(fd, kTrailerTag, encode_outcome_trailer(outcome))) return false;
   std::string exit_frame;
   put(exit_frame, abi::kExitFrame, 4);

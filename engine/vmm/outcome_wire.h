@@ -37,9 +37,9 @@ std::string encode_outcome_trailer(const sandbox::Outcome& outcome);
 // hypercall handler). False if a write failed.
 [[nodiscard]] bool write_message_frame(int fd, std::string_view encoded);
 
-// The end of the stream for `outcome`: a message frame for each of outcome.messages (none when
-// the handler forwarded them as they came), the trailer and the exit frame. write(2) only.
-[[nodiscard]] bool write_outcome_stream(int fd, const sandbox::Outcome& outcome);
+// The end of the stream: the trailer for `outcome` (its messages already went ahead as message
+// frames) and the exit frame. write(2) only.
+[[nodiscard]] bool write_outcome_end(int fd, const sandbox::Outcome& outcome);
 
 // The parent's side: FrameReader hands it every frame body. Messages go on to `messages` (not
 // owned) as they arrive, or are collected when it is null; the trailer is kept for outcome().

@@ -98,7 +98,14 @@ ReadBack read_back(const std::function<bool(int)>& write, sandbox::MessageConsum
 
 TEST(OutcomeWire, StreamReadsBackWithItsMessagesInOrder) {
   const sandbox::Outcome in = sample();
-  ReadBack got = read_back([&](int fd) { return write_outcome_stream(fd, in); }, nullptr);
+  ReadBack got = read_back(
+      [&](int fd) {
+        for (const std::string& message : in.messages) {
+          if (!write_message_frame(fd, message)) return false;
+        }
+        return write_outcome_end(fd, in);
+      },
+      nullptr);
   ASSERT_EQ(got.state, sandbox::FrameReader::State::kExited);
   ASSERT_TRUE(got.outcome);
   EXPECT_EQ(got.outcome->messages, in.messages);
@@ -120,13 +127,11 @@ class Recorder : public sandbox::MessageConsumer {
 };
 
 TEST(OutcomeWire, ForwardedMessagesGoToTheConsumerAsTheyArrive) {
-  sandbox::Outcome end = sample();
-  end.messages.clear();
   Recorder recorder;
   ReadBack got = read_back(
       [&](int fd) {
         return write_message_frame(fd, "one") && write_message_frame(fd, "two") &&
-               write_outcome_stream(fd, end);
+               write_outcome_end(fd, sample());
       },
       &recorder);
   ASSERT_EQ(got.state, sandbox::FrameReader::State::kExited);
@@ -140,7 +145,7 @@ TEST(OutcomeWire, TheFirstRefusedMessageStopsTheStream) {
   ReadBack got = read_back(
       [&](int fd) {
         return write_message_frame(fd, "bad") && write_message_frame(fd, "after") &&
-               write_outcome_stream(fd, sample());
+               write_outcome_end(fd, sample());
       },
       &recorder);
   EXPECT_EQ(got.state, sandbox::FrameReader::State::kRejected);
@@ -163,7 +168,7 @@ TEST(OutcomeWire, TheParentRefusesWhatAnHonestChildNeverSends) {
   EXPECT_EQ(read_back([&](int fd) { return raw_frame(fd, "Tjunk"); }, nullptr).rejection,
             "KVM monitor sent a malformed outcome");
   const ReadBack after = read_back(
-      [&](int fd) { return write_outcome_stream(fd, sample()) && write_message_frame(fd, "late"); },
+      [&](int fd) { return write_outcome_end(fd, sample()) && write_message_frame(fd, "late"); },
       nullptr);
   EXPECT_NE(after.state, sandbox::FrameReader::State::kExited);
 }
