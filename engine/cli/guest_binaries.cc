@@ -3,9 +3,11 @@
 
 #include <limits.h>
 #include <sys/stat.h>
+
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 
 // Set by engine/cli/CMakeLists.txt on this file only, so that changing the install prefix
@@ -58,8 +60,14 @@ std::optional<std::string> find_guest_binary(std::string_view what, std::string_
   std::string looked;
   for (const std::string& directory : directories) {
     std::string candidate = directory + "/" + std::string(name);
+    // A candidate that may exist but cannot be stat'ed (EACCES: a directory on the way the user
+    // may not search) is taken: whether it runs is exec's to say, with its own error. Some
+    // kernels (gVisor) let a user exec through such a directory, as instar itself was.
     struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
+    if (::stat(candidate.c_str(), &st) == 0 ? S_ISREG(st.st_mode)
+                                            : errno != ENOENT && errno != ENOTDIR) {
+      return candidate;
+    }
     looked += (looked.empty() ? "" : ", ") + candidate;
   }
   *error = "cannot find " + std::string(what) + " " + std::string(name) +
