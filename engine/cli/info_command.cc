@@ -102,6 +102,8 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   request.op.op = static_cast<uint32_t>(abi::Op::kInfo);
   request.op.input_device[0] = 0;
   request.op.input_format[0] = static_cast<uint32_t>(image.format);
+  // Releases with the CVE-2024-4467 fix open with BDRV_O_NO_IO and never reach the data file.
+  if (!run.profile.info_runs_data_file_step) request.op.flags = abi::kOpFlagNoIo;
   request.devices.push_back({image.fd, image.size, false});
 
   channel::InfoSequence sequence;

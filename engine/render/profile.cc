@@ -102,6 +102,12 @@ struct SecurityFix {
 constexpr SecurityFix kInfoOpensDataFile = {
     {8, 0, 0}, {9, 1, 0}, {{7, 2, 13}, {8, 2, 6}, {9, 0, 2}}};
 
+// The same fix seen from the open: before it, info's open ran qcow2_do_open's data-file step (its
+// refusals of a data-file bit without a name and of data-file-raw without a data file included)
+// in every release, 7.2 among them; after it, BDRV_O_NO_IO skips the step entirely.
+constexpr SecurityFix kInfoRunsDataFileStep = {
+    {0, 0, 0}, {9, 1, 0}, {{7, 2, 13}, {8, 2, 6}, {9, 0, 2}}};
+
 bool HasBehaviour(const SecurityFix& fix, const QemuVersion& v) {
   if (v < fix.introduced || v >= fix.fixed) return false;
   for (const QemuVersion& b : fix.backports) {
@@ -113,11 +119,13 @@ bool HasBehaviour(const SecurityFix& fix, const QemuVersion& v) {
 // The switches keyed to exact releases, for the release `v` (measured or requested).
 void ApplySecurityFixes(const QemuVersion& v, Profile* p) {
   p->info_opens_data_file = HasBehaviour(kInfoOpensDataFile, v);
+  p->info_runs_data_file_step = HasBehaviour(kInfoRunsDataFileStep, v);
 }
 
 Profile Derive(const Measured& m) {
   // The 7.2 behaviour, then every change up to this release.
-  Profile p{m.version, m.copyright, false, true, false, false, false, false, kSnapshotTable72};
+  Profile p{m.version, m.copyright, false, true,  false,
+            false,     false,       false, false, kSnapshotTable72};
   for (const BehaviourChange& change : kChanges) {
     if (change.since <= m.version) change.apply(p);
   }

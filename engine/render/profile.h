@@ -50,9 +50,11 @@ struct Profile {
   bool format_specific_header_when_empty;  // 7.2: "Format specific information:" even if empty
   bool info_opens_data_file;  // 8.0 .. 9.0, until the CVE-2024-4467 fix in each line: info opens
                               // an external qcow2 data file (keyed to the exact release)
-  bool map_compressed_field;  // 8.0+: map JSON entries carry "compressed"
-  bool info_limits;           // 10.2+: info --limits exists ("Block limits:")
-  bool info_cache_option;     // 10.2+: info -t / --cache CACHE exists
+  bool info_runs_data_file_step;  // until the same fix, in every line: info's open runs qcow2's
+                                  // data-file step, refusals included (abi::kOpFlagNoIo)
+  bool map_compressed_field;      // 8.0+: map JSON entries carry "compressed"
+  bool info_limits;               // 10.2+: info --limits exists ("Block limits:")
+  bool info_cache_option;         // 10.2+: info -t / --cache CACHE exists
   SnapshotTableStyle snapshot_table;
 };
 

@@ -139,6 +139,9 @@ enum class ImageFormat : uint32_t {
 
 enum OpFlags : uint32_t {
   kOpFlagStrict = 1u << 0,  // compare -s
+  // info: open the image as qemu-img info's BDRV_O_NO_IO open does in releases with the
+  // CVE-2024-4467 fix, which skips qcow2_do_open's whole data-file step (its checks included).
+  kOpFlagNoIo = 1u << 1,
 };
 
 // Images in one backing chain, top included (the host's walk refuses deeper chains).

@@ -146,7 +146,7 @@ Status emit_bitmaps(const qcow2::Metadata& m, const qcow2::TableScratch& tables,
   return bitmaps.finish();
 }
 
-Status run_qcow2_info(BlockSource& source, MessageSink& sink, Arena& arena) {
+Status run_qcow2_info(BlockSource& source, qcow2::OpenMode mode, MessageSink& sink, Arena& arena) {
   auto* window = arena.allocate_array<uint8_t>(kTableWindowSize);
   auto* names = arena.allocate_array<uint8_t>(kNameScratchSize);
   auto* detail = static_cast<qcow2::OpenErrorDetail*>(
@@ -163,7 +163,7 @@ Status run_qcow2_info(BlockSource& source, MessageSink& sink, Arena& arena) {
   detail->clear();
   *metadata = qcow2::Metadata();
 
-  const Status opened = qcow2::open_image(source, arena, tables, metadata, detail);
+  const Status opened = qcow2::open_image(source, arena, tables, metadata, detail, mode);
   if (!opened.ok()) {
     return report_failure(sink, arena, opened, detail);
   }
@@ -185,7 +185,8 @@ Status emit_done(MessageSink& sink, Arena& arena, int32_t status) {
   return emit_message(sink, arena, message);
 }
 
-Status run_info(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Arena& arena) {
+Status run_info(BlockSource& source, abi::ImageFormat format, bool no_io, MessageSink& sink,
+                Arena& arena) {
   const uint64_t mark = arena.mark();
   Status result;
   uint8_t* head = arena.allocate_array<uint8_t>(kProbeSize);
@@ -206,7 +207,8 @@ Status run_info(BlockSource& source, abi::ImageFormat format, MessageSink& sink,
                                  : instar_guest_RawHead_RAW_HEAD_NOT_PROBED,
                              sink, arena);
     } else {
-      result = run_qcow2_info(source, sink, arena);
+      result = run_qcow2_info(source, no_io ? qcow2::OpenMode::kNoIo : qcow2::OpenMode::kNormal,
+                              sink, arena);
     }
   }
   arena.release_to(mark);

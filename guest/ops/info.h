@@ -15,7 +15,9 @@ namespace instar {
 //   failure: Error (code, args, the image names its text quotes), then Done{status 1}.
 // Everything is validated before ImageInfo goes out, so an Error never follows it unless a read
 // fails the second time round. Returns an error only when a message could not be emitted.
-Status run_info(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Arena& arena);
+// `no_io` opens a qcow2 as qemu-img info's BDRV_O_NO_IO open does (abi::kOpFlagNoIo).
+Status run_info(BlockSource& source, abi::ImageFormat format, bool no_io, MessageSink& sink,
+                Arena& arena);
 
 // Emits Done{status}.
 Status emit_done(MessageSink& sink, Arena& arena, int32_t status);

@@ -27,8 +27,8 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
         emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, device));
         break;
       }
-      emitted = run_info(*devices[device], static_cast<abi::ImageFormat>(op.input_format[0]), sink,
-                         arena);
+      emitted = run_info(*devices[device], static_cast<abi::ImageFormat>(op.input_format[0]),
+                         (op.flags & abi::kOpFlagNoIo) != 0, sink, arena);
       break;
     }
     case abi::Op::kCheck: {

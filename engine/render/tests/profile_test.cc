@@ -74,6 +74,20 @@ TEST(Profile, DataFileUnderInfoFollowsTheExactRelease) {
   EXPECT_FALSE(m.profile.info_opens_data_file);
 }
 
+// The fix's other face: before it, every release's info ran qcow2's data-file step (refusals of a
+// data-file bit without a name, data-file-raw without a data file), 7.2 included.
+TEST(Profile, DataFileStepUnderInfoFollowsTheExactRelease) {
+  auto runs = [](const char* v) {
+    return SelectProfile(*ParseQemuVersion(v)).profile.info_runs_data_file_step;
+  };
+  for (const char* v : {"6.2", "7.2.0", "7.2.12", "8.1.3", "8.2.2", "8.2.5", "9.0.1"}) {
+    EXPECT_TRUE(runs(v)) << v;
+  }
+  for (const char* v : {"7.2.13", "7.2.22", "8.2.6", "9.0.2", "9.1", "9.2", "10.2", "11.0"}) {
+    EXPECT_FALSE(runs(v)) << v;
+  }
+}
+
 TEST(Profile, BehaviourChangesByRelease) {
   EXPECT_FALSE(P("7.2").info_child_nodes);
   EXPECT_TRUE(P("7.2").format_specific_header_when_empty);

@@ -73,8 +73,11 @@ Status check_header_basics(const Header& header);
 
 // How qemu opens the image. `qemu-img check` opens with BDRV_O_CHECK, which accepts an image
 // without a refcount table (the check then reports every cluster as unreferenced by refcounts)
-// and leaves the snapshot table to the check itself (validate_snapshot_table).
-enum class OpenMode { kNormal, kCheck };
+// and leaves the snapshot table to the check itself (validate_snapshot_table). `qemu-img info` in
+// releases with the CVE-2024-4467 fix opens with BDRV_O_NO_IO, which skips the external data file
+// step, and with it the refusal of a data-file bit without a name and of data-file-raw without a
+// data file (abi::kOpFlagNoIo).
+enum class OpenMode { kNormal, kCheck, kNoIo };
 
 // qemu's checks after the feature check, in its order: subcluster size, refcount order,
 // refcount table, snapshot table location, active L1 table, image size, encryption method.

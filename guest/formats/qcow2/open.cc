@@ -113,7 +113,9 @@ Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables,
   INSTAR_TRY(parse_header_extensions(header_area, h.header_length, h.extensions_end(), context,
                                      &m.extensions));
 
-  if ((h.incompatible_features & kIncompatDataFile) != 0) {
+  if (mode == OpenMode::kNoIo) {
+    // No data file is opened, so nothing about one can be refused.
+  } else if ((h.incompatible_features & kIncompatDataFile) != 0) {
     // The host opens the named data file; without a name qemu has nothing to open.
     if (!m.extensions.has_data_file) return fail(instar_guest_ErrorCode_ERROR_DATA_FILE_REQUIRED);
   } else if ((h.autoclear_features & kAutoclearDataFileRaw) != 0) {

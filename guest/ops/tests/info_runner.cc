@@ -57,9 +57,10 @@ std::vector<instar_guest_GuestMessage> run_op_on(const abi::OpConfig& op,
 }
 
 std::vector<instar_guest_GuestMessage> run_info_op(const std::vector<uint8_t>& image,
-                                                   abi::ImageFormat format) {
+                                                   abi::ImageFormat format, uint32_t op_flags) {
   abi::OpConfig op{};
   op.op = static_cast<uint32_t>(abi::Op::kInfo);
+  op.flags = op_flags;
   op.input_format[0] = static_cast<uint32_t>(format);
   return run_op_on(op, {image});
 }

@@ -13,7 +13,8 @@ namespace instar::test {
 
 // Runs run_op(kInfo) over `image` in a MemoryBlockSource and returns the decoded messages.
 std::vector<instar_guest_GuestMessage> run_info_op(
-    const std::vector<uint8_t>& image, abi::ImageFormat format = abi::ImageFormat::kProbe);
+    const std::vector<uint8_t>& image, abi::ImageFormat format = abi::ImageFormat::kProbe,
+    uint32_t op_flags = 0);
 
 // Runs any op config against `devices` images.
 std::vector<instar_guest_GuestMessage> run_op_on(const abi::OpConfig& op,

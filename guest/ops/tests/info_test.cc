@@ -695,5 +695,25 @@ TEST(RunOpTest, UnknownOpsAreUnsupported) {
   }
 }
 
+// qemu-img info in releases with the CVE-2024-4467 fix opens with BDRV_O_NO_IO and skips the
+// data-file step with its refusals: both images are described (qemu-img 7.2.22 prints them, rc 0).
+TEST(InfoTest, NoIoOpenDescribesDataFileBitsWithoutADataFile) {
+  for (const uint64_t incompat : {uint64_t{0}, uint64_t{4}}) {
+    Qcow2ImageBuilder b;
+    b.add_feature_table();
+    b.incompatible_features = incompat;
+    b.autoclear_features = incompat == 0 ? 2 : 0;
+    const std::vector<uint8_t> image = b.build();
+    const instar_guest_ImageInfo& info =
+        expect_info(run_info_op(image, abi::ImageFormat::kProbe, abi::kOpFlagNoIo));
+    EXPECT_FALSE(info.qcow2.has_data_file);
+    EXPECT_EQ(info.qcow2.incompatible_features, incompat);
+    // Without the flag (check, compare, releases before the fix) the step refuses them.
+    EXPECT_EQ(expect_error(run_info_op(image)).code,
+              incompat ? instar_guest_ErrorCode_ERROR_DATA_FILE_REQUIRED
+                       : instar_guest_ErrorCode_ERROR_DATA_FILE_RAW_WITHOUT_DATA_FILE);
+  }
+}
+
 }  // namespace
 }  // namespace instar::test
