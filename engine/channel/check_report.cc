@@ -22,6 +22,15 @@ std::string CheckSequence::take_result(instar::guest::CheckResult& r) {
     return "check result names no checkable format";
   } else if (r.error_number() < 0 || r.error_number() > 4095) {
     return "check result carries an invalid errno";
+  } else if (r.snapshot_table_fault() == instar::guest::SNAPSHOT_TABLE_READ_FAILED) {
+    // Only the errors qcow2_do_read_snapshots() can end a check with have a rendering here.
+    const auto code = r.snapshot_read_error();
+    if (code != instar::guest::ERROR_SNAPSHOT_EXTRA_TOO_LARGE &&
+        code != instar::guest::ERROR_SNAPSHOT_TABLE_TOO_BIG && code != instar::guest::ERROR_IO) {
+      return "check result names an unexpected snapshot table error";
+    }
+  } else if (r.snapshot_read_error() != instar::guest::ERROR_NONE) {
+    return "check result carries a snapshot table error without the fault";
   }
   report_.result = std::move(r);
   state_ = State::kExpectDone;

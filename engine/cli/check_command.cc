@@ -130,8 +130,19 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     write(stderr, chain.error);
     return 1;
   }
-  // qcow2_check_read_snapshot_table(): the snapshot table's count or offset ended the check.
-  if (result.snapshot_table_fault() != guest::SNAPSHOT_TABLE_OK) {
+  // qcow2_check_read_snapshot_table(): the snapshot table's count or offset, or reading its
+  // entries, ended the check.
+  if (result.snapshot_table_fault() == guest::SNAPSHOT_TABLE_READ_FAILED) {
+    guest::Error error;
+    error.set_code(result.snapshot_read_error());
+    error.add_args(result.snapshot_read_error_arg());
+    const render::ErrorText text = render::GuestErrorText(error);
+    // A failed read is qemu's "Failed to read snapshot table" with the errno's text.
+    diag.error(std::string("ERROR failed to read the snapshot table: ") +
+               (error.code() == guest::ERROR_IO ? "Failed to read snapshot table: " : "") +
+               text.message);
+    write(stderr, text.hint);
+  } else if (result.snapshot_table_fault() != guest::SNAPSHOT_TABLE_OK) {
     diag.error(result.snapshot_table_fault() == guest::SNAPSHOT_TABLE_TOO_LARGE
                    ? "ERROR snapshot table too large"
                    : "ERROR snapshot table offset invalid");

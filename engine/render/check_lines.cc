@@ -55,6 +55,8 @@ constexpr Template kTemplates[] = {
     {"CHECK_LINE_SNAPSHOT_L1_UNALIGNED",
      "ERROR snapshot {id} ({name}) l1_offset={#x}: L1 table is not cluster aligned; snapshot "
      "table entry corrupted\n"},
+    // qcow2_check_read_snapshot_table()
+    {"CHECK_LINE_SNAPSHOT_INCOMPLETE", "ERROR snapshot table entry {d} is incomplete\n"},
     {"CHECK_LINE_SNAPSHOT_L1_TOO_LARGE",
      "ERROR snapshot {id} ({name}) l1_size={#x}: L1 table is too large; snapshot table entry "
      "corrupted\n"},

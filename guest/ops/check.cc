@@ -587,6 +587,35 @@ bool snapshot_table_is_usable(const qcow2::Header& h, instar_guest_CheckResult* 
   return false;
 }
 
+// qcow2_check_read_snapshot_table()'s second step failed: qemu-img prints the read error (the
+// host renders it from the code) and "Check failed: <strerror>".
+void snapshot_table_unreadable(const Status& why, instar_guest_CheckResult* out) {
+  out->format = instar_guest_Format_FORMAT_QCOW2;
+  out->snapshot_table_fault = instar_guest_SnapshotTableFault_SNAPSHOT_TABLE_READ_FAILED;
+  out->snapshot_read_error = why.code();
+  out->snapshot_read_error_arg = why.nargs() > 0 ? why.arg(0) : 0;
+  out->check_errors = 1;
+  out->error_number = why.code() == instar_guest_ErrorCode_ERROR_IO ? kEio : kEfbig;
+}
+
+// Its last step: every v3 entry needs the 16 bytes of extra data that hold vm_state_size_large
+// and disk_size; each shorter one is a corruption, reported before the refcount check runs.
+uint64_t report_incomplete_snapshots(const qcow2::Header& h, const qcow2::TableScratch& tables,
+                                     CheckLog& log) {
+  if (h.version < 3) return 0;
+  qcow2::SnapshotTableReader snapshots(*tables.reader, h.snapshots_offset, h.nb_snapshots,
+                                       tables.names);
+  qcow2::Snapshot s;
+  uint64_t incomplete = 0;
+  for (uint32_t index = 0; !snapshots.done() && snapshots.next(&s).ok(); ++index) {
+    if (s.extra_data_size < 16) {
+      log.line(instar_guest_CheckLine_CHECK_LINE_SNAPSHOT_INCOMPLETE, index);
+      ++incomplete;
+    }
+  }
+  return incomplete;
+}
+
 Status report_failure(MessageSink& sink, Arena& arena, const Status& failure,
                       const ErrorNames* names) {
   INSTAR_TRY(emit_error(sink, arena, failure, names));
@@ -625,13 +654,17 @@ Status run_qcow2_check(BlockSource& source, MessageSink& sink, Arena& arena) {
   if (!snapshot_table_is_usable(metadata->header, &result->body.check_result)) {
     return emit_result(sink, arena, result);
   }
-  // The entries themselves. qemu reads them in the check too, repairing in memory what it can
-  // (extra data, a table over its size limit); instar still reports their errors as open errors.
+  // The entries themselves (qcow2_do_read_snapshots() without repair): a failure ends the check.
   const Status entries = qcow2::read_snapshot_table(metadata->header, tables);
-  if (!entries.ok()) return report_failure(sink, arena, entries, nullptr);
+  if (!entries.ok()) {
+    snapshot_table_unreadable(entries, &result->body.check_result);
+    return emit_result(sink, arena, result);
+  }
   CheckLog log(sink, arena, log_message);
+  const uint64_t incomplete = report_incomplete_snapshots(metadata->header, tables, log);
   Checker checker(source, arena, log, *metadata, tables);
   checker.run(&result->body.check_result);
+  result->body.check_result.corruptions += incomplete;
   INSTAR_TRY(log.flush());
   return emit_result(sink, arena, result);
 }

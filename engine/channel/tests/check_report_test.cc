@@ -83,5 +83,26 @@ TEST(CheckReport, RefusesBadSequences) {
   }
 }
 
+// A snapshot table read error travels as a code the host renders; only the codes
+// qcow2_do_read_snapshots() can end a check with, and only with the fault that says so.
+TEST(CheckReport, SnapshotTableReadErrors) {
+  using instar::guest::ErrorCode;
+  auto read_failed = [](instar::guest::SnapshotTableFault fault, ErrorCode code) {
+    GuestMessage m = result(instar::guest::FORMAT_QCOW2);
+    m.mutable_check_result()->set_snapshot_table_fault(fault);
+    m.mutable_check_result()->set_snapshot_read_error(code);
+    m.mutable_check_result()->set_error_number(27);
+    return assemble_check_report({m, done()}).ok;
+  };
+  const auto kRead = instar::guest::SNAPSHOT_TABLE_READ_FAILED;
+  EXPECT_TRUE(read_failed(kRead, instar::guest::ERROR_SNAPSHOT_EXTRA_TOO_LARGE));
+  EXPECT_TRUE(read_failed(kRead, instar::guest::ERROR_SNAPSHOT_TABLE_TOO_BIG));
+  EXPECT_TRUE(read_failed(kRead, instar::guest::ERROR_IO));
+  EXPECT_FALSE(read_failed(kRead, instar::guest::ERROR_NONE));
+  EXPECT_FALSE(read_failed(kRead, instar::guest::ERROR_HEADER_TOO_SHORT));
+  EXPECT_FALSE(
+      read_failed(instar::guest::SNAPSHOT_TABLE_OK, instar::guest::ERROR_SNAPSHOT_TABLE_TOO_BIG));
+}
+
 }  // namespace
 }  // namespace instar::channel

@@ -225,6 +225,42 @@ TEST_F(CheckTest, SnapshotTableCountOrOffsetEndsTheCheck) {
   EXPECT_EQ(o.result.error_number, 22);  // EINVAL
 }
 
+// Its second step reads the entries: an error there ends the check too (qemu-iotests 261), and a
+// v3 entry without the 16 bytes of extra data is a corruption reported before everything else.
+TEST_F(CheckTest, SnapshotEntriesEndTheCheckOrCountAsCorruptions) {
+  run("qemu-img snapshot -c s1 b.qcow2");
+  const std::vector<uint8_t> with_snapshot = read_file(dir_ + "/b.qcow2");
+  const uint64_t table = load_be64(with_snapshot.data() + 64);
+
+  std::vector<uint8_t> image = with_snapshot;
+  store_be32(image.data() + table + 36, 2000);  // extra_data_size above qemu's 1024
+  Outcome o = check(image);
+  ASSERT_TRUE(o.ok);
+  EXPECT_EQ(o.result.snapshot_table_fault,
+            instar_guest_SnapshotTableFault_SNAPSHOT_TABLE_READ_FAILED);
+  EXPECT_EQ(o.result.snapshot_read_error, instar_guest_ErrorCode_ERROR_SNAPSHOT_EXTRA_TOO_LARGE);
+  EXPECT_EQ(o.result.snapshot_read_error_arg, 0u);
+  EXPECT_EQ(o.result.error_number, 27);  // EFBIG
+  EXPECT_EQ(o.result.check_errors, 1u);
+
+  image = with_snapshot;
+  store_be32(image.data() + table + 36, 8);  // too little extra data
+  o = check(image);
+  ASSERT_TRUE(o.ok);
+  EXPECT_EQ(o.diagnostics, "ERROR snapshot table entry 0 is incomplete\n");
+  EXPECT_EQ(o.result.corruptions, 1u);
+  EXPECT_EQ(o.result.error_number, 0);
+
+  image = with_snapshot;
+  store_be32(image.data() + 60, 3);  // two more entries past the end of the file: zeros
+  o = check(image);
+  ASSERT_TRUE(o.ok);
+  EXPECT_EQ(o.diagnostics,
+            "ERROR snapshot table entry 1 is incomplete\n"
+            "ERROR snapshot table entry 2 is incomplete\n");
+  EXPECT_EQ(o.result.corruptions, 2u);
+}
+
 TEST_F(CheckTest, TruncatedImage) {
   std::vector<uint8_t> image(base_.begin(), base_.begin() + 4096);
   const Outcome o = check(image);
