@@ -233,7 +233,7 @@ Status RefcountAllocator::refcount_area(uint64_t start_offset, uint64_t new_refb
 }
 
 Result<bool> RefcountAllocator::update_refcount(uint64_t offset, uint64_t length, uint64_t addend,
-                                                bool decrease) {
+                                                bool decrease, bool discard) {
   if (length == 0) return false;
   const uint64_t mask = ~(cluster_size_ - 1);
   const uint64_t start = offset & mask;
@@ -271,6 +271,14 @@ Result<bool> RefcountAllocator::update_refcount(uint64_t offset, uint64_t length
     refcount = decrease ? refcount - addend : refcount + addend;
     if (refcount == 0 && cluster_index < free_cluster_index_) free_cluster_index_ = cluster_index;
     set_refcount(data.value(), index, refcount_order_, refcount);
+    if (refcount == 0 && discard) {
+      // The discard punches a hole: the cluster reads as zeros until it is written again.
+      Status zeroed = file_->write_zeros(cluster_offset, cluster_size_);
+      if (!zeroed.ok()) {
+        ret = zeroed;
+        break;
+      }
+    }
   }
   if (!ret.ok() || ret.value()) {
     // Undo what was done (qemu passes cluster_offset - offset; not positive means nothing).
@@ -282,8 +290,8 @@ Result<bool> RefcountAllocator::update_refcount(uint64_t offset, uint64_t length
   return ret;
 }
 
-Status RefcountAllocator::free_clusters(uint64_t offset, uint64_t size) {
-  Result<bool> r = update_refcount(offset, size, 1, true);
+Status RefcountAllocator::free_clusters(uint64_t offset, uint64_t size, bool discard) {
+  Result<bool> r = update_refcount(offset, size, 1, true, discard);
   return r.status();
 }
 

@@ -37,8 +37,10 @@ class RefcountAllocator {
   // qcow2_alloc_bytes(): `size` bytes for a compressed cluster, packed behind the previous one.
   Result<uint64_t> alloc_bytes(uint64_t size);
 
-  // qcow2_free_clusters(): lowers the refcounts of [offset, offset + size) by one.
-  Status free_clusters(uint64_t offset, uint64_t size);
+  // qcow2_free_clusters(): lowers the refcounts of [offset, offset + size) by one. With
+  // `discard` (qemu's discard passthrough for the request type), a cluster whose refcount drops
+  // to 0 is discarded in the file, which then reads as zeros there.
+  Status free_clusters(uint64_t offset, uint64_t size, bool discard);
   // What reopening the image resets: the allocation cursors (qemu-img convert opens the target
   // afresh after creating it).
   void reopen() {
@@ -57,7 +59,8 @@ class RefcountAllocator {
  private:
   // Result value true: qemu's -EAGAIN (a refcount block was allocated where the caller may have
   // meant to put its data, so it must search again).
-  Result<bool> update_refcount(uint64_t offset, uint64_t length, uint64_t addend, bool decrease);
+  Result<bool> update_refcount(uint64_t offset, uint64_t length, uint64_t addend, bool decrease,
+                               bool discard = false);
   Result<bool> alloc_refcount_block(uint64_t cluster_index);
   Result<uint64_t> alloc_clusters_noref(uint64_t size, uint64_t max);
   Status refcount_area(uint64_t start_offset, uint64_t new_refblock_index,

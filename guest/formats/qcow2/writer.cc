@@ -652,9 +652,11 @@ Status Qcow2Writer::free_any_cluster(uint64_t entry) {
     const uint64_t csize_mask = (uint64_t{1} << (cluster_bits_ - 8)) - 1;
     const uint64_t nb_csectors = ((entry >> csize_shift) & csize_mask) + 1;
     const uint64_t host = entry & ((uint64_t{1} << csize_shift) - 1) & ~uint64_t{511};
-    return refs_.free_clusters(host, nb_csectors * 512);
+    return refs_.free_clusters(host, nb_csectors * 512, discard_requests_);
   }
-  if (entry & kL2OffsetMask) return refs_.free_clusters(entry & kL2OffsetMask, cluster_size_);
+  if (entry & kL2OffsetMask) {
+    return refs_.free_clusters(entry & kL2OffsetMask, cluster_size_, discard_requests_);
+  }
   return Status::Ok();
 }
 

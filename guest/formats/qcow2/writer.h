@@ -32,6 +32,10 @@ class Qcow2Writer final : public ImageWriter {
   Status create(const Qcow2CreateOptions& options, CacheSlots slots);
   Status create(const Qcow2CreateOptions& options) { return create(options, CacheSlots{}); }
 
+  // BDRV_O_UNMAP: clusters that write_zeroes frees are discarded in the file (qemu-img convert
+  // opens its target so unless -S 0 is given, qemu-io always). On by default.
+  void set_discard_requests(bool on) { discard_requests_ = on; }
+
   uint64_t size() const override { return size_; }
   uint32_t cluster_size() const override { return static_cast<uint32_t>(cluster_size_); }
   bool has_zero_init() const override { return !has_backing_; }
@@ -90,6 +94,7 @@ class Qcow2Writer final : public ImageWriter {
   TableCache l2_cache_;
   HeaderFields header_;
   bool created_ = false;
+  bool discard_requests_ = true;
   bool has_backing_ = false;
   bool has_data_file_ = false;
   uint8_t compression_type_ = 0;
