@@ -47,7 +47,8 @@ Result<Bytes> keep(Arena& arena, bool present, Bytes name) {
 Status Qcow2Writer::create(const Qcow2CreateOptions& o, CacheSlots slots) {
   if (created_) return internal();
   INSTAR_TRY(validate_create_options(o));
-  if (o.preallocation != Preallocation::kOff) return unsupported();
+  // data_file_raw turns preallocation=off into metadata in qcow2_co_create(): not yet.
+  if (o.preallocation != Preallocation::kOff || o.data_file_raw) return unsupported();
 
   version_ = o.compat_v3 ? 3 : 2;
   cluster_size_ = o.cluster_size;

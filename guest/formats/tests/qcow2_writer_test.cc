@@ -29,6 +29,7 @@ struct Options {
   bool zstd = false;
   std::string backing_file;
   std::string backing_fmt;
+  std::string data_file;
 
   std::string qemu_args() const {
     std::string o = "cluster_size=" + std::to_string(cluster_size) +
@@ -37,6 +38,7 @@ struct Options {
     if (lazy) o += ",lazy_refcounts=on";
     if (extended_l2) o += ",extended_l2=on";
     if (zstd) o += ",compression_type=zstd";
+    if (!data_file.empty()) o += ",data_file=" + data_file;
     std::string args = "-o " + o;
     if (!backing_file.empty()) args += " -u -b " + backing_file;
     if (!backing_fmt.empty()) args += " -F " + backing_fmt;
@@ -60,6 +62,10 @@ struct Options {
       o.has_backing_fmt = true;
       o.backing_fmt =
           Bytes(reinterpret_cast<const uint8_t*>(backing_fmt.data()), backing_fmt.size());
+    }
+    if (!data_file.empty()) {
+      o.has_data_file = true;
+      o.data_file = Bytes(reinterpret_cast<const uint8_t*>(data_file.data()), data_file.size());
     }
     return o;
   }
@@ -240,6 +246,18 @@ TEST_F(Qcow2WriterTest, CreateBackingFile) {
       o.backing_file = "a/rather/long/path/to/the/backing/file/of/this/image.raw";
       expect_same_create(o, 1u << 30);
     }
+  }
+}
+
+// The qcow2 file of an image with an external data file (qemu-img also creates the data file,
+// which is not the writer's).
+TEST_F(Qcow2WriterTest, CreateDataFile) {
+  for (uint32_t cs : {4096u, 65536u}) {
+    Options o;
+    o.cluster_size = cs;
+    o.data_file = "data.raw";
+    expect_same_create(o, 16u << 20);
+    expect_same_create(o, 1ull << 30);
   }
 }
 
