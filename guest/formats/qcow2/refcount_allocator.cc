@@ -70,7 +70,11 @@ Status RefcountAllocator::init(Arena& arena, HostFile& file, uint32_t cluster_bi
   fill_bytes(table_, 0, table_size_ * 8);
   table_[0] = first_block;
   update_max_table_index();
-  return blocks_.init(arena, file, cache_slots, cluster_size_);
+  INSTAR_TRY(blocks_.init(arena, file, cache_slots, cluster_size_));
+  // The block is known to be zero (create wrote it so): cache it without reading it back, so a
+  // writer without a read-back source can start.
+  Result<uint8_t*> block = blocks_.get_empty(first_block);
+  return block.status();
 }
 
 void RefcountAllocator::update_max_table_index() {

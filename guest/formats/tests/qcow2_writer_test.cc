@@ -103,7 +103,10 @@ class Qcow2WriterTest : public testing::Test {
   }
 
   // `qemu-img convert -f raw -O qcow2` of `raw` and the same writes through the writer.
-  void expect_same_convert(const Options& o, const std::string& raw, bool compressed) {
+  // Without `readback` the writer must manage with its default caches, as over the guest's
+  // write-only sink.
+  void expect_same_convert(const Options& o, const std::string& raw, bool compressed,
+                           bool readback = false) {
     SCOPED_TRACE(o.name() + (compressed ? " -c" : ""));
     const std::string ref = dir_.file("ref.qcow2");
     const std::string mine = dir_.file("mine.qcow2");
@@ -115,7 +118,7 @@ class Qcow2WriterTest : public testing::Test {
     Arena a = arena();
     FileBlockSink sink(mine);
     ASSERT_TRUE(sink.ok());
-    Qcow2Writer writer(sink, &sink, a);
+    Qcow2Writer writer(sink, readback ? &sink : nullptr, a);
     const uint64_t size = (file_length(raw) + 511) / 512 * 512;
     ASSERT_TRUE(writer.create(o.writer(size)).ok());
     const Status s = drive_convert(raw, writer, compressed);
@@ -301,7 +304,9 @@ TEST_F(Qcow2WriterTest, ConvertRefcountWidths) {
       Options o;
       o.refcount_bits = bits;
       o.cluster_size = cs;
-      expect_same_convert(o, raw, false);
+      // 512-byte clusters with 64-bit refcounts: a refcount block covers 32 KiB, and after the
+      // table grows qemu rescans from cluster 1, beyond what 16 cached blocks hold.
+      expect_same_convert(o, raw, false, /*readback=*/true);
     }
   }
 }
