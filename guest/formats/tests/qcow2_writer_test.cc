@@ -349,6 +349,25 @@ TEST_F(Qcow2WriterTest, ConvertCompressedZlib) {
   Options one_bit;
   one_bit.refcount_bits = 1;
   expect_same_convert(one_bit, raw, true);
+  Options tiny;
+  tiny.cluster_size = 512;
+  expect_same_convert(tiny, raw, true, /*readback=*/true);
+  Options v2;
+  v2.v3 = false;
+  expect_same_convert(v2, raw, true);
+  Options ext;
+  ext.extended_l2 = true;
+  expect_same_convert(ext, raw, true);
+}
+
+TEST_F(Qcow2WriterTest, ConvertLargeClusters) {
+  const std::string raw = mixed_raw((8u << 20) + 3000);
+  Options o;
+  o.cluster_size = 2u << 20;
+  expect_same_convert(o, raw, false);
+  expect_same_convert(o, raw, true);
+  o.extended_l2 = true;
+  expect_same_convert(o, raw, false);
 }
 
 TEST_F(Qcow2WriterTest, ConvertCompressedZstd) {
