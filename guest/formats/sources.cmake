@@ -13,4 +13,11 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/subcluster_type.cc
   formats/qcow2/cluster_map.cc
   formats/qcow2/decompress.cc
-  formats/qcow2/data_reader.cc)
+  formats/qcow2/data_reader.cc
+  formats/qcow2/create_options.cc
+  formats/qcow2/header_writer.cc
+  formats/qcow2/host_file.cc
+  formats/qcow2/table_cache.cc
+  formats/qcow2/refcount_allocator.cc
+  formats/qcow2/compress.cc
+  formats/qcow2/writer.cc)

@@ -1,0 +1,116 @@
+// writer.h: a fresh qcow2 image laid out byte for byte as qemu-img 7.2 does: `create` as
+// qcow2_co_create(), then the writes of an op (convert) as block/qcow2*.c places them.
+#pragma once
+
+#include <stdint.h>
+
+#include "guest/formats/qcow2/create_options.h"
+#include "guest/formats/qcow2/header_writer.h"
+#include "guest/formats/qcow2/host_file.h"
+#include "guest/formats/qcow2/refcount_allocator.h"
+#include "guest/formats/qcow2/table_cache.h"
+#include "guest/lib/arena.h"
+#include "guest/lib/image_writer.h"
+
+namespace instar::qcow2 {
+
+class Qcow2Writer final : public ImageWriter {
+ public:
+  // How many L2 tables and refcount blocks stay in memory. A table evicted and needed again is
+  // read back through the `readback` source; without one that access fails with ERROR_INTERNAL.
+  struct CacheSlots {
+    uint32_t l2_tables = 16;
+    uint32_t refcount_blocks = 16;
+  };
+
+  Qcow2Writer(BlockSink& sink, BlockSource* readback, Arena& arena)
+      : file_(sink, readback), arena_(arena) {}
+
+  // `qemu-img create -f qcow2`: checks the options as qcow2_co_create() does, writes the header
+  // cluster, refcount table, refcount block and L1 table, then continues as a reopened image
+  // (qemu-img convert reopens its target after creating it). finish() completes the file.
+  Status create(const Qcow2CreateOptions& options, CacheSlots slots);
+  Status create(const Qcow2CreateOptions& options) { return create(options, CacheSlots{}); }
+
+  // BDRV_O_UNMAP: clusters that write_zeroes frees are discarded in the file (qemu-img convert
+  // opens its target so unless -S 0 is given, qemu-io always). On by default.
+  void set_discard_requests(bool on) { discard_requests_ = on; }
+
+  uint64_t size() const override { return size_; }
+  uint32_t cluster_size() const override { return static_cast<uint32_t>(cluster_size_); }
+  bool has_zero_init() const override { return !has_backing_; }
+  Status write(uint64_t offset, Bytes data) override;
+  Status write_compressed(uint64_t offset, Bytes data) override;
+  Status write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) override;
+  Status finish() override;
+
+ private:
+  static constexpr uint64_t kInvalidOffset = ~uint64_t{0};
+
+  // QCowL2Meta: a run of clusters handle_copied()/handle_alloc() gave to a write.
+  struct L2Meta {
+    uint64_t alloc_offset;  // host offset of the first cluster
+    uint64_t guest_offset;  // guest offset of the first cluster
+    uint64_t nb_clusters;
+    bool keep_old;
+    uint64_t cow_start_offset, cow_start_bytes;
+    uint64_t cow_end_offset, cow_end_bytes;
+  };
+
+  Status write_range(uint64_t offset, uint64_t bytes, const uint8_t* data);
+  Result<uint64_t> alloc_host_offset(uint64_t offset, uint64_t* bytes);
+  Result<int> handle_copied(uint64_t guest_offset, uint64_t* host_offset, uint64_t* bytes);
+  Result<int> handle_alloc(uint64_t guest_offset, uint64_t* host_offset, uint64_t* bytes);
+  Status calculate_l2_meta(uint64_t host_cluster_offset, uint64_t guest_offset, uint64_t bytes,
+                           uint64_t l2_offset, bool keep_old);
+  Status apply_l2_meta(const L2Meta& m, uint64_t l2_offset);
+  uint64_t count_single_write_clusters(const uint8_t* l2, uint64_t nb_clusters, uint64_t index,
+                                       bool new_alloc) const;
+  bool cluster_needs_new_alloc(uint64_t entry) const;
+  // get_cluster_table(): the L2 table for `guest_offset`, allocated (l2_allocate()) if needed.
+  Result<uint64_t> get_cluster_table(uint64_t guest_offset);
+  Status zeroize(uint64_t offset, uint64_t bytes, bool may_unmap);
+  Status zero_in_l2(uint64_t offset, uint64_t nb_clusters, bool may_unmap, uint64_t* done);
+  Status zero_subclusters(uint64_t offset, uint64_t nb_subclusters);
+  Status free_any_cluster(uint64_t entry);
+  Status write_header();
+
+  uint64_t l2_entry(const uint8_t* l2, uint64_t i) const { return load_be64(l2 + i * l2e_size_); }
+  uint64_t l2_bitmap(const uint8_t* l2, uint64_t i) const {
+    return extended_l2_ ? load_be64(l2 + i * l2e_size_ + 8) : 0;
+  }
+  uint64_t offset_into_cluster(uint64_t o) const { return o & (cluster_size_ - 1); }
+  uint64_t size_to_clusters(uint64_t s) const { return (s + cluster_size_ - 1) >> cluster_bits_; }
+  // offset_to_sc_index(): the subcluster of `o` within its cluster (always 0 without
+  // extended L2 entries).
+  uint32_t sc_index(uint64_t o) const {
+    return static_cast<uint32_t>((o >> sc_bits_) & (extended_l2_ ? 31 : 0));
+  }
+  uint64_t l2_index(uint64_t guest) const { return (guest >> cluster_bits_) & (l2_entries_ - 1); }
+
+  HostFile file_;
+  Arena& arena_;
+  RefcountAllocator refs_;
+  TableCache l2_cache_;
+  HeaderFields header_;
+  bool created_ = false;
+  bool discard_requests_ = true;
+  bool has_backing_ = false;
+  bool has_data_file_ = false;
+  uint8_t compression_type_ = 0;
+  uint32_t version_ = 3;
+  uint32_t cluster_bits_ = 16;
+  uint64_t cluster_size_ = 65536;
+  bool extended_l2_ = false;
+  uint64_t l2e_size_ = 8;
+  uint64_t l2_entries_ = 8192;
+  uint32_t sc_bits_ = 16;  // subcluster bits (the cluster bits without extended L2)
+  uint64_t size_ = 0;
+  uint64_t* l1_ = nullptr;
+  uint64_t l1_size_ = 0;
+  uint64_t l1_offset_ = 0;
+  uint8_t* cluster_buf_ = nullptr;   // a cluster of input for compression
+  uint8_t* compress_buf_ = nullptr;  // its compressed form
+};
+
+}  // namespace instar::qcow2

@@ -1,0 +1,60 @@
+// qcow2_writer_harness.h: what the qcow2 writer tests share: a file sink, the real qemu-img, a
+// test-only driver that issues the writes qemu-img convert issues, and file digests.
+#pragma once
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "guest/lib/block_source.h"
+#include "guest/lib/image_writer.h"
+
+namespace instar::test {
+
+// A BlockSink over a file (pwrite), readable back (pread): images over 2 GiB stay sparse.
+class FileBlockSink final : public BlockSink, public BlockSource {
+ public:
+  explicit FileBlockSink(const std::string& path);
+  ~FileBlockSink();
+  uint64_t size() const override;
+  Status write_at(uint64_t offset, Bytes data) override;
+  Status flush() override { return Status::Ok(); }
+  Status read_at(uint64_t offset, MutableBytes out) override;
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// A scratch directory removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+constexpr const char* kQemuImg = "/usr/bin/qemu-img";
+bool have_qemu_img();
+// Runs `qemu-img <args>` in `dir`; returns its exit status.
+int run_qemu_img(const std::string& dir, const std::string& args);
+
+// sha256 of a whole file (sha256sum), and its length.
+std::string file_sha256(const std::string& path);
+uint64_t file_length(const std::string& path);
+// The first offset where two files differ, or -1 when they are identical (lengths included).
+int64_t first_difference(const std::string& a, const std::string& b);
+
+// The writes qemu-img 7.2 convert issues for `-f raw <raw_path> -O <fmt> [-c]` on a fresh
+// target without -W and with the default -S 4k (qemu-img.c convert_iteration_sectors() and
+// convert_co_write(); source block status as file-posix reads it with SEEK_DATA/SEEK_HOLE),
+// then its compressed end-of-file signal. Only the write path a freshly created target with zero
+// init takes.
+Status drive_convert(const std::string& raw_path, ImageWriter& target, bool compressed);
+
+}  // namespace instar::test
