@@ -192,6 +192,44 @@ constexpr Rule kRules[] = {
        t.hint = "You can force-remove all " + U32(Arg(e, 0)) +
                 " overhanging snapshots with qemu-img check -r all\n";
      }},
+    // --- qcow2.c qcow2_co_create() option checks (the text follows "<file>: ") -----------------
+    INSTAR_FIXED("ERROR_CREATE_CLUSTER_SIZE",
+                 "Cluster size must be a power of two between 512 and 2048k"),
+    INSTAR_FIXED("ERROR_CREATE_EXTENDED_L2_COMPAT",
+                 "Extended L2 entries are only supported with compatibility level 1.1 and above "
+                 "(use version=v3 or greater)"),
+    {"ERROR_CREATE_EXTENDED_L2_CLUSTER_SIZE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Extended L2 entries are only supported with cluster sizes of at least " +
+                   I32(Arg(e, 0)) + " bytes";
+     }},
+    INSTAR_FIXED("ERROR_CREATE_BACKING_PREALLOCATION",
+                 "Backing file and preallocation can only be used at the same time if "
+                 "extended_l2 is on"),
+    INSTAR_FIXED("ERROR_CREATE_BACKING_FMT_WITHOUT_FILE",
+                 "Backing format cannot be used without backing file"),
+    INSTAR_FIXED("ERROR_CREATE_LAZY_REFCOUNTS_COMPAT",
+                 "Lazy refcounts only supported with compatibility level 1.1 and above (use "
+                 "version=v3 or greater)"),
+    INSTAR_FIXED("ERROR_CREATE_REFCOUNT_WIDTH",
+                 "Refcount width must be a power of two and may not exceed 64 bits"),
+    INSTAR_FIXED("ERROR_CREATE_REFCOUNT_WIDTH_COMPAT",
+                 "Different refcount widths than 16 bits require compatibility level 1.1 or "
+                 "above (use version=v3 or greater)"),
+    INSTAR_FIXED("ERROR_CREATE_DATA_FILE_COMPAT",
+                 "External data files are only supported with compatibility level 1.1 and above "
+                 "(use version=v3 or greater)"),
+    INSTAR_FIXED("ERROR_CREATE_DATA_FILE_RAW_WITHOUT_DATA_FILE",
+                 "data-file-raw requires data-file"),
+    INSTAR_FIXED("ERROR_CREATE_BACKING_WITH_DATA_FILE_RAW",
+                 "Backing file and data-file-raw cannot be used at the same time"),
+    INSTAR_FIXED("ERROR_CREATE_COMPRESSION_TYPE_COMPAT",
+                 "Non-zlib compression type is only supported with compatibility level 1.1 and "
+                 "above (use version=v3 or greater)"),
+    // qcow2_change_backing_file()'s errno: the command that names the backing file prefixes
+    // qemu's "Could not assign backing file '<name>' with format '<fmt>': ".
+    INSTAR_FIXED("ERROR_CREATE_HEADER_NO_SPACE", "No space left on device"),
+    INSTAR_FIXED("ERROR_CREATE_BACKING_NAME_TOO_LONG", "Invalid argument"),
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {
