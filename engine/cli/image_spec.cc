@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <span>
+#include <utility>
 
+#include "engine/cli/format_name.h"
 #include "engine/cli/json_options.h"
 #include "engine/cli/qemu_opts.h"
 
@@ -105,11 +107,15 @@ ImageSpecResult FromOptions(std::string_view argument, const std::vector<JsonOpt
                                         "' nor node-name='" + file_reference->text + "'"),
                 warnings);
   }
+  // bdrv_open_inherit() looks the driver up before it opens anything.
+  if (abi::ImageFormat format{};
+      spec.driver && lookup_format(*spec.driver, &format) == FormatLookup::kUnknown) {
+    return Fail(OpenError(argument, "Unknown driver '" + *spec.driver + "'"), warnings);
+  }
   if (unsupported) {
-    return Fail(OpenError(argument, "option '" + *unsupported +
-                                        "' is not supported by instar in image names "
-                                        "(docs/invocation.md)"),
-                warnings);
+    spec.refusal_after_open = OpenError(argument, "option '" + *unsupported +
+                                                      "' is not supported by instar in image "
+                                                      "names (docs/invocation.md)");
   }
   if (filename == nullptr) {
     return Fail(OpenError(argument, spec.driver ? "A block device must be specified for \"file\""
@@ -182,6 +188,20 @@ ImageSpecResult ResolveImageName(std::string_view argument, bool image_opts,
   }
   if (Contains(kQemuProtocols, protocol)) return Fail(NotLocal(argument, "protocol", protocol));
   return Fail(OpenError(argument, "Unknown protocol '" + std::string(protocol) + "'"));
+}
+
+std::optional<ImageSpec> ResolveImageNameOrReport(const Diagnostics& diag,
+                                                  std::string_view argument, bool image_opts,
+                                                  const std::optional<std::string>& format_option) {
+  ImageSpecResult resolved = ResolveImageName(argument, image_opts, format_option);
+  for (const std::string& warning : resolved.ok ? resolved.spec.warnings : resolved.warnings) {
+    diag.error("warning: " + warning);
+  }
+  if (!resolved.ok) {
+    diag.error(resolved.error);
+    return std::nullopt;
+  }
+  return std::move(resolved.spec);
 }
 
 std::optional<std::string> EffectiveFormat(const ImageSpec& spec,

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/cli/diagnostics.h"
+
 namespace instar::cli {
 
 // A name that resolved to a local file. The file itself is opened by the caller (and any name it
@@ -18,6 +20,9 @@ struct ImageSpec {
   std::string display;   // qemu's name for the image: info's "image:", backing names' base
   std::optional<std::string> driver;  // the format named by json:/--image-opts ("driver")
   bool no_backing = false;            // "backing": null: the backing file is not opened
+  // An option instar does not model: refused once the file has opened, where qemu checks for
+  // options left over (so a missing file still reads as qemu reports it). Empty: none.
+  std::string refusal_after_open;
   std::vector<std::string> warnings;  // qemu's warnings, each printed as "<program>: warning: "
 };
 
@@ -35,6 +40,12 @@ bool PathHasProtocol(std::string_view name);
 // `format_option`: -f, which qemu-img refuses together with --image-opts.
 ImageSpecResult ResolveImageName(std::string_view argument, bool image_opts,
                                  const std::optional<std::string>& format_option);
+
+// ResolveImageName() with its warnings and error printed through `diag` (qemu's order: the
+// warnings first); nullopt when the name is refused.
+std::optional<ImageSpec> ResolveImageNameOrReport(const Diagnostics& diag,
+                                                  std::string_view argument, bool image_opts,
+                                                  const std::optional<std::string>& format_option);
 
 // The format to open a resolved image with: -f wins over json:'s "driver" (qemu-img puts -f into
 // the options last), else the spec's driver, else nullopt (probe).
