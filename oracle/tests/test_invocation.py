@@ -17,7 +17,8 @@ REFUSAL = b"is not supported by instar (it opens local files only)"
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory, qemu_img):
-    """base.qcow2, top.qcow2 over it, r.raw, d/x.qcow2, and files named 'a:b' and 'c,d'."""
+    """base.qcow2, top.qcow2 over it, r.raw, d/x.qcow2, d/top2.qcow2 over it, and files named
+    'a:b' and 'c,d'."""
     d = tmp_path_factory.mktemp("invocation")
     def make(*args):
         assert runner.run([qemu_img, "create", "-q", *args], d).rc == 0
@@ -26,6 +27,7 @@ def images(tmp_path_factory, qemu_img):
     make("-f", "raw", "r.raw", "1M")
     (d / "d").mkdir()
     make("-f", "qcow2", "d/x.qcow2", "2M")
+    make("-f", "qcow2", "-b", "x.qcow2", "-F", "qcow2", "d/top2.qcow2")
     make("-f", "qcow2", "./a:b", "1M")
     make("-f", "qcow2", "c,d", "1M")
     (d / "pw.txt").write_text("secret")
@@ -79,6 +81,13 @@ PARITY = {
                                       "file": {"driver": "file", "filename": "top.qcow2"}})],
     "json-backing-chain": ["info", "--backing-chain",
                            js({"driver": "qcow2", "file.filename": "top.qcow2"})],
+    # The allow-list is rooted at the named file's directory, and backing names continue from it.
+    "json-subdir-backing-chain": ["info", "--backing-chain",
+                                  js({"driver": "qcow2", "file.filename": "d/top2.qcow2"})],
+    "file-prefix-subdir-backing-chain": ["info", "--backing-chain", "file:d/top2.qcow2"],
+    "json-subdir-check": ["check", js({"driver": "qcow2", "file.filename": "d/top2.qcow2"})],
+    "json-subdir-compare": ["compare", js({"driver": "qcow2", "file.filename": "d/top2.qcow2"}),
+                            "d/x.qcow2"],
     "json-missing-file": ["info", js({"driver": "qcow2", "file.filename": "nonexistent"})],
     "json-wrong-format": ["info", js({"driver": "qcow2", "file.filename": "r.raw"})],
     "json-unknown-driver": ["info", js({"driver": "foo", "file.filename": "r.raw"})],
@@ -188,3 +197,34 @@ def test_protocols_refused_before_any_access(name, instar_bin, images, tmp_path)
         assert not [line for line in opened if "ssh" in line or "example" in line], opened
     else:
         assert opened == [], opened
+
+
+# instar's other deliberate differences (docs/invocation.md §2, §5), each with its message.
+def test_trace_help_is_refused_other_traces_ignored(instar_bin, images):
+    run = runner.run([instar_bin, f"--sandbox={SANDBOX}", "-T", "help", "info", "base.qcow2"],
+                     images)
+    assert (run.rc, run.stdout) == (1, b"")
+    assert b"-T help: instar has no qemu trace events to list" in run.stderr
+    run = runner.run([instar_bin, f"--sandbox={SANDBOX}", "--trace", "enable=bdrv_*", "info",
+                      "base.qcow2"], images)
+    assert run.rc == 0 and run.stdout.startswith(b"image: base.qcow2\n"), run
+
+
+def test_backing_null_check_skips_the_chain_compare_refuses(as_qemu_img, qemu_img, images,
+                                                             tmp_path):
+    # top.qcow2 over a backing file that does not exist: with backing null neither opens it.
+    orphan = tmp_path / "orphan.qcow2"
+    assert runner.run([qemu_img, "create", "-q", "-f", "qcow2", "-u", "-b", "missing.qcow2",
+                       "-F", "qcow2", str(orphan), "1M"], images).rc == 0
+    name = js({"driver": "qcow2", "file.filename": str(orphan), "backing": None})
+    assert_same(*both(as_qemu_img, qemu_img, images, ["check", name]))
+    run = runner.run([as_qemu_img, f"--sandbox={SANDBOX}", "compare", name, "base.qcow2"], images)
+    assert run.rc == 2
+    assert b'"backing": null is not supported by instar for compare' in run.stderr
+
+
+def test_unmodelled_json_option_refused_after_the_file_opens(as_qemu_img, images):
+    run = runner.run([as_qemu_img, f"--sandbox={SANDBOX}", "info",
+                      js({"driver": "raw", "file.filename": "r.raw", "offset": 512})], images)
+    assert run.rc == 1 and run.stdout == b""
+    assert b"option 'offset' is not supported by instar in image names" in run.stderr
