@@ -60,7 +60,9 @@ ImageSpecResult Fail(std::string error, std::vector<std::string> warnings = {}) 
 
 // The options of json: or --image-opts (flattened, last value of a repeated key), reduced to
 // the local file they name. Everything instar does not model is refused by name.
+// `format_option`: -f, which replaces "driver" (so an unknown "driver" is then no error).
 ImageSpecResult FromOptions(std::string_view argument, const std::vector<JsonOption>& options,
+                            const std::optional<std::string>& format_option,
                             std::vector<std::string> warnings) {
   ImageSpec spec;
   spec.argument = std::string(argument);
@@ -108,8 +110,8 @@ ImageSpecResult FromOptions(std::string_view argument, const std::vector<JsonOpt
                 warnings);
   }
   // bdrv_open_inherit() looks the driver up before it opens anything.
-  if (abi::ImageFormat format{};
-      spec.driver && lookup_format(*spec.driver, &format) == FormatLookup::kUnknown) {
+  if (abi::ImageFormat format{}; !format_option && spec.driver &&
+                                 lookup_format(*spec.driver, &format) == FormatLookup::kUnknown) {
     return Fail(OpenError(argument, "Unknown driver '" + *spec.driver + "'"), warnings);
   }
   if (unsupported) {
@@ -159,12 +161,12 @@ ImageSpecResult ResolveImageName(std::string_view argument, bool image_opts,
       std::erase_if(options, [&](const JsonOption& o) { return o.key == opt.key; });
       options.push_back(JsonOption{opt.key, JsonOption::Kind::kString, opt.value});
     }
-    return FromOptions(argument, options, std::move(opts.warnings));
+    return FromOptions(argument, options, std::nullopt, std::move(opts.warnings));
   }
   if (argument.starts_with("json:")) {
     const JsonOptionsParse parse = ParseJsonOptions(argument.substr(5));
     if (!parse.ok) return Fail(OpenError(argument, parse.error));
-    return FromOptions(argument, parse.options, {});
+    return FromOptions(argument, parse.options, format_option, {});
   }
   ImageSpecResult result;
   result.spec.argument = std::string(argument);

@@ -76,6 +76,8 @@ PARITY = {
     "json-no-driver-probes": ["info", js({"file.filename": "base.qcow2"})],
     "json-raw-over-qcow2": ["info", js({"driver": "raw", "file.filename": "r.raw"})],
     "json-f-wins": ["info", "-f", "raw", js({"driver": "qcow2", "file.filename": "r.raw"})],
+    "json-f-wins-over-unknown-driver": ["info", "-f", "raw",
+                                        js({"driver": "foo", "file.filename": "r.raw"})],
     "json-colon-filename": ["info", js({"driver": "qcow2", "file.filename": "a:b"})],
     "json-backing-null": ["info", js({**QCOW2_FILE, "backing": None,
                                       "file": {"driver": "file", "filename": "top.qcow2"}})],

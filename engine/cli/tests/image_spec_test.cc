@@ -87,7 +87,10 @@ TEST(ImageSpecTest, JsonNamesALocalFile) {
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.spec.display, "a:b");
   EXPECT_FALSE(r.spec.driver);
-  // -f wins over the json driver, as qemu-img puts it into the options last.
+  // -f wins over the json driver, as qemu-img puts it into the options last: an unknown json
+  // driver is then no error.
+  EXPECT_TRUE(
+      Resolve(R"(json:{"driver":"foo","file.filename":"x"})", false, std::string("raw")).ok);
   EXPECT_EQ(EffectiveFormat(Resolve(R"(json:{"driver":"qcow2","file.filename":"x"})").spec,
                             std::string("raw")),
             "raw");
@@ -168,7 +171,8 @@ TEST(ImageSpecTest, ImageOptsAreQemuOpts) {
   r = Resolve("driver=qcow2,file.filename=c,d", true);
   ASSERT_TRUE(r.ok);
   ASSERT_EQ(r.spec.warnings.size(), 1u);
-  EXPECT_EQ(r.spec.warnings[0], "short-form boolean option 'd' deprecated\nPlease use d=on instead");
+  EXPECT_EQ(r.spec.warnings[0],
+            "short-form boolean option 'd' deprecated\nPlease use d=on instead");
 }
 
 TEST(QemuOptsTest, SplitsWithEscapes) {
