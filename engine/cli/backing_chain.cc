@@ -49,7 +49,7 @@ class ChainOpener {
     ChainImage current;
     current.fd = request_.top_fd;
     current.size = request_.top_size;
-    current.display = request_.top_display;
+    current.display = request_.top_path;
     current.format = request_.top_format;
     for (;;) {
       std::optional<guest::ImageInfo> info = Describe(current);
@@ -69,8 +69,9 @@ class ChainOpener {
         current.data_size = step.image.size;
         current.data_file = std::move(step.image.fd);
       }
-      const bool has_backing =
-          current.qcow2 && q.has_backing_file() && !CName(q.backing_file()).empty();
+      const bool has_backing = current.qcow2 && q.has_backing_file() &&
+                               !CName(q.backing_file()).empty() &&
+                               !(depth_ == 0 && request_.no_backing);
       out_.images.push_back(std::move(current));
       if (!has_backing) {
         out_.kind = ChainOpen::Kind::kOpened;
@@ -156,7 +157,7 @@ class ChainOpener {
     std::string error;
     if (::fstat(request_.top_fd, &st) != 0) error = std::strerror(errno);
     if (!error.empty() ||
-        !walker_.Start(request_.top_display, st.st_dev, st.st_ino, request_.roots, &error)) {
+        !walker_.Start(request_.top_path, st.st_dev, st.st_ino, request_.roots, &error)) {
       FailPlain("Could not open the directory of '" + request_.top_display + "': " + error);
       return false;
     }

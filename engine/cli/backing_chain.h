@@ -41,7 +41,11 @@ struct ChainOpen {
 struct ChainRequest {
   int top_fd = -1;
   uint64_t top_size = 0;
-  std::string top_display;
+  std::string top_display;  // the name as given: qemu's open errors name it
+  // The top's local file name as qemu shows it (image_spec.h's display): the allow-list is rooted
+  // at its directory and its backing names continue from it.
+  std::string top_path;
+  bool no_backing = false;  // "backing": null: the backing chain is not opened
   abi::ImageFormat top_format = abi::ImageFormat::kProbe;
   bool unsafe_quirks = false;  // probed raw backing files: accept unrecognised content
   chain::RootOptions roots;    // where backing and data files may lie (docs/chains.md §2)

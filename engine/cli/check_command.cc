@@ -12,6 +12,7 @@
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
+#include "engine/cli/image_spec.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/check_render.h"
 #include "engine/render/error_text.h"
@@ -57,30 +58,43 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
       return 1;
   }
   const CheckOptions& options = parse.options;
+  if (options.object_help) {
+    write(stdout, *options.object_help);
+    return 0;
+  }
   if (options.help) {
     write(stdout, help);
     return 0;
   }
   const std::string open_prefix = "Could not open '" + options.filename + "': ";
 
+  // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
+  const std::optional<ImageSpec> resolved =
+      ResolveImageNameOrReport(diag, options.filename, options.image_opts, options.format);
+  if (!resolved) return 1;
+  const ImageSpec& spec = *resolved;
   abi::ImageFormat format = abi::ImageFormat::kProbe;
-  if (options.format) {
-    switch (lookup_format(*options.format, &format)) {
+  if (const std::optional<std::string> name = EffectiveFormat(spec, options.format)) {
+    switch (lookup_format(*name, &format)) {
       case FormatLookup::kSupported:
         break;
       case FormatLookup::kUnsupported:
-        diag.error("format '" + *options.format + "' is not supported by instar yet");
+        diag.error("format '" + *name + "' is not supported by instar yet");
         return 1;
       case FormatLookup::kUnknown:
-        diag.error(open_prefix + "Unknown driver '" + *options.format + "'");
+        diag.error(open_prefix + "Unknown driver '" + *name + "'");
         return 1;
     }
   }
 
   ImageFile image;
   std::string open_error;
-  if (!image.open_read_only(options.filename, &open_error)) {
+  if (!image.open_read_only(spec.path, &open_error)) {
     diag.error(open_prefix + open_error);
+    return 1;
+  }
+  if (!spec.refusal_after_open.empty()) {
+    diag.error(spec.refusal_after_open);
     return 1;
   }
   std::string sandbox_error;
@@ -122,6 +136,8 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   chain_request.top_fd = image.fd();
   chain_request.top_size = image.size();
   chain_request.top_display = options.filename;
+  chain_request.top_path = spec.display;
+  chain_request.no_backing = spec.no_backing;
   chain_request.top_format = format;
   chain_request.unsafe_quirks = unsafe_quirks;
   chain_request.roots = roots;

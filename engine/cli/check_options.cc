@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/cli/getopt_text.h"
+#include "engine/cli/object_option.h"
 #include "engine/cli/option_table.h"
 
 namespace instar::cli {
@@ -44,6 +45,7 @@ CheckParse parse_check_options(int argc, char** argv) {
   const char* output = nullptr;
   const char* cache = "writeback";  // BDRV_DEFAULT_CACHE
   const char* unsupported = nullptr;
+  ObjectOptions objects;
   const OptionScan scan = scan_options(argc, argv, kCheckOptions, [&](int id, const char* value) {
     switch (id) {
       case 'h':
@@ -74,10 +76,13 @@ CheckParse parse_check_options(int argc, char** argv) {
         output = value;
         break;
       case kOptionObject:
-        unsupported = "--object";
+        if (!TakeObjectOption(objects, value, &parse.options.object_help, &parse.message)) {
+          if (!parse.options.object_help) parse.error = CheckParse::Error::kPlain;
+          return false;
+        }
         break;
       case kOptionImageOpts:
-        unsupported = "--image-opts";
+        parse.options.image_opts = true;
         break;
     }
     return true;

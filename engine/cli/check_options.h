@@ -14,6 +14,8 @@ struct CheckOptions {
   bool quiet = false;        // -q: silences stdout only
   bool force_share = false;  // -U (a read-only sandbox never locks)
   bool help = false;
+  bool image_opts = false;                 // --image-opts: the name is an option string
+  std::optional<std::string> object_help;  // --object help: what to print before exiting 0
   std::string filename;
 };
 

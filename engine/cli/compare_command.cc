@@ -21,6 +21,7 @@
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
+#include "engine/cli/image_spec.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/compare_text.h"
 #include "engine/render/error_text.h"
@@ -41,30 +42,55 @@ void write(std::FILE* stream, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stream);
 }
 
-// The host's half of qemu's img_open for one image: -f lookup, then the file. On failure
-// `error` is the complete stderr text.
+// The host's half of qemu's img_open for one image: what the name means, the -f lookup, then the
+// file. `warnings` gets qemu's warnings about the name (stderr text); on failure `error` is the
+// complete stderr text.
 bool open_on_host(const Diagnostics& diag, const CompareOptions& options, int i,
-                  abi::ImageFormat* format, ImageFile* file, std::string* error) {
+                  abi::ImageFormat* format, ImageFile* file, ImageSpec* spec, std::string* warnings,
+                  std::string* error) {
   const std::string& name = options.filename[i];
   const std::string prefix = "Could not open '" + name + "': ";
   *format = abi::ImageFormat::kProbe;
-  if (options.format[i]) {
-    switch (lookup_format(*options.format[i], format)) {
+  // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
+  ImageSpecResult resolved = ResolveImageName(name, options.image_opts, options.format[i]);
+  for (const std::string& warning : resolved.ok ? resolved.spec.warnings : resolved.warnings) {
+    *warnings += render::DiagnosticLine(diag.program(), "warning: " + warning);
+  }
+  if (!resolved.ok) {
+    *error = render::DiagnosticLine(diag.program(), resolved.error);
+    return false;
+  }
+  if (resolved.spec.no_backing) {
+    // Unallocated clusters would then read as zeros, not from the backing file: a different
+    // comparison, which instar does not model.
+    *error +=
+        render::DiagnosticLine(diag.program(), prefix +
+                                                   "\"backing\": null is not supported by instar "
+                                                   "for compare (docs/invocation.md)");
+    return false;
+  }
+  *spec = std::move(resolved.spec);
+  if (const std::optional<std::string> format_name = EffectiveFormat(*spec, options.format[i])) {
+    switch (lookup_format(*format_name, format)) {
       case FormatLookup::kSupported:
         break;
       case FormatLookup::kUnsupported:
         *error = render::DiagnosticLine(
-            diag.program(), "format '" + *options.format[i] + "' is not supported by instar yet");
+            diag.program(), "format '" + *format_name + "' is not supported by instar yet");
         return false;
       case FormatLookup::kUnknown:
         *error = render::DiagnosticLine(diag.program(),
-                                        prefix + "Unknown driver '" + *options.format[i] + "'");
+                                        prefix + "Unknown driver '" + *format_name + "'");
         return false;
     }
   }
   std::string open_error;
-  if (!file->open_read_only(name, &open_error)) {
+  if (!file->open_read_only(spec->path, &open_error)) {
     *error = render::DiagnosticLine(diag.program(), prefix + open_error);
+    return false;
+  }
+  if (!spec->refusal_after_open.empty()) {
+    *error = render::DiagnosticLine(diag.program(), spec->refusal_after_open);
     return false;
   }
   return true;
@@ -81,11 +107,18 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
       break;
     case CompareParse::Error::kUsage:
       return diag.usage_error(parse.message);
+    case CompareParse::Error::kPlain:
+      diag.error(parse.message);
+      return 1;
     case CompareParse::Error::kUnsupported:
       diag.error(parse.message);
       return 2;
   }
   const CompareOptions& options = parse.options;
+  if (options.object_help) {
+    write(stdout, *options.object_help);
+    return 0;
+  }
   if (options.help) {
     write(stdout, help);
     return 0;
@@ -97,14 +130,26 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
 
   abi::ImageFormat formats[2] = {abi::ImageFormat::kProbe, abi::ImageFormat::kProbe};
   ImageFile files[2];
+  ImageSpec specs[2];
   std::string host_error;
-  if (!open_on_host(diag, options, 0, &formats[0], &files[0], &host_error)) {
+  std::string warnings[2];
+  const bool first_opened =
+      open_on_host(diag, options, 0, &formats[0], &files[0], &specs[0], &warnings[0], &host_error);
+  write(stderr, warnings[0]);
+  if (!first_opened) {
     write(stderr, host_error);
     return 2;
   }
   // qemu opens the first image completely before it looks at the second: if the second file
   // fails on the host, the guest still opens the first, whose error would come first.
-  const bool two_images = open_on_host(diag, options, 1, &formats[1], &files[1], &host_error);
+  const bool two_images =
+      open_on_host(diag, options, 1, &formats[1], &files[1], &specs[1], &warnings[1], &host_error);
+  // qemu warns about the second name when it opens it, after the first image.
+  if (two_images) {
+    write(stderr, warnings[1]);
+  } else {
+    host_error = warnings[1] + host_error;
+  }
 
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
@@ -121,6 +166,7 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
     chain_request.top_fd = files[i].fd();
     chain_request.top_size = files[i].size();
     chain_request.top_display = options.filename[i];
+    chain_request.top_path = specs[i].display;
     chain_request.top_format = formats[i];
     chain_request.unsafe_quirks = unsafe_quirks;
     chain_request.roots = roots;

@@ -2,6 +2,7 @@
 #include "engine/cli/compare_options.h"
 
 #include "engine/cli/getopt_text.h"
+#include "engine/cli/object_option.h"
 #include "engine/cli/option_table.h"
 
 namespace instar::cli {
@@ -31,6 +32,7 @@ CompareParse parse_compare_options(int argc, char** argv) {
   CompareParse parse;
   CompareOptions& o = parse.options;
   const char* unsupported = nullptr;
+  ObjectOptions objects;
   const OptionScan scan = scan_options(argc, argv, kCompareOptions, [&](int id, const char* value) {
     switch (id) {
       case 'h':
@@ -58,12 +60,14 @@ CompareParse parse_compare_options(int argc, char** argv) {
         o.force_share = true;
         break;
       case kOptionObject:
-        // qemu creates the object right here; instar has no secrets or other objects.
-        parse.error = CompareParse::Error::kUnsupported;
-        parse.message = "option '--object' is not supported by instar yet";
-        return false;
+        // qemu creates the object right here, in the getopt loop.
+        if (!TakeObjectOption(objects, value, &o.object_help, &parse.message)) {
+          if (!o.object_help) parse.error = CompareParse::Error::kPlain;
+          return false;
+        }
+        break;
       case kOptionImageOpts:
-        unsupported = "--image-opts";
+        o.image_opts = true;
         break;
     }
     return true;

@@ -14,11 +14,13 @@ struct CompareOptions {
   bool progress = false;                 // -p (off under -q, as qemu)
   bool force_share = false;              // -U (always true for a read-only sandbox)
   bool help = false;
+  bool image_opts = false;                 // --image-opts: both names are option strings
+  std::optional<std::string> object_help;  // --object help: what to print before exiting 0
   std::string filename[2];
 };
 
 struct CompareParse {
-  enum class Error { kNone, kUsage, kUnsupported };
+  enum class Error { kNone, kUsage, kPlain, kUnsupported };
   Error error = Error::kNone;
   std::string message;  // kUsage: printed with the Try line; kUnsupported: without
   CompareOptions options;

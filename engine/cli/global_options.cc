@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "engine/cli/getopt_text.h"
+#include "engine/cli/qemu_opts.h"
 
 namespace instar::cli {
 
@@ -47,8 +48,15 @@ GlobalParse parse_global_options(int argc, char** argv) {
       case 'V':
         parse.options.version = true;
         break;
-      case 'T':
+      case 'T': {
+        // trace_opt_parse(): "enable" is the implied first key; "help" or "?" asks for the list.
+        const QemuOptsParse trace = ParseQemuOpts(optarg, "enable");
+        const std::string* enable = LastValue(trace, "enable");
+        if (enable != nullptr && (*enable == "help" || *enable == "?")) {
+          parse.options.trace_help = true;
+        }
         break;
+      }
       case kOptionSandbox:
         parse.options.sandbox = optarg;
         break;

@@ -16,6 +16,7 @@ struct GlobalOptions {
   std::optional<std::string> timeout;       // --timeout=SECONDS (instar only; time_limits.h)
   bool help = false;                        // -h, --help
   bool version = false;                     // -V, --version
+  bool trace_help = false;                  // -T help: qemu lists its trace events and exits
   int command_index = 0;                    // argv index of the subcommand (0 when none)
 };
 
@@ -34,7 +35,8 @@ bool unsafe_quirks_enabled(const GlobalOptions& options);
 std::vector<std::string> allowed_roots(const GlobalOptions& options);
 
 // Parses argv like qemu-img's main(): getopt_long with "+:hVT:", stopping at the subcommand.
-// `-T` (trace) is accepted and ignored as qemu-img does for unknown events.
+// `-T` (trace) is accepted and ignored as qemu-img does for unknown events; `-T help` (or
+// enable=help) is noted, since qemu answers it with its list of trace events.
 GlobalParse parse_global_options(int argc, char** argv);
 
 }  // namespace instar::cli

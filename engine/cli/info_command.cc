@@ -19,6 +19,7 @@
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/help_text.h"
 #include "engine/cli/image_file.h"
+#include "engine/cli/image_spec.h"
 #include "engine/cli/info_options.h"
 #include "engine/cli/safe_detection.h"
 #include "engine/render/backing_path.h"
@@ -59,6 +60,9 @@ struct ImageToDescribe {
   uint64_t size = 0;
   uint64_t allocated = 0;
   std::string display;
+  // The name qemu's open errors give: the command-line argument for the top image (a json: or
+  // --image-opts string as typed), `display` for backing files.
+  std::string error_name;
   abi::ImageFormat format = abi::ImageFormat::kProbe;
 };
 
@@ -90,7 +94,7 @@ bool resolve_format(const Diagnostics& diag, const std::string& display,
 bool probed_raw_is_acceptable(const InfoRun& run, const ImageToDescribe& image,
                               const guest::ImageInfo& info) {
   const std::optional<std::string> refusal = ProbedRawRefusal(
-      info, image.size, run.unsafe_quirks, image.display, "-f raw", run.sandbox.name());
+      info, image.size, run.unsafe_quirks, image.error_name, "-f raw", run.sandbox.name());
   if (refusal) run.diag.error(*refusal);
   return !refusal;
 }
@@ -114,7 +118,7 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   }
   const channel::InfoReport& report = sequence.report();
   if (report.error) {
-    const std::string text = render::OpenErrorText(run.diag.program(), image.display,
+    const std::string text = render::OpenErrorText(run.diag.program(), image.error_name,
                                                    render::GuestErrorText(*report.error));
     std::fwrite(text.data(), 1, text.size(), stderr);
     return std::nullopt;
@@ -126,7 +130,7 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   // qemu's block layer keeps the size in 512-byte sectors in an int64_t and refuses a driver
   // size it cannot hold (block.c, bdrv_refresh_total_sectors: -EFBIG), whatever the format.
   if (report.info->virtual_size() / 512 > static_cast<uint64_t>(INT64_MAX) / 512) {
-    run.diag.error("Could not open '" + image.display +
+    run.diag.error("Could not open '" + image.error_name +
                    "': Could not refresh total sector count: File too large");
     return std::nullopt;
   }
@@ -145,12 +149,12 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   // image holds, and only stats it (never reads it).
   if (const std::optional<std::string> data_file = render::DataFileToOpen(decoded, run.profile)) {
     if (!run.rooted) {
-      run.diag.error(RootFailureText(image.display, run.root_error));
+      run.diag.error(RootFailureText(image.error_name, run.root_error));
       return std::nullopt;
     }
     const chain::ChainStep step = run.walker.OpenDataFile(*data_file);
     if (step.kind != chain::ChainStep::Kind::kOpened) {
-      run.diag.error("Could not open '" + image.display + "': " + ChainStepReason(step));
+      run.diag.error("Could not open '" + image.error_name + "': " + ChainStepReason(step));
       return std::nullopt;
     }
     facts.data_file = render::ProtocolFacts{*data_file, static_cast<int64_t>(step.image.size),
@@ -169,7 +173,7 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
 // nothing is printed unless the whole chain could be described.
 bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render::ImageInfo>* out) {
   if (!run.rooted) {
-    run.diag.error(RootFailureText(top.display, run.root_error));
+    run.diag.error(RootFailureText(top.error_name, run.root_error));
     return false;
   }
   std::optional<render::ImageInfo> info = describe_image(run, top);
@@ -193,6 +197,7 @@ bool describe_chain(const InfoRun& run, ImageToDescribe top, std::vector<render:
     element.size = step.image.size;
     element.allocated = step.image.allocated;
     element.display = step.display;
+    element.error_name = step.display;
     element.format = format;
     info = describe_image(run, element);
   }
@@ -218,6 +223,10 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
       return 1;
   }
   const InfoOptions& options = parse.options;
+  if (options.object_help) {
+    print(*options.object_help);
+    return 0;
+  }
   if (options.help) {
     print(help_text(diag.program(), selection));
     return 0;
@@ -236,17 +245,28 @@ int run_info_command(const Diagnostics& diag, const SandboxChoice& choice,
     return 1;
   }
 
+  // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
+  const std::optional<ImageSpec> resolved =
+      ResolveImageNameOrReport(diag, options.filename, options.image_opts, options.format);
+  if (!resolved) return 1;
+  const ImageSpec& spec = *resolved;
   ImageToDescribe top;
-  top.display = options.filename;
-  if (!resolve_format(diag, top.display, options.format, &top.format)) return 1;
+  top.display = spec.display;
+  top.error_name = spec.argument;
+  if (!resolve_format(diag, top.error_name, EffectiveFormat(spec, options.format), &top.format)) {
+    return 1;
+  }
   ImageFile image;
   std::string open_error;
-  if (!image.open_read_only(options.filename, &open_error)) {
-    chain::audit::Record("open", options.filename);
-    diag.error("Could not open '" + options.filename + "': " + open_error);
+  if (!image.open_read_only(spec.path, &open_error)) {
+    diag.error("Could not open '" + spec.argument + "': " + open_error);
     return 1;
   }
   chain::audit::RecordFd("open", image.fd());
+  if (!spec.refusal_after_open.empty()) {
+    diag.error(spec.refusal_after_open);
+    return 1;
+  }
   top.fd = image.fd();
   top.size = image.size();
   top.allocated = image.allocated_bytes();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/cli/getopt_text.h"
+#include "engine/cli/object_option.h"
 #include "engine/cli/option_table.h"
 
 namespace instar::cli {
@@ -39,7 +40,7 @@ InfoParse parse_info_options(int argc, char** argv, const InfoOptionSet& set) {
   if (set.limits) table.push_back({kOptionLimits, "limits", false});
   InfoParse parse;
   const char* output = nullptr;
-  const char* unsupported = nullptr;
+  ObjectOptions objects;
   const OptionScan scan = scan_options(argc, argv, table, [&](int id, const char* value) {
     switch (id) {
       case 'h':
@@ -64,10 +65,13 @@ InfoParse parse_info_options(int argc, char** argv, const InfoOptionSet& set) {
         parse.options.cache = value;
         break;
       case kOptionObject:
-        unsupported = "--object";
+        if (!TakeObjectOption(objects, value, &parse.options.object_help, &parse.message)) {
+          if (!parse.options.object_help) parse.error = InfoParse::Error::kPlain;
+          return false;
+        }
         break;
       case kOptionImageOpts:
-        unsupported = "--image-opts";
+        parse.options.image_opts = true;
         break;
     }
     return true;
@@ -92,10 +96,6 @@ InfoParse parse_info_options(int argc, char** argv, const InfoOptionSet& set) {
     return parse;
   }
   parse.options.output = *format;
-  if (unsupported != nullptr) {
-    parse.error = InfoParse::Error::kUnsupported;
-    parse.message = std::string("option '") + unsupported + "' is not supported by instar yet";
-  }
   return parse;
 }
 

@@ -16,6 +16,8 @@ struct InfoOptions {
   bool limits = false;              // --limits (10.2)
   std::string cache = "writeback";  // -t / --cache (10.2; BDRV_DEFAULT_CACHE)
   bool help = false;
+  bool image_opts = false;                 // --image-opts: the name is an option string
+  std::optional<std::string> object_help;  // --object help: what to print before exiting 0
   std::string filename;
 };
 

@@ -46,6 +46,12 @@ int main(int argc, char** argv) {
   const Diagnostics diag(instar::render::ProgramName(argc > 0 ? argv[0] : "instar"));
   const GlobalParse global = parse_global_options(argc, argv);
   if (!global.ok) return diag.usage_error(global.error);
+  // qemu-img acts on -T in its getopt loop: `-T help` prints qemu's own trace events and exits.
+  // instar has none of qemu's trace points, so it says so instead of printing another list.
+  if (global.options.trace_help) {
+    diag.error("-T help: instar has no qemu trace events to list (docs/invocation.md)");
+    return 1;
+  }
 
   // The output profile: --qemu-version, INSTAR_QEMU_VERSION, the qemu-img on PATH, the newest.
   ProfileRequest request;

@@ -25,6 +25,17 @@ struct Argv {
   std::vector<char*> pointers;
 };
 
+TEST(GlobalOptionsTest, TraceIsAcceptedAndHelpNoted) {
+  Argv a({"instar", "-T", "enable=foo*", "info", "x"});
+  GlobalParse g = parse_global_options(a.argc(), a.argv());
+  EXPECT_TRUE(g.ok);
+  EXPECT_FALSE(g.options.trace_help);
+  Argv b({"instar", "--trace", "help", "info", "x"});
+  EXPECT_TRUE(parse_global_options(b.argc(), b.argv()).options.trace_help);
+  Argv c({"instar", "-T", "enable=help,file=x", "info", "x"});
+  EXPECT_TRUE(parse_global_options(c.argc(), c.argv()).options.trace_help);
+}
+
 TEST(GlobalOptionsTest, StopsAtTheSubcommand) {
   Argv a({"instar", "--sandbox=process", "info", "-f", "raw", "x"});
   GlobalParse g = parse_global_options(a.argc(), a.argv());
@@ -92,7 +103,18 @@ TEST(InfoOptionsTest, ChecksInQemuOrder) {
   Argv e({"info", "a", "b"});
   EXPECT_EQ(parse_info_options(e.argc(), e.argv()).error, InfoParse::Error::kUsage);
   Argv f({"info", "--image-opts", "f"});
-  EXPECT_EQ(parse_info_options(f.argc(), f.argv()).error, InfoParse::Error::kUnsupported);
+  InfoParse pf = parse_info_options(f.argc(), f.argv());
+  EXPECT_EQ(pf.error, InfoParse::Error::kNone);
+  EXPECT_TRUE(pf.options.image_opts);
+  // --object acts in the getopt loop, before the file-name count is checked.
+  Argv g({"info", "--object", "secret,id=s0"});
+  InfoParse pg = parse_info_options(g.argc(), g.argv());
+  EXPECT_EQ(pg.error, InfoParse::Error::kPlain);
+  EXPECT_EQ(pg.message, "Either 'file' or 'data' must be provided");
+  Argv h({"info", "--object", "help", "x"});
+  InfoParse ph = parse_info_options(h.argc(), h.argv());
+  ASSERT_TRUE(ph.options.object_help.has_value());
+  EXPECT_EQ(ph.options.object_help->rfind("List of user creatable objects:\n", 0), 0u);
 }
 
 // 10.2 adds --limits and -t/--cache; before that getopt does not know them.
