@@ -116,6 +116,13 @@ bool create_output(const Diagnostics& diag, const std::string& name, uint64_t si
     diag.error(prefix + "Could not resize file: " + std::strerror(errno));
     return false;
   }
+  // file-posix's truncate of an empty file allocates its first block (allocate_first_block(),
+  // for alignment probing): 512 zero bytes below 4 KiB, else 4 KiB; failures are ignored.
+  if (size > 0) {
+    static constexpr uint8_t kZeros[4096] = {};
+    const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
+    (void)!pwrite(fd, kZeros, first, 0);
+  }
   out->size = size;
   return true;
 }
@@ -308,6 +315,12 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       diag.error("Backing file not supported for file format 'raw'");
       return fail();
     }
+    // Creating a target qemu checks the driver's compression support before it creates;
+    // with -n it checks once the target is open.
+    if (options.compress && !options.skip_create) {
+      diag.error("Compression not supported for this file format");
+      return fail();
+    }
   }
 
   // The guest reports each input's length; the host needs the total first: one convert run
@@ -336,7 +349,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       diag.error("Invalid cache option: " + options.cache);
       return fail();
     }
-    if (options.compress) {
+    if (options.compress && options.skip_create) {
       diag.error("Compression not supported for this file format");
       return fail();
     }
