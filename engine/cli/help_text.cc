@@ -25,7 +25,7 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "                         qemu-img on PATH, else the newest\n"
          "    '--timeout=SECONDS'  wall-clock time for the whole command; also INSTAR_TIMEOUT;\n"
          "                         default: info 5 s per image, check 20 s + 10 s per GiB,\n"
-         "                         compare 20 s + 20 s per GiB read\n"
+         "                         compare 20 s + 20 s per GiB read, convert 20 s + 40 s per GiB\n"
          "    '--allow-root=DIR'   backing and data files may lie under DIR (repeatable) instead\n"
          "                         of the top image's directory; also INSTAR_ALLOW_ROOT=DIR[:DIR]\n"
          "    '--unsafe-quirks'    read content not recognised as raw as raw, as qemu-img does;\n"
@@ -35,6 +35,9 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "Command syntax:\n"
          "  check [-q] [-f fmt] [--output=ofmt] [-U] filename\n"
          "  compare [-f fmt] [-F fmt] [-q] [-s] [-U] filename1 filename2\n"
+         "  convert [--target-is-zero] [-U] [-p] [-q] [-n] [-f fmt] [-t cache] [-T src_cache]\n"
+         "          [-O raw] [-S sparse_size] [-m num_coroutines] [-W] filename [filename2 [...]]\n"
+         "          output_filename\n"
          "  info [-f fmt] [--output=ofmt] [--backing-chain] [-U] filename\n"
          "\n"
          "Supported formats: qcow2 raw\n";
