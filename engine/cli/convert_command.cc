@@ -302,6 +302,8 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   if (!top_failed) {
     // Sizes as qemu counts them (blk_nb_sectors) are the guest's to tell; the host bounds the
     // output by the files' sizes rounded as raw would be, and the guest must agree exactly.
+    // -O qcow2 plugs in here once its guest writer lands: the target's creation (its header and
+    // the capacity bound of the output device) is then chosen by format.
     if (options.output_format != "raw") {
       abi::ImageFormat ignored;
       if (lookup_format(options.output_format, &ignored) == FormatLookup::kUnknown) {

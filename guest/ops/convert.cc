@@ -81,6 +81,27 @@ Reported fail(instar_guest_ConvertKind kind, const Status& error) {
   return r;
 }
 
+// The target's ImageWriter for op.output_format, in the arena. The qcow2 writer
+// (guest/formats/qcow2/) plugs in as the kQcow2 case; until then the host refuses -O qcow2 and
+// the guest refuses any format but raw with ERROR_UNSUPPORTED_OP.
+ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, uint64_t total, bool fresh,
+                         Arena& arena, Status* why) {
+  switch (static_cast<abi::ImageFormat>(op.output_format)) {
+    case abi::ImageFormat::kRaw: {
+      auto* zeros = arena.allocate_array<uint8_t>(kZeroChunk);
+      void* memory = arena.allocate(sizeof(raw::RawWriter), alignof(raw::RawWriter));
+      if (zeros == nullptr || memory == nullptr) return nullptr;
+      for (uint64_t i = 0; i < kZeroChunk; ++i) zeros[i] = 0;
+      return new (memory)
+          raw::RawWriter(sink, total, fresh, (op.convert_flags & abi::kConvertFlush) != 0,
+                         Bytes(zeros, kZeroChunk));
+    }
+    default:
+      *why = Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.output_format);
+      return nullptr;
+  }
+}
+
 Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
                  uint32_t device_count, MessageSink& sink, Arena& arena,
                  qcow2::OpenErrorDetail* detail) {
@@ -115,20 +136,15 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
     return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
                 Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, out));
   }
-  if (op.output_format != static_cast<uint32_t>(abi::ImageFormat::kRaw)) {
-    return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
-                Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.output_format));
-  }
-  auto* zeros = arena.allocate_array<uint8_t>(kZeroChunk);
-  auto* buf = arena.allocate_array<uint8_t>(kConvertBufSectors * kSectorSize);
-  if (zeros == nullptr || buf == nullptr) {
-    return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
-                Status(instar_guest_ErrorCode_ERROR_INTERNAL));
-  }
-  for (uint64_t i = 0; i < kZeroChunk; ++i) zeros[i] = 0;
   const bool fresh = (op.convert_flags & abi::kConvertSkipCreate) == 0;
-  raw::RawWriter writer(*sinks[out], total, fresh, (op.convert_flags & abi::kConvertFlush) != 0,
-                        Bytes(zeros, kZeroChunk));
+  Status made;
+  ImageWriter* target = make_writer(op, *sinks[out], total, fresh, arena, &made);
+  auto* buf = arena.allocate_array<uint8_t>(kConvertBufSectors * kSectorSize);
+  if (target == nullptr || buf == nullptr) {
+    return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
+                made.ok() ? Status(instar_guest_ErrorCode_ERROR_INTERNAL) : made);
+  }
+  ImageWriter& writer = *target;
 
   ConvertSettings settings;
   settings.min_sparse = op.min_sparse_sectors;
