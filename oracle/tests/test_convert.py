@@ -167,3 +167,19 @@ def test_unimplemented_options_are_refused(tmp_path, instar_bin):
 def test_help_lists_convert(tmp_path, instar_bin):
     ours = runner.run([instar_bin, "convert", "-h"], tmp_path)
     assert ours.rc == 0 and b"  convert [--target-is-zero]" in ours.stdout
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_input_that_does_not_open_creates_nothing(first, tmp_path, instar_bin, qemu_img):
+    # The guest refuses the top image (here its version): qemu opens every input before it
+    # creates the target, so no output appears and -p still ends its line.
+    good = recipes.build("qcow2-mixed", tmp_path).name
+    bad = tmp_path / "bad.qcow2"
+    data = bytearray((tmp_path / good).read_bytes())
+    data[4:8] = (9).to_bytes(4, "big")
+    bad.write_bytes(bytes(data))
+    inputs = [bad.name, good] if first else [good, bad.name]
+    theirs, ours = _both(tmp_path, instar_bin, qemu_img,
+                         lambda out: ["convert", "-p", *inputs, out])
+    _same(theirs, ours, tmp_path)
+    assert not (tmp_path / "i.out").exists()
