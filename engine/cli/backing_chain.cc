@@ -55,6 +55,7 @@ class ChainOpener {
       std::optional<guest::ImageInfo> info = Describe(current);
       if (!info) return std::move(out_);
       current.qcow2 = info->format() == guest::FORMAT_QCOW2;
+      current.virtual_size = info->virtual_size();
       const guest::Qcow2Info& q = info->qcow2();
       const bool has_data_file = current.qcow2 && q.version() == 3 &&
                                  (q.incompatible_features() & kIncompatDataFile) != 0 &&

@@ -10,6 +10,7 @@
 
 #include "engine/cli/check_command.h"
 #include "engine/cli/compare_command.h"
+#include "engine/cli/convert_command.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/cli/global_options.h"
 #include "engine/cli/help_text.h"
@@ -22,9 +23,9 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {"amend",   "bench",    "bitmap", "commit",
-                                                 "convert", "create",   "dd",     "map",
-                                                 "measure", "snapshot", "rebase", "resize"};
+constexpr std::string_view kPlannedCommands[] = {"amend",    "bench",  "bitmap", "commit",
+                                                 "create",   "dd",     "map",    "measure",
+                                                 "snapshot", "rebase", "resize"};
 
 // The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
 // instar's CPU time): say so and fail, rather than die of SIGXCPU with a core-dump status. At an
@@ -114,6 +115,11 @@ int main(int argc, char** argv) {
   }
   if (command == "compare") {
     return run_compare_command(diag, choice, help_text(diag.program(), selection),
+                               unsafe_quirks_enabled(global.options), roots, argc - index,
+                               argv + index);
+  }
+  if (command == "convert") {
+    return run_convert_command(diag, choice, help_text(diag.program(), selection),
                                unsafe_quirks_enabled(global.options), roots, argc - index,
                                argv + index);
   }

@@ -28,6 +28,8 @@ struct ScaledLimit {
 };
 inline constexpr ScaledLimit kCheckTimeLimit{std::chrono::seconds(20), std::chrono::seconds(10)};
 inline constexpr ScaledLimit kCompareTimeLimit{std::chrono::seconds(20), std::chrono::seconds(20)};
+// convert reads the inputs and writes the output: twice compare's bytes per GiB.
+inline constexpr ScaledLimit kConvertTimeLimit{std::chrono::seconds(20), std::chrono::seconds(40)};
 std::chrono::milliseconds scaled_wall_time(const ScaledLimit& limit, uint64_t bytes);
 
 // "SECONDS": a decimal number of seconds, > 0 and <= kMaxTimeout, at most millisecond precision

@@ -21,7 +21,8 @@
 namespace instar::abi {
 
 // 2: 64 devices, OpConfig chain tables. 3: guest.proto carries no guest-worded text (check lines
-// and errors are codes, numbers and image names; the host renders every word).
+// and errors are codes, numbers and image names; the host renders every word). OpConfig's
+// appended convert tables need no bump: its size is checked on both sides.
 inline constexpr uint32_t kAbiVersion = 3;
 
 // ---------------------------------------------------------------------------------------------
@@ -117,6 +118,7 @@ enum class Op : uint32_t {
   kInfo = 1,  // describe devices[input_device[0]]
   kCheck = 2,
   kCompare = 3,
+  kConvert = 4,  // convert the inputs in convert_chain[] onto output_device (docs/convert.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -144,6 +146,19 @@ enum OpFlags : uint32_t {
   kOpFlagNoIo = 1u << 1,
 };
 
+// convert's options (qemu-img convert flags the guest acts on).
+enum ConvertFlags : uint32_t {
+  kConvertProgress = 1u << 0,      // -p (and not -q): emit ConvertProgress messages
+  kConvertSkipCreate = 1u << 1,    // -n: the output exists; it is not known to read as zeros
+  kConvertTargetIsZero = 1u << 2,  // --target-is-zero (only with -n)
+  kConvertCompress = 1u << 3,      // -c
+  kConvertOutOfOrder = 1u << 4,    // -W (instar still writes in order: a valid -W outcome)
+  kConvertFlush = 1u << 5,         // the cache mode flushes the output at the end (not unsafe)
+};
+
+// Inputs of one convert (qemu-img takes any number; the device table bounds them anyway).
+inline constexpr uint32_t kMaxConvertInputs = 8;
+
 // Images in one backing chain, top included (the host's walk refuses deeper chains).
 inline constexpr uint32_t kMaxChainImages = 16;
 
@@ -169,6 +184,18 @@ struct OpConfig {
   // a backing file or data file it declares is an error.
   uint32_t chain_length[2];             // OUT at most kMaxChainImages
   ChainLink chain[2][kMaxChainImages];  // OUT
+  // convert (appended): input i is convert_chain[i][0..convert_chain_length[i]), top
+  // first, as compare's chain tables; the inputs are concatenated in order onto output_device
+  // (writable, capacity = what the host bounded the output to) in format output_format.
+  uint32_t convert_input_count;  // OUT 1..kMaxConvertInputs
+  uint32_t convert_flags;        // OUT ConvertFlags
+  uint32_t output_device;        // OUT device index of the output (kDeviceWritable)
+  uint32_t output_format;        // OUT ImageFormat of the output (kRaw; kQcow2 later)
+  uint64_t output_size;          // OUT the target's virtual size in bytes (sum of the inputs)
+  uint32_t min_sparse_sectors;   // OUT -S in 512-byte sectors; 0 disables zero detection
+  uint32_t reserved2;            // OUT zero
+  uint32_t convert_chain_length[kMaxConvertInputs];             // OUT 1..kMaxChainImages
+  ChainLink convert_chain[kMaxConvertInputs][kMaxChainImages];  // OUT
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +287,8 @@ INSTAR_ABI_CHECK(AbiNote, 16);
 INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
-INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages);
+INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
+                               16 * kMaxConvertInputs * kMaxChainImages);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -288,6 +316,10 @@ static_assert(offsetof(OpConfig, input_format) == 16);
 static_assert(offsetof(OpConfig, test_arg) == 24);
 static_assert(offsetof(OpConfig, chain_length) == 32);
 static_assert(offsetof(OpConfig, chain) == 40);
+static_assert(offsetof(OpConfig, convert_input_count) == 552);
+static_assert(offsetof(OpConfig, output_size) == 568);
+static_assert(offsetof(OpConfig, convert_chain_length) == 584);
+static_assert(offsetof(OpConfig, convert_chain) == 616);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

@@ -41,6 +41,8 @@ class CompareImage final : public qcow2::BackingReader {
               Arena& arena, qcow2::OpenErrorDetail* detail);
 
   bool is_qcow2() const { return qcow2_; }
+  // bdrv_get_info()'s cluster_size: the qcow2's, 0 for raw (whose driver reports none).
+  uint64_t cluster_size() const { return qcow2_ ? map_.cluster_size() : 0; }
   // The image names a backing file (qcow2 only).
   bool declares_backing() const { return declares_backing_; }
   // The opened image of the backing file this image names; it must outlive this one.

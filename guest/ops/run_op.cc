@@ -3,6 +3,7 @@
 
 #include "guest/ops/check.h"
 #include "guest/ops/compare.h"
+#include "guest/ops/convert.h"
 #include "guest/ops/info.h"
 
 namespace instar {
@@ -18,6 +19,11 @@ Status refuse(MessageSink& sink, Arena& arena, const Status& why) {
 
 int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* const* devices,
            uint32_t device_count, MessageSink& sink, Arena& arena) {
+  return run_op(boot, op, devices, nullptr, device_count, sink, arena);
+}
+
+int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* const* devices,
+           BlockSink* const* sinks, uint32_t device_count, MessageSink& sink, Arena& arena) {
   (void)boot;
   Status emitted;
   switch (static_cast<abi::Op>(op.op)) {
@@ -43,6 +49,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
     }
     case abi::Op::kCompare:
       emitted = run_compare(op, devices, device_count, sink, arena);
+      break;
+    case abi::Op::kConvert:
+      emitted = run_convert(op, devices, sinks, device_count, sink, arena);
       break;
     default:  // anything newer are not implemented in the guest yet
       emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.op));

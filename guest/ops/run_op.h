@@ -17,4 +17,9 @@ namespace instar {
 int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* const* devices,
            uint32_t device_count, MessageSink& sink, Arena& arena);
 
+// The same, with `sinks[i]` the writer of device i when the host made it writable (else null):
+// ops that produce images (convert) write only through these.
+int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* const* devices,
+           BlockSink* const* sinks, uint32_t device_count, MessageSink& sink, Arena& arena);
+
 }  // namespace instar

@@ -9,6 +9,7 @@
 #include "guest/platform/kvm/c_heap.h"
 #include "guest/platform/kvm/exit_status.h"
 #include "guest/platform/kvm/hypercall.h"
+#include "guest/platform/kvm/hypercall_block_sink.h"
 #include "guest/platform/kvm/hypercall_block_source.h"
 #include "guest/platform/kvm/hypercall_message_sink.h"
 #if defined(INSTAR_HOSTILE_OPS)
@@ -49,9 +50,16 @@ int run(const abi::BootInfo* boot_page) {
 
   HypercallBlockSource sources[abi::kMaxDevices];
   BlockSource* devices[abi::kMaxDevices] = {};
+  // Writable devices (outputs) also get a sink; inputs get none, so no op can write them.
+  HypercallBlockSink writers[abi::kMaxDevices];
+  BlockSink* sinks[abi::kMaxDevices] = {};
   for (uint32_t i = 0; i < boot.device_count; ++i) {
     sources[i] = HypercallBlockSource(i, boot);
     devices[i] = &sources[i];
+    if ((boot.devices[i].flags & abi::kDeviceWritable) != 0) {
+      writers[i] = HypercallBlockSink(i, boot);
+      sinks[i] = &writers[i];
+    }
   }
   HypercallMessageSink sink(boot.max_message_size);
 
@@ -61,7 +69,7 @@ int run(const abi::BootInfo* boot_page) {
   }
 #endif
   // The production guest has no test ops: run_op refuses them with ERROR_UNSUPPORTED_OP.
-  return run_op(boot, op, devices, boot.device_count, sink, arena);
+  return run_op(boot, op, devices, sinks, boot.device_count, sink, arena);
 }
 
 }  // namespace

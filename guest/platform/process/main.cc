@@ -54,17 +54,24 @@ BpfProgram g_program;
 
   PreadBlockSource sources[abi::kMaxDevices];
   BlockSource* devices[abi::kMaxDevices] = {};
+  // Writable devices (outputs) also get a sink, within the filter's pwrite64 pins; inputs none.
+  PwriteBlockSink writers[abi::kMaxDevices];
+  BlockSink* sinks[abi::kMaxDevices] = {};
   for (uint32_t i = 0; i < boot.device_count; ++i) {
-    sources[i] = PreadBlockSource(abi::kProcessFirstDeviceFd + static_cast<int>(i),
-                                  boot.devices[i].capacity, boot.max_read_size);
+    const int fd = abi::kProcessFirstDeviceFd + static_cast<int>(i);
+    sources[i] = PreadBlockSource(fd, boot.devices[i].capacity, boot.max_read_size);
     devices[i] = &sources[i];
+    if ((boot.devices[i].flags & abi::kDeviceWritable) != 0) {
+      writers[i] = PwriteBlockSink(fd, boot.devices[i].capacity, boot.max_read_size);
+      sinks[i] = &writers[i];
+    }
   }
 
   int status = 0;
 #if defined(INSTAR_GUEST_PROCESS_HOSTILE)
   if (!run_hostile_op(g_config, devices, sink, arena, &status))
 #endif
-    status = run_op(boot, g_config.op, devices, boot.device_count, sink, arena);
+    status = run_op(boot, g_config.op, devices, sinks, boot.device_count, sink, arena);
 
   if (!write_exit_frame(abi::kProcessMessageFd, status)) _exit(1);
 #if defined(INSTAR_COVERAGE_BUILD)

@@ -1,0 +1,354 @@
+// convert_options.cc: getopt_long parsing of `convert` as in qemu-img.c img_convert (7.2).
+#include "engine/cli/convert_options.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/cli/compare_options.h"
+#include "engine/cli/option_table.h"
+
+namespace instar::cli {
+
+namespace {
+
+enum : int {
+  kOptionObject = kLongOnlyOption,
+  kOptionImageOpts,
+  kOptionTargetImageOpts,
+  kOptionSalvage,
+  kOptionTargetIsZero,
+  kOptionBitmaps,
+  kOptionSkipBrokenBitmaps,
+};
+
+// img_convert's ":hf:O:B:Cco:l:S:pt:T:qnm:WUr:" and long options.
+constexpr OptionSpec kConvertOptions[] = {
+    {'h', "help", false},
+    {'f', nullptr, true},
+    {'O', nullptr, true},
+    {'B', nullptr, true},
+    {'F', nullptr, true},
+    {'C', nullptr, false},
+    {'c', nullptr, false},
+    {'o', nullptr, true},
+    {'l', nullptr, true},
+    {'S', nullptr, true},
+    {'p', nullptr, false},
+    {'t', nullptr, true},
+    {'T', nullptr, true},
+    {'q', nullptr, false},
+    {'n', nullptr, false},
+    {'m', nullptr, true},
+    {'W', nullptr, false},
+    {'U', "force-share", false},
+    {'r', nullptr, true},
+    {kOptionObject, "object", true},
+    {kOptionImageOpts, "image-opts", false},
+    {kOptionTargetImageOpts, "target-image-opts", false},
+    {kOptionSalvage, "salvage", false},
+    {kOptionTargetIsZero, "target-is-zero", false},
+    {kOptionBitmaps, "bitmaps", false},
+    {kOptionSkipBrokenBitmaps, "skip-broken-bitmaps", false},
+};
+
+constexpr uint64_t kMaxBufSectors = 32768;  // MAX_BUF_SECTORS: 16 MiB
+constexpr int kMaxCoroutines = 16;
+
+// qemu_strtosz()'s suffixes (case-insensitive), as powers of 1024.
+int suffix_shift(char c) {
+  switch (c) {
+    case 'b':
+    case 'B':
+      return 0;
+    case 'k':
+    case 'K':
+      return 10;
+    case 'm':
+    case 'M':
+      return 20;
+    case 'g':
+    case 'G':
+      return 30;
+    case 't':
+    case 'T':
+      return 40;
+    case 'p':
+    case 'P':
+      return 50;
+    case 'e':
+    case 'E':
+      return 60;
+    default:
+      return -1;
+  }
+}
+
+// is_valid_option_list(): non-empty, and no empty element (",," ends only as an escaped comma).
+bool valid_option_list(const char* list) {
+  const size_t len = std::strlen(list);
+  if (len == 0) return false;
+  size_t i = 0;
+  while (i < len) {
+    size_t end = i;
+    while (end < len) {
+      if (list[end] == ',') {
+        if (end + 1 < len && list[end + 1] == ',') {
+          end += 2;
+          continue;
+        }
+        break;
+      }
+      ++end;
+    }
+    if (end == i) return false;  // an empty option
+    i = end + 1;
+    if (end < len && i == len) return false;  // a trailing comma
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_size_argument(const std::string& name, const char* value,
+                                            std::vector<std::string>* lines) {
+  const auto invalid = [&]() -> std::optional<uint64_t> {
+    lines->push_back("Invalid " + name + " specified. You may use k, M, G, T, P or E suffixes for");
+    lines->push_back("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+    return std::nullopt;
+  };
+  const auto range = [&]() -> std::optional<uint64_t> {
+    lines->push_back("Invalid " + name + " specified. Must be between 0 and 9223372036854775807.");
+    return std::nullopt;
+  };
+  const char* p = value;
+  while (*p == ' ' || (*p >= '\t' && *p <= '\r')) ++p;
+  if (*p == '-' || *p == '+') return invalid();
+  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {  // hex: no fraction, no suffix
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(p, &end, 16);
+    if (end == p + 2 || *end != '\0') return invalid();
+    if (errno == ERANGE || v > INT64_MAX) return range();
+    return v;
+  }
+  if (*p < '0' || *p > '9') return invalid();
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long whole = std::strtoull(p, &end, 10);
+  if (errno == ERANGE) return range();
+  double fraction = 0;
+  if (*end == '.') {
+    const char* f = end + 1;
+    double scale = 0.1;
+    while (*f >= '0' && *f <= '9') {
+      fraction += (*f - '0') * scale;
+      scale /= 10;
+      ++f;
+    }
+    end = const_cast<char*>(f);
+  }
+  int shift = 0;
+  if (*end != '\0') {
+    shift = suffix_shift(*end);
+    if (shift < 0) return invalid();
+    ++end;
+  }
+  if (*end != '\0') return invalid();
+  if (fraction != 0 && shift == 0) return invalid();  // fractions of bytes
+  const long double total = (static_cast<long double>(whole) + fraction) * std::ldexp(1.0L, shift);
+  if (total > static_cast<long double>(INT64_MAX)) return range();
+  return static_cast<uint64_t>(total);
+}
+
+ConvertParse parse_convert_options(int argc, char** argv) {
+  ConvertParse parse;
+  ConvertOptions& o = parse.options;
+  const auto failed = [&parse](std::string line) {
+    parse.error = ConvertParse::Error::kFailed;
+    parse.lines.push_back(std::move(line));
+    return false;
+  };
+  const OptionScan scan = scan_options(argc, argv, kConvertOptions, [&](int id, const char* value) {
+    switch (id) {
+      case 'h':
+        o.help = true;
+        return false;
+      case 'f':
+        o.format = value;
+        break;
+      case 'O':
+        o.output_format = value;
+        break;
+      case 'B':
+        o.backing = value;
+        break;
+      case 'F':
+        o.backing_format = value;
+        break;
+      case 'C':
+        o.copy_range = true;
+        break;
+      case 'c':
+        o.compress = true;
+        break;
+      case 'o':
+        if (!valid_option_list(value)) return failed(std::string("Invalid option list: ") + value);
+        o.create_options = o.create_options ? *o.create_options + "," + value : value;
+        break;
+      case 'l':
+        o.snapshot = value;
+        break;
+      case 'S': {
+        std::vector<std::string> lines;
+        const std::optional<uint64_t> size =
+            parse_size_argument("buffer size for sparse output", value, &lines);
+        if (!size) {
+          parse.error = ConvertParse::Error::kFailed;
+          parse.lines = lines;
+          return false;
+        }
+        if (*size % 512 != 0 || *size / 512 > kMaxBufSectors) {
+          return failed(
+              "Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 "
+              "up to 16777216. Select 0 to disable sparse detection (fully allocates output).");
+        }
+        o.min_sparse_sectors = *size / 512;
+        o.explicit_min_sparse = true;
+        break;
+      }
+      case 'p':
+        o.progress = true;
+        break;
+      case 't':
+        o.cache = value;
+        break;
+      case 'T':
+        o.source_cache = value;
+        break;
+      case 'q':
+        o.quiet = true;
+        break;
+      case 'n':
+        o.skip_create = true;
+        break;
+      case 'm': {
+        char* end = nullptr;
+        errno = 0;
+        const long n = std::strtol(value, &end, 10);
+        if (*end != '\0' || errno != 0 || n < 1 || n > kMaxCoroutines) {
+          return failed(
+              "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+        }
+        o.coroutines = static_cast<int>(n);
+        break;
+      }
+      case 'W':
+        o.out_of_order = true;
+        break;
+      case 'U':
+        o.force_share = true;
+        break;
+      case 'r': {
+        std::vector<std::string> lines;
+        if (!parse_size_argument("rate limit", value, &lines)) {
+          parse.error = ConvertParse::Error::kFailed;
+          parse.lines = lines;
+          return false;
+        }
+        o.rate_limit = true;
+        break;
+      }
+      case kOptionObject:
+        // qemu creates the object right here; instar has no secrets or other objects.
+        parse.error = ConvertParse::Error::kUnsupported;
+        parse.lines = {"option '--object' is not supported by instar yet"};
+        return false;
+      case kOptionImageOpts:
+        o.image_opts = true;
+        break;
+      case kOptionTargetImageOpts:
+        o.target_image_opts = true;
+        break;
+      case kOptionSalvage:
+        o.salvage = true;
+        break;
+      case kOptionTargetIsZero:
+        o.target_is_zero = true;
+        break;
+      case kOptionBitmaps:
+        o.bitmaps = true;
+        break;
+      case kOptionSkipBrokenBitmaps:
+        o.skip_broken_bitmaps = true;
+        break;
+    }
+    return true;
+  });
+  if (!scan.ok) {
+    if (!scan.usage_error.empty()) {
+      parse.error = ConvertParse::Error::kUsage;
+      parse.lines = {scan.usage_error};
+    }
+    return parse;
+  }
+  // img_convert's checks after getopt, in its order.
+  if (o.skip_broken_bitmaps && !o.bitmaps) {
+    failed("Use of --skip-broken-bitmaps requires --bitmaps");
+  } else if (o.compress && o.copy_range) {
+    failed("Cannot enable copy offloading when -c is used");
+  } else if (o.explicit_min_sparse && o.copy_range) {
+    failed("Cannot enable copy offloading when -S is used");
+  } else if (o.copy_range && o.salvage) {
+    failed("Cannot use copy offloading in salvaging mode");
+  } else if (o.target_image_opts && !o.skip_create) {
+    failed("--target-image-opts requires use of -n flag");
+  } else if (o.skip_create && o.create_options) {
+    failed("-o has no effect when skipping image creation");
+  } else if (o.target_is_zero && !o.skip_create) {
+    failed("--target-is-zero requires use of -n flag");
+  }
+  if (parse.error != ConvertParse::Error::kNone) return parse;
+  const int operands = argc - scan.first_operand;
+  if (operands < 2) {
+    failed("Must specify image file name");
+    return parse;
+  }
+  if (!is_cache_mode(o.source_cache)) {
+    failed("Invalid source cache option: " + o.source_cache);
+    return parse;
+  }
+  for (int i = scan.first_operand; i < argc - 1; ++i) o.sources.emplace_back(argv[i]);
+  o.output = argv[argc - 1];
+  if (o.quiet) o.progress = false;
+
+  // What instar does not implement yet: refused, never ignored.
+  const char* unsupported = nullptr;
+  if (o.image_opts)
+    unsupported = "--image-opts";
+  else if (o.target_image_opts)
+    unsupported = "--target-image-opts";
+  else if (o.bitmaps)
+    unsupported = "--bitmaps";
+  else if (o.salvage)
+    unsupported = "--salvage";
+  else if (o.snapshot)
+    unsupported = "-l";
+  else if (o.copy_range)
+    unsupported = "-C";
+  else if (o.rate_limit)
+    unsupported = "-r";
+  else if (o.create_options)
+    unsupported = "-o";
+  else if (o.backing_format)
+    unsupported = "-F";
+  if (unsupported != nullptr) {
+    parse.error = ConvertParse::Error::kUnsupported;
+    parse.lines = {std::string("convert option '") + unsupported +
+                   "' is not supported by instar yet"};
+  }
+  return parse;
+}
+
+}  // namespace instar::cli

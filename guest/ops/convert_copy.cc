@@ -1,0 +1,211 @@
+// convert_copy.cc: convert_iteration_sectors / convert_co_read / convert_co_write /
+// convert_do_copy of qemu-img.c (7.2), with one coroutine's in-order view of the work.
+#include "guest/ops/convert_copy.h"
+
+#include "guest/lib/mem.h"
+#include "guest/ops/sparse_scan.h"
+
+namespace instar {
+
+namespace {
+
+enum class ChunkStatus { kData, kZero };
+
+uint64_t min64(uint64_t a, uint64_t b) {
+  return a < b ? a : b;
+}
+
+ConvertOutcome failure(instar_guest_ConvertKind kind, uint64_t offset, const Status& error) {
+  ConvertOutcome o;
+  o.kind = kind;
+  o.offset = offset;
+  o.error = error;
+  return o;
+}
+
+class Copy {
+ public:
+  Copy(const ConvertInput* inputs, uint32_t count, ImageWriter& target, const ConvertSettings& s,
+       uint8_t* buf)
+      : inputs_(inputs), count_(count), target_(target), s_(s), buf_(buf) {
+    for (uint32_t i = 0; i < count; ++i) total_ += inputs[i].image->length() / kSectorSize;
+  }
+
+  ConvertOutcome run(ConvertProgressSink* progress) {
+    // Calculate allocated sectors for progress (this pass also meets block status errors first).
+    uint64_t allocated = 0;
+    uint64_t sector = 0;
+    while (sector < total_) {
+      uint64_t n = 0;
+      ConvertOutcome o;
+      if (!iteration(sector, &n, &o)) return o;
+      if (status_ == ChunkStatus::kData || (s_.min_sparse == 0 && status_ == ChunkStatus::kZero)) {
+        allocated += n;
+      }
+      sector += n;
+    }
+    // Do the copy.
+    next_status_ = 0;
+    uint64_t done = 0;
+    sector = 0;
+    while (sector < total_) {
+      uint64_t n = 0;
+      ConvertOutcome o;
+      if (!iteration(sector, &n, &o)) return o;
+      ChunkStatus status = status_;
+      if (s_.min_sparse == 0 && status == ChunkStatus::kZero) n = min64(n, s_.buf_sectors);
+      if (status == ChunkStatus::kData || (s_.min_sparse == 0 && status == ChunkStatus::kZero)) {
+        done += n;
+        if (progress != nullptr) {
+          const Status st = progress->progress(done, allocated);
+          if (!st.ok()) {
+            return failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, sector * kSectorSize, st);
+          }
+        }
+      }
+      if (status == ChunkStatus::kData) {
+        const Status st = read(sector, n);
+        if (!st.ok()) {
+          return failure(instar_guest_ConvertKind_CONVERT_READ_FAILED, sector * kSectorSize, st);
+        }
+      } else if (s_.min_sparse == 0 && status == ChunkStatus::kZero) {
+        status = ChunkStatus::kData;
+        fill_bytes(buf_, 0, n * kSectorSize);
+      }
+      const Status st = write(sector, n, status);
+      if (!st.ok()) {
+        return failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, sector * kSectorSize, st);
+      }
+      sector += n;
+    }
+    const Status finished = target_.finish();
+    if (!finished.ok()) return failure(instar_guest_ConvertKind_CONVERT_FLUSH_FAILED, 0, finished);
+    return ConvertOutcome();
+  }
+
+ private:
+  // convert_select_part(): the input that holds output sector `sector`, and where it starts.
+  void select_part(uint64_t sector, uint32_t* index, uint64_t* start) const {
+    uint64_t offset = 0;
+    uint32_t i = 0;
+    while (i + 1 < count_ && sector - offset >= inputs_[i].image->length() / kSectorSize) {
+      offset += inputs_[i].image->length() / kSectorSize;
+      ++i;
+    }
+    *index = i;
+    *start = offset;
+  }
+
+  // qemu's src_alignment: request alignment (one sector) or the input's cluster size.
+  static uint64_t source_alignment(const CompareImage& image) {
+    const uint64_t cluster = image.cluster_size() / kSectorSize;
+    return cluster > 1 ? cluster : 1;
+  }
+
+  // convert_iteration_sectors(): the length of the next chunk and its status (status_).
+  bool iteration(uint64_t sector, uint64_t* n_out, ConvertOutcome* error) {
+    uint32_t cur = 0;
+    uint64_t cur_offset = 0;
+    select_part(sector, &cur, &cur_offset);
+    uint64_t n = min64(total_ - sector, kRequestMaxSectors);
+    if (next_status_ <= sector) {
+      CompareImage& image = *inputs_[cur].image;
+      const uint64_t offset = (sector - cur_offset) * kSectorSize;
+      const uint64_t left = image.length() - offset;
+      BlockStatus bs;
+      const Status st = image.block_status(offset, min64(n * kSectorSize, left), &bs);
+      if (!st.ok()) {
+        *error = failure(instar_guest_ConvertKind_CONVERT_STATUS_FAILED, offset, st);
+        return false;
+      }
+      n = (bs.bytes + kSectorSize - 1) / kSectorSize;
+      // Keep sector_next_status aligned to the source's clusters.
+      const uint64_t tail = (sector - cur_offset + n) % source_alignment(image);
+      if (n > tail) n -= tail;
+      // Without a target backing file, unallocated ranges are copied as data.
+      status_ = (bs.flags & kBlockZero) != 0 ? ChunkStatus::kZero : ChunkStatus::kData;
+      next_status_ = sector + n;
+    }
+    n = min64(n, next_status_ - sector);
+    if (status_ == ChunkStatus::kData) n = min64(n, s_.buf_sectors);
+    if (s_.compressed) {
+      const uint64_t cluster = target_.cluster_size() / kSectorSize;
+      if (n < cluster) {
+        n = min64(cluster, total_ - sector);
+        status_ = ChunkStatus::kData;
+      } else if (cluster != 0) {
+        n -= n % cluster;
+      }
+    }
+    *n_out = n;
+    return true;
+  }
+
+  // convert_co_read(): n sectors from output sector `sector`, across inputs when a compressed
+  // cluster spans two of them.
+  Status read(uint64_t sector, uint64_t n) {
+    uint8_t* out = buf_;
+    while (n > 0) {
+      uint32_t cur = 0;
+      uint64_t cur_offset = 0;
+      select_part(sector, &cur, &cur_offset);
+      CompareImage& image = *inputs_[cur].image;
+      const uint64_t part = min64(n, image.length() / kSectorSize - (sector - cur_offset));
+      INSTAR_TRY(
+          image.read((sector - cur_offset) * kSectorSize, MutableBytes(out, part * kSectorSize)));
+      sector += part;
+      n -= part;
+      out += part * kSectorSize;
+    }
+    return Status::Ok();
+  }
+
+  // convert_co_write(): data runs written, zero runs skipped on a zero-initialised target or
+  // written as zeroes, as -S decides.
+  Status write(uint64_t sector, uint64_t n, ChunkStatus status) {
+    const uint8_t* buf = buf_;
+    while (n > 0) {
+      uint64_t run = n;
+      bool zero = status == ChunkStatus::kZero;
+      if (!zero) {
+        if (s_.min_sparse == 0 ||
+            (!s_.compressed &&
+             is_allocated_sectors_min(buf, run, &run, s_.min_sparse, sector, s_.alignment)) ||
+            (s_.compressed && !bytes_are_zero(buf, run * kSectorSize))) {
+          const Bytes data(buf, run * kSectorSize);
+          INSTAR_TRY(s_.compressed ? target_.write_compressed(sector * kSectorSize, data)
+                                   : target_.write(sector * kSectorSize, data));
+        } else {
+          zero = true;
+        }
+      }
+      if (zero && !s_.has_zero_init) {
+        INSTAR_TRY(target_.write_zeroes(sector * kSectorSize, run * kSectorSize, true));
+      }
+      sector += run;
+      n -= run;
+      buf += run * kSectorSize;
+    }
+    return Status::Ok();
+  }
+
+  const ConvertInput* inputs_;
+  uint32_t count_;
+  ImageWriter& target_;
+  const ConvertSettings& s_;
+  uint8_t* buf_;
+  uint64_t total_ = 0;
+  uint64_t next_status_ = 0;
+  ChunkStatus status_ = ChunkStatus::kData;
+};
+
+}  // namespace
+
+ConvertOutcome convert_copy(const ConvertInput* inputs, uint32_t count, ImageWriter& target,
+                            const ConvertSettings& settings, uint8_t* buf,
+                            ConvertProgressSink* progress) {
+  Copy copy(inputs, count, target, settings, buf);
+  return copy.run(progress);
+}
+
+}  // namespace instar

@@ -1,0 +1,54 @@
+// convert_copy.h: qemu-img 7.2's convert_do_copy over opened inputs and an ImageWriter: block
+// status per input, chunking, zero detection, in-order writes, progress.
+#pragma once
+
+#include <stdint.h>
+
+#include "guest/abi/guest.npb.h"
+#include "guest/lib/image_writer.h"
+#include "guest/lib/status.h"
+#include "guest/ops/compare_image.h"
+
+namespace instar {
+
+// IO_BUF_SIZE of qemu-img.c in sectors: the largest chunk read and written at once.
+inline constexpr uint64_t kConvertBufSectors = 2 * 1024 * 1024 / 512;
+// BDRV_REQUEST_MAX_SECTORS: INT_MAX >> 9, the longest block-status query.
+inline constexpr uint64_t kRequestMaxSectors = 0x7fffffffu >> 9;
+
+struct ConvertSettings {
+  uint64_t min_sparse = 8;     // -S in sectors; 0: no zero detection, fully allocated output
+  bool has_zero_init = false;  // the target reads as zeros: zero runs need no write
+  bool compressed = false;     // -c: whole clusters through write_compressed()
+  uint64_t alignment = 8;      // s.alignment: end alignment of zero detection, in sectors
+  uint64_t buf_sectors = kConvertBufSectors;
+};
+
+// One input: the top image of its chain, read through as one device.
+struct ConvertInput {
+  CompareImage* image = nullptr;
+};
+
+// Receives qemu_progress_print()'s arguments as they happen (allocated_done, allocated_sectors).
+class ConvertProgressSink {
+ public:
+  virtual Status progress(uint64_t done_sectors, uint64_t total_sectors) = 0;
+
+ protected:
+  ~ConvertProgressSink() = default;
+};
+
+struct ConvertOutcome {
+  instar_guest_ConvertKind kind = instar_guest_ConvertKind_CONVERT_DONE;
+  uint64_t offset = 0;  // the byte offset the error kinds name
+  Status error;
+};
+
+// Copies the concatenated `inputs` onto `target` (target.size() >= their total length) as
+// qemu-img convert does without -W, using `buf` (buf_sectors * 512 bytes). `progress` may be
+// null. A failing progress sink ends the copy with its status as a write failure.
+ConvertOutcome convert_copy(const ConvertInput* inputs, uint32_t count, ImageWriter& target,
+                            const ConvertSettings& settings, uint8_t* buf,
+                            ConvertProgressSink* progress);
+
+}  // namespace instar

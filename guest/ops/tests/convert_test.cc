@@ -1,0 +1,170 @@
+// convert_test.cc: the convert copy over memory images: qemu-img 7.2's zero detection (-S), the
+// writes it makes onto a raw target, progress, and the op's refusals of bad configurations.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "guest/formats/raw/raw_writer.h"
+#include "guest/ops/convert.h"
+#include "guest/ops/convert_copy.h"
+#include "guest/ops/sparse_scan.h"
+
+namespace instar {
+namespace {
+
+// Records every write, so tests see which ranges a conversion touched.
+class RecordingSink final : public BlockSink {
+ public:
+  explicit RecordingSink(uint64_t size) : bytes(size, 0xee) {}
+  uint64_t size() const override { return bytes.size(); }
+  Status write_at(uint64_t offset, Bytes data) override {
+    if (offset + data.size > bytes.size()) return Status(instar_guest_ErrorCode_ERROR_IO);
+    std::memcpy(bytes.data() + offset, data.data, data.size);
+    writes.push_back({offset, data.size});
+    return Status::Ok();
+  }
+  Status flush() override {
+    ++flushes;
+    return Status::Ok();
+  }
+  std::vector<uint8_t> bytes;
+  std::vector<std::pair<uint64_t, uint64_t>> writes;
+  int flushes = 0;
+};
+
+class Progress final : public ConvertProgressSink {
+ public:
+  Status progress(uint64_t done, uint64_t total) override {
+    events.push_back({done, total});
+    return Status::Ok();
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> events;
+};
+
+std::vector<uint8_t> sectors(const std::vector<int>& data) {  // 1: data sector, 0: zero sector
+  std::vector<uint8_t> out(data.size() * 512, 0);
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (data[i]) out[i * 512 + 7] = 0x5a;
+  }
+  return out;
+}
+
+TEST(SparseScan, ZeroRunsShorterThanMinAreWrittenWithData) {
+  // 4 data, 4 zero, 4 data, 16 zero: min 8 keeps the short hole inside the write.
+  std::vector<int> layout = {1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1};
+  layout.resize(28, 0);
+  const std::vector<uint8_t> buf = sectors(layout);
+  uint64_t n = 0;
+  EXPECT_TRUE(is_allocated_sectors_min(buf.data(), 28, &n, 8, 0, 8));
+  EXPECT_EQ(n, 16u);  // 12 data sectors, end aligned up to 8 sectors
+  EXPECT_FALSE(is_allocated_sectors_min(buf.data() + 16 * 512, 12, &n, 8, 16, 8));
+  EXPECT_EQ(n, 12u);
+}
+
+TEST(SparseScan, ZeroRunEndsAlignDownAndShortHeadsCountAsData) {
+  const std::vector<uint8_t> buf = sectors({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1});
+  uint64_t n = 0;
+  // 10 zero sectors from sector 0, alignment 8: the zero run ends at 8.
+  EXPECT_FALSE(is_allocated_sectors(buf.data(), 12, &n, 0, 8));
+  EXPECT_EQ(n, 8u);
+  // From sector 6: 4 zeros end at 10, tail 2 <= 4 so not taken as data; aligned down to 8.
+  EXPECT_FALSE(is_allocated_sectors(buf.data() + 6 * 512, 6, &n, 6, 8));
+  EXPECT_EQ(n, 2u);
+  // From sector 9: one zero sector then data; tail 2 > 1 run: the zero is written as data.
+  EXPECT_TRUE(is_allocated_sectors(buf.data() + 9 * 512, 3, &n, 9, 8));
+  EXPECT_EQ(n, 3u);
+}
+
+struct RawRun {
+  std::vector<uint8_t> input;
+  ConvertSettings settings;
+  bool fresh = true;
+};
+
+// Converts a raw memory image onto a recording sink through RawWriter.
+ConvertOutcome convert_raw(const RawRun& run, RecordingSink& sink, Progress* progress) {
+  std::vector<uint8_t> arena_memory(8 << 20);
+  Arena arena(arena_memory.data(), arena_memory.size());
+  MemoryBlockSource source(Bytes(run.input.data(), run.input.size()));
+  CompareImage image;
+  qcow2::OpenErrorDetail detail;
+  EXPECT_TRUE(image.open(source, abi::ImageFormat::kRaw, nullptr, false, arena, &detail).ok());
+  std::vector<uint8_t> zeros(4096, 0), buf(kConvertBufSectors * 512);
+  raw::RawWriter writer(sink, run.input.size(), run.fresh, true, Bytes(zeros.data(), 4096));
+  ConvertInput input{&image};
+  return convert_copy(&input, 1, writer, run.settings, buf.data(), progress);
+}
+
+TEST(ConvertCopy, FreshRawTargetGetsOnlyTheDataRuns) {
+  RawRun run;
+  run.input.assign(6 << 20, 0);
+  std::memset(run.input.data() + 4096, 1, 8192);      // data at 4k..12k
+  std::memset(run.input.data() + (5 << 20), 2, 512);  // one sector at 5M
+  run.settings.has_zero_init = true;
+  RecordingSink sink(run.input.size());
+  Progress progress;
+  const ConvertOutcome o = convert_raw(run, sink, &progress);
+  ASSERT_EQ(o.kind, instar_guest_ConvertKind_CONVERT_DONE);
+  const std::vector<std::pair<uint64_t, uint64_t>> expected = {{4096, 8192}, {5u << 20, 4096}};
+  EXPECT_EQ(sink.writes, expected);  // the 512-byte write is aligned up to -S's 4 KiB
+  EXPECT_EQ(sink.flushes, 1);
+  // Raw without an extent map is all data: 3 chunks of 2 MiB, progress after each.
+  const std::vector<std::pair<uint64_t, uint64_t>> events = {
+      {4096, 12288}, {8192, 12288}, {12288, 12288}};
+  EXPECT_EQ(progress.events, events);
+  for (size_t i = 0; i < run.input.size(); ++i) {
+    if (sink.bytes[i] != 0xee) {
+      ASSERT_EQ(sink.bytes[i], run.input[i]) << i;
+    }
+  }
+}
+
+TEST(ConvertCopy, NoSparseDetectionWritesEverything) {
+  RawRun run;
+  run.input.assign(3 << 20, 0);
+  run.input[100] = 9;
+  run.settings.min_sparse = 0;
+  run.settings.alignment = 1;
+  RecordingSink sink(run.input.size());
+  ASSERT_EQ(convert_raw(run, sink, nullptr).kind, instar_guest_ConvertKind_CONVERT_DONE);
+  EXPECT_EQ(sink.bytes, run.input);
+  const std::vector<std::pair<uint64_t, uint64_t>> expected = {{0, 2 << 20}, {2 << 20, 1 << 20}};
+  EXPECT_EQ(sink.writes, expected);
+}
+
+TEST(ConvertCopy, ExistingTargetGetsZerosWritten) {
+  RawRun run;
+  run.input.assign(1 << 20, 0);
+  run.input[0] = 1;
+  run.fresh = false;  // -n: the target is not known to read as zeros
+  RecordingSink sink(run.input.size());
+  ASSERT_EQ(convert_raw(run, sink, nullptr).kind, instar_guest_ConvertKind_CONVERT_DONE);
+  EXPECT_EQ(sink.bytes, run.input);  // no 0xee byte is left
+}
+
+TEST(ConvertOp, RefusesAnOutputThatIsNotWritableOrTooSmall) {
+  std::vector<uint8_t> image(1 << 20, 3), arena_memory(16 << 20), messages(1 << 16);
+  Arena arena(arena_memory.data(), arena_memory.size());
+  MemoryBlockSource source(Bytes(image.data(), image.size()));
+  RecordingSink small(4096);
+  BlockSource* devices[2] = {&source, &source};
+  abi::OpConfig op{};
+  op.op = static_cast<uint32_t>(abi::Op::kConvert);
+  op.convert_input_count = 1;
+  op.convert_chain_length[0] = 1;
+  op.convert_chain[0][0] = {0, static_cast<uint32_t>(abi::ImageFormat::kRaw), abi::kNoDevice,
+                            abi::kNoDevice};
+  op.output_device = 1;
+  op.output_format = static_cast<uint32_t>(abi::ImageFormat::kRaw);
+  op.output_size = image.size();
+  for (BlockSink* sink_of_1 : {static_cast<BlockSink*>(nullptr), static_cast<BlockSink*>(&small)}) {
+    BlockSink* sinks[2] = {nullptr, sink_of_1};
+    MemoryMessageSink out(messages.data(), messages.size());
+    ASSERT_TRUE(run_convert(op, devices, sinks, 2, out, arena).ok());
+    EXPECT_TRUE(small.writes.empty());
+  }
+}
+
+}  // namespace
+}  // namespace instar
