@@ -67,6 +67,7 @@ class ChainOpener {
           return std::move(out_);
         }
         current.data_size = step.image.size;
+        current.data_display = step.display;
         current.data_file = std::move(step.image.fd);
       }
       const bool has_backing =

@@ -25,6 +25,7 @@ struct ChainImage {
   sandbox::UniqueFd owned;                             // backing files: the open file
   sandbox::UniqueFd data_file;  // a qcow2's external data file, when it declares one
   uint64_t data_size = 0;
+  std::string data_display;  // qemu's name for the data file (its stored name)
 };
 
 struct ChainOpen {

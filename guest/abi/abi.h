@@ -117,6 +117,7 @@ enum class Op : uint32_t {
   kInfo = 1,  // describe devices[input_device[0]]
   kCheck = 2,
   kCompare = 3,
+  kMap = 4,  // block status extents of input 0's chain over [map_start, map_start + map_length)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -166,7 +167,13 @@ struct OpConfig {
   // a backing file or data file it declares is an error.
   uint32_t chain_length[2];             // OUT at most kMaxChainImages
   ChainLink chain[2][kMaxChainImages];  // OUT
+  // map: img_map's --start-offset and --max-length (kMapNoMaxLength: none), both at most
+  // INT64_MAX as qemu's cvtnum allows.
+  uint64_t map_start;   // OUT
+  uint64_t map_length;  // OUT
 };
+
+inline constexpr uint64_t kMapNoMaxLength = UINT64_MAX;
 
 // ---------------------------------------------------------------------------------------------
 // Hypercalls: the guest writes the 32-bit GPA of the argument struct with a 4-byte OUT to port
@@ -257,7 +264,7 @@ INSTAR_ABI_CHECK(AbiNote, 16);
 INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
-INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages);
+INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 16);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -285,6 +292,7 @@ static_assert(offsetof(OpConfig, input_format) == 16);
 static_assert(offsetof(OpConfig, test_arg) == 24);
 static_assert(offsetof(OpConfig, chain_length) == 32);
 static_assert(offsetof(OpConfig, chain) == 40);
+static_assert(offsetof(OpConfig, map_start) == 40 + 2 * 16 * kMaxChainImages);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);
