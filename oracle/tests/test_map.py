@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from instar_oracle import recipes, runner
+from instar_oracle import known, recipes, runner
 
 IMAGES = ["raw-sparse", "raw-mixed", "raw-1000-bytes", "raw-empty", "raw-16m", "qcow2-v3",
           "qcow2-mixed", "qcow2-mixed-zlib", "qcow2-mixed-zstd", "qcow2-mixed-el2",
@@ -40,7 +40,8 @@ def image_dir(tmp_path_factory):
     if shutil.which("qemu-io") is None:
         pytest.fail("qemu-io is not installed: run scripts/setup")
     directory = tmp_path_factory.mktemp("map")
-    names = {name: str(recipes.build(name, directory)) for name in IMAGES}
+    names = {name: str(recipes.build(name, directory))
+             for name in [*IMAGES, "qcow2-prealloc-metadata"]}
     for argv in RELATIVE:
         runner.run(argv, directory)
     names["relative-chain"] = "sub/rel-top.qcow2"
@@ -158,3 +159,18 @@ def test_map_json_newer_profiles(name, profile, image_dir, as_qemu_img, qemu_img
     # Human output is the same in every version.
     ours, theirs = _both(as_qemu_img, qemu_img, directory, [names[name]], profile=profile)
     _assert_same(ours, theirs, [names[name]])
+
+
+def test_metadata_preallocation_is_the_registered_divergence(image_dir, as_qemu_img, qemu_img):
+    """Preallocated qcow2 metadata: qemu reports the file's holes as zero data, instar as data
+    (docs/map.md); the registry must explain exactly this difference and no other."""
+    directory, names = image_dir
+    args = ["--output=json", names["qcow2-prealloc-metadata"]]
+    ours, theirs = _both(as_qemu_img, qemu_img, directory, args)
+    assert ours.stdout != theirs.stdout
+    assert ours.stdout.replace(b'"zero": false, "data": true',
+                               b'"zero": true, "data": true') == theirs.stdout
+    entry = known.load().match(["map", *args], None, ours,
+                               known.Answer.of_text(theirs.stdout.decode(),
+                                                    theirs.stderr.decode(), theirs.rc))
+    assert entry is not None and entry.id == "map-metadata-preallocation"
