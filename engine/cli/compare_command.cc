@@ -18,8 +18,8 @@
 #include "engine/cli/backing_chain.h"
 #include "engine/cli/compare_extents.h"
 #include "engine/cli/compare_options.h"
-#include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
+#include "engine/cli/image_argument.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/compare_text.h"
@@ -45,26 +45,9 @@ void write(std::FILE* stream, const std::string& text) {
 // `error` is the complete stderr text.
 bool open_on_host(const Diagnostics& diag, const CompareOptions& options, int i,
                   abi::ImageFormat* format, ImageFile* file, std::string* error) {
-  const std::string& name = options.filename[i];
-  const std::string prefix = "Could not open '" + name + "': ";
-  *format = abi::ImageFormat::kProbe;
-  if (options.format[i]) {
-    switch (lookup_format(*options.format[i], format)) {
-      case FormatLookup::kSupported:
-        break;
-      case FormatLookup::kUnsupported:
-        *error = render::DiagnosticLine(
-            diag.program(), "format '" + *options.format[i] + "' is not supported by instar yet");
-        return false;
-      case FormatLookup::kUnknown:
-        *error = render::DiagnosticLine(diag.program(),
-                                        prefix + "Unknown driver '" + *options.format[i] + "'");
-        return false;
-    }
-  }
-  std::string open_error;
-  if (!file->open_read_only(name, &open_error)) {
-    *error = render::DiagnosticLine(diag.program(), prefix + open_error);
+  std::string message;
+  if (!open_image_argument(options.format[i], options.filename[i], format, file, &message)) {
+    *error = render::DiagnosticLine(diag.program(), message);
     return false;
   }
   return true;

@@ -15,9 +15,8 @@
 #include "engine/channel/map_report.h"
 #include "engine/cli/backing_chain.h"
 #include "engine/cli/compare_extents.h"
-#include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
-#include "engine/cli/image_file.h"
+#include "engine/cli/image_argument.h"
 #include "engine/cli/map_options.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/error_text.h"
@@ -84,24 +83,11 @@ int run_map_command(const Diagnostics& diag, const SandboxChoice& choice,
     write(stdout, help);
     return 0;
   }
-  const std::string open_prefix = "Could not open '" + options.filename + "': ";
   abi::ImageFormat format = abi::ImageFormat::kProbe;
-  if (options.format) {
-    switch (lookup_format(*options.format, &format)) {
-      case FormatLookup::kSupported:
-        break;
-      case FormatLookup::kUnsupported:
-        diag.error("format '" + *options.format + "' is not supported by instar yet");
-        return 1;
-      case FormatLookup::kUnknown:
-        diag.error(open_prefix + "Unknown driver '" + *options.format + "'");
-        return 1;
-    }
-  }
   ImageFile image;
   std::string open_error;
-  if (!image.open_read_only(options.filename, &open_error)) {
-    diag.error(open_prefix + open_error);
+  if (!open_image_argument(options.format, options.filename, &format, &image, &open_error)) {
+    diag.error(open_error);
     return 1;
   }
   std::string sandbox_error;
