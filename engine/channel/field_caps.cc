@@ -71,6 +71,11 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
         return over("CheckDiagnostics.words", m.check_diagnostics().words_size(), C::kCheckWords);
       }
       return {};
+    case M::kMapExtents:
+      if (static_cast<uint64_t>(m.map_extents().extents_size()) > C::kMapExtents) {
+        return over("MapExtents.extents", m.map_extents().extents_size(), C::kMapExtents);
+      }
+      return {};
     case M::kCheckSnapshotLine: {
       const auto& l = m.check_snapshot_line();
       if (l.id().size() > C::kName) return over("CheckSnapshotLine.id", l.id().size(), C::kName);

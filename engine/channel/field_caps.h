@@ -19,6 +19,7 @@ struct FieldCaps {
   static constexpr uint64_t kFeatureNames = 64;  // one per incompatible feature bit
   static constexpr uint64_t kFeatureName = 46;   // qemu prints them with "%.46s"
   static constexpr uint64_t kCheckWords = 384;   // one CheckDiagnostics batch
+  static constexpr uint64_t kMapExtents = 256;   // one MapExtents batch
 };
 
 // "" when every field of `message` is within FieldCaps, else which field is not. An Error must

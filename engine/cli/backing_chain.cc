@@ -43,7 +43,10 @@ namespace {
 class ChainOpener {
  public:
   ChainOpener(const Diagnostics& diag, sandbox::Sandbox& sandbox, const ChainRequest& request)
-      : diag_(diag), sandbox_(sandbox), request_(request) {}
+      : diag_(diag), sandbox_(sandbox), request_(request) {
+    // A plain file name is its own path: callers without a json:/file: form need not repeat it.
+    if (request_.top_path.empty()) request_.top_path = request_.top_display;
+  }
 
   ChainOpen Run() {
     ChainImage current;
@@ -68,6 +71,7 @@ class ChainOpener {
           return std::move(out_);
         }
         current.data_size = step.image.size;
+        current.data_display = step.display;
         current.data_file = std::move(step.image.fd);
       }
       const bool has_backing = current.qcow2 && q.has_backing_file() &&
@@ -184,7 +188,7 @@ class ChainOpener {
 
   const Diagnostics& diag_;
   sandbox::Sandbox& sandbox_;
-  const ChainRequest& request_;
+  ChainRequest request_;  // a copy: top_path may be filled in
   chain::ChainWalker walker_;
   bool walker_started_ = false;
   size_t depth_ = 0;

@@ -26,6 +26,7 @@ struct ChainImage {
   sandbox::UniqueFd owned;                             // backing files: the open file
   sandbox::UniqueFd data_file;  // a qcow2's external data file, when it declares one
   uint64_t data_size = 0;
+  std::string data_display;  // qemu's name for the data file (its stored name)
 };
 
 struct ChainOpen {
@@ -44,7 +45,7 @@ struct ChainRequest {
   uint64_t top_size = 0;
   std::string top_display;  // the name as given: qemu's open errors name it
   // The top's local file name as qemu shows it (image_spec.h's display): the allow-list is rooted
-  // at its directory and its backing names continue from it.
+  // at its directory and its backing names continue from it. Empty: top_display.
   std::string top_path;
   bool no_backing = false;  // "backing": null: the backing chain is not opened
   abi::ImageFormat top_format = abi::ImageFormat::kProbe;

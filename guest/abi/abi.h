@@ -119,6 +119,7 @@ enum class Op : uint32_t {
   kCheck = 2,
   kCompare = 3,
   kConvert = 4,  // convert the inputs in convert_chain[] onto output_device (docs/convert.md)
+  kMap = 5,  // block status extents of input 0's chain over [map_start, map_start + map_length)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -196,7 +197,13 @@ struct OpConfig {
   uint32_t reserved2;            // OUT zero
   uint32_t convert_chain_length[kMaxConvertInputs];             // OUT 1..kMaxChainImages
   ChainLink convert_chain[kMaxConvertInputs][kMaxChainImages];  // OUT
+  // map: img_map's --start-offset and --max-length (kMapNoMaxLength: none), both at most
+  // INT64_MAX as qemu's cvtnum allows.
+  uint64_t map_start;   // OUT
+  uint64_t map_length;  // OUT
 };
+
+inline constexpr uint64_t kMapNoMaxLength = UINT64_MAX;
 
 // ---------------------------------------------------------------------------------------------
 // Hypercalls: the guest writes the 32-bit GPA of the argument struct with a 4-byte OUT to port
@@ -288,7 +295,7 @@ INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
 INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
-                               16 * kMaxConvertInputs * kMaxChainImages);
+                               16 * kMaxConvertInputs * kMaxChainImages + 16);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -320,6 +327,8 @@ static_assert(offsetof(OpConfig, convert_input_count) == 552);
 static_assert(offsetof(OpConfig, output_size) == 568);
 static_assert(offsetof(OpConfig, convert_chain_length) == 584);
 static_assert(offsetof(OpConfig, convert_chain) == 616);
+static_assert(offsetof(OpConfig, map_start) ==
+              616 + 16 * kMaxConvertInputs * kMaxChainImages);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

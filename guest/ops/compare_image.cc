@@ -149,7 +149,9 @@ Status CompareImage::layer_status(uint64_t offset, uint64_t bytes, BlockStatus* 
     if (m.type == SubclusterType::kNormal || m.type == SubclusterType::kZeroAlloc ||
         m.type == SubclusterType::kUnallocatedAlloc) {
       s.flags |= kBlockOffsetValid;
+      s.host_offset = m.host_offset;
     }
+    s.compressed = m.type == SubclusterType::kCompressed;
     if (m.type == SubclusterType::kZeroPlain || m.type == SubclusterType::kZeroAlloc) {
       s.flags |= kBlockZero;
     } else if (m.type != SubclusterType::kUnallocatedPlain &&
@@ -199,6 +201,7 @@ Status CompareImage::extent(uint64_t index, uint64_t* start, uint64_t* end) {
 Status CompareImage::raw_status(uint64_t offset, uint64_t bytes, BlockStatus* out) {
   const uint64_t file_size = source_->size();
   out->flags = kBlockOffsetValid | kBlockAllocated;
+  out->host_offset = offset;  // file-posix maps every byte to itself
   if (offset >= file_size) {  // lseek fails with ENXIO: a trailing hole
     out->flags |= kBlockZero;
     out->bytes = bytes;

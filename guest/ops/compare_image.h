@@ -24,7 +24,11 @@ inline constexpr uint32_t kBlockEof = 0x20;
 
 struct BlockStatus {
   uint32_t flags = 0;
-  uint64_t bytes = 0;  // pnum: > 0
+  uint64_t bytes = 0;        // pnum: > 0
+  uint64_t host_offset = 0;  // *map: with kBlockOffsetValid, the offset in the layer's file
+                             // (a qcow2's external data file when it has one)
+  bool compressed = false;   // a compressed qcow2 cluster (qemu 8.0+'s BDRV_BLOCK_COMPRESSED;
+                             // kept out of `flags`, which compare -s compares as 7.2 does)
 };
 
 // An image as img_compare's BlockBackend sees it: raw, or qcow2 (not encrypted) with its backing
@@ -61,6 +65,12 @@ class CompareImage final : public qcow2::BackingReader {
   // bdrv_co_common_block_status_above() does (zeros beyond a shorter backing file).
   Status block_status(uint64_t offset, uint64_t bytes, BlockStatus* out);
 
+  // bdrv_block_status(bs): this layer alone, with want_zero, as img_map's get_block_status()
+  // asks each layer in turn; offset >= length() gives bytes 0 and EOF.
+  Status layer_status(uint64_t offset, uint64_t bytes, BlockStatus* out);
+  // The backing image set_backing() attached, or nullptr.
+  CompareImage* backing() const { return backing_; }
+
   // blk_pread(): the guest bytes at [offset, offset + out.size) inside length().
   Status read(uint64_t offset, MutableBytes out);
 
@@ -71,8 +81,6 @@ class CompareImage final : public qcow2::BackingReader {
  private:
   Status open_qcow2(BlockSource* data_file, bool chained, Arena& arena,
                     qcow2::OpenErrorDetail* detail);
-  // bdrv_co_block_status() of this layer alone; offset >= length() gives bytes 0 and EOF.
-  Status layer_status(uint64_t offset, uint64_t bytes, BlockStatus* out);
   Status raw_status(uint64_t offset, uint64_t bytes, BlockStatus* out);
   Status extent(uint64_t index, uint64_t* start, uint64_t* end);
 

@@ -5,6 +5,7 @@
 #include "guest/ops/compare.h"
 #include "guest/ops/convert.h"
 #include "guest/ops/info.h"
+#include "guest/ops/map.h"
 
 namespace instar {
 
@@ -52,6 +53,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
       break;
     case abi::Op::kConvert:
       emitted = run_convert(op, devices, sinks, device_count, sink, arena);
+      break;
+    case abi::Op::kMap:
+      emitted = run_map(op, devices, device_count, sink, arena);
       break;
     default:  // anything newer are not implemented in the guest yet
       emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.op));

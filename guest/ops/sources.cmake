@@ -10,4 +10,5 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/convert.cc
   ops/convert_copy.cc
   ops/input_chain.cc
+  ops/map.cc
   ops/sparse_scan.cc)

@@ -20,7 +20,7 @@ RECIPE = BASELINES / "make-images.py"
 # qemu-img binary; the reference recordings only hold the cases of its cases.json).
 INSTAR_CASES = BASELINES / "instar-cases.json"
 # The subcommands instar implements; recorded cases of other subcommands are not baselines.
-SUPPORTED_COMMANDS = ("info", "check", "compare")
+SUPPORTED_COMMANDS = ("info", "check", "compare", "map")
 # Where a case comes from: the reference recordings or instar-cases.json.
 SOURCE_RECORDED, SOURCE_INSTAR = "recorded", "instar"
 

@@ -9,7 +9,7 @@ namespace instar {
 namespace {
 
 TEST(MessageSinkTest, EncodesAndFramesAnError) {
-  alignas(16) uint8_t arena_buffer[8192];
+  alignas(16) uint8_t arena_buffer[65536];  // a GuestMessage holds a MapExtents batch
   Arena arena(arena_buffer, sizeof(arena_buffer));
   uint8_t out[4096];
   MemoryMessageSink sink(out, sizeof(out));
@@ -21,7 +21,7 @@ TEST(MessageSinkTest, EncodesAndFramesAnError) {
 }
 
 TEST(MessageSinkTest, RefusesWhenFull) {
-  alignas(16) uint8_t arena_buffer[8192];
+  alignas(16) uint8_t arena_buffer[65536];  // a GuestMessage holds a MapExtents batch
   Arena arena(arena_buffer, sizeof(arena_buffer));
   uint8_t out[6];
   MemoryMessageSink sink(out, sizeof(out));
