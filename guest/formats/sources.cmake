@@ -13,4 +13,5 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/subcluster_type.cc
   formats/qcow2/cluster_map.cc
   formats/qcow2/decompress.cc
-  formats/qcow2/data_reader.cc)
+  formats/qcow2/data_reader.cc
+  formats/qcow2/measure_size.cc)
