@@ -117,6 +117,7 @@ enum class Op : uint32_t {
   kInfo = 1,  // describe devices[input_device[0]]
   kCheck = 2,
   kCompare = 3,
+  kMeasure = 4,  // measure input 0 (chain tables as compare's) for a target cluster size
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -166,6 +167,9 @@ struct OpConfig {
   // a backing file or data file it declares is an error.
   uint32_t chain_length[2];             // OUT at most kMaxChainImages
   ChainLink chain[2][kMaxChainImages];  // OUT
+  // measure: the target's cluster size; the guest counts input 0's allocated data in clusters of
+  // this size and sizes its bitmaps for it. 0: only the input's length is wanted (a raw target).
+  uint64_t measure_cluster_size;  // OUT
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +261,7 @@ INSTAR_ABI_CHECK(AbiNote, 16);
 INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
-INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages);
+INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 8);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);

@@ -4,6 +4,7 @@
 #include "guest/ops/check.h"
 #include "guest/ops/compare.h"
 #include "guest/ops/info.h"
+#include "guest/ops/measure.h"
 
 namespace instar {
 
@@ -43,6 +44,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
     }
     case abi::Op::kCompare:
       emitted = run_compare(op, devices, device_count, sink, arena);
+      break;
+    case abi::Op::kMeasure:
+      emitted = run_measure(op, devices, device_count, sink, arena);
       break;
     default:  // anything newer are not implemented in the guest yet
       emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.op));

@@ -6,4 +6,6 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/check_log.cc
   ops/compare.cc
   ops/compare_buffers.cc
-  ops/compare_image.cc)
+  ops/compare_image.cc
+  ops/input_chain.cc
+  ops/measure.cc)
