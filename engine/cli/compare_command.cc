@@ -18,8 +18,8 @@
 #include "engine/cli/backing_chain.h"
 #include "engine/cli/compare_extents.h"
 #include "engine/cli/compare_options.h"
-#include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
+#include "engine/cli/host_open.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/compare_text.h"
@@ -39,35 +39,6 @@ constexpr uint64_t kChainMemoryHeadroom = 128ull << 20;
 
 void write(std::FILE* stream, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stream);
-}
-
-// The host's half of qemu's img_open for one image: -f lookup, then the file. On failure
-// `error` is the complete stderr text.
-bool open_on_host(const Diagnostics& diag, const CompareOptions& options, int i,
-                  abi::ImageFormat* format, ImageFile* file, std::string* error) {
-  const std::string& name = options.filename[i];
-  const std::string prefix = "Could not open '" + name + "': ";
-  *format = abi::ImageFormat::kProbe;
-  if (options.format[i]) {
-    switch (lookup_format(*options.format[i], format)) {
-      case FormatLookup::kSupported:
-        break;
-      case FormatLookup::kUnsupported:
-        *error = render::DiagnosticLine(
-            diag.program(), "format '" + *options.format[i] + "' is not supported by instar yet");
-        return false;
-      case FormatLookup::kUnknown:
-        *error = render::DiagnosticLine(diag.program(),
-                                        prefix + "Unknown driver '" + *options.format[i] + "'");
-        return false;
-    }
-  }
-  std::string open_error;
-  if (!file->open_read_only(name, &open_error)) {
-    *error = render::DiagnosticLine(diag.program(), prefix + open_error);
-    return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -98,13 +69,15 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
   abi::ImageFormat formats[2] = {abi::ImageFormat::kProbe, abi::ImageFormat::kProbe};
   ImageFile files[2];
   std::string host_error;
-  if (!open_on_host(diag, options, 0, &formats[0], &files[0], &host_error)) {
+  if (!open_input_on_host(diag, options.filename[0], options.format[0], &formats[0], &files[0],
+                          &host_error)) {
     write(stderr, host_error);
     return 2;
   }
   // qemu opens the first image completely before it looks at the second: if the second file
   // fails on the host, the guest still opens the first, whose error would come first.
-  const bool two_images = open_on_host(diag, options, 1, &formats[1], &files[1], &host_error);
+  const bool two_images = open_input_on_host(diag, options.filename[1], options.format[1],
+                                             &formats[1], &files[1], &host_error);
 
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);

@@ -36,6 +36,7 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "  check [-q] [-f fmt] [--output=ofmt] [-U] filename\n"
          "  compare [-f fmt] [-F fmt] [-q] [-s] [-U] filename1 filename2\n"
          "  info [-f fmt] [--output=ofmt] [--backing-chain] [-U] filename\n"
+         "  measure [--output=ofmt] [-O output_fmt] [-o options] [--size N | [-f fmt] filename]\n"
          "\n"
          "Supported formats: qcow2 raw\n";
 }

@@ -14,6 +14,7 @@
 #include "engine/cli/global_options.h"
 #include "engine/cli/help_text.h"
 #include "engine/cli/info_command.h"
+#include "engine/cli/measure_command.h"
 #include "engine/cli/profile_select.h"
 #include "engine/cli/sandbox_factory.h"
 #include "engine/cli/time_limits.h"
@@ -22,9 +23,9 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {"amend",   "bench",    "bitmap", "commit",
-                                                 "convert", "create",   "dd",     "map",
-                                                 "measure", "snapshot", "rebase", "resize"};
+constexpr std::string_view kPlannedCommands[] = {"amend",    "bench",  "bitmap", "commit",
+                                                 "convert",  "create", "dd",     "map",
+                                                 "snapshot", "rebase", "resize"};
 
 // The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
 // instar's CPU time): say so and fail, rather than die of SIGXCPU with a core-dump status. At an
@@ -108,6 +109,11 @@ int main(int argc, char** argv) {
   }
   if (command == "compare") {
     return run_compare_command(diag, choice, help_text(diag.program(), selection),
+                               unsafe_quirks_enabled(global.options), roots, argc - index,
+                               argv + index);
+  }
+  if (command == "measure") {
+    return run_measure_command(diag, choice, help_text(diag.program(), selection),
                                unsafe_quirks_enabled(global.options), roots, argc - index,
                                argv + index);
   }
