@@ -10,11 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include <sys/stat.h>
-
 #include "engine/channel/measure_report.h"
 #include "engine/cli/backing_chain.h"
-#include "engine/cli/compare_extents.h"
+#include "engine/cli/chain_devices.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/host_open.h"
 #include "engine/cli/image_file.h"
@@ -30,10 +28,6 @@ namespace {
 
 // measure's whole contract is [Error], MeasureResult, Done: three small messages.
 constexpr uint64_t kMeasureMessageBytes = 256 * 1024;
-// Backing chains: arena for each image beyond the top, as compare gives it.
-constexpr uint64_t kArenaPerImage = 16ull << 20;
-constexpr uint64_t kChainArenaMax = 512ull << 20;
-constexpr uint64_t kChainMemoryHeadroom = 128ull << 20;
 
 void write(std::FILE* stream, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stream);
@@ -93,49 +87,19 @@ std::optional<MeasureInput> measure_source(const Diagnostics& diag, const Sandbo
   request.op.measure_cluster_size = cluster_size;
   request.limits.max_total_message_bytes = kMeasureMessageBytes;
   request.devices.push_back({file.fd(), file.size(), false});
-  const auto add_device = [&request](int fd, uint64_t size) {
-    request.devices.push_back({fd, size, false});
-    return static_cast<uint32_t>(request.devices.size() - 1);
-  };
   // qemu's file driver reports the holes of raw files as zeros, which count as no data: every
   // raw image of the chain gets the map of its file's data extents when data is counted.
   std::vector<sandbox::UniqueFd> extent_maps;
   if (chain.kind == ChainOpen::Kind::kOpened) {
-    request.op.chain_length[0] = static_cast<uint32_t>(chain.images.size());
-    for (size_t k = 0; k < chain.images.size() && k < abi::kMaxChainImages; ++k) {
-      const ChainImage& image = chain.images[k];
-      abi::ChainLink& link = request.op.chain[0][k];
-      link.device = k == 0 ? 0 : add_device(image.fd, image.size);
-      link.format = static_cast<uint32_t>(image.format);
-      link.data_device = image.data_file.get() >= 0
-                             ? add_device(image.data_file.get(), image.data_size)
-                             : abi::kNoDevice;
-      link.extent_device = abi::kNoDevice;
-      if (!image.qcow2 && cluster_size != 0) {
-        sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
-        if (map.get() < 0) {
-          *error = render::DiagnosticLine(diag.program(),
-                                          "cannot map the extents of '" + image.display + "'");
-          return std::nullopt;
-        }
-        struct stat st {};
-        const uint64_t size = fstat(map.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-        link.extent_device = add_device(map.get(), size);
-        extent_maps.push_back(std::move(map));
-      }
+    std::string failed;
+    if (!attach_chain(&request, 0, 0, chain.images, cluster_size != 0, &extent_maps, &failed)) {
+      *error = render::DiagnosticLine(diag.program(), "cannot map the extents of '" + failed + "'");
+      return std::nullopt;
     }
-    if (chain.images.size() > 1) {
-      request.limits.arena_bytes = std::min<uint64_t>(
-          kChainArenaMax, request.limits.arena_bytes + (chain.images.size() - 1) * kArenaPerImage);
-      request.limits.memory_bytes = request.limits.arena_bytes + kChainMemoryHeadroom;
-    }
+    scale_for_chain_images(&request, chain.images.size(), 1);
   }
   // The walk reads metadata only, but its time still grows with the images' size.
-  uint64_t device_bytes = 0;
-  for (const sandbox::Device& device : request.devices) {
-    device_bytes =
-        device.capacity > UINT64_MAX - device_bytes ? UINT64_MAX : device_bytes + device.capacity;
-  }
+  const uint64_t device_bytes = total_device_bytes(request);
   request.limits.wall_time = scaled_wall_time(kCompareTimeLimit, device_bytes);
 
   channel::MeasureSequence sequence(cluster_size);
