@@ -12,11 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include <sys/stat.h>
-
 #include "engine/channel/compare_report.h"
 #include "engine/cli/backing_chain.h"
-#include "engine/cli/compare_extents.h"
+#include "engine/cli/chain_devices.h"
 #include "engine/cli/compare_options.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
@@ -32,11 +30,6 @@ namespace {
 
 // compare's whole contract is [Error], CompareResult, Done: three small messages.
 constexpr uint64_t kCompareMessageBytes = 256 * 1024;
-// Backing chains: arena for each image beyond the two tops (an L2 table and decompression
-// buffers of up to 2 MiB clusters), within what check may use too.
-constexpr uint64_t kArenaPerImage = 16ull << 20;
-constexpr uint64_t kChainArenaMax = 512ull << 20;
-constexpr uint64_t kChainMemoryHeadroom = 128ull << 20;
 
 void write(std::FILE* stream, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stream);
@@ -192,54 +185,22 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
   } else {
     request.op.input_device[1] = abi::kMaxDevices;  // no such device: open image 0 only
   }
-  const auto add_device = [&request](int fd, uint64_t size) {
-    request.devices.push_back({fd, size, false});
-    return static_cast<uint32_t>(request.devices.size() - 1);
-  };
   // Holes of raw files show in block status, which strict mode compares: every raw image of a
   // chain gets the map of its file's data extents.
   std::vector<sandbox::UniqueFd> extent_maps;
   size_t images = 0;
   for (uint32_t i = 0; i < (two_images ? 2u : 1u); ++i) {
     if (chains[i].kind != ChainOpen::Kind::kOpened) continue;
-    const std::vector<ChainImage>& chain = chains[i].images;
-    images += chain.size();
-    request.op.chain_length[i] = static_cast<uint32_t>(chain.size());
-    for (size_t k = 0; k < chain.size() && k < abi::kMaxChainImages; ++k) {
-      const ChainImage& image = chain[k];
-      abi::ChainLink& link = request.op.chain[i][k];
-      link.device = k == 0 ? i : add_device(image.fd, image.size);
-      link.format = static_cast<uint32_t>(image.format);
-      link.data_device = image.data_file.get() >= 0
-                             ? add_device(image.data_file.get(), image.data_size)
-                             : abi::kNoDevice;
-      link.extent_device = abi::kNoDevice;
-      if (!image.qcow2 && two_images) {
-        sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
-        if (map.get() < 0) {
-          diag.error("cannot map the extents of '" + image.display + "'");
-          return 2;
-        }
-        struct stat st {};
-        const uint64_t size = fstat(map.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-        link.extent_device = add_device(map.get(), size);
-        extent_maps.push_back(std::move(map));
-      }
+    images += chains[i].images.size();
+    std::string failed;
+    if (!attach_chain(&request, i, i, chains[i].images, two_images, &extent_maps, &failed)) {
+      diag.error("cannot map the extents of '" + failed + "'");
+      return 2;
     }
   }
-  // Each image of a chain keeps its own L2 table and, when compressed, decompression buffers.
-  if (images > 2) {
-    request.limits.arena_bytes = std::min<uint64_t>(
-        kChainArenaMax, request.limits.arena_bytes + (images - 2) * kArenaPerImage);
-    request.limits.memory_bytes = request.limits.arena_bytes + kChainMemoryHeadroom;
-  }
-
+  scale_for_chain_images(&request, images, 2);
   // Compare reads whole images: its time grows with the bytes of every device it may read.
-  uint64_t device_bytes = 0;
-  for (const sandbox::Device& device : request.devices) {
-    device_bytes =
-        device.capacity > UINT64_MAX - device_bytes ? UINT64_MAX : device_bytes + device.capacity;
-  }
+  const uint64_t device_bytes = total_device_bytes(request);
   request.limits.wall_time = scaled_wall_time(kCompareTimeLimit, device_bytes);
 
   channel::CompareSequence sequence(two_images);

@@ -44,6 +44,8 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "          output_filename\n"
          "  info [--object objectdef] [--image-opts] [-f fmt] [--output=ofmt] [--backing-chain] "
          "[-U] filename\n"
+         "  map [--output=ofmt] [-f fmt] [--start-offset=offset] [--max-length=len] [-U] filename\n"
+         "  measure [--output=ofmt] [-O output_fmt] [-o options] [--size N | [-f fmt] filename]\n"
          "\n"
          "Supported formats: qcow2 raw\n";
 }

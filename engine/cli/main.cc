@@ -16,6 +16,7 @@
 #include "engine/cli/help_text.h"
 #include "engine/cli/info_command.h"
 #include "engine/cli/map_command.h"
+#include "engine/cli/measure_command.h"
 #include "engine/cli/profile_select.h"
 #include "engine/cli/sandbox_factory.h"
 #include "engine/cli/time_limits.h"
@@ -24,9 +25,8 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {"amend",  "bench", "bitmap",  "commit",
-                                                 "create", "dd",    "measure", "snapshot",
-                                                 "rebase", "resize"};
+constexpr std::string_view kPlannedCommands[] = {"amend", "bench",  "bitmap", "commit",  "create",
+                                                 "dd",    "rebase", "resize", "snapshot"};
 
 // The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
 // instar's CPU time): say so and fail, rather than die of SIGXCPU with a core-dump status. At an
@@ -128,6 +128,11 @@ int main(int argc, char** argv) {
     return run_map_command(diag, choice, selection, help_text(diag.program(), selection),
                            unsafe_quirks_enabled(global.options), roots, argc - index,
                            argv + index);
+  }
+  if (command == "measure") {
+    return run_measure_command(diag, choice, help_text(diag.program(), selection),
+                               unsafe_quirks_enabled(global.options), roots, argc - index,
+                               argv + index);
   }
   for (std::string_view planned : kPlannedCommands) {
     if (planned == command) {

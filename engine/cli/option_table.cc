@@ -10,8 +10,11 @@
 namespace instar::cli {
 
 OptionScan scan_options(int argc, char** argv, std::span<const OptionSpec> table,
-                        const std::function<bool(int id, const char* value)>& on_option) {
-  std::string short_options = ":";  // ':' reports a missing argument apart from '?'
+                        const std::function<bool(int id, const char* value)>& on_option,
+                        GetoptErrors errors) {
+  const bool worded = errors == GetoptErrors::kQemuWorded;
+  // ':' reports a missing argument apart from '?'; without it getopt prints its own message.
+  std::string short_options = worded ? ":" : "";
   std::vector<option> long_options;
   for (const OptionSpec& spec : table) {
     const int has_arg = spec.takes_argument ? required_argument : no_argument;
@@ -26,10 +29,15 @@ OptionScan scan_options(int argc, char** argv, std::span<const OptionSpec> table
 
   OptionScan scan;
   optind = 0;  // 0, not 1: glibc reinitialises, so each subcommand scans afresh
-  opterr = 0;
+  opterr = worded ? 0 : 1;
   for (;;) {
     const int c = getopt_long(argc, argv, short_options.c_str(), long_options.data(), nullptr);
     if (c == -1) break;
+    if (!worded && c == '?') {
+      scan.ok = false;
+      scan.getopt_printed = true;
+      return scan;
+    }
     if (c == ':' || c == '?') {
       scan.ok = false;
       scan.usage_error = getopt_error_text(c, argv);

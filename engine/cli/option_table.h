@@ -22,16 +22,23 @@ struct OptionSpec {
   bool takes_argument;
 };
 
+// How getopt's own errors come out. qemu-img words them itself for most subcommands (optstring
+// starting with ':'); a few (measure) leave glibc to print "<argv[0]>: invalid option -- 'x'"
+// on stderr and then show the help.
+enum class GetoptErrors { kQemuWorded, kGetoptPrinted };
+
 struct OptionScan {
   bool ok = true;           // false: getopt reported an error, or `on_option` stopped the scan
   std::string usage_error;  // getopt's error in qemu-img's words (empty when `on_option` stopped)
-  int first_operand = 0;    // argv index of the first operand, once getopt permuted them last
+  bool getopt_printed = false;  // kGetoptPrinted: getopt printed its error itself
+  int first_operand = 0;        // argv index of the first operand, once getopt permuted them last
 };
 
 // Calls `on_option(id, value)` (value: the argument, or nullptr) for each option of argv[1..)
 // in command-line order; `on_option` returns false to stop there (-h, a bad value). The table
 // must hold exactly the subcommand's long options: getopt_long accepts any unambiguous prefix.
 OptionScan scan_options(int argc, char** argv, std::span<const OptionSpec> table,
-                        const std::function<bool(int id, const char* value)>& on_option);
+                        const std::function<bool(int id, const char* value)>& on_option,
+                        GetoptErrors errors = GetoptErrors::kQemuWorded);
 
 }  // namespace instar::cli

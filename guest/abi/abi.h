@@ -120,6 +120,7 @@ enum class Op : uint32_t {
   kCompare = 3,
   kConvert = 4,  // convert the inputs in convert_chain[] onto output_device (docs/convert.md)
   kMap = 5,  // block status extents of input 0's chain over [map_start, map_start + map_length)
+  kMeasure = 6,  // measure input 0 (chain tables as compare's) for a target cluster size
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -201,6 +202,9 @@ struct OpConfig {
   // INT64_MAX as qemu's cvtnum allows.
   uint64_t map_start;   // OUT
   uint64_t map_length;  // OUT
+  // measure: the target's cluster size; the guest counts input 0's allocated data in clusters of
+  // this size and sizes its bitmaps for it. 0: only the input's length is wanted (a raw target).
+  uint64_t measure_cluster_size;  // OUT
 };
 
 inline constexpr uint64_t kMapNoMaxLength = UINT64_MAX;
@@ -295,7 +299,7 @@ INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
 INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
-                               16 * kMaxConvertInputs * kMaxChainImages + 16);
+                               16 * kMaxConvertInputs * kMaxChainImages + 16 + 8);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);

@@ -21,4 +21,5 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/table_cache.cc
   formats/qcow2/refcount_allocator.cc
   formats/qcow2/compress.cc
-  formats/qcow2/writer.cc)
+  formats/qcow2/writer.cc
+  formats/qcow2/measure_size.cc)

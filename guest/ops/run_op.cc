@@ -6,6 +6,7 @@
 #include "guest/ops/convert.h"
 #include "guest/ops/info.h"
 #include "guest/ops/map.h"
+#include "guest/ops/measure.h"
 
 namespace instar {
 
@@ -56,6 +57,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
       break;
     case abi::Op::kMap:
       emitted = run_map(op, devices, device_count, sink, arena);
+      break;
+    case abi::Op::kMeasure:
+      emitted = run_measure(op, devices, device_count, sink, arena);
       break;
     default:  // anything newer are not implemented in the guest yet
       emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.op));

@@ -11,4 +11,5 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/convert_copy.cc
   ops/input_chain.cc
   ops/map.cc
+  ops/measure.cc
   ops/sparse_scan.cc)
