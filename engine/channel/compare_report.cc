@@ -35,45 +35,17 @@ std::string CompareSequence::take_result(const instar::guest::CompareResult& r) 
     return "size mismatch warning where qemu prints none";
   }
   report_.result = r;
-  state_ = State::kExpectDone;
   return {};
 }
 
 std::string CompareSequence::accept(instar::guest::GuestMessage& m) {
-  using M = instar::guest::GuestMessage;
-  switch (state_) {
-    case State::kFirst:
-      if (m.body_case() == M::kError) {
-        report_.error = std::move(*m.mutable_error());
-        state_ = State::kExpectResult;
-        return {};
-      }
-      [[fallthrough]];
-    case State::kExpectResult:
-      if (m.body_case() != M::kCompareResult) return "expected a CompareResult message";
-      return take_result(m.compare_result());
-    case State::kExpectDone:
-      if (m.body_case() != M::kDone) return "guest did not end with Done";
-      if (m.done().status() != (is_error_kind(report_.result.kind()) ? 1 : 0)) {
-        return "Done status does not match the compare result";
-      }
-      state_ = State::kFinished;
-      return {};
-    case State::kFinished:
-      break;
-  }
-  return "guest sent messages after Done";
+  return tail_.accept(
+      m, &report_.error, [&] { return take_result(m.compare_result()); },
+      [&] { return is_error_kind(report_.result.kind()); });
 }
 
 std::string CompareSequence::finish() const {
-  switch (state_) {
-    case State::kFinished:
-      return {};
-    case State::kExpectDone:
-      return "guest did not end with Done";
-    default:
-      return "expected a CompareResult message";
-  }
+  return tail_.finish();
 }
 
 CompareReportResult assemble_compare_report(std::vector<instar::guest::GuestMessage> messages,

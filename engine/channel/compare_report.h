@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/channel/message_sequence.h"
+#include "engine/channel/result_tail.h"
 #include "guest/abi/guest.pb.h"
 
 namespace instar::channel {
@@ -29,11 +30,10 @@ class CompareSequence final : public MessageSequence {
   const CompareReport& report() const { return report_; }
 
  private:
-  enum class State { kFirst, kExpectResult, kExpectDone, kFinished };
   std::string take_result(const instar::guest::CompareResult& result);
 
   bool two_images_;
-  State state_ = State::kFirst;
+  ResultTail tail_{instar::guest::GuestMessage::kCompareResult, "CompareResult", "compare"};
   CompareReport report_;
 };
 

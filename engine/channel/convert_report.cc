@@ -38,46 +38,20 @@ std::string ConvertSequence::take_result(const instar::guest::ConvertResult& r) 
     return "conversion done before its progress was";
   }
   report_.result = r;
-  state_ = State::kExpectDone;
   return {};
 }
 
 std::string ConvertSequence::accept(instar::guest::GuestMessage& m) {
-  using M = instar::guest::GuestMessage;
-  switch (state_) {
-    case State::kFirst:
-      if (m.body_case() == M::kConvertProgress) return take_progress(m.convert_progress());
-      if (m.body_case() == M::kError) {
-        report_.error = std::move(*m.mutable_error());
-        state_ = State::kExpectResult;
-        return {};
-      }
-      [[fallthrough]];
-    case State::kExpectResult:
-      if (m.body_case() != M::kConvertResult) return "expected a ConvertResult message";
-      return take_result(m.convert_result());
-    case State::kExpectDone:
-      if (m.body_case() != M::kDone) return "guest did not end with Done";
-      if (m.done().status() != (is_error_kind(report_.result.kind()) ? 1 : 0)) {
-        return "Done status does not match the convert result";
-      }
-      state_ = State::kFinished;
-      return {};
-    case State::kFinished:
-      break;
+  if (tail_.at_start() && m.body_case() == instar::guest::GuestMessage::kConvertProgress) {
+    return take_progress(m.convert_progress());
   }
-  return "guest sent messages after Done";
+  return tail_.accept(
+      m, &report_.error, [&] { return take_result(m.convert_result()); },
+      [&] { return is_error_kind(report_.result.kind()); });
 }
 
 std::string ConvertSequence::finish() const {
-  switch (state_) {
-    case State::kFinished:
-      return {};
-    case State::kExpectDone:
-      return "guest did not end with Done";
-    default:
-      return "expected a ConvertResult message";
-  }
+  return tail_.finish();
 }
 
 }  // namespace instar::channel

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/channel/message_sequence.h"
+#include "engine/channel/result_tail.h"
 #include "guest/abi/guest.pb.h"
 
 namespace instar::channel {
@@ -31,7 +32,6 @@ class ConvertSequence final : public MessageSequence {
   const ConvertReport& report() const { return report_; }
 
  private:
-  enum class State { kFirst, kExpectResult, kExpectDone, kFinished };
   std::string take_progress(const instar::guest::ConvertProgress& p);
   std::string take_result(const instar::guest::ConvertResult& r);
 
@@ -40,7 +40,7 @@ class ConvertSequence final : public MessageSequence {
   ProgressCallback on_progress_;
   uint64_t last_done_ = 0;
   uint64_t total_ = 0;
-  State state_ = State::kFirst;
+  ResultTail tail_{instar::guest::GuestMessage::kConvertResult, "ConvertResult", "convert"};
   ConvertReport report_;
 };
 

@@ -40,45 +40,17 @@ std::string MeasureSequence::take_result(const instar::guest::MeasureResult& r) 
     }
   }
   report_.result = r;
-  state_ = State::kExpectDone;
   return {};
 }
 
 std::string MeasureSequence::accept(instar::guest::GuestMessage& m) {
-  using M = instar::guest::GuestMessage;
-  switch (state_) {
-    case State::kFirst:
-      if (m.body_case() == M::kError) {
-        report_.error = std::move(*m.mutable_error());
-        state_ = State::kExpectResult;
-        return {};
-      }
-      [[fallthrough]];
-    case State::kExpectResult:
-      if (m.body_case() != M::kMeasureResult) return "expected a MeasureResult message";
-      return take_result(m.measure_result());
-    case State::kExpectDone:
-      if (m.body_case() != M::kDone) return "guest did not end with Done";
-      if (m.done().status() != (is_failure_kind(report_.result.kind()) ? 1 : 0)) {
-        return "Done status does not match the measure result";
-      }
-      state_ = State::kFinished;
-      return {};
-    case State::kFinished:
-      break;
-  }
-  return "guest sent messages after Done";
+  return tail_.accept(
+      m, &report_.error, [&] { return take_result(m.measure_result()); },
+      [&] { return is_failure_kind(report_.result.kind()); });
 }
 
 std::string MeasureSequence::finish() const {
-  switch (state_) {
-    case State::kFinished:
-      return {};
-    case State::kExpectDone:
-      return "guest did not end with Done";
-    default:
-      return "expected a MeasureResult message";
-  }
+  return tail_.finish();
 }
 
 MeasureReportResult assemble_measure_report(std::vector<instar::guest::GuestMessage> messages,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/channel/message_sequence.h"
+#include "engine/channel/result_tail.h"
 #include "guest/abi/guest.pb.h"
 
 namespace instar::channel {
@@ -30,11 +31,10 @@ class MeasureSequence final : public MessageSequence {
   const MeasureReport& report() const { return report_; }
 
  private:
-  enum class State { kFirst, kExpectResult, kExpectDone, kFinished };
   std::string take_result(const instar::guest::MeasureResult& result);
 
   uint64_t cluster_size_;
-  State state_ = State::kFirst;
+  ResultTail tail_{instar::guest::GuestMessage::kMeasureResult, "MeasureResult", "measure"};
   MeasureReport report_;
 };
 
