@@ -90,7 +90,7 @@ bool parse_bool(const std::string& v, bool* out) {
 
 // opt_validate() + qemu_opt_parse() of one option.
 std::optional<OptionsError> validate(std::span<const OptionDesc> table,
-                                     CreationOptions::Option* option) {
+                                     CreationOptions::Option* option, CreationOptions* out) {
   const OptionDesc* desc = nullptr;
   for (const OptionDesc& d : table) {
     if (option->name == d.name) desc = &d;
@@ -115,9 +115,13 @@ std::optional<OptionsError> validate(std::span<const OptionDesc> table,
           break;
       }
       return OptionsError{"Parameter '" + name + "' expects a number", ""};
-    case OptionType::kSize:
-      switch (parse_size(value, &option->number)) {
+    case OptionType::kSize: {
+      bool hex_with_suffix = false;
+      switch (parse_size(value, &option->number, &hex_with_suffix)) {
         case SizeParse::kOk:
+          if (hex_with_suffix) {
+            out->warn("warning: Using a multiplier suffix on hex numbers is deprecated: " + value);
+          }
           return std::nullopt;
         case SizeParse::kOutOfRange:
           return OptionsError{"Value '" + value + "' is out of range for parameter '" + name + "'",
@@ -128,6 +132,7 @@ std::optional<OptionsError> validate(std::span<const OptionDesc> table,
       return OptionsError{"Parameter '" + name + "' expects a non-negative number below 2^64",
                           "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, "
                           "peta-\nand exabytes, respectively.\n"};
+    }
   }
   return std::nullopt;
 }
@@ -177,7 +182,7 @@ std::optional<OptionsError> parse_creation_options(const std::string& text,
     }
     if (pos < text.size() && text[pos] == ',') ++pos;
     if (option.name == "id") continue;
-    if (std::optional<OptionsError> error = validate(table, &option)) return error;
+    if (std::optional<OptionsError> error = validate(table, &option, out)) return error;
     out->append(std::move(option));
   }
   return std::nullopt;

@@ -36,9 +36,13 @@ class CreationOptions {
   };
   const Option* find(const std::string& name) const;
   void append(Option option) { options_.push_back(std::move(option)); }
+  // warn_report() lines the values caused, without the program prefix ("warning: ...").
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  void warn(std::string line) { warnings_.push_back(std::move(line)); }
 
  private:
   std::vector<Option> options_;
+  std::vector<std::string> warnings_;
 };
 
 struct OptionsError {

@@ -148,6 +148,8 @@ int run_measure_command(const Diagnostics& diag, const SandboxChoice& choice,
                         const std::string& help, bool unsafe_quirks,
                         const chain::RootOptions& roots, int argc, char** argv) {
   const MeasureParse parse = parse_measure_options(argc, argv);
+  // cvtnum() warns as it parses --size, before anything else can fail.
+  for (const std::string& warning : parse.warnings) diag.error(warning);
   switch (parse.error) {
     case MeasureParse::Error::kNone:
       break;
@@ -163,6 +165,7 @@ int run_measure_command(const Diagnostics& diag, const SandboxChoice& choice,
   const MeasurePlanResult planned =
       plan_measure(diag.program(), options.out_format, options.options, options.size);
   if (!options.filename) {
+    write(stderr, planned.warnings);
     if (!planned.plan) {
       write(stderr, planned.error);
       return 1;
@@ -181,6 +184,7 @@ int run_measure_command(const Diagnostics& diag, const SandboxChoice& choice,
     write(stderr, error);
     return 1;
   }
+  write(stderr, planned.warnings);  // -o is parsed once the source is open
   if (!planned.plan) {
     write(stderr, planned.error);
     return 1;

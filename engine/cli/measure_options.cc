@@ -3,7 +3,7 @@
 
 #include "engine/cli/creation_options.h"
 #include "engine/cli/option_table.h"
-#include "engine/cli/size_suffix.h"
+#include "engine/cli/size_argument.h"
 
 namespace instar::cli {
 
@@ -80,12 +80,14 @@ MeasureParse parse_measure_options(int argc, char** argv) {
             break;
           }
           case kOptionSize: {
-            int64_t size = 0;
-            std::string error;
-            if (!cvtnum("image size", value, &size, &error)) {
-              return failed(MeasureParse::Error::kFailed, error);
+            SizeArgument size = parse_size_argument("image size", value);
+            if (!size.value) {
+              std::string lines;
+              for (const std::string& l : size.lines) lines += (lines.empty() ? "" : "\n") + l;
+              return failed(MeasureParse::Error::kFailed, lines);
             }
-            o.size = static_cast<uint64_t>(size);
+            if (size.warning) parse.warnings.push_back(size.lines.front());
+            o.size = static_cast<uint64_t>(*size.value);
             break;
           }
         }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/cli/getopt_text.h"
 
@@ -27,7 +28,8 @@ struct MeasureParse {
     kUnsupported,  // an option instar cannot honour: `message`, exit 1
   };
   Error error = Error::kNone;
-  std::string message;  // without the program prefix; several lines joined by '\n'
+  std::string message;                // without the program prefix; several lines joined by '\n'
+  std::vector<std::string> warnings;  // warn_report() lines of accepted values, printed first
   MeasureOptions options;
 };
 

@@ -59,10 +59,10 @@ std::string luks_secret_error(const CreationOptions& opts, const std::string& pr
   return "No secret with id '" + secret->text + "'";
 }
 
-}  // namespace
-
-MeasurePlanResult plan_measure(std::string_view program, const std::string& out_format,
-                               const std::string& options, std::optional<uint64_t> size) {
+// plan_measure() without the warnings, which it collects in `warnings` on every path.
+MeasurePlanResult plan_target(std::string_view program, const std::string& out_format,
+                              const std::string& options, std::optional<uint64_t> size,
+                              std::string& warnings) {
   const auto line = [program](const std::string& m) { return render::DiagnosticLine(program, m); };
   for (const ModuleFormat& m : kModuleFormats) {
     if (m.format == out_format) {
@@ -93,7 +93,9 @@ MeasurePlanResult plan_measure(std::string_view program, const std::string& out_
 
   CreationOptions opts;
   if (!options.empty()) {
-    if (std::optional<OptionsError> e = parse_creation_options(options, table, &opts)) {
+    std::optional<OptionsError> e = parse_creation_options(options, table, &opts);
+    for (const std::string& w : opts.warnings()) warnings += line(w);
+    if (e) {
       return fail(line(e->message) + e->hint +
                   line("Invalid options for file format '" + out_format + "'"));
     }
@@ -159,6 +161,16 @@ MeasurePlanResult plan_measure(std::string_view program, const std::string& out_
   }
   MeasurePlanResult r;
   r.plan = plan;
+  return r;
+}
+
+}  // namespace
+
+MeasurePlanResult plan_measure(std::string_view program, const std::string& out_format,
+                               const std::string& options, std::optional<uint64_t> size) {
+  std::string warnings;
+  MeasurePlanResult r = plan_target(program, out_format, options, size, warnings);
+  r.warnings = std::move(warnings);
   return r;
 }
 

@@ -24,7 +24,8 @@ struct MeasurePlan {
 
 struct MeasurePlanResult {
   std::optional<MeasurePlan> plan;
-  std::string error;  // otherwise: qemu-img's complete stderr text
+  std::string error;     // otherwise: qemu-img's complete stderr text
+  std::string warnings;  // stderr text qemu-img prints while it parses -o, either way
 };
 
 // `out_format` is -O's value, `options` the accumulated -o text (empty: none), `size` --size.

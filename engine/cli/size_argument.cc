@@ -59,12 +59,6 @@ int strtou64(const char* text, const char** end, int base, uint64_t* out) {
   return -err;
 }
 
-struct Strtosz {
-  int error = 0;  // 0, -EINVAL or -ERANGE
-  uint64_t value = 0;
-  bool hex_with_suffix = false;
-};
-
 // do_strtosz(nptr, NULL, 'B', 1024): the whole text must be consumed.
 Strtosz strtosz(const char* text) {
   Strtosz r;
@@ -144,6 +138,10 @@ Strtosz strtosz(const char* text) {
 }
 
 }  // namespace
+
+Strtosz qemu_strtosz(const std::string& text) {
+  return strtosz(text.c_str());
+}
 
 SizeArgument parse_size_argument(const std::string& name, const std::string& text) {
   SizeArgument out;

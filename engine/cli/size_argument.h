@@ -24,4 +24,14 @@ struct SizeArgument {
 // 9223372036854775807.".
 SizeArgument parse_size_argument(const std::string& name, const std::string& text);
 
+// qemu_strtosz(text, NULL, &value) of qemu 7.2 alone (QemuOpts size values use it without
+// cvtnum's wording): `error` is 0, -EINVAL or -ERANGE; `hex_with_suffix` when qemu warns
+// "Using a multiplier suffix on hex numbers is deprecated: <text>".
+struct Strtosz {
+  int error = 0;
+  uint64_t value = 0;
+  bool hex_with_suffix = false;
+};
+Strtosz qemu_strtosz(const std::string& text);
+
 }  // namespace instar::cli

@@ -1,5 +1,5 @@
-// size_suffix.h: qemu's qemu_strtosz() (sizes with k/M/G/T/P/E suffixes and fractions) and
-// qemu-img's cvtnum() wording around it.
+// size_suffix.h: sizes and numbers as QemuOpts values read them (qemu_strtosz, qemu_strtou64),
+// over the one qemu_strtosz() of size_argument.h.
 #pragma once
 
 #include <cstdint>
@@ -9,18 +9,12 @@ namespace instar::cli {
 
 enum class SizeParse { kOk, kInvalid, kOutOfRange };
 
-// qemu_strtosz(text, NULL, &out) of qemu 7.2 (util/cutils.c do_strtosz, unit 1024, default
-// suffix 'B'): decimal digits, an optional fraction (only with a suffix), an optional suffix, and
-// nothing after it; hex ("0x...") without fraction or suffix.
-SizeParse parse_size(const std::string& text, uint64_t* out);
+// qemu_strtosz(text, NULL, &out) of qemu 7.2 (size_argument.h's qemu_strtosz) as a SizeParse.
+// `hex_with_suffix`: set when qemu warns about a multiplier on a hex number (it accepts it).
+SizeParse parse_size(const std::string& text, uint64_t* out, bool* hex_with_suffix = nullptr);
 
 // qemu_strtou64(text, NULL, 0, &out): strtoull in base 0 over the whole string (a leading '-'
 // negates, as strtoull does); kOutOfRange on overflow.
 SizeParse parse_u64(const std::string& text, uint64_t* out);
-
-// qemu-img's cvtnum(name, text) for [0, INT64_MAX]: on failure `error_lines` holds the lines
-// qemu-img reports (each a separate error_report).
-bool cvtnum(const std::string& name, const std::string& text, int64_t* out,
-            std::string* error_lines_joined_by_newline);
 
 }  // namespace instar::cli

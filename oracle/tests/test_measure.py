@@ -76,6 +76,8 @@ SIZE_CASES = [
     ["-O", "raw", "-o", "size=18446744073709551615", "--size", "1"],
     ["-O", "qcow2", "-o", "size=18446744073709551615"],
     ["-U", "--size", "1"],
+    # a multiplier on a hex number: accepted with qemu's deprecation warning
+    ["--size", "0x1k"], ["-O", "qcow2", "-o", "cluster_size=0x10k", "--size", "1k"],
 ]
 
 ERROR_CASES = [
