@@ -103,7 +103,7 @@ uint64_t qcow2_output_bound(const Qcow2Target& target, uint64_t virtual_size, bo
   const uint64_t full = qcow2::measure_fully_allocated(m, rounded);
   // A device's capacity is at most INT64_MAX (the largest file); qemu's arithmetic may wrap.
   constexpr uint64_t kMax = INT64_MAX;
-  if (full < rounded || full > kMax) return kMax;
+  if (rounded < virtual_size || full < rounded || full > kMax) return kMax;
   if (!compressed) return full;
   // Compressed clusters are never larger than a cluster (else they are written uncompressed),
   // but packing restarts in a fresh cluster after each metadata cluster allocated in between.
