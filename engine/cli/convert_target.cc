@@ -32,12 +32,34 @@ uint32_t fit32(uint64_t v, uint32_t invalid) {
   return v > UINT32_MAX ? invalid : static_cast<uint32_t>(v);
 }
 
+// has_help_option(): an option named "help" or "?" anywhere in the list (qemu-img then prints
+// the creation options and exits 0; instar refuses it).
+bool asks_for_help(const std::string& options) {
+  size_t start = 0;
+  while (start <= options.size()) {
+    size_t end = options.find(',', start);
+    while (end != std::string::npos && end + 1 < options.size() && options[end + 1] == ',') {
+      end = options.find(',', end + 2);
+    }
+    const std::string item =
+        options.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (item == "help" || item == "?") return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string& output,
                                     const std::string& options) {
   Qcow2TargetResult r;
   const auto line = [program](const std::string& m) { return render::DiagnosticLine(program, m); };
+  if (asks_for_help(options)) {
+    r.error = line("convert -o help is not supported by instar yet");
+    return r;
+  }
   CreationOptions opts;
   if (!options.empty()) {
     if (std::optional<OptionsError> e =
