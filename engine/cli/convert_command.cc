@@ -22,6 +22,7 @@
 #include "engine/cli/compare_extents.h"
 #include "engine/cli/compare_options.h"
 #include "engine/cli/convert_options.h"
+#include "engine/cli/convert_target.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
@@ -38,6 +39,9 @@ namespace {
 constexpr uint64_t kArenaPerImage = 16ull << 20;
 constexpr uint64_t kArenaMax = 512ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
+// A qcow2 target's writer: 16 L2 tables, 16 refcount blocks, its two compression buffers and
+// slack, in clusters.
+constexpr uint64_t kQcow2WriterClusters = 40;
 // Progress: one small message per 2 MiB chunk, at most.
 constexpr uint64_t kMessageBytesPerGiB = 16 * 1024;
 
@@ -78,7 +82,8 @@ std::string lock_error(const std::string& output) {
 }
 
 // The output: created as raw_co_create() does (O_CREAT, mode 0644 less the umask, truncated to
-// the virtual size) or, with -n, opened as it is. `error` is qemu's complete stderr text.
+// the virtual size; a qcow2 target's file to 0, the guest writes it) or, with -n, opened as it
+// is. `error` is qemu's complete stderr text.
 struct Output {
   sandbox::UniqueFd fd;
   bool created = false;  // the file did not exist before this run
@@ -96,9 +101,9 @@ bool locked_by_inputs(int fd, const std::vector<Input>& inputs) {
   return false;
 }
 
-bool create_output(const Diagnostics& diag, const std::string& name, uint64_t size,
-                   const std::vector<Input>& inputs, Output* out) {
-  const std::string prefix = name + ": error while converting raw: ";
+bool create_output(const Diagnostics& diag, const std::string& name, const std::string& driver,
+                   uint64_t size, const std::vector<Input>& inputs, Output* out) {
+  const std::string prefix = name + ": error while converting " + driver + ": ";
   int fd = open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   out->created = fd >= 0;
   if (fd < 0 && errno == EEXIST) fd = open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -190,6 +195,12 @@ bool open_input_file(const Diagnostics& diag, const ConvertOptions& options, siz
     return false;
   }
   return true;
+}
+
+// The option checks of qcow2_co_create() the guest's Qcow2Writer::create() reports.
+bool is_create_error(int code) {
+  return code >= guest::ERROR_CREATE_CLUSTER_SIZE &&
+         code <= guest::ERROR_CREATE_BACKING_NAME_TOO_LONG;
 }
 
 // qemu-img's message for a failed run, after "<program>: ".
@@ -299,12 +310,27 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   // The target, unless an input failed to open (qemu creates nothing then).
   Output output;
   uint64_t total = 0;
+  std::optional<Qcow2Target> qcow2_target;  // -O qcow2
   if (!top_failed) {
     // Sizes as qemu counts them (blk_nb_sectors) are the guest's to tell; the host bounds the
     // output by the files' sizes rounded as raw would be, and the guest must agree exactly.
-    // -O qcow2 plugs in here once its guest writer lands: the target's creation (its header and
-    // the capacity bound of the output device) is then chosen by format.
-    if (options.output_format != "raw") {
+    if (options.output_format == "qcow2") {
+      if (options.skip_create) {
+        diag.error("convert -n -O qcow2 is not supported by instar yet");
+        return fail();
+      }
+      Qcow2TargetResult planned =
+          plan_qcow2_target(diag.program(), options.output, options.create_options.value_or(""));
+      if (!planned.target) {
+        put(stderr, planned.error);
+        return fail();
+      }
+      qcow2_target = planned.target;
+      if (options.backing) {
+        diag.error("convert -B is not supported by instar yet");
+        return fail();
+      }
+    } else if (options.output_format != "raw") {
       abi::ImageFormat ignored;
       if (lookup_format(options.output_format, &ignored) == FormatLookup::kUnknown) {
         diag.error("Unknown file format '" + options.output_format + "'");
@@ -312,16 +338,21 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
         diag.error("convert -O " + options.output_format + " is not yet supported by instar");
       }
       return fail();
-    }
-    if (options.backing) {
-      diag.error("Backing file not supported for file format 'raw'");
-      return fail();
-    }
-    // Creating a target qemu checks the driver's compression support before it creates;
-    // with -n it checks once the target is open.
-    if (options.compress && !options.skip_create) {
-      diag.error("Compression not supported for this file format");
-      return fail();
+    } else {
+      if (options.create_options) {
+        diag.error("convert -o with -O raw is not supported by instar yet");
+        return fail();
+      }
+      if (options.backing) {
+        diag.error("Backing file not supported for file format 'raw'");
+        return fail();
+      }
+      // Creating a target qemu checks the driver's compression support before it creates;
+      // with -n it checks once the target is open.
+      if (options.compress && !options.skip_create) {
+        diag.error("Compression not supported for this file format");
+        return fail();
+      }
     }
   }
 
@@ -340,7 +371,10 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       if (!open_existing_output(diag, options.output, inputs, &output)) return fail();
       if (!check_direct(diag, options.output, options.cache)) return fail();
     } else {
-      if (!create_output(diag, options.output, total, inputs, &output)) return fail();
+      if (!create_output(diag, options.output, options.output_format, qcow2_target ? 0 : total,
+                         inputs, &output)) {
+        return fail();
+      }
       if (!is_cache_mode(options.cache)) {
         diag.error("Invalid cache option: " + options.cache);
         return fail();
@@ -366,13 +400,23 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   op.op = static_cast<uint32_t>(abi::Op::kConvert);
   op.input_device[0] = op.input_device[1] = abi::kNoDevice;
   op.convert_input_count = static_cast<uint32_t>(opened);
-  op.output_format = static_cast<uint32_t>(abi::ImageFormat::kRaw);
+  op.output_format =
+      static_cast<uint32_t>(qcow2_target ? abi::ImageFormat::kQcow2 : abi::ImageFormat::kRaw);
+  uint64_t output_capacity = total;
+  if (qcow2_target) {
+    op.qcow2_cluster_size = qcow2_target->cluster_size;
+    op.qcow2_refcount_bits = qcow2_target->refcount_bits;
+    op.qcow2_create_flags = qcow2_target->create_flags;
+    op.qcow2_compression_type = qcow2_target->compression_type;
+    output_capacity = qcow2_output_bound(*qcow2_target, total, options.compress);
+  }
   op.output_size = total;
   op.min_sparse_sectors = static_cast<uint32_t>(options.min_sparse_sectors);
   op.convert_flags = (options.progress ? abi::kConvertProgress : 0u) |
                      (options.skip_create ? abi::kConvertSkipCreate : 0u) |
                      (options.target_is_zero ? abi::kConvertTargetIsZero : 0u) |
                      (options.out_of_order ? abi::kConvertOutOfOrder : 0u) |
+                     (options.compress ? abi::kConvertCompress : 0u) |
                      (options.cache != "unsafe" ? abi::kConvertFlush : 0u);
   const auto add_device = [&request](int fd, uint64_t size, bool writable) {
     request.devices.push_back({fd, size, writable});
@@ -420,10 +464,17 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     diag.error("convert of this many images is not supported by instar yet");
     return fail();
   }
-  op.output_device = top_failed ? abi::kNoDevice : add_device(output.fd.get(), total, true);
+  op.output_device =
+      top_failed ? abi::kNoDevice : add_device(output.fd.get(), output_capacity, true);
 
   request.limits.arena_bytes =
       std::min<uint64_t>(kArenaMax, request.limits.arena_bytes + images * kArenaPerImage);
+  if (qcow2_target) {
+    // The qcow2 writer's table caches, compression buffers and L1 table.
+    const uint64_t cluster = std::min<uint64_t>(qcow2_target->cluster_size, 2u << 20);
+    request.limits.arena_bytes = std::min<uint64_t>(
+        kArenaMax, request.limits.arena_bytes + kQcow2WriterClusters * cluster + total / cluster);
+  }
   request.limits.memory_bytes = request.limits.arena_bytes + kMemoryHeadroom;
   request.limits.max_total_message_bytes =
       request.limits.max_total_message_bytes + (total >> 30) * kMessageBytesPerGiB;
@@ -450,6 +501,13 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     // input then failed to open is removed again.
     if (report.result.kind() == guest::CONVERT_OPEN_FAILED && output.created) {
       unlink(options.output.c_str());
+    }
+    // qcow2_co_create()'s checks fail before qemu writes the target: it leaves no file.
+    if (report.error && is_create_error(report.error->code())) {
+      if (output.created) unlink(options.output.c_str());
+      diag.error(options.output + ": error while converting qcow2: " +
+                 render::GuestErrorText(*report.error).message);
+      return fail();
     }
     if (report.error && (report.error->code() == guest::ERROR_BACKING_FILE_NOT_SUPPORTED ||
                          report.error->code() == guest::ERROR_DATA_FILE_NOT_SUPPORTED)) {

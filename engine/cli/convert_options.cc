@@ -339,8 +339,6 @@ ConvertParse parse_convert_options(int argc, char** argv) {
     unsupported = "-C";
   else if (o.rate_limit)
     unsupported = "-r";
-  else if (o.create_options)
-    unsupported = "-o";
   else if (o.backing_format)
     unsupported = "-F";
   if (unsupported != nullptr) {

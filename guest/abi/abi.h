@@ -119,7 +119,7 @@ enum class Op : uint32_t {
   kCheck = 2,
   kCompare = 3,
   kConvert = 4,  // convert the inputs in convert_chain[] onto output_device (docs/convert.md)
-  kMap = 5,  // block status extents of input 0's chain over [map_start, map_start + map_length)
+  kMap = 5,      // block status extents of input 0's chain over [map_start, map_start + map_length)
   kMeasure = 6,  // measure input 0 (chain tables as compare's) for a target cluster size
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
@@ -192,7 +192,7 @@ struct OpConfig {
   uint32_t convert_input_count;  // OUT 1..kMaxConvertInputs
   uint32_t convert_flags;        // OUT ConvertFlags
   uint32_t output_device;        // OUT device index of the output (kDeviceWritable)
-  uint32_t output_format;        // OUT ImageFormat of the output (kRaw; kQcow2 later)
+  uint32_t output_format;        // OUT ImageFormat of the output (kRaw or kQcow2)
   uint64_t output_size;          // OUT the target's virtual size in bytes (sum of the inputs)
   uint32_t min_sparse_sectors;   // OUT -S in 512-byte sectors; 0 disables zero detection
   uint32_t reserved2;            // OUT zero
@@ -205,6 +205,19 @@ struct OpConfig {
   // measure: the target's cluster size; the guest counts input 0's allocated data in clusters of
   // this size and sizes its bitmaps for it. 0: only the input's length is wanted (a raw target).
   uint64_t measure_cluster_size;  // OUT
+  // convert -O qcow2 (appended): the creation options (-o) the guest's Qcow2Writer::create()
+  // checks as qcow2_co_create() does; the host passes values that do not fit as invalid ones.
+  uint32_t qcow2_cluster_size;      // OUT bytes (default 65536)
+  uint32_t qcow2_refcount_bits;     // OUT (default 16)
+  uint32_t qcow2_create_flags;      // OUT Qcow2CreateFlags
+  uint32_t qcow2_compression_type;  // OUT 0 zlib, 1 zstd (the header's compression_type)
+};
+
+// convert -O qcow2's boolean creation options.
+enum Qcow2CreateFlags : uint32_t {
+  kQcow2CompatV2 = 1u << 0,       // compat=0.10 (version 2); else compat=1.1
+  kQcow2LazyRefcounts = 1u << 1,  // lazy_refcounts=on
+  kQcow2ExtendedL2 = 1u << 2,     // extended_l2=on
 };
 
 inline constexpr uint64_t kMapNoMaxLength = UINT64_MAX;
@@ -299,7 +312,7 @@ INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
 INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
-                               16 * kMaxConvertInputs * kMaxChainImages + 16 + 8);
+                               16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -331,8 +344,11 @@ static_assert(offsetof(OpConfig, convert_input_count) == 552);
 static_assert(offsetof(OpConfig, output_size) == 568);
 static_assert(offsetof(OpConfig, convert_chain_length) == 584);
 static_assert(offsetof(OpConfig, convert_chain) == 616);
-static_assert(offsetof(OpConfig, map_start) ==
-              616 + 16 * kMaxConvertInputs * kMaxChainImages);
+static_assert(offsetof(OpConfig, map_start) == 616 + 16 * kMaxConvertInputs * kMaxChainImages);
+static_assert(offsetof(OpConfig, qcow2_cluster_size) ==
+              offsetof(OpConfig, measure_cluster_size) + 8);
+static_assert(offsetof(OpConfig, qcow2_compression_type) ==
+              offsetof(OpConfig, measure_cluster_size) + 20);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

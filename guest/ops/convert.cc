@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "guest/formats/qcow2/writer.h"
 #include "guest/formats/raw/raw_writer.h"
 #include "guest/ops/convert_copy.h"
 #include "guest/ops/info.h"
@@ -81,11 +82,23 @@ Reported fail(instar_guest_ConvertKind kind, const Status& error) {
   return r;
 }
 
-// The target's ImageWriter for op.output_format, in the arena. The qcow2 writer
-// (guest/formats/qcow2/) plugs in as the kQcow2 case; until then the host refuses -O qcow2 and
-// the guest refuses any format but raw with ERROR_UNSUPPORTED_OP.
-ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, uint64_t total, bool fresh,
-                         Arena& arena, Status* why) {
+// The creation options of a -O qcow2 target, as the host passed them in OpConfig.
+qcow2::Qcow2CreateOptions qcow2_options(const abi::OpConfig& op, uint64_t size) {
+  qcow2::Qcow2CreateOptions o;
+  o.size = size;
+  o.cluster_size = op.qcow2_cluster_size;
+  o.refcount_bits = op.qcow2_refcount_bits;
+  o.compat_v3 = (op.qcow2_create_flags & abi::kQcow2CompatV2) == 0;
+  o.lazy_refcounts = (op.qcow2_create_flags & abi::kQcow2LazyRefcounts) != 0;
+  o.extended_l2 = (op.qcow2_create_flags & abi::kQcow2ExtendedL2) != 0;
+  o.compression_type = static_cast<uint8_t>(op.qcow2_compression_type);
+  return o;
+}
+
+// The target's ImageWriter for op.output_format, in the arena, created (qcow2: its header and
+// tables written) unless -n. `readback` reads the output back (evicted qcow2 tables).
+ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, BlockSource* readback,
+                         uint64_t total, bool fresh, Arena& arena, Status* why) {
   switch (static_cast<abi::ImageFormat>(op.output_format)) {
     case abi::ImageFormat::kRaw: {
       auto* zeros = arena.allocate_array<uint8_t>(kZeroChunk);
@@ -95,6 +108,24 @@ ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, uint64_t tota
       return new (memory)
           raw::RawWriter(sink, total, fresh, (op.convert_flags & abi::kConvertFlush) != 0,
                          Bytes(zeros, kZeroChunk));
+    }
+    case abi::ImageFormat::kQcow2: {
+      // Only a fresh target: the host refuses -n -O qcow2.
+      if (!fresh || op.qcow2_compression_type > 1) {
+        *why = Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.output_format);
+        return nullptr;
+      }
+      void* memory = arena.allocate(sizeof(qcow2::Qcow2Writer), alignof(qcow2::Qcow2Writer));
+      if (memory == nullptr) return nullptr;
+      auto* writer = new (memory) qcow2::Qcow2Writer(sink, readback, arena);
+      // qemu-img convert opens its target with BDRV_O_UNMAP unless -S 0.
+      writer->set_discard_requests(op.min_sparse_sectors != 0);
+      const Status created = writer->create(qcow2_options(op, total));
+      if (!created.ok()) {
+        *why = created;
+        return nullptr;
+      }
+      return writer;
     }
     default:
       *why = Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.output_format);
@@ -138,7 +169,7 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
   }
   const bool fresh = (op.convert_flags & abi::kConvertSkipCreate) == 0;
   Status made;
-  ImageWriter* target = make_writer(op, *sinks[out], total, fresh, arena, &made);
+  ImageWriter* target = make_writer(op, *sinks[out], devices[out], total, fresh, arena, &made);
   auto* buf = arena.allocate_array<uint8_t>(kConvertBufSectors * kSectorSize);
   if (target == nullptr || buf == nullptr) {
     return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
@@ -149,6 +180,8 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
   ConvertSettings settings;
   settings.min_sparse = op.min_sparse_sectors;
   settings.compressed = (op.convert_flags & abi::kConvertCompress) != 0;
+  // img_convert(): with -c the buffer holds one target cluster.
+  if (settings.compressed) settings.buf_sectors = writer.cluster_size() / kSectorSize;
   // convert_do_copy(): a new target without a backing file reads as zeros when its driver says
   // so; --target-is-zero says it for an existing one.
   settings.has_zero_init = (op.convert_flags & abi::kConvertTargetIsZero) != 0 ||

@@ -78,6 +78,13 @@ class Copy {
       }
       sector += n;
     }
+    // convert_do_copy(): with -c, an empty compressed write signals the end of the data (qcow2
+    // pads its file to a cluster boundary).
+    if (s_.compressed) {
+      const Status signalled = target_.write_compressed(0, Bytes());
+      if (!signalled.ok())
+        return failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, 0, signalled);
+    }
     const Status finished = target_.finish();
     if (!finished.ok()) return failure(instar_guest_ConvertKind_CONVERT_FLUSH_FAILED, 0, finished);
     return ConvertOutcome();

@@ -143,12 +143,8 @@ TEST(ConvertCopy, ExistingTargetGetsZerosWritten) {
   EXPECT_EQ(sink.bytes, run.input);  // no 0xee byte is left
 }
 
-TEST(ConvertOp, RefusesAnOutputThatIsNotWritableOrTooSmall) {
-  std::vector<uint8_t> image(1 << 20, 3), arena_memory(16 << 20), messages(1 << 16);
-  Arena arena(arena_memory.data(), arena_memory.size());
-  MemoryBlockSource source(Bytes(image.data(), image.size()));
-  RecordingSink small(4096);
-  BlockSource* devices[2] = {&source, &source};
+// A convert of one raw input (device 0) of `size` bytes onto device 1 in `format`.
+abi::OpConfig one_raw_input(uint64_t size, abi::ImageFormat format) {
   abi::OpConfig op{};
   op.op = static_cast<uint32_t>(abi::Op::kConvert);
   op.convert_input_count = 1;
@@ -156,13 +152,52 @@ TEST(ConvertOp, RefusesAnOutputThatIsNotWritableOrTooSmall) {
   op.convert_chain[0][0] = {0, static_cast<uint32_t>(abi::ImageFormat::kRaw), abi::kNoDevice,
                             abi::kNoDevice};
   op.output_device = 1;
-  op.output_format = static_cast<uint32_t>(abi::ImageFormat::kRaw);
-  op.output_size = image.size();
+  op.output_format = static_cast<uint32_t>(format);
+  op.output_size = size;
+  return op;
+}
+
+TEST(ConvertOp, RefusesAnOutputThatIsNotWritableOrTooSmall) {
+  std::vector<uint8_t> image(1 << 20, 3), arena_memory(16 << 20), messages(1 << 16);
+  Arena arena(arena_memory.data(), arena_memory.size());
+  MemoryBlockSource source(Bytes(image.data(), image.size()));
+  RecordingSink small(4096);
+  BlockSource* devices[2] = {&source, &source};
+  abi::OpConfig op = one_raw_input(image.size(), abi::ImageFormat::kRaw);
   for (BlockSink* sink_of_1 : {static_cast<BlockSink*>(nullptr), static_cast<BlockSink*>(&small)}) {
     BlockSink* sinks[2] = {nullptr, sink_of_1};
     MemoryMessageSink out(messages.data(), messages.size());
     ASSERT_TRUE(run_convert(op, devices, sinks, 2, out, arena).ok());
     EXPECT_TRUE(small.writes.empty());
+  }
+}
+
+// -O qcow2: make_writer() creates the image from OpConfig's options, and create()'s checks fail
+// before anything is written.
+TEST(ConvertOp, WritesAQcow2TargetFromItsCreationOptions) {
+  std::vector<uint8_t> image(1 << 20, 3), arena_memory(16 << 20), messages(1 << 16);
+  MemoryBlockSource source(Bytes(image.data(), image.size()));
+  abi::OpConfig op = one_raw_input(image.size(), abi::ImageFormat::kQcow2);
+  op.min_sparse_sectors = 8;
+  op.qcow2_refcount_bits = 16;
+  for (const uint32_t cluster_size : {65536u, 1000u}) {
+    Arena arena(arena_memory.data(), arena_memory.size());
+    op.qcow2_cluster_size = cluster_size;
+    RecordingSink target(4 << 20);
+    MemoryBlockSource readback(Bytes(target.bytes.data(), target.bytes.size()));
+    BlockSource* devices[2] = {&source, &readback};
+    BlockSink* sinks[2] = {nullptr, &target};
+    MemoryMessageSink out(messages.data(), messages.size());
+    ASSERT_TRUE(run_convert(op, devices, sinks, 2, out, arena).ok());
+    if (cluster_size == 1000) {
+      EXPECT_TRUE(target.writes.empty());
+      continue;
+    }
+    const uint8_t magic[4] = {'Q', 'F', 'I', 0xfb};
+    EXPECT_EQ(std::memcmp(target.bytes.data(), magic, 4), 0);
+    EXPECT_EQ(target.bytes[7], 3);  // compat 1.1
+    // The data follows the header, refcount table and block, L1 and L2 tables (5 clusters).
+    EXPECT_EQ(std::memcmp(target.bytes.data() + 5 * 65536, image.data(), image.size()), 0);
   }
 }
 

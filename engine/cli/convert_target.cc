@@ -1,0 +1,136 @@
+// convert_target.cc: -O qcow2's creation options and output bound (see convert_target.h).
+#include "engine/cli/convert_target.h"
+
+#include <cstdint>
+#include <string>
+
+#include "engine/cli/creation_options.h"
+#include "engine/render/error_text.h"
+#include "guest/abi/abi.h"
+#include "guest/formats/qcow2/measure_size.h"
+
+namespace instar::cli {
+
+namespace {
+
+// The options instar passes to the guest's create(); "size" is img_convert's own (the inputs'
+// total replaces it). Any other qcow2 or file option is refused.
+constexpr const char* kImplemented[] = {
+    "size",           "compat",      "cluster_size",    "refcount_bits",
+    "lazy_refcounts", "extended_l2", "compression_type"};
+
+bool implemented(const std::string& name) {
+  for (const char* known : kImplemented) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
+// A number too large for the 32-bit OpConfig field stays invalid there (0 for a cluster size,
+// all ones for a refcount width), as qemu rejects it.
+uint32_t fit32(uint64_t v, uint32_t invalid) {
+  return v > UINT32_MAX ? invalid : static_cast<uint32_t>(v);
+}
+
+// has_help_option(): an option named "help" or "?" anywhere in the list (qemu-img then prints
+// the creation options and exits 0; instar refuses it).
+bool asks_for_help(const std::string& options) {
+  size_t start = 0;
+  while (start <= options.size()) {
+    size_t end = options.find(',', start);
+    while (end != std::string::npos && end + 1 < options.size() && options[end + 1] == ',') {
+      end = options.find(',', end + 2);
+    }
+    const std::string item =
+        options.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (item == "help" || item == "?") return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string& output,
+                                    const std::string& options) {
+  Qcow2TargetResult r;
+  const auto line = [program](const std::string& m) { return render::DiagnosticLine(program, m); };
+  if (asks_for_help(options)) {
+    r.error = line("convert -o help is not supported by instar yet");
+    return r;
+  }
+  CreationOptions opts;
+  if (!options.empty()) {
+    if (std::optional<OptionsError> e =
+            parse_creation_options(options, qcow2_creation_options(), &opts)) {
+      r.error = line(e->message) + e->hint;
+      return r;
+    }
+  }
+  for (const OptionDesc& d : qcow2_creation_options()) {
+    if (opts.find(d.name) != nullptr && !implemented(d.name)) {
+      r.error = line("convert -o " + std::string(d.name) + " is not supported by instar yet");
+      return r;
+    }
+  }
+  // qcow2_co_create_opts(): errors name the output and the driver.
+  const std::string where = output + ": error while converting qcow2: ";
+  Qcow2Target t;
+  // QAPI visits version before compression-type; "0.10" and "1.1" are mapped to v2 and v3.
+  if (const CreationOptions::Option* o = opts.find("compat")) {
+    if (o->text == "0.10" || o->text == "v2") {
+      t.create_flags |= abi::kQcow2CompatV2;
+    } else if (o->text != "1.1" && o->text != "v3") {
+      r.error = line(where + "Parameter 'version' does not accept value '" + o->text + "'");
+      return r;
+    }
+  }
+  if (const CreationOptions::Option* o = opts.find("compression_type")) {
+    if (o->text == "zstd") {
+      t.compression_type = 1;
+    } else if (o->text != "zlib") {
+      r.error =
+          line(where + "Parameter 'compression-type' does not accept value '" + o->text + "'");
+      return r;
+    }
+  }
+  if (const CreationOptions::Option* o = opts.find("cluster_size")) {
+    t.cluster_size = fit32(o->number, 0);
+  }
+  if (const CreationOptions::Option* o = opts.find("refcount_bits")) {
+    t.refcount_bits = fit32(o->number, UINT32_MAX);
+  }
+  if (const CreationOptions::Option* o = opts.find("lazy_refcounts"); o != nullptr && o->flag) {
+    t.create_flags |= abi::kQcow2LazyRefcounts;
+  }
+  if (const CreationOptions::Option* o = opts.find("extended_l2"); o != nullptr && o->flag) {
+    t.create_flags |= abi::kQcow2ExtendedL2;
+  }
+  r.target = t;
+  return r;
+}
+
+uint64_t qcow2_output_bound(const Qcow2Target& target, uint64_t virtual_size, bool compressed) {
+  // Invalid options fail in the guest's create() before any write; the bound only has to be
+  // well defined for them.
+  qcow2::MeasureTarget m;
+  const uint64_t cs = target.cluster_size;
+  m.cluster_size = cs >= 512 && cs <= (2u << 20) && (cs & (cs - 1)) == 0 ? cs : 65536;
+  uint32_t order = 0;
+  while (order < 6 && (1u << order) < target.refcount_bits) ++order;
+  m.refcount_order = order;
+  m.extended_l2 = (target.create_flags & abi::kQcow2ExtendedL2) != 0;
+  const uint64_t rounded = qcow2::round_up_to_cluster(virtual_size, m.cluster_size);
+  const uint64_t full = qcow2::measure_fully_allocated(m, rounded);
+  // A device's capacity is at most INT64_MAX (the largest file); qemu's arithmetic may wrap.
+  constexpr uint64_t kMax = INT64_MAX;
+  if (rounded < virtual_size || full < rounded || full > kMax) return kMax;
+  if (!compressed) return full;
+  // Compressed clusters are never larger than a cluster (else they are written uncompressed),
+  // but packing restarts in a fresh cluster after each metadata cluster allocated in between.
+  const uint64_t metadata = full - rounded;
+  return full > kMax - metadata - m.cluster_size ? kMax : full + metadata + m.cluster_size;
+}
+
+}  // namespace instar::cli

@@ -1,0 +1,37 @@
+// convert_target.h: the -O qcow2 target of `convert`: its -o creation options as OpConfig fields,
+// and the bound on the output file's size the host gives the sandbox.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace instar::cli {
+
+struct Qcow2Target {
+  uint32_t cluster_size = 65536;
+  uint32_t refcount_bits = 16;
+  uint32_t create_flags = 0;      // abi::Qcow2CreateFlags
+  uint32_t compression_type = 0;  // 0 zlib, 1 zstd
+};
+
+struct Qcow2TargetResult {
+  std::optional<Qcow2Target> target;
+  // On failure: the complete stderr text (qemu's lines), and whether qemu says it for the output
+  // it was creating (then the output does not exist afterwards either).
+  std::string error;
+};
+
+// img_convert's parse of -o against qcow2's create_opts, then the QAPI checks of
+// qcow2_co_create_opts() that come before qcow2_co_create() (the values of compat and
+// compression_type); the guest's Qcow2Writer::create() checks the rest. Options instar does not
+// implement (preallocation, backing_file, data_file, encryption, ...) are refused.
+Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string& output,
+                                    const std::string& options);
+
+// The most bytes a qcow2 target of `virtual_size` bytes can take: the fully allocated size for
+// the options (qcow2_calc_prealloc_size()) and, with -c, one partly used cluster for each
+// metadata cluster that interrupts qcow2_alloc_bytes()' packing of compressed clusters.
+uint64_t qcow2_output_bound(const Qcow2Target& target, uint64_t virtual_size, bool compressed);
+
+}  // namespace instar::cli
