@@ -242,6 +242,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
                         const chain::RootOptions& roots, int argc, char** argv) {
   const ConvertParse parse = parse_convert_options(argc, argv);
   const ConvertOptions& options = parse.options;
+  for (const std::string& warning : parse.warnings) diag.error(warning);
   switch (parse.error) {
     case ConvertParse::Error::kNone:
       break;

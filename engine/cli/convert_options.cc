@@ -2,12 +2,12 @@
 #include "engine/cli/convert_options.h"
 
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
 #include "engine/cli/compare_options.h"
 #include "engine/cli/option_table.h"
+#include "engine/cli/size_argument.h"
 
 namespace instar::cli {
 
@@ -56,35 +56,6 @@ constexpr OptionSpec kConvertOptions[] = {
 constexpr uint64_t kMaxBufSectors = 32768;  // MAX_BUF_SECTORS: 16 MiB
 constexpr int kMaxCoroutines = 16;
 
-// qemu_strtosz()'s suffixes (case-insensitive), as powers of 1024.
-int suffix_shift(char c) {
-  switch (c) {
-    case 'b':
-    case 'B':
-      return 0;
-    case 'k':
-    case 'K':
-      return 10;
-    case 'm':
-    case 'M':
-      return 20;
-    case 'g':
-    case 'G':
-      return 30;
-    case 't':
-    case 'T':
-      return 40;
-    case 'p':
-    case 'P':
-      return 50;
-    case 'e':
-    case 'E':
-      return 60;
-    default:
-      return -1;
-  }
-}
-
 // is_valid_option_list(): non-empty, and no empty element (",," ends only as an escaped comma).
 bool valid_option_list(const char* list) {
   const size_t len = std::strlen(list);
@@ -109,58 +80,19 @@ bool valid_option_list(const char* list) {
   return true;
 }
 
-}  // namespace
-
-std::optional<uint64_t> parse_size_argument(const std::string& name, const char* value,
-                                            std::vector<std::string>* lines) {
-  const auto invalid = [&]() -> std::optional<uint64_t> {
-    lines->push_back("Invalid " + name + " specified. You may use k, M, G, T, P or E suffixes for");
-    lines->push_back("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
-    return std::nullopt;
-  };
-  const auto range = [&]() -> std::optional<uint64_t> {
-    lines->push_back("Invalid " + name + " specified. Must be between 0 and 9223372036854775807.");
-    return std::nullopt;
-  };
-  const char* p = value;
-  while (*p == ' ' || (*p >= '\t' && *p <= '\r')) ++p;
-  if (*p == '-' || *p == '+') return invalid();
-  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {  // hex: no fraction, no suffix
-    errno = 0;
-    char* end = nullptr;
-    const unsigned long long v = std::strtoull(p, &end, 16);
-    if (end == p + 2 || *end != '\0') return invalid();
-    if (errno == ERANGE || v > INT64_MAX) return range();
-    return v;
+// cvtnum()'s outcome for an option: its error lines end the parse; a warning about an accepted
+// value is printed first, as qemu prints it while it parses.
+bool take_size(SizeArgument* size, ConvertParse* parse) {
+  if (!size->value) {
+    parse->error = ConvertParse::Error::kFailed;
+    parse->lines = std::move(size->lines);
+    return false;
   }
-  if (*p < '0' || *p > '9') return invalid();
-  errno = 0;
-  char* end = nullptr;
-  const unsigned long long whole = std::strtoull(p, &end, 10);
-  if (errno == ERANGE) return range();
-  double fraction = 0;
-  if (*end == '.') {
-    const char* f = end + 1;
-    double scale = 0.1;
-    while (*f >= '0' && *f <= '9') {
-      fraction += (*f - '0') * scale;
-      scale /= 10;
-      ++f;
-    }
-    end = const_cast<char*>(f);
-  }
-  int shift = 0;
-  if (*end != '\0') {
-    shift = suffix_shift(*end);
-    if (shift < 0) return invalid();
-    ++end;
-  }
-  if (*end != '\0') return invalid();
-  if (fraction != 0 && shift == 0) return invalid();  // fractions of bytes
-  const long double total = (static_cast<long double>(whole) + fraction) * std::ldexp(1.0L, shift);
-  if (total > static_cast<long double>(INT64_MAX)) return range();
-  return static_cast<uint64_t>(total);
+  if (size->warning) parse->warnings.push_back(std::move(size->lines.front()));
+  return true;
 }
+
+}  // namespace
 
 ConvertParse parse_convert_options(int argc, char** argv) {
   ConvertParse parse;
@@ -201,20 +133,15 @@ ConvertParse parse_convert_options(int argc, char** argv) {
         o.snapshot = value;
         break;
       case 'S': {
-        std::vector<std::string> lines;
-        const std::optional<uint64_t> size =
-            parse_size_argument("buffer size for sparse output", value, &lines);
-        if (!size) {
-          parse.error = ConvertParse::Error::kFailed;
-          parse.lines = lines;
-          return false;
-        }
-        if (*size % 512 != 0 || *size / 512 > kMaxBufSectors) {
+        SizeArgument parsed = parse_size_argument("buffer size for sparse output", value);
+        if (!take_size(&parsed, &parse)) return false;
+        const uint64_t size = static_cast<uint64_t>(*parsed.value);
+        if (size % 512 != 0 || size / 512 > kMaxBufSectors) {
           return failed(
               "Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 "
               "up to 16777216. Select 0 to disable sparse detection (fully allocates output).");
         }
-        o.min_sparse_sectors = *size / 512;
+        o.min_sparse_sectors = size / 512;
         o.explicit_min_sparse = true;
         break;
       }
@@ -251,12 +178,8 @@ ConvertParse parse_convert_options(int argc, char** argv) {
         o.force_share = true;
         break;
       case 'r': {
-        std::vector<std::string> lines;
-        if (!parse_size_argument("rate limit", value, &lines)) {
-          parse.error = ConvertParse::Error::kFailed;
-          parse.lines = lines;
-          return false;
-        }
+        SizeArgument parsed = parse_size_argument("rate limit", value);
+        if (!take_size(&parsed, &parse)) return false;
         o.rate_limit = true;
         break;
       }

@@ -45,6 +45,7 @@ struct ConvertParse {
   // kUsage: printed with the Try line; kFailed: qemu's error lines, each without the program
   // prefix; kUnsupported: instar's refusal.
   std::vector<std::string> lines;
+  std::vector<std::string> warnings;  // warn_report() lines of accepted values, printed first
   ConvertOptions options;
 };
 
@@ -52,10 +53,5 @@ struct ConvertParse {
 // errors (-S, -m, -r, -o) as they come, then the cross-option checks, then the file-name count and
 // -T. Options instar does not implement yet are kUnsupported, after every check qemu makes first.
 ConvertParse parse_convert_options(int argc, char** argv);
-
-// qemu's cvtnum(): a size with an optional k/M/G/T/P/E suffix. On failure, `lines` gets qemu's
-// two error lines for `name` ("Invalid <name> specified. ...").
-std::optional<uint64_t> parse_size_argument(const std::string& name, const char* value,
-                                            std::vector<std::string>* lines);
 
 }  // namespace instar::cli

@@ -38,7 +38,8 @@ CASES += [(["qcow2-mixed", "raw-1000-bytes", "chain-zero-backing"], ["-p"]),
 # Errors: values, option combinations, formats, missing files, open errors of chains.
 CASES += [(["qcow2-mixed"], opts) for opts in (
     ["-S", "100"], ["-S", "abc"], ["-m", "0"], ["--target-is-zero"], ["-O", "foo"],
-    ["-f", "foo"], ["-p", "-t", "foo"], ["-T", "foo"], ["-c"], ["-B", "b.qcow2"])]
+    ["-f", "foo"], ["-p", "-t", "foo"], ["-T", "foo"], ["-c"], ["-B", "b.qcow2"],
+    ["-S", "0x1k"], ["-S", "1.5"])]  # hex with a suffix: qemu warns and goes on
 CASES += [([name], ["-p"]) for name in recipes.CHAIN_OPEN_ERRORS[:2]]
 # Inside the nested-KVM rig every run is slow: a few inputs show the write path works there.
 if SANDBOX == "kvm":

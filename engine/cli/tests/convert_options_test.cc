@@ -18,21 +18,23 @@ ConvertParse parse(std::vector<std::string> args) {
   return parse_convert_options(argc, argv.data());
 }
 
+// -S and -r go through cvtnum(): its error lines end the parse, and a multiplier on a hex number
+// is accepted with qemu's deprecation warning.
 TEST(ConvertOptions, SizesAsCvtnumReadsThem) {
-  std::vector<std::string> lines;
-  EXPECT_EQ(parse_size_argument("x", "4k", &lines), 4096u);
-  EXPECT_EQ(parse_size_argument("x", "0x1000", &lines), 4096u);
-  EXPECT_EQ(parse_size_argument("x", "1.5M", &lines), 1572864u);
-  EXPECT_EQ(parse_size_argument("x", "512", &lines), 512u);
-  EXPECT_TRUE(lines.empty());
-  EXPECT_FALSE(parse_size_argument("x", "-1", &lines));
-  EXPECT_FALSE(parse_size_argument("x", "4q", &lines));
-  EXPECT_FALSE(parse_size_argument("x", "1.5", &lines));
-  ASSERT_EQ(lines.size(), 6u);
-  EXPECT_EQ(lines[0], "Invalid x specified. You may use k, M, G, T, P or E suffixes for");
-  lines.clear();
-  EXPECT_FALSE(parse_size_argument("x", "9E", &lines));
-  EXPECT_EQ(lines[0], "Invalid x specified. Must be between 0 and 9223372036854775807.");
+  ConvertParse p = parse({"-S", "0x1k", "a", "b"});
+  ASSERT_EQ(p.error, ConvertParse::Error::kNone);
+  EXPECT_EQ(p.options.min_sparse_sectors, 2u);
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_EQ(p.warnings[0], "warning: Using a multiplier suffix on hex numbers is deprecated: 0x1k");
+  p = parse({"-S", "1.5", "a", "b"});
+  EXPECT_EQ(p.error, ConvertParse::Error::kFailed);
+  ASSERT_EQ(p.lines.size(), 2u);
+  EXPECT_EQ(p.lines[0],
+            "Invalid buffer size for sparse output specified. You may use k, M, G, T, P or E "
+            "suffixes for");
+  p = parse({"-r", "9E", "a", "b"});
+  ASSERT_EQ(p.lines.size(), 1u);
+  EXPECT_EQ(p.lines[0], "Invalid rate limit specified. Must be between 0 and 9223372036854775807.");
 }
 
 TEST(ConvertOptions, Defaults) {
