@@ -20,9 +20,10 @@ struct Device {
 };
 
 struct Limits {
-  std::chrono::milliseconds wall_time{5000};       // whole run, VM creation to exit
-  uint64_t memory_bytes = 64ull << 20;             // guest memory (KVM) / address space budget
-  uint64_t arena_bytes = 32ull << 20;              // guest arena inside that memory
+  std::chrono::milliseconds wall_time{5000};  // whole run, VM creation to exit
+  uint64_t memory_bytes = 64ull << 20;  // guest memory (KVM: rounded up to 2 MiB pages) / address
+                                        // space budget
+  uint64_t arena_bytes = 32ull << 20;   // guest arena inside that memory
   uint64_t max_message_bytes = 64 * 1024;          // one GuestMessage, encoded
   uint64_t max_total_message_bytes = 64ull << 20;  // all messages of one run
   uint64_t max_read_bytes = 16ull << 20;           // one read or batched read

@@ -62,7 +62,14 @@ sandbox::Outcome KvmSandbox::run(const sandbox::Request& request) {
   if (Status s = read_guest_elf(); !s.ok()) return host_error(s.message());
   auto image = parse_guest_elf(guest_elf_, kMonitorHostFeatures);
   if (!image.ok()) return host_error(guest_elf_path_ + ": " + image.message());
-  auto layout = plan_layout(limits.memory_bytes, image.value().image_end, limits.arena_bytes);
+  // Callers size memory from the arena they need; the identity map is made of 2 MiB pages, so the
+  // VM gets that budget rounded up to whole pages (plan_layout still enforces the bounds).
+  constexpr uint64_t kLargePage = 2ull << 20;
+  const uint64_t memory_bytes =
+      limits.memory_bytes > abi::kMaxGuestMemory
+          ? limits.memory_bytes
+          : (limits.memory_bytes + kLargePage - 1) / kLargePage * kLargePage;
+  auto layout = plan_layout(memory_bytes, image.value().image_end, limits.arena_bytes);
   if (!layout.ok()) return host_error(layout.message());
 
   return run_in_monitor_child({.image = image.value(),
