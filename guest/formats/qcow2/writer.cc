@@ -250,14 +250,22 @@ Result<uint64_t> Qcow2Writer::alloc_host_offset(uint64_t offset, uint64_t* bytes
   return host_offset;
 }
 
-Result<int> Qcow2Writer::handle_copied(uint64_t guest_offset, uint64_t* host_offset,
-                                       uint64_t* bytes) {
+// The clusters a write of `bytes` at `guest_offset` may cover in one step: within its L2 table and
+// qemu's request size limit (both handle_copied() and handle_alloc() clamp alike).
+uint64_t Qcow2Writer::request_clusters(uint64_t guest_offset, uint64_t bytes) const {
   const uint64_t index = l2_index(guest_offset);
-  uint64_t nb_clusters = size_to_clusters(offset_into_cluster(guest_offset) + *bytes);
+  uint64_t nb_clusters = size_to_clusters(offset_into_cluster(guest_offset) + bytes);
   if (nb_clusters > l2_entries_ - index) nb_clusters = l2_entries_ - index;
   if (nb_clusters > (kRequestMaxBytes >> cluster_bits_)) {
     nb_clusters = kRequestMaxBytes >> cluster_bits_;
   }
+  return nb_clusters;
+}
+
+Result<int> Qcow2Writer::handle_copied(uint64_t guest_offset, uint64_t* host_offset,
+                                       uint64_t* bytes) {
+  const uint64_t index = l2_index(guest_offset);
+  uint64_t nb_clusters = request_clusters(guest_offset, *bytes);
   Result<uint64_t> l2_offset = get_cluster_table(guest_offset);
   if (!l2_offset.ok()) return l2_offset.status();
   Result<uint8_t*> l2 = l2_cache_.get(l2_offset.value());
@@ -280,11 +288,7 @@ Result<int> Qcow2Writer::handle_copied(uint64_t guest_offset, uint64_t* host_off
 Result<int> Qcow2Writer::handle_alloc(uint64_t guest_offset, uint64_t* host_offset,
                                       uint64_t* bytes) {
   const uint64_t index = l2_index(guest_offset);
-  uint64_t nb_clusters = size_to_clusters(offset_into_cluster(guest_offset) + *bytes);
-  if (nb_clusters > l2_entries_ - index) nb_clusters = l2_entries_ - index;
-  if (nb_clusters > (kRequestMaxBytes >> cluster_bits_)) {
-    nb_clusters = kRequestMaxBytes >> cluster_bits_;
-  }
+  uint64_t nb_clusters = request_clusters(guest_offset, *bytes);
   Result<uint64_t> l2_offset = get_cluster_table(guest_offset);
   if (!l2_offset.ok()) return l2_offset.status();
   Result<uint8_t*> l2 = l2_cache_.get(l2_offset.value());

@@ -59,6 +59,7 @@ class Qcow2Writer final : public ImageWriter {
 
   Status write_range(uint64_t offset, uint64_t bytes, const uint8_t* data);
   Result<uint64_t> alloc_host_offset(uint64_t offset, uint64_t* bytes);
+  uint64_t request_clusters(uint64_t guest_offset, uint64_t bytes) const;
   Result<int> handle_copied(uint64_t guest_offset, uint64_t* host_offset, uint64_t* bytes);
   Result<int> handle_alloc(uint64_t guest_offset, uint64_t* host_offset, uint64_t* bytes);
   Status calculate_l2_meta(uint64_t host_cluster_offset, uint64_t guest_offset, uint64_t bytes,
