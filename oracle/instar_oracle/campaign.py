@@ -123,10 +123,11 @@ def _dir_size(path: Path) -> tuple[int, int]:
 
 
 def run_target(binary: Path, name: str, seconds: float, out: Path, inputs: list[Path],
-               extra: list[str] | None = None) -> TargetResult:
-    """Fuzzes `binary` for `seconds` with a fresh corpus in out/corpus/<name> (seeded from
-    `inputs`), crash artifacts in out/artifacts/<name>/, its log in out/logs/<name>.log."""
-    corpus = out / "corpus" / name
+               extra: list[str] | None = None, corpus_root: Path | None = None) -> TargetResult:
+    """Fuzzes `binary` for `seconds` with its corpus in <corpus_root>/<name> (out/corpus when no
+    root is given: a fresh one; a kept root makes the corpus persist across campaigns), seeded
+    from `inputs`, crash artifacts in out/artifacts/<name>/, its log in out/logs/<name>.log."""
+    corpus = (corpus_root or out / "corpus") / name
     artifacts = out / "artifacts" / name
     logs = out / "logs"
     for d in (corpus, artifacts, logs):
