@@ -7,7 +7,7 @@ if(INSTAR_SANITIZE)
                                                  -fno-sanitize-recover=undefined -fno-sanitize=vptr)
   target_link_options(instar_hosted INTERFACE -fsanitize=address,undefined)
 endif()
-if(INSTAR_FUZZ)
+if(INSTAR_FUZZ AND NOT INSTAR_FUZZ_ENGINE)
   # Coverage feedback for libFuzzer in every hosted library; fuzz targets add -fsanitize=fuzzer.
   # -fno-sanitize=vptr for the same reason as INSTAR_SANITIZE: the guest core has no RTTI.
   target_compile_options(instar_hosted INTERFACE -fsanitize=fuzzer-no-link,address,undefined
