@@ -9,10 +9,8 @@
 #include "engine/channel/check_report.h"
 #include "engine/cli/backing_chain.h"
 #include "engine/cli/check_options.h"
-#include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
-#include "engine/cli/image_file.h"
-#include "engine/cli/image_spec.h"
+#include "engine/cli/image_argument.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/check_render.h"
 #include "engine/render/error_text.h"
@@ -66,37 +64,15 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     write(stdout, help);
     return 0;
   }
-  const std::string open_prefix = "Could not open '" + options.filename + "': ";
-
   // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
-  const std::optional<ImageSpec> resolved =
-      ResolveImageNameOrReport(diag, options.filename, options.image_opts, options.format);
-  if (!resolved) return 1;
-  const ImageSpec& spec = *resolved;
-  abi::ImageFormat format = abi::ImageFormat::kProbe;
-  if (const std::optional<std::string> name = EffectiveFormat(spec, options.format)) {
-    switch (lookup_format(*name, &format)) {
-      case FormatLookup::kSupported:
-        break;
-      case FormatLookup::kUnsupported:
-        diag.error("format '" + *name + "' is not supported by instar yet");
-        return 1;
-      case FormatLookup::kUnknown:
-        diag.error(open_prefix + "Unknown driver '" + *name + "'");
-        return 1;
-    }
-  }
-
-  ImageFile image;
-  std::string open_error;
-  if (!image.open_read_only(spec.path, &open_error)) {
-    diag.error(open_prefix + open_error);
+  ImageOperand operand;
+  if (!open_image_operand_or_report(diag, options.filename, options.image_opts, options.format,
+                                    &operand)) {
     return 1;
   }
-  if (!spec.refusal_after_open.empty()) {
-    diag.error(spec.refusal_after_open);
-    return 1;
-  }
+  const ImageSpec& spec = operand.spec;
+  const abi::ImageFormat format = operand.format;
+  const ImageFile& image = operand.file;
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
   if (!sandbox) {

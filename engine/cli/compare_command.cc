@@ -16,10 +16,8 @@
 #include "engine/cli/backing_chain.h"
 #include "engine/cli/chain_devices.h"
 #include "engine/cli/compare_options.h"
-#include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
-#include "engine/cli/image_file.h"
-#include "engine/cli/image_spec.h"
+#include "engine/cli/image_argument.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/compare_text.h"
 #include "engine/render/error_text.h"
@@ -35,55 +33,27 @@ void write(std::FILE* stream, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stream);
 }
 
-// The host's half of qemu's img_open for one image: what the name means, the -f lookup, then the
-// file. `warnings` gets qemu's warnings about the name (stderr text); on failure `error` is the
-// complete stderr text.
+// The host's half of qemu's img_open for one image (engine/cli/image_argument.h). `warnings`
+// gets qemu's warnings about the name (stderr text); on failure `error` is the complete stderr
+// text.
 bool open_on_host(const Diagnostics& diag, const CompareOptions& options, int i,
-                  abi::ImageFormat* format, ImageFile* file, ImageSpec* spec, std::string* warnings,
-                  std::string* error) {
+                  ImageOperand* image, std::string* warnings, std::string* error) {
   const std::string& name = options.filename[i];
-  const std::string prefix = "Could not open '" + name + "': ";
-  *format = abi::ImageFormat::kProbe;
-  // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
-  ImageSpecResult resolved = ResolveImageName(name, options.image_opts, options.format[i]);
-  for (const std::string& warning : resolved.ok ? resolved.spec.warnings : resolved.warnings) {
+  std::vector<std::string> name_warnings;
+  std::string message;
+  const bool opened = open_image_operand(name, options.image_opts, options.format[i], image,
+                                         &name_warnings, &message);
+  for (const std::string& warning : name_warnings) {
     *warnings += render::DiagnosticLine(diag.program(), "warning: " + warning);
   }
-  if (!resolved.ok) {
-    *error = render::DiagnosticLine(diag.program(), resolved.error);
+  if (!opened) {
+    *error = render::DiagnosticLine(diag.program(), message);
     return false;
   }
-  if (resolved.spec.no_backing) {
+  if (image->spec.no_backing) {
     // Unallocated clusters would then read as zeros, not from the backing file: a different
     // comparison, which instar does not model.
-    *error +=
-        render::DiagnosticLine(diag.program(), prefix +
-                                                   "\"backing\": null is not supported by instar "
-                                                   "for compare (docs/invocation.md)");
-    return false;
-  }
-  *spec = std::move(resolved.spec);
-  if (const std::optional<std::string> format_name = EffectiveFormat(*spec, options.format[i])) {
-    switch (lookup_format(*format_name, format)) {
-      case FormatLookup::kSupported:
-        break;
-      case FormatLookup::kUnsupported:
-        *error = render::DiagnosticLine(
-            diag.program(), "format '" + *format_name + "' is not supported by instar yet");
-        return false;
-      case FormatLookup::kUnknown:
-        *error = render::DiagnosticLine(diag.program(),
-                                        prefix + "Unknown driver '" + *format_name + "'");
-        return false;
-    }
-  }
-  std::string open_error;
-  if (!file->open_read_only(spec->path, &open_error)) {
-    *error = render::DiagnosticLine(diag.program(), prefix + open_error);
-    return false;
-  }
-  if (!spec->refusal_after_open.empty()) {
-    *error = render::DiagnosticLine(diag.program(), spec->refusal_after_open);
+    *error = render::DiagnosticLine(diag.program(), no_backing_refusal(name, "compare"));
     return false;
   }
   return true;
@@ -121,13 +91,10 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
     return 2;
   }
 
-  abi::ImageFormat formats[2] = {abi::ImageFormat::kProbe, abi::ImageFormat::kProbe};
-  ImageFile files[2];
-  ImageSpec specs[2];
+  ImageOperand operands[2];
   std::string host_error;
   std::string warnings[2];
-  const bool first_opened =
-      open_on_host(diag, options, 0, &formats[0], &files[0], &specs[0], &warnings[0], &host_error);
+  const bool first_opened = open_on_host(diag, options, 0, &operands[0], &warnings[0], &host_error);
   write(stderr, warnings[0]);
   if (!first_opened) {
     write(stderr, host_error);
@@ -135,8 +102,7 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
   }
   // qemu opens the first image completely before it looks at the second: if the second file
   // fails on the host, the guest still opens the first, whose error would come first.
-  const bool two_images =
-      open_on_host(diag, options, 1, &formats[1], &files[1], &specs[1], &warnings[1], &host_error);
+  const bool two_images = open_on_host(diag, options, 1, &operands[1], &warnings[1], &host_error);
   // qemu warns about the second name when it opens it, after the first image.
   if (two_images) {
     write(stderr, warnings[1]);
@@ -156,11 +122,11 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
   ChainOpen chains[2];
   for (int i = 0; i < (two_images ? 2 : 1); ++i) {
     ChainRequest chain_request;
-    chain_request.top_fd = files[i].fd();
-    chain_request.top_size = files[i].size();
+    chain_request.top_fd = operands[i].file.fd();
+    chain_request.top_size = operands[i].file.size();
     chain_request.top_display = options.filename[i];
-    chain_request.top_path = specs[i].display;
-    chain_request.top_format = formats[i];
+    chain_request.top_path = operands[i].spec.display;
+    chain_request.top_format = operands[i].format;
     chain_request.unsafe_quirks = unsafe_quirks;
     chain_request.roots = roots;
     chains[i] = OpenImageChain(diag, *sandbox, chain_request);
@@ -176,12 +142,12 @@ int run_compare_command(const Diagnostics& diag, const SandboxChoice& choice,
   request.op.flags = options.strict ? static_cast<uint32_t>(abi::kOpFlagStrict) : 0u;
   request.limits.max_total_message_bytes = kCompareMessageBytes;
   for (uint32_t i = 0; i < 2; ++i) {
-    request.op.input_format[i] = static_cast<uint32_t>(formats[i]);
+    request.op.input_format[i] = static_cast<uint32_t>(operands[i].format);
     request.op.input_device[i] = i;
   }
-  request.devices.push_back({files[0].fd(), files[0].size(), false});
+  request.devices.push_back({operands[0].file.fd(), operands[0].file.size(), false});
   if (two_images) {
-    request.devices.push_back({files[1].fd(), files[1].size(), false});
+    request.devices.push_back({operands[1].file.fd(), operands[1].file.size(), false});
   } else {
     request.op.input_device[1] = abi::kMaxDevices;  // no such device: open image 0 only
   }

@@ -74,22 +74,30 @@ int run_map_command(const Diagnostics& diag, const SandboxChoice& choice,
     case MapParse::Error::kUsage:
       return diag.usage_error(parse.messages.front());
     case MapParse::Error::kFailed:
-    case MapParse::Error::kUnsupported:
       for (const std::string& line : parse.messages) diag.error(line);
       return 1;
   }
   const MapOptions& options = parse.options;
+  if (options.object_help) {
+    write(stdout, *options.object_help);
+    return 0;
+  }
   if (options.help) {
     write(stdout, help);
     return 0;
   }
-  abi::ImageFormat format = abi::ImageFormat::kProbe;
-  ImageFile image;
-  std::string open_error;
-  if (!open_image_argument(options.format, options.filename, &format, &image, &open_error)) {
-    diag.error(open_error);
+  // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
+  ImageOperand operand;
+  if (!open_image_operand_or_report(diag, options.filename, options.image_opts, options.format,
+                                    &operand)) {
     return 1;
   }
+  if (operand.spec.no_backing) {
+    diag.error(no_backing_refusal(options.filename, "map"));
+    return 1;
+  }
+  const abi::ImageFormat format = operand.format;
+  const ImageFile& image = operand.file;
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
   if (!sandbox) {
@@ -102,6 +110,7 @@ int run_map_command(const Diagnostics& diag, const SandboxChoice& choice,
   chain_request.top_fd = image.fd();
   chain_request.top_size = image.size();
   chain_request.top_display = options.filename;
+  chain_request.top_path = operand.spec.display;
   chain_request.top_format = format;
   chain_request.unsafe_quirks = unsafe_quirks;
   chain_request.roots = roots;

@@ -1,6 +1,7 @@
 // map_options.cc: getopt_long parsing of `map` as in qemu-img.c img_map (7.2).
 #include "engine/cli/map_options.h"
 
+#include "engine/cli/object_option.h"
 #include "engine/cli/option_table.h"
 #include "engine/cli/size_argument.h"
 
@@ -32,7 +33,7 @@ MapParse parse_map_options(int argc, char** argv) {
   MapParse parse;
   MapOptions& o = parse.options;
   std::optional<std::string> output;
-  bool image_opts = false;
+  ObjectOptions objects;
   // cvtnum() reports and img_map returns 1 the moment a value is bad.
   const auto size_value = [&parse](const char* name, const char* text, int64_t* out) {
     SizeArgument size = parse_size_argument(name, text);
@@ -63,13 +64,19 @@ MapParse parse_map_options(int argc, char** argv) {
         return size_value("start offset", value, &o.start_offset);
       case 'l':
         return size_value("max length", value, &o.max_length);
-      case kOptionObject:
-        // qemu creates the object right here; instar has no secrets or other objects.
-        parse.error = MapParse::Error::kUnsupported;
-        parse.messages = {"option '--object' is not supported by instar yet"};
-        return false;
+      case kOptionObject: {
+        std::string error;
+        if (!TakeObjectOption(objects, value, &o.object_help, &error)) {
+          if (!o.object_help) {
+            parse.error = MapParse::Error::kFailed;
+            parse.messages = {error};
+          }
+          return false;
+        }
+        break;
+      }
       case kOptionImageOpts:
-        image_opts = true;
+        o.image_opts = true;
         break;
     }
     return true;
@@ -93,10 +100,6 @@ MapParse parse_map_options(int argc, char** argv) {
     parse.error = MapParse::Error::kFailed;
     parse.messages = {"--output must be used with human or json as argument."};
     return parse;
-  }
-  if (image_opts) {
-    parse.error = MapParse::Error::kUnsupported;
-    parse.messages = {"option '--image-opts' is not supported by instar yet"};
   }
   return parse;
 }

@@ -9,20 +9,22 @@
 namespace instar::cli {
 
 struct MapOptions {
-  std::optional<std::string> format;  // -f / --format
-  bool json = false;                  // --output=json (human otherwise)
-  int64_t start_offset = 0;           // -s / --start-offset
-  int64_t max_length = -1;            // -l / --max-length; -1: to the end
-  bool force_share = false;           // -U (always true for a read-only sandbox)
+  std::optional<std::string> format;       // -f / --format
+  bool json = false;                       // --output=json (human otherwise)
+  int64_t start_offset = 0;                // -s / --start-offset
+  int64_t max_length = -1;                 // -l / --max-length; -1: to the end
+  bool force_share = false;                // -U (always true for a read-only sandbox)
+  bool image_opts = false;                 // --image-opts: the name is an option string
+  std::optional<std::string> object_help;  // --object help: what to print before exiting 0
   bool help = false;
   std::string filename;
 };
 
 struct MapParse {
-  enum class Error { kNone, kUsage, kFailed, kUnsupported };
+  enum class Error { kNone, kUsage, kFailed };
   Error error = Error::kNone;
   // kUsage: printed with the Try line; kFailed: qemu-img's error lines, each printed with the
-  // program prefix; kUnsupported: instar's refusal.
+  // program prefix.
   std::vector<std::string> messages;
   // Warnings qemu-img prints while it parses (a multiplier suffix on a hex number), in order,
   // printed with the program prefix whatever follows.
@@ -32,7 +34,7 @@ struct MapParse {
 
 // Parses argv[0..argc) where argv[0] is "map", in img_map's order: getopt errors, -h, bad
 // --start-offset/--max-length values and --object as they come, then the file-name count, then
-// the --output value, then what instar cannot honour (--image-opts).
+// the --output value.
 MapParse parse_map_options(int argc, char** argv);
 
 }  // namespace instar::cli

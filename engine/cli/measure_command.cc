@@ -57,13 +57,23 @@ std::optional<MeasureInput> measure_source(const Diagnostics& diag, const Sandbo
                                            const MeasureOptions& options, uint64_t cluster_size,
                                            std::string* error) {
   const std::string& name = *options.filename;
-  abi::ImageFormat format = abi::ImageFormat::kProbe;
-  ImageFile file;
+  // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
+  ImageOperand operand;
+  std::vector<std::string> warnings;
   std::string message;
-  if (!open_image_argument(options.format, name, &format, &file, &message)) {
+  const bool opened =
+      open_image_operand(name, options.image_opts, options.format, &operand, &warnings, &message);
+  for (const std::string& warning : warnings) diag.error("warning: " + warning);
+  if (!opened) {
     *error = render::DiagnosticLine(diag.program(), message);
     return std::nullopt;
   }
+  if (operand.spec.no_backing) {
+    *error = render::DiagnosticLine(diag.program(), no_backing_refusal(name, "measure"));
+    return std::nullopt;
+  }
+  const abi::ImageFormat format = operand.format;
+  const ImageFile& file = operand.file;
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
   if (!sandbox) {
@@ -74,6 +84,7 @@ std::optional<MeasureInput> measure_source(const Diagnostics& diag, const Sandbo
   chain_request.top_fd = file.fd();
   chain_request.top_size = file.size();
   chain_request.top_display = name;
+  chain_request.top_path = operand.spec.display;
   chain_request.top_format = format;
   chain_request.unsafe_quirks = unsafe_quirks;
   chain_request.roots = roots;
@@ -152,6 +163,10 @@ int run_measure_command(const Diagnostics& diag, const SandboxChoice& choice,
   for (const std::string& warning : parse.warnings) diag.error(warning);
   switch (parse.error) {
     case MeasureParse::Error::kNone:
+      if (parse.options.object_help) {
+        write(stdout, *parse.options.object_help);
+        return 0;
+      }
       break;
     case MeasureParse::Error::kHelp:
       write(stdout, help);

@@ -2,6 +2,7 @@
 #include "engine/cli/measure_options.h"
 
 #include "engine/cli/creation_options.h"
+#include "engine/cli/object_option.h"
 #include "engine/cli/option_table.h"
 #include "engine/cli/size_argument.h"
 
@@ -35,7 +36,7 @@ MeasureParse parse_measure_options(int argc, char** argv) {
   MeasureOptions& o = parse.options;
   const char* unsupported = nullptr;
   bool snapshot = false;
-  bool image_opts = false;
+  ObjectOptions objects;
   const auto failed = [&parse](MeasureParse::Error error, std::string message) {
     parse.error = error;
     parse.message = std::move(message);
@@ -66,12 +67,14 @@ MeasureParse parse_measure_options(int argc, char** argv) {
           case 'U':
             o.force_share = true;
             break;
-          case kOptionObject:
-            // qemu creates the object right here; instar has no secrets or other objects.
-            return failed(MeasureParse::Error::kUnsupported,
-                          "option '--object' is not supported by instar yet");
+          case kOptionObject: {
+            std::string error;
+            if (TakeObjectOption(objects, value, &o.object_help, &error)) break;
+            if (!o.object_help) failed(MeasureParse::Error::kFailed, error);
+            return false;
+          }
           case kOptionImageOpts:
-            image_opts = true;
+            o.image_opts = true;
             break;
           case kOptionOutput: {
             const std::optional<OutputFormat> format = parse_output_format(value);
@@ -104,14 +107,12 @@ MeasureParse parse_measure_options(int argc, char** argv) {
     return parse;
   }
   if (operands == 1) o.filename = argv[scan.first_operand];
-  if (!o.filename && (image_opts || o.format || snapshot)) {
+  if (!o.filename && (o.image_opts || o.format || snapshot)) {
     failed(MeasureParse::Error::kFailed, "--image-opts, -f, and -l require a filename argument.");
   } else if (o.filename && o.size) {
     failed(MeasureParse::Error::kFailed, "--size N cannot be used together with a filename.");
   } else if (!o.filename && !o.size) {
     failed(MeasureParse::Error::kFailed, "Either --size N or one filename must be specified.");
-  } else if (image_opts) {
-    unsupported = "--image-opts";
   } else if (snapshot) {
     unsupported = "-l";
   }

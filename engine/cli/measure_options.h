@@ -12,11 +12,13 @@ namespace instar::cli {
 
 struct MeasureOptions {
   OutputFormat output = OutputFormat::kHuman;
-  std::optional<std::string> format;  // -f
-  std::string out_format = "raw";     // -O
-  std::string options;                // -o, accumulated
-  std::optional<uint64_t> size;       // --size
-  bool force_share = false;           // -U (a read-only sandbox always shares)
+  std::optional<std::string> format;       // -f
+  std::string out_format = "raw";          // -O
+  std::string options;                     // -o, accumulated
+  std::optional<uint64_t> size;            // --size
+  bool force_share = false;                // -U (a read-only sandbox always shares)
+  bool image_opts = false;                 // --image-opts: the file name is an option string
+  std::optional<std::string> object_help;  // --object help: what to print before exiting 0
   std::optional<std::string> filename;
 };
 

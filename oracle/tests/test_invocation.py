@@ -146,6 +146,28 @@ PARITY = {
                            "driver=raw,file.filename=r.raw"],
     "compare-object": ["compare", "--object", "secret,id=s0,data=x", "base.qcow2", "base.qcow2"],
     "compare-unknown-protocol": ["compare", "foo:x", "base.qcow2"],
+    "map-json": ["map", js({"driver": "qcow2", "file.filename": "d/top2.qcow2"})],
+    "map-json-output": ["map", "--output=json", js(QCOW2_FILE)],
+    "map-json-raw": ["map", js({"driver": "raw", "file.filename": "r.raw"})],
+    "map-file-prefix": ["map", "file:d/top2.qcow2"],
+    "map-image-opts": ["map", "--image-opts", "driver=qcow2,file.filename=top.qcow2"],
+    "map-image-opts-with-format": ["map", "--image-opts", "-f", "qcow2",
+                                   "driver=qcow2,file.filename=base.qcow2"],
+    "map-object": ["map", "--object", "secret,id=s0,data=x", "base.qcow2"],
+    "map-object-help": ["map", "--object", "help", "base.qcow2"],
+    "map-object-bad": ["map", "--object", "secret,id=s0", "base.qcow2"],
+    "map-unknown-protocol": ["map", "foo:bar"],
+    "map-json-missing-file": ["map", js({"driver": "qcow2", "file.filename": "nonexistent"})],
+    "measure-json": ["measure", "-O", "qcow2",
+                     js({"driver": "qcow2", "file.filename": "d/top2.qcow2"})],
+    "measure-json-output": ["measure", "--output=json", js(QCOW2_FILE)],
+    "measure-file-prefix": ["measure", "file:r.raw"],
+    "measure-image-opts": ["measure", "--image-opts", "driver=raw,file.filename=r.raw"],
+    "measure-image-opts-no-file": ["measure", "--image-opts", "--size", "1M"],
+    "measure-object": ["measure", "--object", "secret,id=s0,data=x", "base.qcow2"],
+    "measure-object-help": ["measure", "--object", "help", "base.qcow2"],
+    "measure-object-bad": ["measure", "--object", "bogus,id=s0", "base.qcow2"],
+    "measure-unknown-protocol": ["measure", "foo:bar"],
 }
 
 
@@ -179,6 +201,10 @@ REFUSED = {
     "image-opts-nbd": ["info", "--image-opts", "driver=nbd,path=/x"],
     "compare-blkdebug": ["compare", "blkdebug:conf:base.qcow2", "base.qcow2"],
     "compare-second-ssh": ["compare", "base.qcow2", "ssh://example.invalid/x"],
+    "map-nbd": ["map", "nbd:localhost:10809"],
+    "map-json-nbd": ["map", js({"driver": "nbd", "server": {"type": "unix", "path": "/x"}})],
+    "measure-http": ["measure", "-O", "qcow2", "http://example.invalid/x"],
+    "measure-image-opts-nbd": ["measure", "--image-opts", "driver=nbd,path=/x"],
 }
 
 
@@ -212,7 +238,7 @@ def test_trace_help_is_refused_other_traces_ignored(instar_bin, images):
     assert run.rc == 0 and run.stdout.startswith(b"image: base.qcow2\n"), run
 
 
-def test_backing_null_check_skips_the_chain_compare_refuses(as_qemu_img, qemu_img, images,
+def test_backing_null_check_skips_the_chain_others_refuse(as_qemu_img, qemu_img, images,
                                                              tmp_path):
     # top.qcow2 over a backing file that does not exist: with backing null neither opens it.
     orphan = tmp_path / "orphan.qcow2"
@@ -223,6 +249,11 @@ def test_backing_null_check_skips_the_chain_compare_refuses(as_qemu_img, qemu_im
     run = runner.run([as_qemu_img, f"--sandbox={SANDBOX}", "compare", name, "base.qcow2"], images)
     assert run.rc == 2
     assert b'"backing": null is not supported by instar for compare' in run.stderr
+    for subcommand in ("map", "measure"):
+        run = runner.run([as_qemu_img, f"--sandbox={SANDBOX}", subcommand, name], images)
+        assert (run.rc, run.stdout) == (1, b""), run
+        assert f'"backing": null is not supported by instar for {subcommand}'.encode() \
+            in run.stderr
 
 
 def test_unmodelled_json_option_refused_after_the_file_opens(as_qemu_img, images):
