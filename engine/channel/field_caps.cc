@@ -10,6 +10,38 @@ std::string over(const char* field, uint64_t size, uint64_t cap) {
          std::to_string(cap) + ")";
 }
 
+// The codes whose text quotes Error.name (guest.proto).
+bool error_prints_name(instar::guest::ErrorCode code) {
+  switch (code) {
+    case instar::guest::ERROR_BITMAP_CONSTRAINTS:
+    case instar::guest::ERROR_LUKS_CIPHER_MODE_FORMAT:
+    case instar::guest::ERROR_LUKS_HASH_UNSUPPORTED:
+    case instar::guest::ERROR_LUKS_CIPHER_MODE_UNSUPPORTED:
+    case instar::guest::ERROR_LUKS_CIPHER_UNSUPPORTED:
+    case instar::guest::ERROR_LUKS_IVGEN_UNSUPPORTED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A LUKS header comes only with a qcow2 encrypted with LUKS, with qemu's 8 slots and every
+// algorithm known (the ivgen hash exactly for essiv).
+std::string luks_violation(const instar::guest::ImageInfo& info) {
+  using namespace instar::guest;
+  const LuksInfo& l = info.luks();
+  if (info.qcow2().crypt_method() != 2) return "has a LUKS header without LUKS encryption";
+  if (l.slots_size() != 8) return over("LuksInfo.slots", l.slots_size(), 8);
+  if (l.uuid().size() > 40) return over("LuksInfo.uuid", l.uuid().size(), 40);
+  const bool essiv = l.ivgen_alg() == LUKS_IVGEN_ESSIV;
+  if (l.cipher_alg() == LUKS_CIPHER_UNSPECIFIED || l.cipher_mode() == LUKS_MODE_UNSPECIFIED ||
+      l.ivgen_alg() == LUKS_IVGEN_UNSPECIFIED || l.hash_alg() == LUKS_HASH_UNSPECIFIED ||
+      essiv != (l.ivgen_hash_alg() != LUKS_HASH_UNSPECIFIED)) {
+    return "has a LUKS header with an unknown algorithm";
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string field_cap_violation(const instar::guest::GuestMessage& m) {
@@ -26,7 +58,7 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
       }
       if (e.name().size() > C::kErrorName)
         return over("Error.name", e.name().size(), C::kErrorName);
-      if (!e.name().empty() && e.code() != instar::guest::ERROR_BITMAP_CONSTRAINTS) {
+      if (!e.name().empty() && !error_prints_name(e.code())) {
         return "has an Error.name its code does not print";
       }
       if (static_cast<uint64_t>(e.feature_names_size()) > C::kFeatureNames) {
@@ -64,6 +96,7 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
       if (q.data_file().size() > C::kName) {
         return over("Qcow2Info.data_file", q.data_file().size(), C::kName);
       }
+      if (m.info().has_luks()) return luks_violation(m.info());
       return {};
     }
     case M::kCheckDiagnostics:

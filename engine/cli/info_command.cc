@@ -138,6 +138,7 @@ std::optional<render::ImageInfo> describe_image(const InfoRun& run, const ImageT
   decoded.info = *report.info;
   decoded.snapshots = report.snapshots;
   decoded.bitmaps = report.bitmaps;
+  if (decoded.info.has_luks()) decoded.luks = render::LuksInfoFromGuest(decoded.info.luks());
   render::HostFacts facts;
   facts.filename = image.display;
   facts.actual_size = static_cast<int64_t>(image.allocated);

@@ -156,6 +156,81 @@ constexpr Rule kRules[] = {
        t.message = "Encryption header offset '" + U64(Arg(e, 0)) +
                    "' is not a multiple of cluster size '" + U32(Arg(e, 1)) + "'";
      }},
+    // --- crypto/block-luks.c, opened by the crypto header extension ---------------------------
+    INSTAR_FIXED("ERROR_LUKS_OUTSIDE_EXTENSION", "Request for data outside of extension header"),
+    INSTAR_FIXED("ERROR_LUKS_NOT_LUKS", "Volume is not in LUKS format"),
+    {"ERROR_LUKS_VERSION",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "LUKS version " + U32(Arg(e, 0)) + " is not supported";
+     }},
+    {"ERROR_LUKS_NOT_NUL_TERMINATED",
+     [](const guest::Error& e, ErrorText& t) {
+       static const char* const kFields[] = {"cipher name", "cipher mode", "hash spec"};
+       t.message = std::string("LUKS header ") + kFields[Arg(e, 0) < 3 ? Arg(e, 0) : 0] +
+                   " is not NUL terminated";
+     }},
+    INSTAR_FIXED("ERROR_LUKS_PAYLOAD_OVER_HEADER", "LUKS payload is overlapping with the header"),
+    INSTAR_FIXED("ERROR_LUKS_KEY_ITERATIONS_ZERO", "LUKS key iteration count is zero"),
+    {"ERROR_LUKS_SLOT_STRIPES",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Keyslot " + U64(Arg(e, 0)) + " is corrupted (stripes " + I32(Arg(e, 1)) +
+                   " != " + I32(Arg(e, 2)) + ")";
+     }},
+    {"ERROR_LUKS_SLOT_ITERATIONS_ZERO",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Keyslot " + U64(Arg(e, 0)) + " iteration count is zero";
+     }},
+    {"ERROR_LUKS_SLOT_OVER_HEADER",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Keyslot " + U64(Arg(e, 0)) + " is overlapping with the LUKS header";
+     }},
+    {"ERROR_LUKS_SLOT_STATE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Keyslot " + U64(Arg(e, 0)) + " state (active/disable) is corrupted";
+     }},
+    {"ERROR_LUKS_SLOT_OVER_PAYLOAD",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Keyslot " + U64(Arg(e, 0)) + " is overlapping with the encrypted payload";
+     }},
+    {"ERROR_LUKS_SLOTS_OVERLAP",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Keyslots " + U64(Arg(e, 0)) + " and " + U64(Arg(e, 1)) +
+                   " are overlapping in the header";
+     }},
+    {"ERROR_LUKS_CIPHER_MODE_FORMAT",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unexpected cipher mode string format '" + CString(e.name()) + "'";
+     }},
+    {"ERROR_LUKS_HASH_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Hash algorithm '" + CString(e.name()) + "' not supported";
+     }},
+    {"ERROR_LUKS_CIPHER_MODE_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Cipher mode '" + CString(e.name()) + "' not supported";
+     }},
+    {"ERROR_LUKS_CIPHER_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // qemu prints the uint32_t key size with %d.
+       t.message = "Algorithm '" + CString(e.name()) + "' with key size " + I32(Arg(e, 0)) +
+                   " bytes not supported";
+     }},
+    {"ERROR_LUKS_IVGEN_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "IV generator '" + CString(e.name()) + "' not supported";
+     }},
+    INSTAR_FIXED("ERROR_LUKS_IVGEN_HASH_MISSING", "Missing IV generator hash specification"),
+    {"ERROR_LUKS_ESSIV_KEY_SIZE",
+     [](const guest::Error& e, ErrorText& t) {
+       static const char* const kFamilies[] = {"AES", "Serpent", "Twofish"};
+       t.message = std::string("No ") + kFamilies[Arg(e, 0) < 3 ? Arg(e, 0) : 0] +
+                   " cipher with key size " + U64(Arg(e, 1)) + " available";
+     }},
+    INSTAR_FIXED("ERROR_LUKS_ESSIV_CIPHER", "Cipher cast5-128 not supported with essiv"),
+    {"ERROR_CRYPTO_HEADER_MISSING",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Missing CRYPTO header for crypt method " + I32(Arg(e, 0));
+     }},
     INSTAR_FIXED("ERROR_BITMAPS_EXT_INVALID_LENGTH", "bitmaps_ext: Invalid extension length"),
     INSTAR_FIXED("ERROR_BITMAPS_EXT_RESERVED_NONZERO", "bitmaps_ext: Reserved field is not zero"),
     {"ERROR_BITMAPS_TOO_MANY",

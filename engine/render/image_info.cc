@@ -2,6 +2,7 @@
 #include "engine/render/image_info.h"
 
 #include <cstring>
+#include <initializer_list>
 #include <utility>
 
 #include "engine/render/backing_path.h"
@@ -34,6 +35,14 @@ std::optional<std::string> CompressionTypeName(uint32_t type) {
     default:
       return std::nullopt;
   }
+}
+
+// qemu's QAPI names of the LUKS enums, indexed by guest.proto's values.
+std::string EnumName(int value, std::initializer_list<const char*> names) {
+  return value > 0 && static_cast<size_t>(value) <= names.size() ? names.begin()[value - 1] : "";
+}
+std::string HashName(guest::LuksHashAlg hash) {
+  return EnumName(hash, {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "ripemd160"});
 }
 
 // QCryptoBlockInfoLUKS members in schema order, put after the union's "format" base member.
@@ -327,6 +336,33 @@ QObject ImageInfoToQObject(const ImageInfo& info) {
     d.Put("children", QObject::List(std::move(children)));
   }
   return QObject::Dict(std::move(d));
+}
+
+LuksInfo LuksInfoFromGuest(const guest::LuksInfo& luks) {
+  LuksInfo out;
+  out.cipher_alg = EnumName(luks.cipher_alg(), {"aes-128", "aes-192", "aes-256", "cast5-128",
+                                                "serpent-128", "serpent-192", "serpent-256",
+                                                "twofish-128", "twofish-192", "twofish-256"});
+  out.cipher_mode = EnumName(luks.cipher_mode(), {"ecb", "cbc", "xts", "ctr"});
+  out.ivgen_alg = EnumName(luks.ivgen_alg(), {"plain", "plain64", "essiv"});
+  if (luks.ivgen_hash_alg() != guest::LUKS_HASH_UNSPECIFIED) {
+    out.ivgen_hash_alg = HashName(luks.ivgen_hash_alg());
+  }
+  out.hash_alg = HashName(luks.hash_alg());
+  out.payload_offset = static_cast<int64_t>(luks.payload_offset());
+  out.master_key_iters = luks.master_key_iters();
+  out.uuid = luks.uuid();
+  for (const guest::LuksSlot& slot : luks.slots()) {
+    LuksSlotInfo s;
+    s.active = slot.active();
+    if (slot.active()) {
+      s.iters = slot.iters();
+      s.stripes = slot.stripes();
+    }
+    s.key_offset = static_cast<int64_t>(slot.key_offset());
+    out.slots.push_back(s);
+  }
+  return out;
 }
 
 }  // namespace instar::render

@@ -13,8 +13,8 @@
 
 namespace instar::render {
 
-// QAPI QCryptoBlockInfoLUKSSlot / QCryptoBlockInfoLUKS (qapi/crypto.json). guest.proto does not
-// carry these yet; whoever decodes them fills DecodedImage::luks.
+// QAPI QCryptoBlockInfoLUKSSlot / QCryptoBlockInfoLUKS (qapi/crypto.json), from the guest's
+// LuksInfo (LuksInfoFromGuest).
 struct LuksSlotInfo {
   bool active = false;
   std::optional<int64_t> iters;    // active slots only
@@ -33,6 +33,10 @@ struct LuksInfo {
   std::string uuid;
   std::vector<LuksSlotInfo> slots;
 };
+
+// The guest's LuksInfo with qemu's names for its algorithms; the channel checked its values
+// (field_caps.cc), unknown ones read as "".
+LuksInfo LuksInfoFromGuest(const guest::LuksInfo& luks);
 
 // What the channel decoded for one image: the ImageInfo message and the Snapshot / Bitmap
 // messages that followed it.

@@ -4,6 +4,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/probe.cc
   formats/raw/partition_table.cc
   formats/raw/raw_writer.cc
+  formats/luks/header.cc
   formats/qcow2/header.cc
   formats/qcow2/header_extensions.cc
   formats/qcow2/feature_names.cc

@@ -66,6 +66,29 @@ Status emit_raw_info(BlockSource& source, instar_guest_RawHead raw_head, Message
   return emit_done(sink, arena, 0);
 }
 
+// qcrypto_block_luks_get_info(): what info shows of a LUKS header.
+void fill_luks_info(const luks::Header& h, instar_guest_ImageInfo* info) {
+  info->has_luks = true;
+  instar_guest_LuksInfo& l = info->luks;
+  l.cipher_alg = h.cipher_alg;
+  l.cipher_mode = h.cipher_mode;
+  l.ivgen_alg = h.ivgen_alg;
+  l.ivgen_hash_alg = h.ivgen_hash_alg;
+  l.hash_alg = h.hash_alg;
+  l.payload_offset = uint64_t{h.payload_offset_sector} * luks::kSectorSize;
+  l.master_key_iters = h.master_key_iterations;
+  set_bytes(&l.uuid, qcow2::until_nul(Bytes(h.uuid, luks::kUuidSize)));
+  l.slots_count = luks::kKeySlots;
+  for (uint32_t i = 0; i < luks::kKeySlots; ++i) {
+    const luks::KeySlot& slot = h.slots[i];
+    instar_guest_LuksSlot& out = l.slots[i];
+    out.active = slot.active == luks::kSlotEnabled;
+    out.iters = out.active ? slot.iterations : 0;
+    out.stripes = out.active ? slot.stripes : 0;
+    out.key_offset = uint64_t{slot.key_offset_sector} * luks::kSectorSize;
+  }
+}
+
 void fill_qcow2_info(const qcow2::Metadata& m, instar_guest_ImageInfo* info) {
   const qcow2::Header& h = m.header;
   const qcow2::HeaderExtensions& e = m.extensions;
@@ -100,6 +123,7 @@ void fill_qcow2_info(const qcow2::Metadata& m, instar_guest_ImageInfo* info) {
   q.has_crypto_header = e.has_crypto_header;
   q.crypto_header_offset = e.crypto_header_offset;
   q.crypto_header_length = e.crypto_header_length;
+  if (e.has_luks) fill_luks_info(e.luks, info);
 }
 
 Status emit_snapshots(const qcow2::Metadata& m, const qcow2::TableScratch& tables,
@@ -163,7 +187,9 @@ Status run_qcow2_info(BlockSource& source, qcow2::OpenMode mode, MessageSink& si
   detail->clear();
   *metadata = qcow2::Metadata();
 
-  const Status opened = qcow2::open_image(source, arena, tables, metadata, detail, mode);
+  // qemu-img info opens with BDRV_O_NO_IO: a LUKS header is read and checked, no key is asked.
+  const Status opened = qcow2::open_image(source, arena, tables, metadata, detail, mode,
+                                          qcow2::CryptoAccess::kHeaderOnly);
   if (!opened.ok()) {
     return report_failure(sink, arena, opened, detail);
   }

@@ -55,6 +55,10 @@ Status parse_crypto_extension(Bytes data, const ExtensionContext& context, Heade
   out->has_crypto_header = true;
   out->crypto_header_offset = offset;
   out->crypto_header_length = load_be64(data.data + 8);
+  if (context.crypto != nullptr) {
+    INSTAR_TRY(context.crypto->open(offset, out->crypto_header_length, &out->luks));
+    out->has_luks = true;
+  }
   return Status::Ok();
 }
 

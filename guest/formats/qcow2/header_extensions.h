@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "guest/formats/luks/header.h"
 #include "guest/lib/bytes.h"
 #include "guest/lib/status.h"
 
@@ -35,6 +36,8 @@ struct HeaderExtensions {
   bool has_crypto_header = false;
   uint64_t crypto_header_offset = 0;
   uint64_t crypto_header_length = 0;
+  bool has_luks = false;  // the LUKS header the crypto extension points at, opened and checked
+  luks::Header luks;
   // Set only when the bitmaps extension is valid and autoclear bit 0 says it is current.
   uint32_t nb_bitmaps = 0;
   uint64_t bitmap_directory_size = 0;
@@ -44,11 +47,23 @@ struct HeaderExtensions {
 };
 
 // What qemu knows about the image when it walks the extensions.
+// Opens the LUKS header a crypto header extension points at, where qcow2_read_extensions() does
+// it (qcrypto_block_open() inside the walk, so its errors come before later extensions'):
+// implemented by open_image() over the image.
+class CryptoHeaderOpener {
+ public:
+  virtual Status open(uint64_t offset, uint64_t length, luks::Header* out) = 0;
+
+ protected:
+  ~CryptoHeaderOpener() = default;
+};
+
 struct ExtensionContext {
   uint32_t version = 0;
   uint64_t cluster_size = 0;
   uint32_t crypt_method = 0;  // 0 in qemu's early walk for the feature table (not yet set)
   uint64_t autoclear_features = 0;
+  CryptoHeaderOpener* crypto = nullptr;  // nullptr: the LUKS header is not opened
 };
 
 // qcow2_read_extensions(): walks extensions from `start` while below `end`. `area` holds image

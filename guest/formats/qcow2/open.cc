@@ -1,6 +1,7 @@
 // open.cc: the qcow2 open sequence (qcow2_do_open order) over a BlockSource.
 #include "guest/formats/qcow2/open.h"
 
+#include "guest/formats/luks/header.h"
 #include "guest/formats/qcow2/bitmap_directory.h"
 #include "guest/formats/qcow2/feature_bits.h"
 #include "guest/formats/qcow2/feature_names.h"
@@ -61,6 +62,44 @@ Status check_bitmap_directory(const Metadata& m, const TableScratch& tables,
   return bitmaps.finish();
 }
 
+// qcrypto_block_luks_open() over qcow2_crypto_hdr_read_func(): the key comes first (unless
+// BDRV_O_NO_IO), then the header, which must lie inside the extension's length.
+class LuksHeaderOpener final : public CryptoHeaderOpener {
+ public:
+  LuksHeaderOpener(BlockSource& source, CryptoAccess access, OpenErrorDetail* names)
+      : source_(source), access_(access), names_(names) {}
+
+  Status open(uint64_t offset, uint64_t length, luks::Header* out) override {
+    if (access_ == CryptoAccess::kKeyRequired) {
+      return Status(instar_guest_ErrorCode_ERROR_ENCRYPTION_KEY_REQUIRED);
+    }
+    if (length < luks::kHeaderSize) {
+      return Status(instar_guest_ErrorCode_ERROR_LUKS_OUTSIDE_EXTENSION);
+    }
+    uint8_t raw[luks::kHeaderSize];
+    INSTAR_TRY(read_zero_filled(source_, offset, MutableBytes(raw, sizeof(raw))));
+    return luks::decode_header(Bytes(raw, sizeof(raw)), out, names_);
+  }
+
+ private:
+  BlockSource& source_;
+  CryptoAccess access_;
+  OpenErrorDetail* names_;
+};
+
+// The encryption methods that need no header extension, after the data file (qcow2_do_open):
+// AES asks for its key; LUKS without its extension is an error unless opened with NO_IO.
+Status check_encryption_without_header(const Header& h, const HeaderExtensions& e,
+                                       CryptoAccess access) {
+  if (h.crypt_method == kCryptNone || e.has_luks || access == CryptoAccess::kHeaderOnly) {
+    return Status::Ok();
+  }
+  if (h.crypt_method == kCryptAes) {
+    return Status(instar_guest_ErrorCode_ERROR_ENCRYPTION_KEY_REQUIRED);
+  }
+  return Status(instar_guest_ErrorCode_ERROR_CRYPTO_HEADER_MISSING, h.crypt_method);
+}
+
 }  // namespace
 
 Status read_snapshot_table(const Header& h, const TableScratch& tables) {
@@ -71,7 +110,7 @@ Status read_snapshot_table(const Header& h, const TableScratch& tables) {
 }
 
 Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables, Metadata* out,
-                  OpenErrorDetail* detail, OpenMode mode) {
+                  OpenErrorDetail* detail, OpenMode mode, CryptoAccess crypto) {
   uint64_t area_size = kInitialReadSize;
   auto* area = arena.allocate_array<uint8_t>(area_size);
   if (area == nullptr) return fail(instar_guest_ErrorCode_ERROR_INTERNAL);
@@ -110,6 +149,8 @@ Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables,
   INSTAR_TRY(check_header_layout(h, mode));
 
   context.crypt_method = h.crypt_method;
+  LuksHeaderOpener luks_opener(source, crypto, detail);
+  context.crypto = &luks_opener;
   INSTAR_TRY(parse_header_extensions(header_area, h.header_length, h.extensions_end(), context,
                                      &m.extensions));
 
@@ -121,6 +162,7 @@ Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables,
   } else if ((h.autoclear_features & kAutoclearDataFileRaw) != 0) {
     return fail(instar_guest_ErrorCode_ERROR_DATA_FILE_RAW_WITHOUT_DATA_FILE);
   }
+  INSTAR_TRY(check_encryption_without_header(h, m.extensions, crypto));
 
   INSTAR_TRY(check_backing_file_name(h, header_area, &m));
   if (mode != OpenMode::kCheck) INSTAR_TRY(read_snapshot_table(h, tables));

@@ -39,8 +39,13 @@ struct TableScratch {
 // header area alive for `out`'s views.
 // With OpenMode::kCheck (qemu's BDRV_O_CHECK) the snapshot table is neither validated nor read:
 // the check does that (validate_snapshot_table, read_snapshot_table).
+// `crypto`: how an encrypted image is opened. qemu-img info opens with BDRV_O_NO_IO, which reads
+// and checks a LUKS header without a key; every other open needs `encrypt.key-secret`, which
+// instar does not take yet, so it ends with ERROR_ENCRYPTION_KEY_REQUIRED where qemu asks for it.
+enum class CryptoAccess { kKeyRequired, kHeaderOnly };
 Status open_image(BlockSource& source, Arena& arena, const TableScratch& tables, Metadata* out,
-                  OpenErrorDetail* detail, OpenMode mode = OpenMode::kNormal);
+                  OpenErrorDetail* detail, OpenMode mode = OpenMode::kNormal,
+                  CryptoAccess crypto = CryptoAccess::kKeyRequired);
 
 // Reads every entry of the snapshot table the header names, with qemu's per-entry checks.
 Status read_snapshot_table(const Header& header, const TableScratch& tables);
