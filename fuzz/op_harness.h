@@ -1,5 +1,5 @@
 // op_harness.h: runs one guest operation over in-memory devices, as the process backend would,
-// for the fuzz targets that drive whole operations (info, check, compare).
+// for the fuzz targets that drive whole operations (info, check, compare, convert).
 #pragma once
 
 #include <cstddef>
@@ -14,9 +14,18 @@
 
 namespace instar::fuzz {
 
-// Runs `op` with images[i] as device i (read-only). The arena and message buffers are reused
-// across runs: the guest gets the same bounds as under the process backend's defaults.
-inline void run_guest_op(const abi::OpConfig& op, const Bytes* images, uint32_t count) {
+// An output device for ops that write (convert): what the guest reads back and writes through.
+struct OutputDevice {
+  BlockSource* source = nullptr;
+  BlockSink* sink = nullptr;
+};
+
+// Runs `op` with images[i] as device i (read-only) and, when `output.sink` is set, the output as
+// device `count` (readable and writable, its capacity the sink's size). The arena and message
+// buffers are reused across runs: the guest gets the same bounds as under the process backend's
+// defaults.
+inline void run_guest_op(const abi::OpConfig& op, const Bytes* images, uint32_t count,
+                         OutputDevice output = {}) {
   static std::vector<uint8_t> arena_memory(32u << 20);
   static std::vector<uint8_t> messages(4u << 20);
   Arena arena(arena_memory.data(), arena_memory.size());
@@ -24,6 +33,7 @@ inline void run_guest_op(const abi::OpConfig& op, const Bytes* images, uint32_t 
   std::vector<MemoryBlockSource> sources;
   sources.reserve(count);
   std::vector<BlockSource*> devices;
+  std::vector<BlockSink*> sinks(count, nullptr);
   abi::BootInfo boot{};
   boot.magic = abi::kBootInfoMagic;
   boot.abi_version = abi::kAbiVersion;
@@ -37,7 +47,13 @@ inline void run_guest_op(const abi::OpConfig& op, const Bytes* images, uint32_t 
     devices.push_back(&sources.back());
     boot.devices[i] = {images[i].size, abi::kDeviceReadable, 0};
   }
-  (void)run_op(boot, op, devices.data(), count, sink, arena);
+  if (output.sink != nullptr) {
+    devices.push_back(output.source);
+    sinks.push_back(output.sink);
+    boot.devices[count] = {output.sink->size(), abi::kDeviceReadable | abi::kDeviceWritable, 0};
+    ++boot.device_count;
+  }
+  (void)run_op(boot, op, devices.data(), sinks.data(), boot.device_count, sink, arena);
 }
 
 // The format the fuzzer asks for: probing or forced qcow2, chosen by one input bit so that both

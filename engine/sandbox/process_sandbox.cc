@@ -12,8 +12,10 @@
 
 #include <chrono>
 #include <climits>
+#include <optional>
 
 #include "engine/sandbox/boot_blob.h"
+#include "engine/sandbox/cpu_limit_kill.h"
 #include "engine/sandbox/frame_reader.h"
 #include "engine/sandbox/helper_launch.h"
 #include "guest/platform/process/process_contract.h"
@@ -43,14 +45,12 @@ class Child {
   // Non-blocking reap; true once the child has been reaped (status in wait_status()).
   bool try_reap() {
     if (reaped_) return true;
-    pid_t r;
-    do {
-      r = wait4(pid_, &status_, WNOHANG, &usage_);
-    } while (r < 0 && errno == EINTR);
-    if (r == pid_ || (r < 0 && errno == ECHILD)) reaped_ = true;
+    if (!exited(WNOHANG)) return reaped_;
+    reap();
     return reaped_;
   }
   void reap() {
+    if (!reaped_ && exited(0)) prof_ns_ = unreaped_prof_clock_ns(pid_);
     while (!reaped_) {
       const pid_t r = wait4(pid_, &status_, 0, &usage_);
       if (r == pid_ || (r < 0 && errno != EINTR)) reaped_ = true;
@@ -86,11 +86,25 @@ class Child {
   }
   bool reaped() const { return reaped_; }
   int wait_status() const { return status_; }
+  // The child's PROF clock just before the reap: the clock RLIMIT_CPU is enforced on.
+  std::optional<uint64_t> prof_ns() const { return prof_ns_; }
 
  private:
+  // Whether the child has exited, leaving it unreaped (`flags`: 0 waits, WNOHANG does not). An
+  // error (ECHILD: someone else reaped it) counts as exited, so the callers stop waiting.
+  bool exited(int flags) const {
+    siginfo_t info{};
+    int r;
+    do {
+      r = waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT | flags);
+    } while (r < 0 && errno == EINTR);
+    return r < 0 || info.si_pid == pid_;
+  }
+
   pid_t pid_;
   int status_ = 0;
   rusage usage_{};
+  std::optional<uint64_t> prof_ns_;
   bool reaped_ = false;
 };
 
@@ -118,21 +132,18 @@ std::string mebibytes(rlim_t bytes) {
 // What the helper's exit means. `setup_failure` is the byte of its setup-status pipe (-1: none):
 // only with it is an exit status a setup failure; any other status is the guest's own.
 Outcome outcome_from_exit(int wait_status, FrameReader& reader, int setup_failure,
-                          const LaunchedHelper& helper, uint64_t cpu_ns) {
+                          const LaunchedHelper& helper, std::optional<uint64_t> prof_ns) {
   if (WIFSIGNALED(wait_status)) {
     const int signal = WTERMSIG(wait_status);
     Outcome outcome = failure(OutcomeKind::kKilled, describe_guest_signal(signal));
     outcome.signal = signal;
-    // RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (the helper sets both
-    // alike). The launcher's own SIGKILLs (deadline, caps) never get here.
-    const rlim_t cpu_seconds = helper.cpu_limit.rlim_cur;
-    const bool at_cpu_limit =
-        cpu_seconds != RLIM_INFINITY &&
-        cpu_ns + 100'000'000ull >= static_cast<uint64_t>(cpu_seconds) * 1'000'000'000ull;
-    if (signal == SIGXCPU || (signal == SIGKILL && at_cpu_limit)) {
+    // RLIMIT_CPU, judged by the clock the kernel enforces it on (cpu_limit_kill.h). The
+    // launcher's own SIGKILLs (deadline, caps) never get here.
+    if (const std::optional<rlim_t> seconds =
+            cpu_limit_that_killed(signal, helper.cpu_limit, prof_ns)) {
       outcome.kind = OutcomeKind::kResourceLimit;
       outcome.diagnostic =
-          "guest process reached its CPU time limit of " + std::to_string(cpu_seconds) + " s" +
+          "guest process reached its CPU time limit of " + std::to_string(*seconds) + " s" +
           (helper.cpu_limit_from_caller ? " (RLIMIT_CPU, set by the caller of instar)" : "");
     }
     return outcome;
@@ -280,8 +291,9 @@ Outcome ProcessSandbox::run_with_boot_blob(const std::vector<uint8_t>& boot_blob
     }
   }
   if (!child.reaped()) child.reap();
-  Outcome outcome = outcome_from_exit(
-      child.wait_status(), reader, read_setup_failure(helper.setup_status), helper, child.cpu_ns());
+  Outcome outcome =
+      outcome_from_exit(child.wait_status(), reader, read_setup_failure(helper.setup_status),
+                        helper, child.prof_ns());
   outcome.reads = io_reads;
   outcome.bytes_read = io_bytes;
   outcome.guest_ns = child.cpu_ns();

@@ -124,6 +124,37 @@ def test_hostile_images_get_the_same_answer(case, command, profile, hostile_dirs
         f"{problem} [{profile}]: {repro}")
 
 
+# convert writes through each backend's output device: a small fixed sample of the hostile corpus
+# (test_hostile_convert.py runs it all on the process backend), one of each kind: a read error
+# mid-copy (the half-written target qemu-img leaves too), metadata pointing into metadata with -c
+# and -p, a refused outside backing file, an image that does not open, a probed 3-byte raw file.
+HOSTILE_CONVERTS = [("compressed-far-past-eof", ["-O", "raw"]),
+                    ("l2-entry-at-l1", ["-O", "qcow2", "-c", "-p"]),
+                    ("backing-dotdot", ["-O", "qcow2"]),
+                    ("l1-offset-unaligned", ["-p", "-O", "raw"]),
+                    ("trunc-inside-magic", ["-O", "qcow2"])]
+
+
+@pytest.mark.parametrize("name,options", HOSTILE_CONVERTS,
+                         ids=[f"{n}:{' '.join(o)}" for n, o in HOSTILE_CONVERTS])
+def test_hostile_converts_write_the_same_target(name, options, hostile_dirs, instar_bin):
+    case = next(c for c in hostile.cases() if c.name == name)
+    images = hostile_dirs(case)
+    outcomes = []
+    for sandbox in (FIRST, SECOND):
+        target = images / f"out-{sandbox}"
+        target.unlink(missing_ok=True)
+        run = runner.run([instar_bin, f"--sandbox={sandbox}", "convert", *options, case.top,
+                          target.name], images, timeout=HOSTILE_TIMEOUT_S)
+        assert run.rc is not None and run.signal is None, runner.reproduction(run.argv, images)
+        assert "sandbox" not in run.stderr.decode(errors="replace"), run.stderr
+        data = target.read_bytes() if target.exists() else None
+        target.unlink(missing_ok=True)
+        outcomes.append((run.rc, run.stdout, run.stderr.replace(target.name.encode(), b"OUT"),
+                         data))
+    assert outcomes[0] == outcomes[1], f"{FIRST}: {outcomes[0][:3]}, {SECOND}: {outcomes[1][:3]}"
+
+
 # Compare reads data (L2 lookup, zero and compressed clusters, zlib and zstd, extended L2): a
 # set of pairs that exercises each path, identical and differing, plain and strict.
 COMPARE_PAIRS = [("raw-mixed", "qcow2-mixed-zlib", []), ("qcow2-mixed-zstd", "qcow2-mixed-el2", []),

@@ -10,12 +10,12 @@ under both backends in test_backend_equivalence.py (ctest -L kvm).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from instar_oracle import hostile, runner
+from instar_oracle.hostile_audit import outside_accesses, traced_outside
 
 TIME_LIMIT_S = 5.0
 MEMORY_LIMIT = 1 << 30
@@ -32,39 +32,6 @@ def case_dirs(tmp_path_factory):
             built[case.name] = hostile.build(case, tmp_path_factory.mktemp(case.name))
         return built[case.name]
     return get
-
-
-def outside_accesses(lines: list[str], images: Path) -> list[str]:
-    """Audit lines ("<op> <path>") whose path, taken lexically from images/, leaves it."""
-    bad = []
-    for line in lines:
-        _, _, path = line.partition(" ")
-        full = os.path.normpath(os.path.join(images, path))
-        if not (full == str(images) or full.startswith(str(images) + os.sep)):
-            bad.append(line)
-    return bad
-
-
-def traced_outside(instar_bin: str, args: list[str], images: Path, trace: Path,
-                   env: dict[str, str]) -> list[str]:
-    """The file syscalls of one run, under strace, that name a path outside images/ (None when
-    strace or ptrace is unavailable: the audit log is then the evidence)."""
-    strace = shutil.which("strace")
-    if strace is None:
-        return None
-    run = runner.run([strace, "-f", "-qq", "-e", "trace=%file", "-o", str(trace), instar_bin,
-                      f"--sandbox={SANDBOX}", *args], images, timeout=30, env=env)
-    if not trace.exists() or b"PTRACE" in run.stderr:
-        return None
-    bad = []
-    for line in trace.read_text().splitlines():
-        # The first string argument is the path acted on; readlink's second is only the link's
-        # text, which naming the sentinel is the point of the symlink cases.
-        quoted = line.split('"')
-        path = quoted[1] if len(quoted) > 2 else ""
-        if path and ("outside" in path or "sentinel" in path or path == "/etc/passwd"):
-            bad.append(line)
-    return bad
 
 
 @pytest.mark.parametrize("profile", hostile.PROFILES)
@@ -88,7 +55,8 @@ def test_hostile_case_answers_cleanly(case, command, profile, case_dirs, instar_
     assert accessed, f"the audit log recorded nothing: {repro}"
     assert not outside_accesses(accessed, images), (accessed, repro)
     if case.reaches_out:
-        bad = traced_outside(instar_bin, args, images, tmp_path / "strace.out", profile_env)
+        bad = traced_outside(instar_bin, SANDBOX, args, images, tmp_path / "strace.out",
+                             profile_env)
         assert not bad, (bad, repro)
 
     problem = hostile.mismatch(case, command, run.stdout, run.stderr, run.rc, profile)
