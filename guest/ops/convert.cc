@@ -135,7 +135,7 @@ ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, BlockSource* 
 
 Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
                  uint32_t device_count, MessageSink& sink, Arena& arena,
-                 qcow2::OpenErrorDetail* detail) {
+                 ErrorNames* detail) {
   const uint32_t count = op.convert_input_count;
   if (count == 0 || count > abi::kMaxConvertInputs) {
     return fail(instar_guest_ConvertKind_CONVERT_OPEN_FAILED,
@@ -202,14 +202,14 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
 Status run_convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
                    uint32_t device_count, MessageSink& sink, Arena& arena) {
   const uint64_t mark = arena.mark();
-  auto* detail = static_cast<qcow2::OpenErrorDetail*>(
-      arena.allocate(sizeof(qcow2::OpenErrorDetail), alignof(qcow2::OpenErrorDetail)));
+  auto* detail = static_cast<ErrorNames*>(
+      arena.allocate(sizeof(ErrorNames), alignof(ErrorNames)));
   Reported r;
   if (detail == nullptr) {
     r = fail(instar_guest_ConvertKind_CONVERT_OPEN_FAILED,
              Status(instar_guest_ErrorCode_ERROR_INTERNAL));
   } else {
-    detail = new (detail) qcow2::OpenErrorDetail();
+    detail = new (detail) ErrorNames();
     r = convert(op, devices, sinks, device_count, sink, arena, detail);
   }
   const Status emitted = emit_outcome(r, sink, arena);
