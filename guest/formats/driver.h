@@ -14,6 +14,7 @@
 #include "guest/lib/block_source.h"
 #include "guest/lib/bytes.h"
 #include "guest/lib/error_names.h"
+#include "guest/lib/image_writer.h"
 #include "guest/lib/message_sink.h"
 #include "guest/lib/status.h"
 
@@ -116,6 +117,15 @@ struct InfoRequest {
   bool no_io;   // qemu-img info's BDRV_O_NO_IO open (abi::kOpFlagNoIo)
 };
 
+// What an op that produces an image (convert; later create) asks a format's writer factory for.
+struct WriterRequest {
+  const abi::OpConfig* op;  // the target's creation options as the host passed them
+  BlockSink* sink;          // the output file
+  BlockSource* readback;    // reads the output back (the writer's evicted tables)
+  uint64_t size;            // the target's virtual size
+  bool fresh;               // the host created the file for this run (not convert -n)
+};
+
 // One image format: qemu's BlockDriver's static part and its entry points.
 struct FormatDriver {
   abi::ImageFormat format;          // the ABI value the host selects it with (-f / -F)
@@ -137,6 +147,10 @@ struct FormatDriver {
   // `check`: emits the check's messages and its CheckResult (guest/ops/check.h), or nullptr for
   // formats qemu-img check says "does not support checks" of.
   Status (*check)(BlockSource& source, MessageSink& sink, Arena& arena);
+  // bdrv_create() and the open of the new target: an ImageWriter in `arena` over request.sink,
+  // its metadata laid out as qemu's create does; nullptr with `*why` set (left Ok when the arena
+  // is exhausted). nullptr for formats instar cannot create.
+  ImageWriter* (*new_writer)(const WriterRequest& request, Arena& arena, Status* why);
 };
 
 }  // namespace instar

@@ -26,6 +26,7 @@ const FormatDriver kQcowDriver = {
     .new_image = nullptr,
     .describe = nullptr,
     .check = nullptr,
+    .new_writer = nullptr,
 };
 
 }  // namespace instar::qcow

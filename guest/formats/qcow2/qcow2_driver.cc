@@ -11,6 +11,7 @@
 #include "guest/formats/qcow2/measure_size.h"
 #include "guest/formats/qcow2/open.h"
 #include "guest/formats/qcow2/snapshot_table.h"
+#include "guest/formats/qcow2/writer.h"
 #include "guest/formats/windowed_reader.h"
 
 namespace instar::qcow2 {
@@ -149,6 +150,39 @@ ImageDriver* new_image(Arena& arena) {
   return memory == nullptr ? nullptr : new (memory) Qcow2Driver();
 }
 
+// The creation options of a qcow2 target, as the host passed them in OpConfig.
+Qcow2CreateOptions create_options(const abi::OpConfig& op, uint64_t size) {
+  Qcow2CreateOptions o;
+  o.size = size;
+  o.cluster_size = op.qcow2_cluster_size;
+  o.refcount_bits = op.qcow2_refcount_bits;
+  o.compat_v3 = (op.qcow2_create_flags & abi::kQcow2CompatV2) == 0;
+  o.lazy_refcounts = (op.qcow2_create_flags & abi::kQcow2LazyRefcounts) != 0;
+  o.extended_l2 = (op.qcow2_create_flags & abi::kQcow2ExtendedL2) != 0;
+  o.compression_type = static_cast<uint8_t>(op.qcow2_compression_type);
+  return o;
+}
+
+ImageWriter* new_writer(const WriterRequest& request, Arena& arena, Status* why) {
+  const abi::OpConfig& op = *request.op;
+  // Only a fresh target: the host refuses -n -O qcow2.
+  if (!request.fresh || op.qcow2_compression_type > 1) {
+    *why = Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.output_format);
+    return nullptr;
+  }
+  void* memory = arena.allocate(sizeof(Qcow2Writer), alignof(Qcow2Writer));
+  if (memory == nullptr) return nullptr;
+  auto* writer = new (memory) Qcow2Writer(*request.sink, request.readback, arena);
+  // qemu-img convert opens its target with BDRV_O_UNMAP unless -S 0.
+  writer->set_discard_requests(op.min_sparse_sectors != 0);
+  const Status created = writer->create(create_options(op, request.size));
+  if (!created.ok()) {
+    *why = created;
+    return nullptr;
+  }
+  return writer;
+}
+
 }  // namespace
 
 int probe(Bytes head) {
@@ -165,6 +199,7 @@ const FormatDriver kQcow2Driver = {
     .new_image = new_image,
     .describe = describe,
     .check = check,
+    .new_writer = new_writer,
 };
 
 Status Qcow2Driver::open(BlockSource& source, const OpenContext& context, Arena& arena) {

@@ -5,6 +5,7 @@
 
 #include "guest/formats/raw/partition_table.h"
 #include "guest/formats/raw/raw_image.h"
+#include "guest/formats/raw/raw_writer.h"
 #include "guest/formats/windowed_reader.h"
 #include "guest/lib/mem.h"
 
@@ -14,6 +15,8 @@ namespace {
 
 constexpr uint64_t kExtentSize = 16;      // one [start, end) pair of the host's extent map
 constexpr uint64_t kExtentWindow = 4096;  // extents read at once
+// Zeros written per call by write_zeroes (-n onto an existing target).
+constexpr uint64_t kZeroChunk = 64 * 1024;
 
 uint64_t min64(uint64_t a, uint64_t b) {
   return a < b ? a : b;
@@ -48,6 +51,17 @@ ImageDriver* new_image(Arena& arena) {
   return memory == nullptr ? nullptr : new (memory) RawDriver();
 }
 
+ImageWriter* new_writer(const WriterRequest& request, Arena& arena, Status* why) {
+  (void)why;
+  auto* zeros = arena.allocate_array<uint8_t>(kZeroChunk);
+  void* memory = arena.allocate(sizeof(RawWriter), alignof(RawWriter));
+  if (zeros == nullptr || memory == nullptr) return nullptr;
+  for (uint64_t i = 0; i < kZeroChunk; ++i) zeros[i] = 0;
+  return new (memory)
+      RawWriter(*request.sink, request.size, request.fresh,
+                (request.op->convert_flags & abi::kConvertFlush) != 0, Bytes(zeros, kZeroChunk));
+}
+
 }  // namespace
 
 int probe(Bytes head) {
@@ -64,6 +78,7 @@ const FormatDriver kRawDriver = {
     .new_image = new_image,
     .describe = describe,
     .check = nullptr,
+    .new_writer = new_writer,
 };
 
 Status RawDriver::open(BlockSource& source, const OpenContext& context, Arena& arena) {

@@ -58,6 +58,8 @@ TEST(ProbeTest, RegistryNamesEachOpenableFormatOnce) {
   EXPECT_EQ(find_driver(abi::ImageFormat::kProbe), nullptr);
   EXPECT_EQ(kQcow2->check != nullptr, true);
   EXPECT_EQ(kRaw->check, nullptr);
+  EXPECT_NE(kRaw->new_writer, nullptr);
+  EXPECT_NE(kQcow2->new_writer, nullptr);
 }
 
 TEST(ProbeTest, ScoresAreQemus) {
