@@ -1,26 +1,48 @@
-// probe.cc: format detection by magic, with qemu's precedence for an explicit -f.
+// probe.cc: the format driver registry and bdrv_probe_all()'s choice by probe score.
 #include "guest/formats/probe.h"
 
-#include "guest/formats/qcow2/limits.h"
+#include "guest/formats/qcow/qcow_driver.h"
+#include "guest/formats/qcow2/qcow2_driver.h"
+#include "guest/formats/raw/raw_driver.h"
 
 namespace instar {
 
-Result<DetectedFormat> detect_format(abi::ImageFormat requested, Bytes head) {
-  switch (requested) {
-    case abi::ImageFormat::kRaw:
-      return DetectedFormat::kRaw;
-    case abi::ImageFormat::kQcow2:
-      return DetectedFormat::kQcow2;
-    case abi::ImageFormat::kProbe:
-      break;
-    default:
-      return Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, static_cast<uint32_t>(requested));
+namespace {
+
+// Every format instar knows. On equal scores the earlier one wins (qemu keeps its first best
+// too; no two of its probes give the same image the same non-raw score).
+const FormatDriver* const kDrivers[] = {&raw::kRawDriver, &qcow::kQcowDriver, &qcow2::kQcow2Driver};
+
+}  // namespace
+
+const FormatDriver* find_driver(abi::ImageFormat format) {
+  for (const FormatDriver* driver : kDrivers) {
+    if (driver->format == format && driver->unsupported == 0) return driver;
   }
-  if (head.size < 8 || load_be32(head.data) != qcow2::kMagic) return DetectedFormat::kRaw;
-  const uint32_t version = load_be32(head.data + 4);
-  if (version >= 2) return DetectedFormat::kQcow2;
-  if (version == 1) return Status(instar_guest_ErrorCode_ERROR_QCOW_V1);
-  return DetectedFormat::kRaw;
+  return nullptr;
+}
+
+Result<const FormatDriver*> select_driver(abi::ImageFormat requested, Bytes head) {
+  if (requested != abi::ImageFormat::kProbe) {
+    const FormatDriver* driver = find_driver(requested);
+    if (driver == nullptr) {
+      return Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, static_cast<uint32_t>(requested));
+    }
+    return driver;
+  }
+  const FormatDriver* best = nullptr;
+  int best_score = 0;
+  for (const FormatDriver* driver : kDrivers) {
+    if (driver->probe == nullptr) continue;
+    const int score = driver->probe(head);
+    if (score > best_score) {
+      best = driver;
+      best_score = score;
+    }
+  }
+  if (best == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);  // raw scores 1
+  if (best->unsupported != 0) return Status(best->unsupported);
+  return best;
 }
 
 }  // namespace instar

@@ -1,9 +1,10 @@
-// probe.h: choosing the driver for an image the way qemu 7.2 does, among the formats instar has.
+// probe.h: the registry of format drivers and choosing one for an image the way qemu 7.2 does.
 #pragma once
 
 #include <stdint.h>
 
 #include "guest/abi/abi.h"
+#include "guest/formats/driver.h"
 #include "guest/lib/bytes.h"
 #include "guest/lib/status.h"
 
@@ -12,13 +13,15 @@ namespace instar {
 // Bytes of the image head probing looks at (qemu reads 2048, zero-filled past EOF).
 inline constexpr uint64_t kProbeSize = 2048;
 
-enum class DetectedFormat : uint32_t { kRaw, kQcow2 };
+// The driver an explicit format names (-f / -F), or nullptr for kProbe and unknown values.
+const FormatDriver* find_driver(abi::ImageFormat format);
 
-// bdrv_probe_all() restricted to raw, qcow2 and qcow (v1): "QFI\xfb" with version >= 2 is qcow2,
-// with version 1 the legacy qcow driver's (ERROR_QCOW_V1, which instar does not open), anything
-// else (an empty file too) raw. An explicit format skips probing; qcow2 then fails at open when
-// the magic is missing (ERROR_NOT_QCOW2). `head` is the first bytes, zero-filled to >= 8.
-// Unknown ImageFormat values are ERROR_BAD_CONFIG.
-Result<DetectedFormat> detect_format(abi::ImageFormat requested, Bytes head);
+// bdrv_probe_all() over the registered formats: the highest probe score wins, the first
+// registered on a tie (qemu's driver list order); raw's score of 1 makes it the fallback. A
+// winner instar does not open fails with its `unsupported` error (qcow v1: ERROR_QCOW_V1).
+// An explicit format skips probing; its own open then fails when the content is not that format
+// (qcow2: ERROR_NOT_QCOW2). `head` is the first bytes, zero-filled to kProbeSize. Unknown
+// ImageFormat values are ERROR_BAD_CONFIG.
+Result<const FormatDriver*> select_driver(abi::ImageFormat requested, Bytes head);
 
 }  // namespace instar

@@ -2,6 +2,9 @@
 list(APPEND INSTAR_GUEST_SOURCES
   formats/windowed_reader.cc
   formats/probe.cc
+  formats/check_log.cc
+  formats/raw/raw_driver.cc
+  formats/qcow/qcow_driver.cc
   formats/raw/partition_table.cc
   formats/raw/raw_writer.cc
   formats/luks/header.cc
@@ -23,4 +26,6 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/refcount_allocator.cc
   formats/qcow2/compress.cc
   formats/qcow2/writer.cc
-  formats/qcow2/measure_size.cc)
+  formats/qcow2/measure_size.cc
+  formats/qcow2/qcow2_driver.cc
+  formats/qcow2/check.cc)

@@ -7,6 +7,15 @@
 
 namespace instar {
 
+instar_guest_GuestMessage* allocate_message(Arena& arena, pb_size_t tag) {
+  auto* message = static_cast<instar_guest_GuestMessage*>(
+      arena.allocate(sizeof(instar_guest_GuestMessage), alignof(instar_guest_GuestMessage)));
+  if (message == nullptr) return nullptr;
+  *message = instar_guest_GuestMessage_init_zero;
+  message->which_body = tag;
+  return message;
+}
+
 Status emit_message(MessageSink& sink, Arena& arena, const instar_guest_GuestMessage& message) {
   size_t size = 0;
   if (!pb_get_encoded_size(&size, instar_guest_GuestMessage_fields, &message)) {
@@ -54,6 +63,13 @@ Status emit_error(MessageSink& sink, Arena& arena, const Status& status, const E
   Status result = emit_message(sink, arena, *message);
   arena.release_to(mark);
   return result;
+}
+
+Status emit_done(MessageSink& sink, Arena& arena, int32_t status) {
+  instar_guest_GuestMessage message = instar_guest_GuestMessage_init_zero;
+  message.which_body = instar_guest_GuestMessage_done_tag;
+  message.body.done.status = status;
+  return emit_message(sink, arena, message);
 }
 
 Status MemoryMessageSink::emit(Bytes encoded) {

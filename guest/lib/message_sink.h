@@ -5,6 +5,7 @@
 #include "guest/lib/arena.h"
 #include "guest/lib/bytes.h"
 #include "guest/lib/error_names.h"
+#include "guest/lib/mem.h"
 #include "guest/lib/status.h"
 
 namespace instar {
@@ -24,6 +25,21 @@ Status emit_message(MessageSink& sink, Arena& arena, const instar_guest_GuestMes
 
 // Emits an Error message carrying `status` and the image names that go with it (may be null).
 Status emit_error(MessageSink& sink, Arena& arena, const Status& status, const ErrorNames* names);
+
+// Emits Done{status}: the last message of every op.
+Status emit_done(MessageSink& sink, Arena& arena, int32_t status);
+
+// A zeroed GuestMessage with body `tag` in `arena`: the message is a few KiB, too large for the
+// guest's small stack. nullptr when the arena is exhausted.
+instar_guest_GuestMessage* allocate_message(Arena& arena, pb_size_t tag);
+
+// Copies `from` into a nanopb bytes field, cut to the field's bound (guest.options).
+template <typename PbBytes>
+void set_bytes(PbBytes* field, Bytes from) {
+  const uint64_t n = from.size < sizeof field->bytes ? from.size : sizeof field->bytes;
+  if (n != 0) copy_bytes(field->bytes, from.data, n);  // absent names have no data pointer
+  field->size = static_cast<pb_size_t>(n);
+}
 
 // Collects messages in memory (tests, fuzzers, property tests).
 class MemoryMessageSink final : public MessageSink {

@@ -160,8 +160,7 @@ Status emit_outcome(const Outcome& o, MessageSink& sink, Arena& arena) {
 
 // Opens input `i` of a compare: its chain table, or the input alone when the host sent none.
 Status open_input(const abi::OpConfig& op, uint32_t i, BlockSource* const* devices,
-                  uint32_t device_count, Arena& arena, qcow2::OpenErrorDetail* detail,
-                  InputChain* out) {
+                  uint32_t device_count, Arena& arena, ErrorNames* detail, InputChain* out) {
   return open_input_chain(op.input_device[i], op.input_format[i], op.chain[i], op.chain_length[i],
                           devices, device_count, arena, detail, out);
 }
@@ -172,8 +171,7 @@ Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_
                    MessageSink& sink, Arena& arena) {
   const uint64_t mark = arena.mark();
   Outcome outcome;
-  auto* detail = static_cast<qcow2::OpenErrorDetail*>(
-      arena.allocate(sizeof(qcow2::OpenErrorDetail), alignof(qcow2::OpenErrorDetail)));
+  auto* detail = static_cast<ErrorNames*>(arena.allocate(sizeof(ErrorNames), alignof(ErrorNames)));
   InputChain chains[2];
   const bool second = valid_device(op.input_device[1], devices, device_count);
   if (detail == nullptr) {
@@ -196,7 +194,7 @@ Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_
                        outcome.kind == instar_guest_CompareKind_COMPARE_FIRST_OPENED;
        ++i) {
     if (!valid_device(2 + i, devices, device_count)) continue;
-    const Status mapped = chains[i].images[0]->set_extent_map(*devices[2 + i], arena);
+    const Status mapped = chains[i].images[0]->driver().set_extent_map(*devices[2 + i], arena);
     if (!mapped.ok()) outcome = failure(instar_guest_CompareKind_COMPARE_OPEN_FAILED, i, 0, mapped);
   }
   if (second && outcome.kind == instar_guest_CompareKind_COMPARE_FIRST_OPENED) {

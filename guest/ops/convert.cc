@@ -4,8 +4,7 @@
 
 #include <new>
 
-#include "guest/formats/qcow2/writer.h"
-#include "guest/formats/raw/raw_writer.h"
+#include "guest/formats/probe.h"
 #include "guest/ops/convert_copy.h"
 #include "guest/ops/info.h"
 #include "guest/ops/input_chain.h"
@@ -14,9 +13,6 @@
 namespace instar {
 
 namespace {
-
-// Zeros written per call by write_zeroes (-n onto an existing target).
-constexpr uint64_t kZeroChunk = 64 * 1024;
 
 // GuestMessages are KiBs large: they live in the arena, not on the guest's small stack.
 Status emit_body(MessageSink& sink, Arena& arena,
@@ -82,60 +78,21 @@ Reported fail(instar_guest_ConvertKind kind, const Status& error) {
   return r;
 }
 
-// The creation options of a -O qcow2 target, as the host passed them in OpConfig.
-qcow2::Qcow2CreateOptions qcow2_options(const abi::OpConfig& op, uint64_t size) {
-  qcow2::Qcow2CreateOptions o;
-  o.size = size;
-  o.cluster_size = op.qcow2_cluster_size;
-  o.refcount_bits = op.qcow2_refcount_bits;
-  o.compat_v3 = (op.qcow2_create_flags & abi::kQcow2CompatV2) == 0;
-  o.lazy_refcounts = (op.qcow2_create_flags & abi::kQcow2LazyRefcounts) != 0;
-  o.extended_l2 = (op.qcow2_create_flags & abi::kQcow2ExtendedL2) != 0;
-  o.compression_type = static_cast<uint8_t>(op.qcow2_compression_type);
-  return o;
-}
-
-// The target's ImageWriter for op.output_format, in the arena, created (qcow2: its header and
-// tables written) unless -n. `readback` reads the output back (evicted qcow2 tables).
+// The target's ImageWriter for op.output_format from its format driver, in the arena, created
+// (qcow2: its header and tables written) unless -n. `readback` reads the output back (evicted
+// qcow2 tables).
 ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, BlockSource* readback,
                          uint64_t total, bool fresh, Arena& arena, Status* why) {
-  switch (static_cast<abi::ImageFormat>(op.output_format)) {
-    case abi::ImageFormat::kRaw: {
-      auto* zeros = arena.allocate_array<uint8_t>(kZeroChunk);
-      void* memory = arena.allocate(sizeof(raw::RawWriter), alignof(raw::RawWriter));
-      if (zeros == nullptr || memory == nullptr) return nullptr;
-      for (uint64_t i = 0; i < kZeroChunk; ++i) zeros[i] = 0;
-      return new (memory)
-          raw::RawWriter(sink, total, fresh, (op.convert_flags & abi::kConvertFlush) != 0,
-                         Bytes(zeros, kZeroChunk));
-    }
-    case abi::ImageFormat::kQcow2: {
-      // Only a fresh target: the host refuses -n -O qcow2.
-      if (!fresh || op.qcow2_compression_type > 1) {
-        *why = Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.output_format);
-        return nullptr;
-      }
-      void* memory = arena.allocate(sizeof(qcow2::Qcow2Writer), alignof(qcow2::Qcow2Writer));
-      if (memory == nullptr) return nullptr;
-      auto* writer = new (memory) qcow2::Qcow2Writer(sink, readback, arena);
-      // qemu-img convert opens its target with BDRV_O_UNMAP unless -S 0.
-      writer->set_discard_requests(op.min_sparse_sectors != 0);
-      const Status created = writer->create(qcow2_options(op, total));
-      if (!created.ok()) {
-        *why = created;
-        return nullptr;
-      }
-      return writer;
-    }
-    default:
-      *why = Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.output_format);
-      return nullptr;
+  const FormatDriver* driver = find_driver(static_cast<abi::ImageFormat>(op.output_format));
+  if (driver == nullptr || driver->new_writer == nullptr) {
+    *why = Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.output_format);
+    return nullptr;
   }
+  return driver->new_writer(WriterRequest{&op, &sink, readback, total, fresh}, arena, why);
 }
 
 Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
-                 uint32_t device_count, MessageSink& sink, Arena& arena,
-                 qcow2::OpenErrorDetail* detail) {
+                 uint32_t device_count, MessageSink& sink, Arena& arena, ErrorNames* detail) {
   const uint32_t count = op.convert_input_count;
   if (count == 0 || count > abi::kMaxConvertInputs) {
     return fail(instar_guest_ConvertKind_CONVERT_OPEN_FAILED,
@@ -202,14 +159,13 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
 Status run_convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
                    uint32_t device_count, MessageSink& sink, Arena& arena) {
   const uint64_t mark = arena.mark();
-  auto* detail = static_cast<qcow2::OpenErrorDetail*>(
-      arena.allocate(sizeof(qcow2::OpenErrorDetail), alignof(qcow2::OpenErrorDetail)));
+  auto* detail = static_cast<ErrorNames*>(arena.allocate(sizeof(ErrorNames), alignof(ErrorNames)));
   Reported r;
   if (detail == nullptr) {
     r = fail(instar_guest_ConvertKind_CONVERT_OPEN_FAILED,
              Status(instar_guest_ErrorCode_ERROR_INTERNAL));
   } else {
-    detail = new (detail) qcow2::OpenErrorDetail();
+    detail = new (detail) ErrorNames();
     r = convert(op, devices, sinks, device_count, sink, arena, detail);
   }
   const Status emitted = emit_outcome(r, sink, arena);

@@ -11,7 +11,7 @@ bool valid_device(uint32_t index, BlockSource* const* devices, uint32_t device_c
 
 Status open_input_chain(uint32_t top_device, uint32_t top_format, const abi::ChainLink* links,
                         uint32_t length, BlockSource* const* devices, uint32_t device_count,
-                        Arena& arena, qcow2::OpenErrorDetail* detail, InputChain* out) {
+                        Arena& arena, ErrorNames* detail, InputChain* out) {
   const bool chained = length != 0;
   if (length > abi::kMaxChainImages || (chained && links[0].device != top_device)) {
     return Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, top_device);
@@ -34,8 +34,8 @@ Status open_input_chain(uint32_t top_device, uint32_t top_format, const abi::Cha
     INSTAR_TRY(image->open(*devices[device], static_cast<abi::ImageFormat>(format),
                            data == abi::kNoDevice ? nullptr : devices[data], chained, arena,
                            detail));
-    if (!image->is_qcow2() && extents != abi::kNoDevice) {
-      INSTAR_TRY(image->set_extent_map(*devices[extents], arena));
+    if (extents != abi::kNoDevice) {
+      INSTAR_TRY(image->driver().set_extent_map(*devices[extents], arena));
     }
     if (k > 0) out->images[k - 1]->set_backing(*image);
     out->images[k] = image;

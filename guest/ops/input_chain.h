@@ -5,9 +5,9 @@
 #include <stdint.h>
 
 #include "guest/abi/abi.h"
-#include "guest/formats/qcow2/open.h"
 #include "guest/lib/arena.h"
 #include "guest/lib/block_source.h"
+#include "guest/lib/error_names.h"
 #include "guest/lib/status.h"
 #include "guest/ops/compare_image.h"
 
@@ -28,6 +28,6 @@ bool valid_device(uint32_t index, BlockSource* const* devices, uint32_t device_c
 // Images live in `arena`; `detail` carries the names an open error quotes.
 Status open_input_chain(uint32_t top_device, uint32_t top_format, const abi::ChainLink* links,
                         uint32_t length, BlockSource* const* devices, uint32_t device_count,
-                        Arena& arena, qcow2::OpenErrorDetail* detail, InputChain* out);
+                        Arena& arena, ErrorNames* detail, InputChain* out);
 
 }  // namespace instar

@@ -159,8 +159,7 @@ Status run_map(const abi::OpConfig& op, BlockSource* const* devices, uint32_t de
   // The GuestMessage union is KiBs large: keep it in the arena, not on the guest's small stack.
   auto* message = static_cast<instar_guest_GuestMessage*>(
       arena.allocate(sizeof(instar_guest_GuestMessage), alignof(instar_guest_GuestMessage)));
-  auto* detail = static_cast<qcow2::OpenErrorDetail*>(
-      arena.allocate(sizeof(qcow2::OpenErrorDetail), alignof(qcow2::OpenErrorDetail)));
+  auto* detail = static_cast<ErrorNames*>(arena.allocate(sizeof(ErrorNames), alignof(ErrorNames)));
   auto* chain = static_cast<InputChain*>(arena.allocate(sizeof(InputChain), alignof(InputChain)));
   Status emitted;
   if (message == nullptr || detail == nullptr || chain == nullptr) {

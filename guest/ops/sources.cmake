@@ -3,7 +3,6 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/run_op.cc
   ops/info.cc
   ops/check.cc
-  ops/check_log.cc
   ops/compare.cc
   ops/compare_buffers.cc
   ops/compare_image.cc

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "guest/formats/driver.h"
 #include "guest/formats/qcow2/cluster_map.h"
 #include "guest/lib/arena.h"
 #include "guest/lib/block_source.h"
@@ -14,13 +15,8 @@ namespace instar::qcow2 {
 
 // Where unallocated guest ranges come from: the backing file as qemu reads it through
 // bdrv_co_preadv_part (the backing's own chain, zeros beyond its end).
-class BackingReader {
- public:
-  virtual Status read_backing(uint64_t offset, MutableBytes out) = 0;
-
- protected:
-  ~BackingReader() = default;
-};
+// (The driver interface's, driver.h.)
+using BackingReader = instar::BackingReader;
 
 // Reads guest ranges: data clusters from the image file (batched into one read_batch per call),
 // zero and unallocated (sub)clusters as zeros, compressed clusters decompressed. Host bytes past

@@ -1,4 +1,4 @@
-// probe_test.cc: format detection and explicit-format precedence.
+// probe_test.cc: driver selection by probe score and explicit-format precedence.
 #include "guest/formats/probe.h"
 
 #include <gtest/gtest.h>
@@ -17,26 +17,58 @@ std::vector<uint8_t> head_with(uint32_t magic, uint32_t version) {
   return head;
 }
 
-Result<DetectedFormat> detect(const std::vector<uint8_t>& head,
-                              abi::ImageFormat f = abi::ImageFormat::kProbe) {
-  return detect_format(f, Bytes(head.data(), head.size()));
+Result<const FormatDriver*> detect(const std::vector<uint8_t>& head,
+                                   abi::ImageFormat f = abi::ImageFormat::kProbe) {
+  return select_driver(f, Bytes(head.data(), head.size()));
 }
 
+const FormatDriver* kRaw = find_driver(abi::ImageFormat::kRaw);
+const FormatDriver* kQcow2 = find_driver(abi::ImageFormat::kQcow2);
+
 TEST(ProbeTest, QcowMagicAndVersion) {
-  EXPECT_EQ(detect(head_with(0x514649fb, 3)).value(), DetectedFormat::kQcow2);
-  EXPECT_EQ(detect(head_with(0x514649fb, 2)).value(), DetectedFormat::kQcow2);
-  EXPECT_EQ(detect(head_with(0x514649fb, 255)).value(), DetectedFormat::kQcow2);
-  EXPECT_EQ(detect(head_with(0x514649fb, 0)).value(), DetectedFormat::kRaw);
+  EXPECT_EQ(detect(head_with(0x514649fb, 3)).value(), kQcow2);
+  EXPECT_EQ(detect(head_with(0x514649fb, 2)).value(), kQcow2);
+  EXPECT_EQ(detect(head_with(0x514649fb, 255)).value(), kQcow2);
+  EXPECT_EQ(detect(head_with(0x514649fb, 0)).value(), kRaw);
   EXPECT_EQ(detect(head_with(0x514649fb, 1)).status().code(), instar_guest_ErrorCode_ERROR_QCOW_V1);
-  EXPECT_EQ(detect(head_with(0x514649fa, 3)).value(), DetectedFormat::kRaw);
-  EXPECT_EQ(detect(std::vector<uint8_t>(kProbeSize, 0)).value(), DetectedFormat::kRaw);
+  EXPECT_EQ(detect(head_with(0x514649fa, 3)).value(), kRaw);
+  EXPECT_EQ(detect(std::vector<uint8_t>(kProbeSize, 0)).value(), kRaw);
 }
 
 TEST(ProbeTest, ExplicitFormatWins) {
-  EXPECT_EQ(detect(head_with(0x514649fb, 1), abi::ImageFormat::kRaw).value(), DetectedFormat::kRaw);
-  EXPECT_EQ(detect(head_with(0, 0), abi::ImageFormat::kQcow2).value(), DetectedFormat::kQcow2);
+  EXPECT_EQ(detect(head_with(0x514649fb, 1), abi::ImageFormat::kRaw).value(), kRaw);
+  EXPECT_EQ(detect(head_with(0, 0), abi::ImageFormat::kQcow2).value(), kQcow2);
   EXPECT_EQ(detect(head_with(0, 0), static_cast<abi::ImageFormat>(7)).status().code(),
             instar_guest_ErrorCode_ERROR_BAD_CONFIG);
+}
+
+}  // namespace
+}  // namespace instar
+
+namespace instar {
+namespace {
+
+TEST(ProbeTest, RegistryNamesEachOpenableFormatOnce) {
+  ASSERT_NE(kRaw, nullptr);
+  ASSERT_NE(kQcow2, nullptr);
+  EXPECT_STREQ(kRaw->name, "raw");
+  EXPECT_STREQ(kQcow2->name, "qcow2");
+  EXPECT_EQ(kRaw->info_format, instar_guest_Format_FORMAT_RAW);
+  EXPECT_EQ(kQcow2->info_format, instar_guest_Format_FORMAT_QCOW2);
+  EXPECT_EQ(find_driver(abi::ImageFormat::kProbe), nullptr);
+  EXPECT_EQ(kQcow2->check != nullptr, true);
+  EXPECT_EQ(kRaw->check, nullptr);
+  EXPECT_NE(kRaw->new_writer, nullptr);
+  EXPECT_NE(kQcow2->new_writer, nullptr);
+}
+
+TEST(ProbeTest, ScoresAreQemus) {
+  const std::vector<uint8_t> v3 = head_with(0x514649fb, 3);
+  const std::vector<uint8_t> v1 = head_with(0x514649fb, 1);
+  const Bytes q2(v3.data(), v3.size()), q1(v1.data(), v1.size());
+  EXPECT_EQ(kRaw->probe(q2), 1);  // raw_probe: the fallback
+  EXPECT_EQ(kQcow2->probe(q2), 100);
+  EXPECT_EQ(kQcow2->probe(q1), 0);
 }
 
 }  // namespace

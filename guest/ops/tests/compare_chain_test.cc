@@ -159,7 +159,7 @@ TEST_F(CompareChainTest, BlockStatusTakesTheFirstLayerThatHasTheRange) {
   MemoryBlockSource base_source(Bytes(base_bytes.data(), base_bytes.size()));
   std::vector<uint8_t> arena_memory(16u << 20);
   Arena arena(arena_memory.data(), arena_memory.size());
-  qcow2::OpenErrorDetail detail{};
+  ErrorNames detail{};
   auto* top = new CompareImage();
   auto* base = new CompareImage();
   ASSERT_TRUE(top->open(top_source, abi::ImageFormat::kProbe, nullptr, true, arena, &detail).ok());

@@ -88,7 +88,7 @@ ConvertOutcome convert_raw(const RawRun& run, RecordingSink& sink, Progress* pro
   Arena arena(arena_memory.data(), arena_memory.size());
   MemoryBlockSource source(Bytes(run.input.data(), run.input.size()));
   CompareImage image;
-  qcow2::OpenErrorDetail detail;
+  ErrorNames detail;
   EXPECT_TRUE(image.open(source, abi::ImageFormat::kRaw, nullptr, false, arena, &detail).ok());
   std::vector<uint8_t> zeros(4096, 0), buf(kConvertBufSectors * 512);
   raw::RawWriter writer(sink, run.input.size(), run.fresh, true, Bytes(zeros.data(), 4096));

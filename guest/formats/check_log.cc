@@ -1,5 +1,5 @@
 // check_log.cc: batching of check line codes into CheckDiagnostics messages.
-#include "guest/ops/check_log.h"
+#include "guest/formats/check_log.h"
 
 #include "guest/lib/mem.h"
 

@@ -1,0 +1,39 @@
+// qcow2_driver.h: the qcow2 format behind the driver interface (qemu's block/qcow2.c, read-only).
+#pragma once
+
+#include <stdint.h>
+
+#include "guest/formats/driver.h"
+#include "guest/formats/qcow2/cluster_map.h"
+#include "guest/formats/qcow2/data_reader.h"
+
+namespace instar::qcow2 {
+
+// One qcow2 image (not encrypted) with its external data file and backing image as the host
+// opened them (docs/chains.md).
+class Qcow2Driver final : public ImageDriver {
+ public:
+  Status open(BlockSource& source, const OpenContext& context, Arena& arena) override;
+  uint64_t length() const override { return length_; }
+  uint64_t cluster_size() const override { return map_.cluster_size(); }
+  bool declares_backing() const override { return declares_backing_; }
+  void set_backing(BackingReader& backing) override { data_.set_backing(backing); }
+  Status block_status(uint64_t offset, uint64_t bytes, BlockStatus* out) override;
+  Status read(uint64_t offset, MutableBytes out) override { return data_.read(offset, out); }
+  Status measure_bitmaps(uint64_t length, uint64_t cluster_size, Arena& arena, ErrorNames* detail,
+                         bool* supported, uint64_t* size) override;
+
+ private:
+  BlockSource* source_ = nullptr;
+  bool declares_backing_ = false;
+  uint64_t length_ = 0;
+  ClusterMap map_;
+  DataReader data_;
+};
+
+// qcow2_probe(): "QFI\xfb" with version >= 2 scores 100.
+int probe(Bytes head);
+
+extern const FormatDriver kQcow2Driver;
+
+}  // namespace instar::qcow2
