@@ -14,6 +14,21 @@
 
 namespace instar::qcow2 {
 
+// The image a qcow2 target's backing file names, as qemu's bs->backing reads it: the copy-on-write
+// regions of new clusters and the zero test of write_zeroes' partial subclusters look through it
+// where the target has nothing allocated.
+class TargetBacking {
+ public:
+  // The backing chain's guest bytes at any offset (zeros beyond its end).
+  virtual Status read(uint64_t offset, MutableBytes out) = 0;
+  // bdrv_co_is_zero_fast() below the target: [offset, offset + bytes) is known to read as zeros
+  // without reading data (block status without want_zero).
+  virtual Result<bool> reads_as_zero(uint64_t offset, uint64_t bytes) = 0;
+
+ protected:
+  ~TargetBacking() = default;
+};
+
 class Qcow2Writer final : public ImageWriter {
  public:
   // How many L2 tables and refcount blocks stay in memory. A table evicted and needed again is
@@ -36,6 +51,10 @@ class Qcow2Writer final : public ImageWriter {
   // opens its target so unless -S 0 is given, qemu-io always). On by default.
   void set_discard_requests(bool on) { discard_requests_ = on; }
 
+  // The opened backing file of a target created with a backing file (`-B`); without it such a
+  // target reads as if its backing file held zeros. Set before the first write.
+  void set_backing(TargetBacking* backing) { backing_ = backing; }
+
   uint64_t size() const override { return size_; }
   uint32_t cluster_size() const override { return static_cast<uint32_t>(cluster_size_); }
   bool has_zero_init() const override { return !has_backing_; }
@@ -55,6 +74,8 @@ class Qcow2Writer final : public ImageWriter {
     bool keep_old;
     uint64_t cow_start_offset, cow_start_bytes;
     uint64_t cow_end_offset, cow_end_bytes;
+    // The COW region's subcluster is unallocated (not a zero one): it reads from the backing file.
+    bool cow_start_from_backing, cow_end_from_backing;
   };
 
   Status write_range(uint64_t offset, uint64_t bytes, const uint8_t* data);
@@ -65,6 +86,8 @@ class Qcow2Writer final : public ImageWriter {
   Status calculate_l2_meta(uint64_t host_cluster_offset, uint64_t guest_offset, uint64_t bytes,
                            uint64_t l2_offset, bool keep_old);
   Status apply_l2_meta(const L2Meta& m, uint64_t l2_offset);
+  Status copy_from_backing(uint64_t guest_offset, uint64_t host_offset, uint64_t bytes);
+  Result<bool> backing_reads_as_zero(uint64_t offset, uint64_t bytes);
   uint64_t count_single_write_clusters(const uint8_t* l2, uint64_t nb_clusters, uint64_t index,
                                        bool new_alloc) const;
   bool cluster_needs_new_alloc(uint64_t entry) const;
@@ -97,6 +120,7 @@ class Qcow2Writer final : public ImageWriter {
   bool created_ = false;
   bool discard_requests_ = true;
   bool has_backing_ = false;
+  TargetBacking* backing_ = nullptr;
   bool has_data_file_ = false;
   uint8_t compression_type_ = 0;
   uint32_t version_ = 3;
