@@ -17,7 +17,7 @@ namespace {
 // total replaces it). Any other qcow2 or file option is refused.
 constexpr const char* kImplemented[] = {
     "size",        "compat",           "cluster_size", "refcount_bits", "lazy_refcounts",
-    "extended_l2", "compression_type", "backing_file", "backing_fmt"};
+    "extended_l2", "compression_type", "backing_file", "backing_fmt",   "preallocation"};
 
 // qapi/block-core.json's BlockdevDriver in qemu 7.2 as Debian builds it (without the libblkio
 // drivers nvme-io_uring and virtio-blk-*).
@@ -121,6 +121,22 @@ Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string&
   if (t.backing_fmt && !is_blockdev_driver(*t.backing_fmt)) {
     return at_create(
         line(where + "Parameter 'backing-fmt' does not accept value '" + *t.backing_fmt + "'"));
+  }
+  // PreallocMode: off and metadata are written by the guest; falloc and full lay the data
+  // area out at once (qcow2_co_truncate()), which instar does not do yet.
+  if (const CreationOptions::Option* o = opts.find("preallocation")) {
+    t.preallocation = o->text;
+    if (o->text == "metadata") {
+      t.preallocation_mode = abi::kQcow2PreallocMetadata;
+    } else if (o->text == "falloc" || o->text == "full") {
+      r.error = line("convert -o preallocation=" + o->text +
+                     " with -O qcow2 is not supported by "
+                     "instar yet");
+      return r;
+    } else if (o->text != "off") {
+      return at_create(
+          line(where + "Parameter 'preallocation' does not accept value '" + o->text + "'"));
+    }
   }
   if (const CreationOptions::Option* o = opts.find("compression_type")) {
     if (o->text == "zstd") {

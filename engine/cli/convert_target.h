@@ -11,10 +11,12 @@ namespace instar::cli {
 struct Qcow2Target {
   uint32_t cluster_size = 65536;
   uint32_t refcount_bits = 16;
-  uint32_t create_flags = 0;                // abi::Qcow2CreateFlags
-  uint32_t compression_type = 0;            // 0 zlib, 1 zstd
-  std::optional<std::string> backing_file;  // -o backing_file
-  std::optional<std::string> backing_fmt;   // -o backing_fmt (a BlockdevDriver name)
+  uint32_t create_flags = 0;                 // abi::Qcow2CreateFlags
+  uint32_t compression_type = 0;             // 0 zlib, 1 zstd
+  std::optional<std::string> backing_file;   // -o backing_file
+  std::optional<std::string> backing_fmt;    // -o backing_fmt (a BlockdevDriver name)
+  std::optional<std::string> preallocation;  // -o preallocation as given
+  uint32_t preallocation_mode = 0;           // abi::Qcow2Prealloc
 };
 
 // Whether `name` is one of qemu 7.2's BlockdevDriver values (as Debian builds it): what QAPI

@@ -222,7 +222,12 @@ struct OpConfig {
   ChainLink convert_backing_chain[kMaxChainImages];  // OUT the backing file first
   uint8_t convert_backing_name[1024];                // OUT
   uint8_t convert_backing_fmt[32];                   // OUT
+  // convert -O qcow2 -o preallocation (appended with the backing fields).
+  uint32_t convert_qcow2_preallocation;  // OUT Qcow2Prealloc
+  uint32_t reserved3;                    // OUT zero
 };
+
+enum Qcow2Prealloc : uint32_t { kQcow2PreallocOff = 0, kQcow2PreallocMetadata = 1 };
 
 // convert's backing-file flags.
 enum ConvertBackingFlags : uint32_t {
@@ -331,7 +336,7 @@ INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
 INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
                                16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
-                               /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32);
+                               /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);

@@ -6,6 +6,7 @@
 
 #include "guest/formats/qcow2/writer.h"
 #include "guest/formats/raw/raw_writer.h"
+#include "guest/lib/mem.h"
 #include "guest/ops/convert_copy.h"
 #include "guest/ops/info.h"
 #include "guest/ops/input_chain.h"
@@ -57,7 +58,13 @@ class ProgressMessages final : public ConvertProgressSink {
 class BackingChain final : public qcow2::TargetBacking {
  public:
   void attach(CompareImage& top) { top_ = &top; }
+  // Until attached (while create() preallocates), the image is open without its backing file,
+  // as qcow2_co_create() opens it: it reads as zeros.
   Status read(uint64_t offset, MutableBytes out) override {
+    if (top_ == nullptr) {
+      fill_bytes(out.data, 0, out.size);
+      return Status::Ok();
+    }
     return top_->read_backing(offset, out);
   }
 
@@ -65,6 +72,7 @@ class BackingChain final : public qcow2::TargetBacking {
   // wherever it has bytes, a qcow2 layer is zero only where its L2 entries say so, and whatever
   // lies beyond a layer's end reads as zeros.
   Result<bool> reads_as_zero(uint64_t offset, uint64_t bytes) override {
+    if (top_ == nullptr) return true;
     for (CompareImage* image = top_; image != nullptr; image = image->backing()) {
       if (offset >= image->length()) return true;
       if (bytes > image->length() - offset || !image->is_qcow2()) return false;
@@ -124,6 +132,9 @@ qcow2::Qcow2CreateOptions qcow2_options(const abi::OpConfig& op, uint64_t size) 
   o.backing_file = Bytes(op.convert_backing_name, op.convert_backing_name_length);
   o.has_backing_fmt = (op.convert_backing_flags & abi::kConvertBackingFmt) != 0;
   o.backing_fmt = Bytes(op.convert_backing_fmt, op.convert_backing_fmt_length);
+  o.preallocation = op.convert_qcow2_preallocation == abi::kQcow2PreallocMetadata
+                        ? qcow2::Preallocation::kMetadata
+                        : qcow2::Preallocation::kOff;
   return o;
 }
 

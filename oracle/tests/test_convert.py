@@ -159,7 +159,7 @@ def test_output_is_an_input(skip_create, tmp_path, instar_bin, qemu_img):
 
 def test_unimplemented_options_are_refused(tmp_path, instar_bin):
     image = str(recipes.build("qcow2-mixed", tmp_path))
-    for options in (["-O", "qcow2", "-o", "preallocation=metadata"],
+    for options in (["-O", "qcow2", "-o", "preallocation=falloc"],
                     ["-O", "qcow2", "-o", "data_file=d.raw"],
                     ["-O", "qcow2", "-n"], ["-l", "snap"], ["--bitmaps"], ["--salvage"],
                     ["--image-opts"], ["-C"], ["-r", "1M"],
@@ -200,6 +200,15 @@ QCOW2_CASES = [
     (["qcow2-zero-subclusters"],
      ["-O", "qcow2", "-o", "extended_l2=on,cluster_size=128k,lazy_refcounts=on"]),
 ]
+# preallocation=metadata: every cluster allocated before the copy (a partial last cluster gets
+# its copy-on-write tail), data written into them; off is the default.
+QCOW2_CASES += [(names, ["-O", "qcow2", "-o", "preallocation=" + o]) for names, o in (
+    (["raw-mixed"], "metadata"), (["raw-1000-bytes"], "metadata"),
+    (["qcow2-odd-size"], "metadata,cluster_size=4k"), (["raw-sparse"], "metadata,compat=0.10"),
+    (["qcow2-zero-subclusters"], "metadata,extended_l2=on"), (["raw-mixed"], "off"),
+    (["raw-mixed"], "foo"))]
+QCOW2_CASES += [(["raw-sparse"], ["-O", "qcow2", "-S", "0", "-o", "preallocation=metadata"]),
+                (["raw-mixed"], ["-O", "qcow2", "-c", "-o", "preallocation=metadata"])]
 QCOW2_CASES += [(["raw-mixed"], ["-O", "qcow2", "-o", o]) for o in (
     "cluster_size=1000", "compat=0.5", "compression_type=foo", "refcount_bits=3",
     "lazy_refcounts=on,compat=0.10", "extended_l2=on,cluster_size=4k",

@@ -75,6 +75,10 @@ CASES = [
     ("top.qcow2", ["-B", "base.qcow2", "-F", "qcow2", "-o", "extended_l2=on,cluster_size=128k"]),
     ("top.qcow2", ["-B", "short.qcow2", "-F", "qcow2"]),
     ("top.qcow2", ["-B", "base.raw", "-F", "raw", "-c"]),
+    # Preallocation with a backing file needs extended L2 entries (else create's error).
+    ("top.qcow2", ["-B", "base.qcow2", "-F", "qcow2", "-o", "preallocation=metadata"]),
+    ("src.raw", ["-B", "base.qcow2", "-F", "qcow2", "-o",
+                 "preallocation=metadata,extended_l2=on,cluster_size=128k"]),
     # Errors, in img_convert's order; a backing file that does not open leaves the target.
     ("src.raw", ["-B", "base.qcow2"]),
     ("src.raw", ["-o", "backing_file=base.qcow2"]),

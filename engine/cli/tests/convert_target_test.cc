@@ -69,7 +69,8 @@ TEST(ConvertTargetTest, BackingFormatFromFReplacesTheOption) {
 }
 
 TEST(ConvertTargetTest, RefusesWhatInstarDoesNotImplement) {
-  for (const char* o : {"preallocation=metadata", "data_file=d", "encryption=on", "nocow=on"}) {
+  for (const char* o :
+       {"preallocation=falloc", "preallocation=full", "data_file=d", "encryption=on", "nocow=on"}) {
     const Qcow2TargetResult r = plan_qcow2_target("qemu-img", "out", o);
     EXPECT_FALSE(r.target) << o;
     EXPECT_NE(r.error.find("is not supported by instar yet"), std::string::npos) << r.error;

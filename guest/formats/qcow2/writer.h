@@ -98,6 +98,7 @@ class Qcow2Writer final : public ImageWriter {
   Status zero_subclusters(uint64_t offset, uint64_t nb_subclusters);
   Status free_any_cluster(uint64_t entry);
   Status write_header();
+  Status preallocate_metadata();
 
   uint64_t l2_entry(const uint8_t* l2, uint64_t i) const { return load_be64(l2 + i * l2e_size_); }
   uint64_t l2_bitmap(const uint8_t* l2, uint64_t i) const {
@@ -121,6 +122,7 @@ class Qcow2Writer final : public ImageWriter {
   bool discard_requests_ = true;
   bool has_backing_ = false;
   TargetBacking* backing_ = nullptr;
+  bool preallocating_ = false;  // preallocate_metadata() is allocating: no data is written
   bool has_data_file_ = false;
   uint8_t compression_type_ = 0;
   uint32_t version_ = 3;
