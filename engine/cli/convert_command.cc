@@ -646,7 +646,8 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
                      (options.target_is_zero ? abi::kConvertTargetIsZero : 0u) |
                      (options.out_of_order ? abi::kConvertOutOfOrder : 0u) |
                      (options.compress ? abi::kConvertCompress : 0u) |
-                     (options.cache != "unsafe" ? abi::kConvertFlush : 0u);
+                     (options.cache != "unsafe" ? abi::kConvertFlush : 0u) |
+                     (options.copy_range ? abi::kConvertCopyRange : 0u);
   const auto add_device = [&request](int fd, uint64_t size, bool writable) {
     request.devices.push_back({fd, size, writable});
     return static_cast<uint32_t>(request.devices.size() - 1);

@@ -156,6 +156,7 @@ enum ConvertFlags : uint32_t {
   kConvertCompress = 1u << 3,      // -c
   kConvertOutOfOrder = 1u << 4,    // -W (instar still writes in order: a valid -W outcome)
   kConvertFlush = 1u << 5,         // the cache mode flushes the output at the end (not unsafe)
+  kConvertCopyRange = 1u << 6,     // -C: data chunks go through copy offloading (no zero detection)
 };
 
 // Inputs of one convert (qemu-img takes any number; the device table bounds them anyway).

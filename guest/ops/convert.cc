@@ -269,6 +269,7 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
   // convert_do_copy(): a new target without a backing file reads as zeros when its driver says
   // so; --target-is-zero says it for an existing one.
   settings.target_has_backing = (op.convert_backing_flags & abi::kConvertTargetHasBacking) != 0;
+  settings.copy_range = (op.convert_flags & abi::kConvertCopyRange) != 0;
   settings.has_zero_init =
       (op.convert_flags & abi::kConvertTargetIsZero) != 0 ||
       (fresh && settings.min_sparse != 0 && !settings.target_has_backing && writer.has_zero_init());

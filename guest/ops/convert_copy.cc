@@ -33,6 +33,7 @@ class Copy {
   }
 
   ConvertOutcome run(ConvertProgressSink* progress) {
+    copy_range_ = s_.copy_range;
     // Calculate allocated sectors for progress (this pass also meets block status errors first).
     uint64_t allocated = 0;
     uint64_t sector = 0;
@@ -64,6 +65,10 @@ class Copy {
           }
         }
       }
+      // convert_co_do_copy(): copy offloading for data; a source that cannot offload the
+      // chunk (qcow2_co_copy_range_from(): compressed clusters) ends it for good (the retry).
+      if (copy_range_ && status == ChunkStatus::kData && chunk_compressed_) copy_range_ = false;
+      const bool copied_whole = copy_range_ && status == ChunkStatus::kData;
       if (status == ChunkStatus::kData) {
         const Status st = read(sector, n);
         if (!st.ok()) {
@@ -73,7 +78,9 @@ class Copy {
         status = ChunkStatus::kData;
         fill_bytes(buf_, 0, n * kSectorSize);
       }
-      const Status st = write(sector, n, status);
+      const Status st = copied_whole
+                            ? target_.write(sector * kSectorSize, Bytes(buf_, n * kSectorSize))
+                            : write(sector, n, status);
       if (!st.ok()) {
         return failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, sector * kSectorSize, st);
       }
@@ -142,6 +149,7 @@ class Copy {
       const uint64_t tail = (sector - cur_offset + n) % source_alignment(image);
       if (n > tail) n -= tail;
       // Unallocated ranges are left to the target's backing file, or copied as data.
+      chunk_compressed_ = bs.compressed;
       if ((bs.flags & kBlockZero) != 0) {
         status_ = post_backing_zero ? ChunkStatus::kBackingFile : ChunkStatus::kZero;
       } else if ((bs.flags & kBlockData) != 0 || !s_.target_has_backing) {
@@ -224,6 +232,8 @@ class Copy {
   uint64_t total_ = 0;
   uint64_t next_status_ = 0;
   ChunkStatus status_ = ChunkStatus::kData;
+  bool chunk_compressed_ = false;  // the current status run is a compressed cluster
+  bool copy_range_ = false;
 };
 
 }  // namespace

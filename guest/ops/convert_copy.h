@@ -28,6 +28,9 @@ struct ConvertSettings {
   // The target's backing file length in sectors (a new target), else -1: zeros beyond it are
   // what the unallocated target reads anyway.
   int64_t target_backing_sectors = -1;
+  // -C (s.copy_range): a data chunk is copied whole (blk_co_copy_range(), zeros included) until
+  // a chunk the source cannot offload (a compressed cluster) turns it off for the rest.
+  bool copy_range = false;
 };
 
 // One input: the top image of its chain, read through as one device.
