@@ -23,10 +23,12 @@
 #include "engine/cli/compare_options.h"
 #include "engine/cli/convert_options.h"
 #include "engine/cli/convert_target.h"
+#include "engine/cli/creation_options.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/time_limits.h"
+#include "engine/render/backing_path.h"
 #include "engine/render/error_text.h"
 #include "engine/render/progress_text.h"
 #include "engine/sandbox/unique_fd.h"
@@ -101,8 +103,52 @@ bool locked_by_inputs(int fd, const std::vector<Input>& inputs) {
   return false;
 }
 
+// file-posix's preallocation modes (-o preallocation= of a raw target).
+enum class Preallocation { kOff, kFalloc, kFull, kMetadata };
+
+// raw_co_create()'s file preallocation (handle_aiocb_truncate()): falloc allocates the range,
+// full writes zeros over it in 64 KiB writes and syncs; metadata is no mode of a file.
+bool preallocate_file(int fd, uint64_t size, Preallocation mode, std::string* error) {
+  switch (mode) {
+    case Preallocation::kOff:
+      return true;
+    case Preallocation::kMetadata:
+      *error = "Unsupported preallocation mode: metadata";
+      return false;
+    case Preallocation::kFalloc:
+      if (size > 0) {
+        const int r = posix_fallocate(fd, 0, static_cast<off_t>(size));
+        if (r != 0) {
+          *error = std::string("Could not preallocate new data: ") + std::strerror(r);
+          return false;
+        }
+      }
+      return true;
+    case Preallocation::kFull: {
+      static constexpr uint8_t kZeros[65536] = {};
+      for (uint64_t at = 0; at < size;) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof kZeros, size - at));
+        const ssize_t w = pwrite(fd, kZeros, n, static_cast<off_t>(at));
+        if (w <= 0) {
+          *error = std::string("Could not write zeros for preallocation: ") +
+                   std::strerror(w < 0 ? errno : EIO);
+          return false;
+        }
+        at += static_cast<uint64_t>(w);
+      }
+      if (fsync(fd) != 0) {
+        *error = std::string("Could not flush file to disk: ") + std::strerror(errno);
+        return false;
+      }
+      return true;
+    }
+  }
+  return true;
+}
+
 bool create_output(const Diagnostics& diag, const std::string& name, const std::string& driver,
-                   uint64_t size, const std::vector<Input>& inputs, Output* out) {
+                   uint64_t size, Preallocation preallocation, const std::vector<Input>& inputs,
+                   Output* out) {
   const std::string prefix = name + ": error while converting " + driver + ": ";
   int fd = open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   out->created = fd >= 0;
@@ -117,13 +163,22 @@ bool create_output(const Diagnostics& diag, const std::string& name, const std::
     diag.error(prefix + lock_error(name));
     return false;
   }
-  if (ftruncate(fd, 0) != 0 || ftruncate(fd, static_cast<off_t>(size)) != 0) {
+  if (ftruncate(fd, 0) != 0) {
+    diag.error(prefix + "Could not resize file: " + std::strerror(errno));
+    return false;
+  }
+  std::string preallocation_error;
+  if (!preallocate_file(fd, size, preallocation, &preallocation_error)) {
+    diag.error(prefix + preallocation_error);
+    return false;
+  }
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
     diag.error(prefix + "Could not resize file: " + std::strerror(errno));
     return false;
   }
   // file-posix's truncate of an empty file allocates its first block (allocate_first_block(),
   // for alignment probing): 512 zero bytes below 4 KiB, else 4 KiB; failures are ignored.
-  if (size > 0) {
+  if (size > 0 && preallocation == Preallocation::kOff) {
     static constexpr uint8_t kZeros[4096] = {};
     const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
     (void)!pwrite(fd, kZeros, first, 0);
@@ -235,6 +290,126 @@ std::string failure_text(const Diagnostics& diag, const ConvertOptions& options,
   }
 }
 
+// Fills `links` with an opened chain's images, top first, adding each file (and a raw file's
+// extent map: holes are zero extents in block status, as qemu's file driver finds them) as a
+// read-only device.
+template <typename AddDevice>
+bool add_chain_links(const Diagnostics& diag, const ChainOpen& chain, abi::ChainLink* links,
+                     const AddDevice& add_device, std::vector<sandbox::UniqueFd>* extent_maps) {
+  for (size_t k = 0; k < chain.images.size() && k < abi::kMaxChainImages; ++k) {
+    const ChainImage& image = chain.images[k];
+    abi::ChainLink& link = links[k];
+    link.device = add_device(image.fd, image.size, false);
+    link.format = static_cast<uint32_t>(image.format);
+    link.data_device = image.data_file.get() >= 0
+                           ? add_device(image.data_file.get(), image.data_size, false)
+                           : abi::kNoDevice;
+    link.extent_device = abi::kNoDevice;
+    if (!image.qcow2) {
+      sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
+      if (map.get() < 0) {
+        diag.error("cannot map the extents of '" + image.display + "'");
+        return false;
+      }
+      struct stat st {};
+      const uint64_t size = fstat(map.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+      link.extent_device = add_device(map.get(), size, false);
+      extent_maps->push_back(std::move(map));
+    }
+  }
+  return true;
+}
+
+// img_convert's checks of a target backing file (`backing`: -B or -o backing_file), between
+// parsing the creation options and creating: nullopt to go on, else the exit code. qemu leaves
+// "--target-is-zero" with a backing file through its `out` label with ret still 0: it exits 0.
+std::optional<int> check_target_backing(const Diagnostics& diag, const ConvertOptions& options,
+                                        const std::optional<std::string>& backing,
+                                        bool has_backing_fmt, Progress& progress) {
+  const bool target_has_backing =
+      options.skip_create ? options.backing.has_value() : backing.has_value();
+  if (options.target_is_zero && target_has_backing) {
+    diag.error("Cannot use --target-is-zero when the destination image has a backing file");
+    progress.print(100, 0);
+    progress.end();
+    return 0;
+  }
+  const auto failed = [&](const std::string& message) {
+    diag.error(message);
+    progress.end();
+    return 1;
+  };
+  if (options.sources.size() > 1 && target_has_backing) {
+    return failed(
+        "Having a backing file for the target makes no sense when concatenating multiple input "
+        "images");
+  }
+  if (!options.skip_create && backing && !has_backing_fmt) {
+    return failed("Use of backing file requires explicit backing format");
+  }
+  return std::nullopt;
+}
+
+// The target's backing file as img_open_file() opens it after creating the target: the file
+// named relative to the target, in the -F / backing_fmt format, with its own chain through the
+// allow-list. On failure `error` is qemu's stderr text for the target's open.
+struct TargetBackingOpen {
+  ImageFile file;
+  abi::ImageFormat format = abi::ImageFormat::kProbe;
+  ChainOpen chain;
+  std::string path;
+  std::string error;
+};
+
+void open_target_backing(const Diagnostics& diag, sandbox::Sandbox& sandbox,
+                         const ConvertOptions& options, const Qcow2Target& target,
+                         bool unsafe_quirks, const chain::RootOptions& roots,
+                         TargetBackingOpen* out) {
+  const std::string prefix =
+      "Could not open '" + options.output + "': Could not open backing file: ";
+  // Relative to the target's directory, as bdrv_get_full_backing_filename() resolves it.
+  const std::optional<std::string> path =
+      render::FullBackingFilename(options.output, *target.backing_file);
+  if (!path || render::PathHasProtocol(*path)) {
+    out->error = render::DiagnosticLine(
+        diag.program(), "backing file '" + *target.backing_file + "' is not supported by instar");
+    return;
+  }
+  out->path = *path;
+  const std::string& fmt = *target.backing_fmt;
+  if (lookup_format(fmt, &out->format) != FormatLookup::kSupported) {
+    out->error = render::DiagnosticLine(
+        diag.program(), "backing format '" + fmt + "' is not supported by instar yet");
+    return;
+  }
+  std::string open_error;
+  if (!out->file.open_read_only(out->path, &open_error)) {
+    out->error = render::DiagnosticLine(diag.program(), prefix + open_error);
+    return;
+  }
+  ChainRequest request;
+  request.top_fd = out->file.fd();
+  request.top_size = out->file.size();
+  request.top_display = out->path;
+  request.top_format = out->format;
+  request.unsafe_quirks = unsafe_quirks;
+  request.roots = roots;
+  out->chain = OpenImageChain(diag, sandbox, request);
+  if (out->chain.kind == ChainOpen::Kind::kFailed) {
+    // "<program>: Could not open '<backing>': <reason>" is the target's open failing one level
+    // further down.
+    const std::string head =
+        render::DiagnosticLine(diag.program(), "Could not open '" + out->path + "': ");
+    std::string text = out->chain.error;
+    const std::string head_line = head.substr(0, head.size() - 1);  // without the newline
+    if (text.rfind(head_line, 0) == 0) {
+      text = render::DiagnosticLine(diag.program(), prefix + text.substr(head_line.size()));
+      text.pop_back();  // the chain's text keeps its own newline
+    }
+    out->error = text;
+  }
+}
+
 }  // namespace
 
 int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
@@ -312,6 +487,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   Output output;
   uint64_t total = 0;
   std::optional<Qcow2Target> qcow2_target;  // -O qcow2
+  std::string raw_preallocation;            // -O raw -o preallocation=
   if (!top_failed) {
     // Sizes as qemu counts them (blk_nb_sectors) are the guest's to tell; the host bounds the
     // output by the files' sizes rounded as raw would be, and the guest must agree exactly.
@@ -321,14 +497,26 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
         return fail();
       }
       Qcow2TargetResult planned =
-          plan_qcow2_target(diag.program(), options.output, options.create_options.value_or(""));
+          plan_qcow2_target(diag.program(), options.output, options.create_options.value_or(""),
+                            options.backing_format);
       if (!planned.target) {
         put(stderr, planned.error);
         return fail();
       }
       qcow2_target = planned.target;
-      if (options.backing) {
-        diag.error("convert -B is not supported by instar yet");
+      // add_old_style_options(): -B replaces -o backing_file.
+      if (options.backing) qcow2_target->backing_file = options.backing;
+      const std::optional<int> refused =
+          check_target_backing(diag, options, qcow2_target->backing_file,
+                               qcow2_target->backing_fmt.has_value(), progress);
+      if (refused) return *refused;
+      if (options.compress && qcow2_target->preallocation &&
+          *qcow2_target->preallocation != "off") {
+        diag.error("Compression and preallocation not supported at the same time");
+        return fail();
+      }
+      if (planned.at_create) {  // qcow2_co_create_opts()' QAPI checks: nothing is created
+        put(stderr, planned.error);
         return fail();
       }
     } else if (options.output_format != "raw") {
@@ -340,14 +528,30 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       }
       return fail();
     } else {
-      if (options.create_options) {
-        diag.error("convert -o with -O raw is not supported by instar yet");
-        return fail();
+      // raw's creation options: size (replaced by the inputs' total), preallocation, and the
+      // file's nocow and extent_size_hint, which instar accepts and does not apply.
+      if (options.create_options && !options.skip_create) {
+        CreationOptions parsed;
+        if (std::optional<OptionsError> e =
+                parse_creation_options(*options.create_options, raw_creation_options(), &parsed)) {
+          put(stderr, render::DiagnosticLine(diag.program(), e->message) + e->hint);
+          return fail();
+        }
+        if (const CreationOptions::Option* o = parsed.find("preallocation")) {
+          raw_preallocation = o->text;
+        }
       }
-      if (options.backing) {
+      if (options.backing && !options.skip_create) {
         diag.error("Backing file not supported for file format 'raw'");
         return fail();
       }
+      if (options.backing_format && !options.skip_create) {
+        diag.error("Backing file format not supported for file format 'raw'");
+        return fail();
+      }
+      const std::optional<int> refused =
+          check_target_backing(diag, options, options.backing, false, progress);
+      if (refused) return *refused;
       // Creating a target qemu checks the driver's compression support before it creates;
       // with -n it checks once the target is open.
       if (options.compress && !options.skip_create) {
@@ -372,8 +576,23 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       if (!open_existing_output(diag, options.output, inputs, &output)) return fail();
       if (!check_direct(diag, options.output, options.cache)) return fail();
     } else {
+      Preallocation preallocation = Preallocation::kOff;
+      if (!qcow2_target && !raw_preallocation.empty()) {
+        // raw_co_create_opts(): the mode is parsed before the file is created.
+        if (raw_preallocation == "falloc") {
+          preallocation = Preallocation::kFalloc;
+        } else if (raw_preallocation == "full") {
+          preallocation = Preallocation::kFull;
+        } else if (raw_preallocation == "metadata") {
+          preallocation = Preallocation::kMetadata;
+        } else if (raw_preallocation != "off") {
+          diag.error(options.output +
+                     ": error while converting raw: invalid parameter value: " + raw_preallocation);
+          return fail();
+        }
+      }
       if (!create_output(diag, options.output, options.output_format, qcow2_target ? 0 : total,
-                         inputs, &output)) {
+                         preallocation, inputs, &output)) {
         return fail();
       }
       if (!is_cache_mode(options.cache)) {
@@ -395,6 +614,14 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       return fail();
     }
   }
+  // A new qcow2 target with a backing file: its chain is opened here and read in the guest; an
+  // open failure is reported after the guest created the target (qemu's order).
+  TargetBackingOpen target_backing;
+  const bool creates_backing = !top_failed && qcow2_target && qcow2_target->backing_file;
+  if (creates_backing) {
+    open_target_backing(diag, *sandbox, options, *qcow2_target, unsafe_quirks, roots,
+                        &target_backing);
+  }
 
   sandbox::Request request;
   abi::OpConfig& op = request.op;
@@ -409,6 +636,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     op.qcow2_refcount_bits = qcow2_target->refcount_bits;
     op.qcow2_create_flags = qcow2_target->create_flags;
     op.qcow2_compression_type = qcow2_target->compression_type;
+    op.convert_qcow2_preallocation = qcow2_target->preallocation_mode;
     output_capacity = qcow2_output_bound(*qcow2_target, total, options.compress);
   }
   op.output_size = total;
@@ -418,7 +646,8 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
                      (options.target_is_zero ? abi::kConvertTargetIsZero : 0u) |
                      (options.out_of_order ? abi::kConvertOutOfOrder : 0u) |
                      (options.compress ? abi::kConvertCompress : 0u) |
-                     (options.cache != "unsafe" ? abi::kConvertFlush : 0u);
+                     (options.cache != "unsafe" ? abi::kConvertFlush : 0u) |
+                     (options.copy_range ? abi::kConvertCopyRange : 0u);
   const auto add_device = [&request](int fd, uint64_t size, bool writable) {
     request.devices.push_back({fd, size, writable});
     return static_cast<uint32_t>(request.devices.size() - 1);
@@ -438,32 +667,48 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     }
     images += chain.images.size();
     op.convert_chain_length[i] = static_cast<uint32_t>(chain.images.size());
-    for (size_t k = 0; k < chain.images.size() && k < abi::kMaxChainImages; ++k) {
-      const ChainImage& image = chain.images[k];
-      abi::ChainLink& link = op.convert_chain[i][k];
-      link.device = add_device(image.fd, image.size, false);
-      link.format = static_cast<uint32_t>(image.format);
-      link.data_device = image.data_file.get() >= 0
-                             ? add_device(image.data_file.get(), image.data_size, false)
-                             : abi::kNoDevice;
-      link.extent_device = abi::kNoDevice;
-      // Holes of raw files are zero extents in block status, as qemu's file driver finds them.
-      if (!image.qcow2) {
-        sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
-        if (map.get() < 0) {
-          diag.error("cannot map the extents of '" + image.display + "'");
-          return fail();
-        }
-        struct stat st {};
-        const uint64_t size = fstat(map.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-        link.extent_device = add_device(map.get(), size, false);
-        extent_maps.push_back(std::move(map));
-      }
+    if (!add_chain_links(diag, chain, op.convert_chain[i], add_device, &extent_maps)) {
+      return fail();
     }
   }
   if (request.devices.size() + 1 > abi::kMaxDevices) {
     diag.error("convert of this many images is not supported by instar yet");
     return fail();
+  }
+  const bool target_has_backing =
+      options.skip_create ? options.backing.has_value()
+                          : qcow2_target.has_value() && qcow2_target->backing_file.has_value();
+  op.convert_backing_flags = target_has_backing ? abi::kConvertTargetHasBacking : 0u;
+  // create() checks a format without a file ("Backing format cannot be used without ...").
+  if (qcow2_target && qcow2_target->backing_fmt) {
+    const std::string& fmt = *qcow2_target->backing_fmt;
+    op.convert_backing_flags |= abi::kConvertBackingFmt;
+    op.convert_backing_fmt_length =
+        static_cast<uint32_t>(std::min(fmt.size(), sizeof op.convert_backing_fmt));
+    std::memcpy(op.convert_backing_fmt, fmt.data(), op.convert_backing_fmt_length);
+  }
+  if (creates_backing) {
+    const std::string& name = *qcow2_target->backing_file;
+    op.convert_backing_flags |= abi::kConvertBackingName;
+    op.convert_backing_name_length =
+        static_cast<uint32_t>(std::min(name.size(), sizeof op.convert_backing_name));
+    std::memcpy(op.convert_backing_name, name.data(), op.convert_backing_name_length);
+    const ChainOpen& chain = target_backing.chain;
+    if (target_backing.error.empty() && chain.kind == ChainOpen::Kind::kTopFailed) {
+      // The guest's open of the backing file reports why.
+      op.convert_backing_chain_length = 1;
+      abi::ChainLink& link = op.convert_backing_chain[0];
+      link.device = add_device(target_backing.file.fd(), target_backing.file.size(), false);
+      link.format = static_cast<uint32_t>(target_backing.format);
+      link.data_device = abi::kNoDevice;
+      link.extent_device = abi::kNoDevice;
+    } else if (target_backing.error.empty()) {
+      op.convert_backing_chain_length = static_cast<uint32_t>(chain.images.size());
+      images += chain.images.size();
+      if (!add_chain_links(diag, chain, op.convert_backing_chain, add_device, &extent_maps)) {
+        return fail();
+      }
+    }
   }
   op.output_device =
       top_failed ? abi::kNoDevice : add_device(output.fd.get(), output_capacity, true);
@@ -508,6 +753,19 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       if (output.created) unlink(options.output.c_str());
       diag.error(options.output + ": error while converting qcow2: " +
                  render::GuestErrorText(*report.error).message);
+      return fail();
+    }
+    if (report.result.kind() == guest::CONVERT_BACKING_OPEN_FAILED) {
+      // img_open_file() of the created target failed: the file stays, as qemu leaves it.
+      if (!target_backing.error.empty()) {
+        put(stderr, target_backing.error);
+      } else {
+        const render::ErrorText text = render::GuestErrorText(*report.error);
+        put(stderr, text.preamble +
+                        render::DiagnosticLine(
+                            diag.program(), "Could not open '" + options.output +
+                                                "': Could not open backing file: " + text.message));
+      }
       return fail();
     }
     if (report.error && (report.error->code() == guest::ERROR_BACKING_FILE_NOT_SUPPORTED ||

@@ -258,12 +258,6 @@ ConvertParse parse_convert_options(int argc, char** argv) {
     unsupported = "--salvage";
   else if (o.snapshot)
     unsupported = "-l";
-  else if (o.copy_range)
-    unsupported = "-C";
-  else if (o.rate_limit)
-    unsupported = "-r";
-  else if (o.backing_format)
-    unsupported = "-F";
   if (unsupported != nullptr) {
     parse.error = ConvertParse::Error::kUnsupported;
     parse.lines = {std::string("convert option '") + unsupported +

@@ -16,8 +16,23 @@ namespace {
 // The options instar passes to the guest's create(); "size" is img_convert's own (the inputs'
 // total replaces it). Any other qcow2 or file option is refused.
 constexpr const char* kImplemented[] = {
-    "size",           "compat",      "cluster_size",    "refcount_bits",
-    "lazy_refcounts", "extended_l2", "compression_type"};
+    "size",        "compat",           "cluster_size", "refcount_bits", "lazy_refcounts",
+    "extended_l2", "compression_type", "backing_file", "backing_fmt",   "preallocation"};
+
+// qapi/block-core.json's BlockdevDriver in qemu 7.2 as Debian builds it (without the libblkio
+// drivers nvme-io_uring and virtio-blk-*).
+constexpr const char* kBlockdevDrivers[] = {
+    "blkdebug",     "blklogwrites", "blkreplay",   "blkverify",
+    "bochs",        "cloop",        "compress",    "copy-before-write",
+    "copy-on-read", "dmg",          "file",        "snapshot-access",
+    "ftp",          "ftps",         "gluster",     "host_cdrom",
+    "host_device",  "http",         "https",       "iscsi",
+    "luks",         "nbd",          "nfs",         "null-aio",
+    "null-co",      "nvme",         "parallels",   "preallocate",
+    "qcow",         "qcow2",        "qed",         "quorum",
+    "raw",          "rbd",          "replication", "ssh",
+    "throttle",     "vdi",          "vhdx",        "vmdk",
+    "vpc",          "vvfat"};
 
 bool implemented(const std::string& name) {
   for (const char* known : kImplemented) {
@@ -52,8 +67,16 @@ bool asks_for_help(const std::string& options) {
 
 }  // namespace
 
+bool is_blockdev_driver(const std::string& name) {
+  for (const char* driver : kBlockdevDrivers) {
+    if (name == driver) return true;
+  }
+  return false;
+}
+
 Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string& output,
-                                    const std::string& options) {
+                                    const std::string& options,
+                                    const std::optional<std::string>& backing_fmt) {
   Qcow2TargetResult r;
   const auto line = [program](const std::string& m) { return render::DiagnosticLine(program, m); };
   if (asks_for_help(options)) {
@@ -77,22 +100,50 @@ Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string&
   // qcow2_co_create_opts(): errors name the output and the driver.
   const std::string where = output + ": error while converting qcow2: ";
   Qcow2Target t;
+  if (const CreationOptions::Option* o = opts.find("backing_file")) t.backing_file = o->text;
+  if (const CreationOptions::Option* o = opts.find("backing_fmt")) t.backing_fmt = o->text;
+  if (backing_fmt) t.backing_fmt = backing_fmt;
+  const auto at_create = [&r, &t](std::string error) {
+    r.error = std::move(error);
+    r.at_create = true;
+    r.target = t;
+    return r;
+  };
   // QAPI visits version before compression-type; "0.10" and "1.1" are mapped to v2 and v3.
   if (const CreationOptions::Option* o = opts.find("compat")) {
     if (o->text == "0.10" || o->text == "v2") {
       t.create_flags |= abi::kQcow2CompatV2;
     } else if (o->text != "1.1" && o->text != "v3") {
-      r.error = line(where + "Parameter 'version' does not accept value '" + o->text + "'");
+      return at_create(line(where + "Parameter 'version' does not accept value '" + o->text + "'"));
+    }
+  }
+  // QAPI visits backing-fmt after version and before compression-type.
+  if (t.backing_fmt && !is_blockdev_driver(*t.backing_fmt)) {
+    return at_create(
+        line(where + "Parameter 'backing-fmt' does not accept value '" + *t.backing_fmt + "'"));
+  }
+  // PreallocMode: off and metadata are written by the guest; falloc and full lay the data
+  // area out at once (qcow2_co_truncate()), which instar does not do yet.
+  if (const CreationOptions::Option* o = opts.find("preallocation")) {
+    t.preallocation = o->text;
+    if (o->text == "metadata") {
+      t.preallocation_mode = abi::kQcow2PreallocMetadata;
+    } else if (o->text == "falloc" || o->text == "full") {
+      r.error = line("convert -o preallocation=" + o->text +
+                     " with -O qcow2 is not supported by "
+                     "instar yet");
       return r;
+    } else if (o->text != "off") {
+      return at_create(
+          line(where + "Parameter 'preallocation' does not accept value '" + o->text + "'"));
     }
   }
   if (const CreationOptions::Option* o = opts.find("compression_type")) {
     if (o->text == "zstd") {
       t.compression_type = 1;
     } else if (o->text != "zlib") {
-      r.error =
-          line(where + "Parameter 'compression-type' does not accept value '" + o->text + "'");
-      return r;
+      return at_create(
+          line(where + "Parameter 'compression-type' does not accept value '" + o->text + "'"));
     }
   }
   if (const CreationOptions::Option* o = opts.find("cluster_size")) {

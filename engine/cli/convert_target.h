@@ -11,23 +11,36 @@ namespace instar::cli {
 struct Qcow2Target {
   uint32_t cluster_size = 65536;
   uint32_t refcount_bits = 16;
-  uint32_t create_flags = 0;      // abi::Qcow2CreateFlags
-  uint32_t compression_type = 0;  // 0 zlib, 1 zstd
+  uint32_t create_flags = 0;                 // abi::Qcow2CreateFlags
+  uint32_t compression_type = 0;             // 0 zlib, 1 zstd
+  std::optional<std::string> backing_file;   // -o backing_file
+  std::optional<std::string> backing_fmt;    // -o backing_fmt (a BlockdevDriver name)
+  std::optional<std::string> preallocation;  // -o preallocation as given
+  uint32_t preallocation_mode = 0;           // abi::Qcow2Prealloc
 };
+
+// Whether `name` is one of qemu 7.2's BlockdevDriver values (as Debian builds it): what QAPI
+// accepts for backing_fmt.
+bool is_blockdev_driver(const std::string& name);
 
 struct Qcow2TargetResult {
   std::optional<Qcow2Target> target;
   // On failure: the complete stderr text (qemu's lines), and whether qemu says it for the output
   // it was creating (then the output does not exist afterwards either).
   std::string error;
+  // The error is one of qcow2_co_create_opts()' QAPI checks: qemu reports it only when it
+  // creates, after its other checks; `target` then still carries the parsed options.
+  bool at_create = false;
 };
 
 // img_convert's parse of -o against qcow2's create_opts, then the QAPI checks of
 // qcow2_co_create_opts() that come before qcow2_co_create() (the values of compat and
 // compression_type); the guest's Qcow2Writer::create() checks the rest. Options instar does not
-// implement (preallocation, backing_file, data_file, encryption, ...) are refused.
+// implement (preallocation, data_file, encryption, ...) are refused. `backing_fmt` is -F, which
+// replaces -o backing_fmt as add_old_style_options() does.
 Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string& output,
-                                    const std::string& options);
+                                    const std::string& options,
+                                    const std::optional<std::string>& backing_fmt = std::nullopt);
 
 // The most bytes a qcow2 target of `virtual_size` bytes can take: the fully allocated size for
 // the options (qcow2_calc_prealloc_size()) and, with -c, one partly used cluster for each

@@ -23,7 +23,7 @@ namespace instar::abi {
 // 2: 64 devices, OpConfig chain tables. 3: guest.proto carries no guest-worded text (check lines
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides.
-inline constexpr uint32_t kAbiVersion = 3;
+inline constexpr uint32_t kAbiVersion = 4;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -156,6 +156,7 @@ enum ConvertFlags : uint32_t {
   kConvertCompress = 1u << 3,      // -c
   kConvertOutOfOrder = 1u << 4,    // -W (instar still writes in order: a valid -W outcome)
   kConvertFlush = 1u << 5,         // the cache mode flushes the output at the end (not unsafe)
+  kConvertCopyRange = 1u << 6,     // -C: data chunks go through copy offloading (no zero detection)
 };
 
 // Inputs of one convert (qemu-img takes any number; the device table bounds them anyway).
@@ -211,6 +212,29 @@ struct OpConfig {
   uint32_t qcow2_refcount_bits;     // OUT (default 16)
   uint32_t qcow2_create_flags;      // OUT Qcow2CreateFlags
   uint32_t qcow2_compression_type;  // OUT 0 zlib, 1 zstd (the header's compression_type)
+  // convert -B / -o backing_file (appended, kept together): the target's backing file. With
+  // kConvertTargetHasBacking, unallocated input ranges are left to it; a created qcow2 target
+  // records the name and format (lengths over the buffers say "too long", as qemu's checks do)
+  // and reads the backing chain the host opened (convert_backing_chain_length 0: none, -n).
+  uint32_t convert_backing_flags;                    // OUT ConvertBackingFlags
+  uint32_t convert_backing_name_length;              // OUT bytes of the name (<= 1024 stored)
+  uint32_t convert_backing_fmt_length;               // OUT bytes of the format (<= 32 stored)
+  uint32_t convert_backing_chain_length;             // OUT 0..kMaxChainImages
+  ChainLink convert_backing_chain[kMaxChainImages];  // OUT the backing file first
+  uint8_t convert_backing_name[1024];                // OUT
+  uint8_t convert_backing_fmt[32];                   // OUT
+  // convert -O qcow2 -o preallocation (appended with the backing fields).
+  uint32_t convert_qcow2_preallocation;  // OUT Qcow2Prealloc
+  uint32_t reserved3;                    // OUT zero
+};
+
+enum Qcow2Prealloc : uint32_t { kQcow2PreallocOff = 0, kQcow2PreallocMetadata = 1 };
+
+// convert's backing-file flags.
+enum ConvertBackingFlags : uint32_t {
+  kConvertTargetHasBacking = 1u << 0,  // s.target_has_backing: -B, or -o backing_file
+  kConvertBackingName = 1u << 1,       // create: the header names convert_backing_name
+  kConvertBackingFmt = 1u << 2,        // create: the header records convert_backing_fmt
 };
 
 // convert -O qcow2's boolean creation options.
@@ -312,7 +336,8 @@ INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
 INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
-                               16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16);
+                               16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
+                               /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);

@@ -124,6 +124,7 @@ struct WriterRequest {
   BlockSource* readback;    // reads the output back (the writer's evicted tables)
   uint64_t size;            // the target's virtual size
   bool fresh;               // the host created the file for this run (not convert -n)
+  TargetBacking* backing;   // the target's backing chain (a backing file was given), or nullptr
 };
 
 // One image format: qemu's BlockDriver's static part and its entry points.

@@ -15,6 +15,21 @@
 
 namespace instar {
 
+// The image a target's backing file names, as qemu's bs->backing reads it: the copy-on-write
+// regions of new clusters and the zero test of write_zeroes' partial subclusters look through it
+// where the target has nothing allocated.
+class TargetBacking {
+ public:
+  // The backing chain's guest bytes at any offset (zeros beyond its end).
+  virtual Status read(uint64_t offset, MutableBytes out) = 0;
+  // bdrv_co_is_zero_fast() below the target: [offset, offset + bytes) is known to read as zeros
+  // without reading data (block status without want_zero).
+  virtual Result<bool> reads_as_zero(uint64_t offset, uint64_t bytes) = 0;
+
+ protected:
+  ~TargetBacking() = default;
+};
+
 class ImageWriter {
  public:
   // The target's virtual size in bytes (what the op may write below).

@@ -5,6 +5,8 @@
 #include <new>
 
 #include "guest/formats/probe.h"
+#include "guest/formats/qcow2/writer.h"
+#include "guest/lib/mem.h"
 #include "guest/ops/convert_copy.h"
 #include "guest/ops/info.h"
 #include "guest/ops/input_chain.h"
@@ -49,6 +51,40 @@ class ProgressMessages final : public ConvertProgressSink {
   Arena& arena_;
 };
 
+// The target's backing chain as the qcow2 writer reads it (block/qcow2.c's bs->backing).
+class BackingChain final : public qcow2::TargetBacking {
+ public:
+  void attach(CompareImage& top) { top_ = &top; }
+  // Until attached (while create() preallocates), the image is open without its backing file,
+  // as qcow2_co_create() opens it: it reads as zeros.
+  Status read(uint64_t offset, MutableBytes out) override {
+    if (top_ == nullptr) {
+      fill_bytes(out.data, 0, out.size);
+      return Status::Ok();
+    }
+    return top_->read_backing(offset, out);
+  }
+
+  // bdrv_co_is_zero_fast(): bdrv_block_status_above() without want_zero, so a raw layer is data
+  // wherever it has bytes, a qcow2 layer is zero only where its L2 entries say so, and whatever
+  // lies beyond a layer's end reads as zeros.
+  Result<bool> reads_as_zero(uint64_t offset, uint64_t bytes) override {
+    if (top_ == nullptr) return true;
+    for (CompareImage* image = top_; image != nullptr; image = image->backing()) {
+      if (offset >= image->length()) return true;
+      if (bytes > image->length() - offset || !image->is_qcow2()) return false;
+      BlockStatus bs;
+      INSTAR_TRY(image->layer_status(offset, bytes, &bs));
+      if (bs.bytes < bytes || (bs.flags & kBlockData) != 0) return false;
+      if ((bs.flags & kBlockZero) != 0) return true;
+    }
+    return true;
+  }
+
+ private:
+  CompareImage* top_ = nullptr;
+};
+
 struct Reported {
   ConvertOutcome outcome;
   uint32_t input = 0;
@@ -82,13 +118,14 @@ Reported fail(instar_guest_ConvertKind kind, const Status& error) {
 // (qcow2: its header and tables written) unless -n. `readback` reads the output back (evicted
 // qcow2 tables).
 ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, BlockSource* readback,
-                         uint64_t total, bool fresh, Arena& arena, Status* why) {
+                         TargetBacking* backing, uint64_t total, bool fresh, Arena& arena,
+                         Status* why) {
   const FormatDriver* driver = find_driver(static_cast<abi::ImageFormat>(op.output_format));
   if (driver == nullptr || driver->new_writer == nullptr) {
     *why = Status(instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP, op.output_format);
     return nullptr;
   }
-  return driver->new_writer(WriterRequest{&op, &sink, readback, total, fresh}, arena, why);
+  return driver->new_writer(WriterRequest{&op, &sink, readback, total, fresh, backing}, arena, why);
 }
 
 Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
@@ -125,8 +162,47 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
                 Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, out));
   }
   const bool fresh = (op.convert_flags & abi::kConvertSkipCreate) == 0;
+  const bool wants_backing = fresh && (op.convert_backing_flags & abi::kConvertBackingName) != 0;
+  if (op.convert_backing_chain_length > abi::kMaxChainImages ||
+      (op.convert_backing_chain_length != 0 && !wants_backing)) {
+    return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
+                Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, out));
+  }
+  // The backing chain is attached once the target is created, as img_open_file() opens it.
+  BackingChain* backing = nullptr;
+  if (op.convert_backing_chain_length != 0) {
+    void* memory = arena.allocate(sizeof(BackingChain), alignof(BackingChain));
+    if (memory == nullptr) {
+      return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
+                  Status(instar_guest_ErrorCode_ERROR_INTERNAL));
+    }
+    backing = new (memory) BackingChain();
+  }
   Status made;
-  ImageWriter* target = make_writer(op, *sinks[out], devices[out], total, fresh, arena, &made);
+  ImageWriter* target =
+      make_writer(op, *sinks[out], devices[out], backing, total, fresh, arena, &made);
+  uint64_t backing_length = 0;
+  if (target != nullptr && wants_backing) {
+    // Either the host found no backing file (it reports why) or the guest cannot open it: qemu
+    // created the image and then failed to open it, so the image is completed.
+    InputChain chain;
+    Status opened = Status(instar_guest_ErrorCode_ERROR_BACKING_FILE_NOT_SUPPORTED);
+    if (backing != nullptr) {
+      opened =
+          open_input_chain(op.convert_backing_chain[0].device, op.convert_backing_chain[0].format,
+                           op.convert_backing_chain, op.convert_backing_chain_length, devices,
+                           device_count, arena, detail, &chain);
+    }
+    if (!opened.ok()) {
+      const Status finished = target->finish();
+      Reported r = fail(instar_guest_ConvertKind_CONVERT_BACKING_OPEN_FAILED,
+                        finished.ok() ? opened : finished);
+      r.names = detail;
+      return r;
+    }
+    backing->attach(*chain.images[0]);
+    backing_length = chain.images[0]->length();
+  }
   auto* buf = arena.allocate_array<uint8_t>(kConvertBufSectors * kSectorSize);
   if (target == nullptr || buf == nullptr) {
     return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
@@ -141,8 +217,14 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
   if (settings.compressed) settings.buf_sectors = writer.cluster_size() / kSectorSize;
   // convert_do_copy(): a new target without a backing file reads as zeros when its driver says
   // so; --target-is-zero says it for an existing one.
-  settings.has_zero_init = (op.convert_flags & abi::kConvertTargetIsZero) != 0 ||
-                           (fresh && settings.min_sparse != 0 && writer.has_zero_init());
+  settings.target_has_backing = (op.convert_backing_flags & abi::kConvertTargetHasBacking) != 0;
+  settings.copy_range = (op.convert_flags & abi::kConvertCopyRange) != 0;
+  settings.has_zero_init =
+      (op.convert_flags & abi::kConvertTargetIsZero) != 0 ||
+      (fresh && settings.min_sparse != 0 && !settings.target_has_backing && writer.has_zero_init());
+  // s.target_backing_sectors: known for a new target only.
+  settings.target_backing_sectors =
+      backing != nullptr ? static_cast<int64_t>(backing_length / kSectorSize) : -1;
   // s.alignment = MAX(pow2floor(min_sparse), the target's request alignment in sectors (1)).
   uint64_t alignment = 1;
   while (alignment * 2 <= settings.min_sparse) alignment *= 2;

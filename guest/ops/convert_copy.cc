@@ -9,7 +9,8 @@ namespace instar {
 
 namespace {
 
-enum class ChunkStatus { kData, kZero };
+// ImgConvertBlockStatus.
+enum class ChunkStatus { kData, kZero, kBackingFile };
 
 uint64_t min64(uint64_t a, uint64_t b) {
   return a < b ? a : b;
@@ -32,6 +33,7 @@ class Copy {
   }
 
   ConvertOutcome run(ConvertProgressSink* progress) {
+    copy_range_ = s_.copy_range;
     // Calculate allocated sectors for progress (this pass also meets block status errors first).
     uint64_t allocated = 0;
     uint64_t sector = 0;
@@ -63,6 +65,10 @@ class Copy {
           }
         }
       }
+      // convert_co_do_copy(): copy offloading for data; a source that cannot offload the
+      // chunk (qcow2_co_copy_range_from(): compressed clusters) ends it for good (the retry).
+      if (copy_range_ && status == ChunkStatus::kData && chunk_compressed_) copy_range_ = false;
+      const bool copied_whole = copy_range_ && status == ChunkStatus::kData;
       if (status == ChunkStatus::kData) {
         const Status st = read(sector, n);
         if (!st.ok()) {
@@ -72,7 +78,9 @@ class Copy {
         status = ChunkStatus::kData;
         fill_bytes(buf_, 0, n * kSectorSize);
       }
-      const Status st = write(sector, n, status);
+      const Status st = copied_whole
+                            ? target_.write(sector * kSectorSize, Bytes(buf_, n * kSectorSize))
+                            : write(sector, n, status);
       if (!st.ok()) {
         return failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, sector * kSectorSize, st);
       }
@@ -115,12 +123,23 @@ class Copy {
     uint64_t cur_offset = 0;
     select_part(sector, &cur, &cur_offset);
     uint64_t n = min64(total_ - sector, kRequestMaxSectors);
+    bool post_backing_zero = false;
+    if (s_.target_backing_sectors >= 0) {
+      const uint64_t backing_end = static_cast<uint64_t>(s_.target_backing_sectors);
+      if (sector >= backing_end) {
+        post_backing_zero = true;
+      } else if (sector + n > backing_end) {
+        n = backing_end - sector;  // zeros are handled differently from there on
+      }
+    }
     if (next_status_ <= sector) {
       CompareImage& image = *inputs_[cur].image;
       const uint64_t offset = (sector - cur_offset) * kSectorSize;
       const uint64_t left = image.length() - offset;
       BlockStatus bs;
-      const Status st = image.block_status(offset, min64(n * kSectorSize, left), &bs);
+      const uint64_t count = min64(n * kSectorSize, left);
+      const Status st = s_.target_has_backing ? image.layer_status(offset, count, &bs)
+                                              : image.block_status(offset, count, &bs);
       if (!st.ok()) {
         *error = failure(instar_guest_ConvertKind_CONVERT_STATUS_FAILED, offset, st);
         return false;
@@ -129,8 +148,15 @@ class Copy {
       // Keep sector_next_status aligned to the source's clusters.
       const uint64_t tail = (sector - cur_offset + n) % source_alignment(image);
       if (n > tail) n -= tail;
-      // Without a target backing file, unallocated ranges are copied as data.
-      status_ = (bs.flags & kBlockZero) != 0 ? ChunkStatus::kZero : ChunkStatus::kData;
+      // Unallocated ranges are left to the target's backing file, or copied as data.
+      chunk_compressed_ = bs.compressed;
+      if ((bs.flags & kBlockZero) != 0) {
+        status_ = post_backing_zero ? ChunkStatus::kBackingFile : ChunkStatus::kZero;
+      } else if ((bs.flags & kBlockData) != 0 || !s_.target_has_backing) {
+        status_ = ChunkStatus::kData;
+      } else {
+        status_ = ChunkStatus::kBackingFile;
+      }
       next_status_ = sector + n;
     }
     n = min64(n, next_status_ - sector);
@@ -170,6 +196,8 @@ class Copy {
   // convert_co_write(): data runs written, zero runs skipped on a zero-initialised target or
   // written as zeroes, as -S decides.
   Status write(uint64_t sector, uint64_t n, ChunkStatus status) {
+    // The backing file shows through where the input had nothing.
+    if (status == ChunkStatus::kBackingFile) return Status::Ok();
     const uint8_t* buf = buf_;
     while (n > 0) {
       uint64_t run = n;
@@ -204,6 +232,8 @@ class Copy {
   uint64_t total_ = 0;
   uint64_t next_status_ = 0;
   ChunkStatus status_ = ChunkStatus::kData;
+  bool chunk_compressed_ = false;  // the current status run is a compressed cluster
+  bool copy_range_ = false;
 };
 
 }  // namespace

@@ -22,6 +22,15 @@ struct ConvertSettings {
   bool compressed = false;     // -c: whole clusters through write_compressed()
   uint64_t alignment = 8;      // s.alignment: end alignment of zero detection, in sectors
   uint64_t buf_sectors = kConvertBufSectors;
+  // The target has a backing file (-B): block status asks each input's top image alone, and
+  // what it leaves unallocated stays unallocated in the target.
+  bool target_has_backing = false;
+  // The target's backing file length in sectors (a new target), else -1: zeros beyond it are
+  // what the unallocated target reads anyway.
+  int64_t target_backing_sectors = -1;
+  // -C (s.copy_range): a data chunk is copied whole (blk_co_copy_range(), zeros included) until
+  // a chunk the source cannot offload (a compressed cluster) turns it off for the rest.
+  bool copy_range = false;
 };
 
 // One input: the top image of its chain, read through as one device.

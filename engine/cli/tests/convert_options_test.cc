@@ -72,8 +72,6 @@ TEST(ConvertOptions, UnimplementedOptionsAreRefusedNotIgnored) {
        std::vector<std::vector<std::string>>{{"-l", "s", "a", "b"},
                                              {"--bitmaps", "a", "b"},
                                              {"--salvage", "a", "b"},
-                                             {"-C", "a", "b"},
-                                             {"-r", "1M", "a", "b"},
                                              {"--image-opts", "a", "b"},
                                              {"--object", "secret,id=s", "a", "b"}}) {
     EXPECT_EQ(parse(args).error, ConvertParse::Error::kUnsupported) << args.front();

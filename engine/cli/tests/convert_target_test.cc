@@ -46,11 +46,31 @@ TEST(ConvertTargetTest, ErrorsAreQemuImgs) {
             "accept value 'foo'\n");
   EXPECT_EQ(plan_qcow2_target("qemu-img", "out", "foo=bar").error,
             "qemu-img: Invalid parameter 'foo'\n");
+  // The QAPI checks are qemu's create step: the parsed options come along.
+  const Qcow2TargetResult fmt =
+      plan_qcow2_target("qemu-img", "out", "backing_file=b,backing_fmt=qcowx");
+  EXPECT_TRUE(fmt.at_create);
+  ASSERT_TRUE(fmt.target);
+  EXPECT_EQ(fmt.target->backing_file, "b");
+  EXPECT_EQ(fmt.error,
+            "qemu-img: out: error while converting qcow2: Parameter 'backing-fmt' does not "
+            "accept value 'qcowx'\n");
+  EXPECT_FALSE(plan_qcow2_target("qemu-img", "out", "foo=bar").at_create);
+}
+
+TEST(ConvertTargetTest, BackingFormatFromFReplacesTheOption) {
+  // add_old_style_options(): -F is set after -o's backing_fmt, and qemu_opt_get() takes the last.
+  const Qcow2TargetResult r =
+      plan_qcow2_target("qemu-img", "out", "backing_file=b,backing_fmt=raw", "qcow2");
+  ASSERT_TRUE(r.target) << r.error;
+  EXPECT_EQ(r.target->backing_fmt, "qcow2");
+  EXPECT_FALSE(plan_qcow2_target("qemu-img", "out", "", "vmdk").at_create);
+  EXPECT_TRUE(plan_qcow2_target("qemu-img", "out", "", "nvme-io_uring").at_create);
 }
 
 TEST(ConvertTargetTest, RefusesWhatInstarDoesNotImplement) {
   for (const char* o :
-       {"preallocation=metadata", "backing_file=b", "data_file=d", "encryption=on", "nocow=on"}) {
+       {"preallocation=falloc", "preallocation=full", "data_file=d", "encryption=on", "nocow=on"}) {
     const Qcow2TargetResult r = plan_qcow2_target("qemu-img", "out", o);
     EXPECT_FALSE(r.target) << o;
     EXPECT_NE(r.error.find("is not supported by instar yet"), std::string::npos) << r.error;

@@ -186,6 +186,14 @@ Qcow2CreateOptions create_options(const abi::OpConfig& op, uint64_t size) {
   o.lazy_refcounts = (op.qcow2_create_flags & abi::kQcow2LazyRefcounts) != 0;
   o.extended_l2 = (op.qcow2_create_flags & abi::kQcow2ExtendedL2) != 0;
   o.compression_type = static_cast<uint8_t>(op.qcow2_compression_type);
+  // Lengths beyond the buffers fail create()'s checks as too long, as qemu's would.
+  o.has_backing_file = (op.convert_backing_flags & abi::kConvertBackingName) != 0;
+  o.backing_file = Bytes(op.convert_backing_name, op.convert_backing_name_length);
+  o.has_backing_fmt = (op.convert_backing_flags & abi::kConvertBackingFmt) != 0;
+  o.backing_fmt = Bytes(op.convert_backing_fmt, op.convert_backing_fmt_length);
+  o.preallocation = op.convert_qcow2_preallocation == abi::kQcow2PreallocMetadata
+                        ? Preallocation::kMetadata
+                        : Preallocation::kOff;
   return o;
 }
 
@@ -199,6 +207,7 @@ ImageWriter* new_writer(const WriterRequest& request, Arena& arena, Status* why)
   void* memory = arena.allocate(sizeof(Qcow2Writer), alignof(Qcow2Writer));
   if (memory == nullptr) return nullptr;
   auto* writer = new (memory) Qcow2Writer(*request.sink, request.readback, arena);
+  writer->set_backing(request.backing);
   // qemu-img convert opens its target with BDRV_O_UNMAP unless -S 0.
   writer->set_discard_requests(op.min_sparse_sectors != 0);
   const Status created = writer->create(create_options(op, request.size));

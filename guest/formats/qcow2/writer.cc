@@ -48,7 +48,7 @@ Status Qcow2Writer::create(const Qcow2CreateOptions& o, CacheSlots slots) {
   if (created_) return internal();
   INSTAR_TRY(validate_create_options(o));
   // data_file_raw turns preallocation=off into metadata in qcow2_co_create(): not yet.
-  if (o.preallocation != Preallocation::kOff || o.data_file_raw) return unsupported();
+  if (o.data_file_raw) return unsupported();
 
   version_ = o.compat_v3 ? 3 : 2;
   cluster_size_ = o.cluster_size;
@@ -122,9 +122,37 @@ Status Qcow2Writer::create(const Qcow2CreateOptions& o, CacheSlots slots) {
 
   // The header with the size, backing file and format; then the image is closed and reopened.
   INSTAR_TRY(write_header());
+  created_ = true;
+  if (o.preallocation == Preallocation::kMetadata) INSTAR_TRY(preallocate_metadata());
   INSTAR_TRY(refs_.flush());
   refs_.reopen();
-  created_ = true;
+  return Status::Ok();
+}
+
+// preallocate_co() (qcow2_co_truncate() with preallocation=metadata): every cluster allocated
+// and mapped as a write would allocate it, without data (only a partial last cluster's
+// copy-on-write tail is written), then the file extended to the last allocation's end.
+Status Qcow2Writer::preallocate_metadata() {
+  const uint64_t max_chunk = kIntMaxBytes & ~(cluster_size_ - 1);
+  uint64_t offset = 0;
+  uint64_t bytes = size_;
+  uint64_t host_end = 0;
+  preallocating_ = true;
+  while (bytes > 0) {
+    uint64_t cur = bytes < max_chunk ? bytes : max_chunk;
+    Result<uint64_t> host = alloc_host_offset(offset, &cur);
+    if (!host.ok()) return host.status();
+    host_end = host.value() + cur;
+    bytes -= cur;
+    offset += cur;
+  }
+  preallocating_ = false;
+  // bdrv_co_truncate() of the file: zeros up to the end (written here: the sink has no truncate;
+  // the bytes and length are the same).
+  if (host_end > file_.end()) {
+    const uint64_t from = host_end - 512 > file_.end() ? host_end - 512 : file_.end();
+    INSTAR_TRY(file_.write_zeros(from, host_end - from));
+  }
   return Status::Ok();
 }
 
@@ -415,10 +443,21 @@ Status Qcow2Writer::calculate_l2_meta(uint64_t host_cluster_offset, uint64_t gue
       }
     }
   }
-  const L2Meta m{host_cluster_offset, guest_offset & ~(cluster_size_ - 1),
-                 nb_clusters,         keep_old,
-                 cow_start_from,      cow_start_to - cow_start_from,
-                 cow_end_from,        cow_end_to - cow_end_from};
+  const auto unallocated = [&](uint64_t i, uint64_t at) {
+    const SubclusterType t =
+        subcluster_type(geometry, l2_entry(l2, i), l2_bitmap(l2, i), sc_index(at));
+    return t == SubclusterType::kUnallocatedPlain || t == SubclusterType::kUnallocatedAlloc;
+  };
+  const L2Meta m{host_cluster_offset,
+                 guest_offset & ~(cluster_size_ - 1),
+                 nb_clusters,
+                 keep_old,
+                 cow_start_from,
+                 cow_start_to - cow_start_from,
+                 cow_end_from,
+                 cow_end_to - cow_end_from,
+                 unallocated(index, guest_offset),
+                 unallocated(index + nb_clusters - 1, guest_offset + bytes - 1)};
   return apply_l2_meta(m, l2_offset);
 }
 
@@ -426,9 +465,30 @@ Status Qcow2Writer::calculate_l2_meta(uint64_t host_cluster_offset, uint64_t gue
 // COW region reads as zeros, so qemu zeroes the whole range (write_zeroes) before the data
 // lands in it; the L2 entries then point at the new clusters.
 Status Qcow2Writer::apply_l2_meta(const L2Meta& m, uint64_t l2_offset) {
-  if (m.cow_start_bytes != 0 || m.cow_end_bytes != 0) {
+  if (preallocating_) {
+    // perform_cow() without data: only the regions themselves are written.
+    if (m.cow_start_bytes != 0) {
+      INSTAR_TRY(file_.write_zeros(m.alloc_offset + m.cow_start_offset, m.cow_start_bytes));
+    }
+    if (m.cow_end_bytes != 0) {
+      INSTAR_TRY(file_.write_zeros(m.alloc_offset + m.cow_end_offset, m.cow_end_bytes));
+    }
+  }
+  if ((m.cow_start_bytes != 0 || m.cow_end_bytes != 0) && !preallocating_) {
     INSTAR_TRY(file_.write_zeros(m.alloc_offset + m.cow_start_offset,
                                  m.cow_end_offset + m.cow_end_bytes - m.cow_start_offset));
+  }
+  if (m.cow_start_bytes != 0 || m.cow_end_bytes != 0) {
+    // perform_cow(): what the regions read as before, i.e. the backing file's bytes where the
+    // target has nothing (is_zero_cow() only spares the read where those are zeros).
+    if (m.cow_start_from_backing) {
+      INSTAR_TRY(copy_from_backing(m.guest_offset + m.cow_start_offset,
+                                   m.alloc_offset + m.cow_start_offset, m.cow_start_bytes));
+    }
+    if (m.cow_end_from_backing) {
+      INSTAR_TRY(copy_from_backing(m.guest_offset + m.cow_end_offset,
+                                   m.alloc_offset + m.cow_end_offset, m.cow_end_bytes));
+    }
   }
   Result<uint8_t*> got = l2_cache_.get(l2_offset);
   if (!got.ok()) return got.status();
@@ -437,7 +497,8 @@ Status Qcow2Writer::apply_l2_meta(const L2Meta& m, uint64_t l2_offset) {
   for (uint64_t i = 0; i < m.nb_clusters; ++i) {
     uint8_t* slot = l2 + (index + i) * l2e_size_;
     store_be64(slot, (m.alloc_offset + (i << cluster_bits_)) | kOflagCopied);
-    if (extended_l2_) {
+    // qcow2_alloc_cluster_link_l2(): preallocated subclusters stay unallocated.
+    if (extended_l2_ && !preallocating_) {
       uint64_t bitmap = load_be64(slot + 8);
       uint64_t from = m.cow_start_offset;
       uint64_t to = m.cow_end_offset + m.cow_end_bytes;
@@ -452,6 +513,18 @@ Status Qcow2Writer::apply_l2_meta(const L2Meta& m, uint64_t l2_offset) {
   }
   l2_cache_.mark_dirty(l2_offset);
   return Status::Ok();
+}
+
+Status Qcow2Writer::copy_from_backing(uint64_t guest_offset, uint64_t host_offset, uint64_t bytes) {
+  if (backing_ == nullptr || bytes == 0) return Status::Ok();
+  INSTAR_TRY(backing_->read(guest_offset, MutableBytes(cluster_buf_, bytes)));
+  return file_.write(host_offset, Bytes(cluster_buf_, bytes));
+}
+
+// is_zero() of qcow2_co_pwrite_zeroes() for a range the target has unallocated.
+Result<bool> Qcow2Writer::backing_reads_as_zero(uint64_t offset, uint64_t bytes) {
+  if (bytes == 0 || backing_ == nullptr) return true;
+  return backing_->reads_as_zero(offset, bytes);
 }
 
 // --- write_compressed ---------------------------------------------------------------------------
@@ -535,7 +608,9 @@ Status Qcow2Writer::zeroize(uint64_t offset, uint64_t bytes, bool may_unmap) {
   uint64_t tail = ((offset + bytes + sc_size - 1) & ~(sc_size - 1)) - (offset + bytes);
   if (offset + bytes == size_) tail = 0;
   if (head || tail) {
-    // The rest of the subcluster must read as zeros: here, judged from the L2 entry only.
+    // The rest of the subcluster must read as zeros: judged from the L2 entry, and where that is
+    // unallocated, from the backing file.
+    const uint64_t request_end = offset + bytes;
     offset -= head;
     bytes = sc_size;
     const uint64_t l1_index = offset >> (cluster_bits_ + log2_of(l2_entries_));
@@ -550,6 +625,13 @@ Status Qcow2Writer::zeroize(uint64_t offset, uint64_t bytes, bool may_unmap) {
     if (type != SubclusterType::kUnallocatedPlain && type != SubclusterType::kUnallocatedAlloc &&
         type != SubclusterType::kZeroPlain && type != SubclusterType::kZeroAlloc) {
       return unsupported();
+    }
+    // An unallocated subcluster reads as the backing file: its rest must be zeros there.
+    if (type == SubclusterType::kUnallocatedPlain || type == SubclusterType::kUnallocatedAlloc) {
+      Result<bool> zero = backing_reads_as_zero(offset, head);
+      if (zero.ok() && zero.value()) zero = backing_reads_as_zero(request_end, tail);
+      if (!zero.ok()) return zero.status();
+      if (!zero.value()) return unsupported();
     }
     if (offset + bytes > size_) bytes = size_ - offset;
   }

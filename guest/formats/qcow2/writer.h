@@ -14,6 +14,9 @@
 
 namespace instar::qcow2 {
 
+// The backing chain a target's backing file names (guest/lib/image_writer.h).
+using TargetBacking = ::instar::TargetBacking;
+
 class Qcow2Writer final : public ImageWriter {
  public:
   // How many L2 tables and refcount blocks stay in memory. A table evicted and needed again is
@@ -36,6 +39,10 @@ class Qcow2Writer final : public ImageWriter {
   // opens its target so unless -S 0 is given, qemu-io always). On by default.
   void set_discard_requests(bool on) { discard_requests_ = on; }
 
+  // The opened backing file of a target created with a backing file (`-B`); without it such a
+  // target reads as if its backing file held zeros. Set before the first write.
+  void set_backing(TargetBacking* backing) { backing_ = backing; }
+
   uint64_t size() const override { return size_; }
   uint32_t cluster_size() const override { return static_cast<uint32_t>(cluster_size_); }
   bool has_zero_init() const override { return !has_backing_; }
@@ -55,6 +62,8 @@ class Qcow2Writer final : public ImageWriter {
     bool keep_old;
     uint64_t cow_start_offset, cow_start_bytes;
     uint64_t cow_end_offset, cow_end_bytes;
+    // The COW region's subcluster is unallocated (not a zero one): it reads from the backing file.
+    bool cow_start_from_backing, cow_end_from_backing;
   };
 
   Status write_range(uint64_t offset, uint64_t bytes, const uint8_t* data);
@@ -65,6 +74,8 @@ class Qcow2Writer final : public ImageWriter {
   Status calculate_l2_meta(uint64_t host_cluster_offset, uint64_t guest_offset, uint64_t bytes,
                            uint64_t l2_offset, bool keep_old);
   Status apply_l2_meta(const L2Meta& m, uint64_t l2_offset);
+  Status copy_from_backing(uint64_t guest_offset, uint64_t host_offset, uint64_t bytes);
+  Result<bool> backing_reads_as_zero(uint64_t offset, uint64_t bytes);
   uint64_t count_single_write_clusters(const uint8_t* l2, uint64_t nb_clusters, uint64_t index,
                                        bool new_alloc) const;
   bool cluster_needs_new_alloc(uint64_t entry) const;
@@ -75,6 +86,7 @@ class Qcow2Writer final : public ImageWriter {
   Status zero_subclusters(uint64_t offset, uint64_t nb_subclusters);
   Status free_any_cluster(uint64_t entry);
   Status write_header();
+  Status preallocate_metadata();
 
   uint64_t l2_entry(const uint8_t* l2, uint64_t i) const { return load_be64(l2 + i * l2e_size_); }
   uint64_t l2_bitmap(const uint8_t* l2, uint64_t i) const {
@@ -97,6 +109,8 @@ class Qcow2Writer final : public ImageWriter {
   bool created_ = false;
   bool discard_requests_ = true;
   bool has_backing_ = false;
+  TargetBacking* backing_ = nullptr;
+  bool preallocating_ = false;  // preallocate_metadata() is allocating: no data is written
   bool has_data_file_ = false;
   uint8_t compression_type_ = 0;
   uint32_t version_ = 3;
