@@ -32,31 +32,125 @@ uint32_t fit32(uint64_t v, uint32_t invalid) {
   return v > UINT32_MAX ? invalid : static_cast<uint32_t>(v);
 }
 
-// has_help_option(): an option named "help" or "?" anywhere in the list (qemu-img then prints
-// the creation options and exits 0; instar refuses it).
-bool asks_for_help(const std::string& options) {
-  size_t start = 0;
-  while (start <= options.size()) {
-    size_t end = options.find(',', start);
-    while (end != std::string::npos && end + 1 < options.size() && options[end + 1] == ',') {
-      end = options.find(',', end + 2);
-    }
-    const std::string item =
-        options.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (item == "help" || item == "?") return true;
-    if (end == std::string::npos) break;
-    start = end + 1;
+// BlockdevDriver's names in qemu 7.2 (qapi/block-core.json), as a backing-fmt value accepts
+// them (a build without some of these drivers still has them in the enum).
+constexpr const char* kBlockdevDrivers[] = {"blkdebug",
+                                            "blklogwrites",
+                                            "blkreplay",
+                                            "blkverify",
+                                            "bochs",
+                                            "cloop",
+                                            "compress",
+                                            "copy-before-write",
+                                            "copy-on-read",
+                                            "dmg",
+                                            "file",
+                                            "snapshot-access",
+                                            "ftp",
+                                            "ftps",
+                                            "gluster",
+                                            "host_cdrom",
+                                            "host_device",
+                                            "http",
+                                            "https",
+                                            "io_uring",
+                                            "iscsi",
+                                            "luks",
+                                            "nbd",
+                                            "nfs",
+                                            "null-aio",
+                                            "null-co",
+                                            "nvme",
+                                            "nvme-io_uring",
+                                            "parallels",
+                                            "preallocate",
+                                            "qcow",
+                                            "qcow2",
+                                            "qed",
+                                            "quorum",
+                                            "raw",
+                                            "rbd",
+                                            "replication",
+                                            "ssh",
+                                            "throttle",
+                                            "vdi",
+                                            "vhdx",
+                                            "virtio-blk-vfio-pci",
+                                            "virtio-blk-vhost-user",
+                                            "virtio-blk-vhost-vdpa",
+                                            "vmdk",
+                                            "vpc",
+                                            "vvfat"};
+
+bool is_blockdev_driver(const std::string& name) {
+  for (const char* known : kBlockdevDrivers) {
+    if (name == known) return true;
   }
   return false;
 }
 
 }  // namespace
 
+std::optional<std::string> qcow2_target_values(const CreationOptions& opts, Qcow2Target* out) {
+  Qcow2Target t;
+  // The QAPI visit of BlockdevCreateOptionsQcow2, in its member order: version, backing-fmt,
+  // preallocation, compression-type ("0.10" and "1.1" are mapped to v2 and v3 first).
+  if (const CreationOptions::Option* o = opts.find("compat")) {
+    if (o->text == "0.10" || o->text == "v2") {
+      t.create_flags |= abi::kQcow2CompatV2;
+    } else if (o->text != "1.1" && o->text != "v3") {
+      return "Parameter 'version' does not accept value '" + o->text + "'";
+    }
+  }
+  if (const CreationOptions::Option* o = opts.find("backing_fmt")) {
+    if (!is_blockdev_driver(o->text)) {
+      return "Parameter 'backing-fmt' does not accept value '" + o->text + "'";
+    }
+  }
+  if (const CreationOptions::Option* o = opts.find("preallocation")) {
+    if (o->text == "off") {
+      t.preallocation = 0;
+    } else if (o->text == "metadata") {
+      t.preallocation = 1;
+    } else if (o->text == "falloc") {
+      t.preallocation = 2;
+    } else if (o->text == "full") {
+      t.preallocation = 3;
+    } else {
+      return "Parameter 'preallocation' does not accept value '" + o->text + "'";
+    }
+  }
+  if (const CreationOptions::Option* o = opts.find("compression_type")) {
+    if (o->text == "zstd") {
+      t.compression_type = 1;
+    } else if (o->text != "zlib") {
+      return "Parameter 'compression-type' does not accept value '" + o->text + "'";
+    }
+  }
+  if (const CreationOptions::Option* o = opts.find("cluster_size")) {
+    t.cluster_size = fit32(o->number, 0);
+  }
+  if (const CreationOptions::Option* o = opts.find("refcount_bits")) {
+    t.refcount_bits = fit32(o->number, UINT32_MAX);
+  }
+  if (const CreationOptions::Option* o = opts.find("lazy_refcounts"); o != nullptr && o->flag) {
+    t.create_flags |= abi::kQcow2LazyRefcounts;
+  }
+  if (const CreationOptions::Option* o = opts.find("extended_l2"); o != nullptr && o->flag) {
+    t.create_flags |= abi::kQcow2ExtendedL2;
+  }
+  if (const CreationOptions::Option* o = opts.find("data_file_raw"); o != nullptr && o->flag) {
+    t.create_flags |= abi::kQcow2DataFileRaw;
+  }
+  *out = t;
+  return std::nullopt;
+}
+
 Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string& output,
                                     const std::string& options) {
   Qcow2TargetResult r;
   const auto line = [program](const std::string& m) { return render::DiagnosticLine(program, m); };
-  if (asks_for_help(options)) {
+  if (has_help_option(options)) {
     r.error = line("convert -o help is not supported by instar yet");
     return r;
   }
@@ -75,37 +169,10 @@ Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string&
     }
   }
   // qcow2_co_create_opts(): errors name the output and the driver.
-  const std::string where = output + ": error while converting qcow2: ";
   Qcow2Target t;
-  // QAPI visits version before compression-type; "0.10" and "1.1" are mapped to v2 and v3.
-  if (const CreationOptions::Option* o = opts.find("compat")) {
-    if (o->text == "0.10" || o->text == "v2") {
-      t.create_flags |= abi::kQcow2CompatV2;
-    } else if (o->text != "1.1" && o->text != "v3") {
-      r.error = line(where + "Parameter 'version' does not accept value '" + o->text + "'");
-      return r;
-    }
-  }
-  if (const CreationOptions::Option* o = opts.find("compression_type")) {
-    if (o->text == "zstd") {
-      t.compression_type = 1;
-    } else if (o->text != "zlib") {
-      r.error =
-          line(where + "Parameter 'compression-type' does not accept value '" + o->text + "'");
-      return r;
-    }
-  }
-  if (const CreationOptions::Option* o = opts.find("cluster_size")) {
-    t.cluster_size = fit32(o->number, 0);
-  }
-  if (const CreationOptions::Option* o = opts.find("refcount_bits")) {
-    t.refcount_bits = fit32(o->number, UINT32_MAX);
-  }
-  if (const CreationOptions::Option* o = opts.find("lazy_refcounts"); o != nullptr && o->flag) {
-    t.create_flags |= abi::kQcow2LazyRefcounts;
-  }
-  if (const CreationOptions::Option* o = opts.find("extended_l2"); o != nullptr && o->flag) {
-    t.create_flags |= abi::kQcow2ExtendedL2;
+  if (std::optional<std::string> e = qcow2_target_values(opts, &t)) {
+    r.error = line(output + ": error while converting qcow2: " + *e);
+    return r;
   }
   r.target = t;
   return r;

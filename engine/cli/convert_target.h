@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "engine/cli/creation_options.h"
+
 namespace instar::cli {
 
 struct Qcow2Target {
@@ -13,6 +15,7 @@ struct Qcow2Target {
   uint32_t refcount_bits = 16;
   uint32_t create_flags = 0;      // abi::Qcow2CreateFlags
   uint32_t compression_type = 0;  // 0 zlib, 1 zstd
+  uint32_t preallocation = 0;     // 0 off, 1 metadata, 2 falloc, 3 full
 };
 
 struct Qcow2TargetResult {
@@ -21,6 +24,11 @@ struct Qcow2TargetResult {
   // it was creating (then the output does not exist afterwards either).
   std::string error;
 };
+
+// The QAPI checks of qcow2_co_create_opts() on parsed -o options (the values of compat,
+// backing_fmt, preallocation and compression_type, in that order) and the target they give. On
+// failure returns qemu's message ("Parameter 'version' does not accept value 'x'").
+std::optional<std::string> qcow2_target_values(const CreationOptions& opts, Qcow2Target* target);
 
 // img_convert's parse of -o against qcow2's create_opts, then the QAPI checks of
 // qcow2_co_create_opts() that come before qcow2_co_create() (the values of compat and

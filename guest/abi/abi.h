@@ -121,6 +121,7 @@ enum class Op : uint32_t {
   kConvert = 4,  // convert the inputs in convert_chain[] onto output_device (docs/convert.md)
   kMap = 5,      // block status extents of input 0's chain over [map_start, map_start + map_length)
   kMeasure = 6,  // measure input 0 (chain tables as compare's) for a target cluster size
+  kCreate = 7,   // create a qcow2 image of output_size bytes on output_device (docs/create.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -173,6 +174,11 @@ struct ChainLink {
   uint32_t extent_device;  // OUT a raw file's data-extent map (compare_extents.h), or kNoDevice
 };
 
+// The longest names create passes: qcow2 refuses backing names over 1023 bytes itself, so one
+// byte more still lets the guest give qemu's error.
+inline constexpr uint32_t kCreateNameMax = 1024;
+inline constexpr uint32_t kCreateFormatNameMax = 32;
+
 // Append-only: fields are added at the end and sizeof(OpConfig) is checked on both sides.
 struct OpConfig {
   uint32_t op;               // OUT Op
@@ -211,6 +217,17 @@ struct OpConfig {
   uint32_t qcow2_refcount_bits;     // OUT (default 16)
   uint32_t qcow2_create_flags;      // OUT Qcow2CreateFlags
   uint32_t qcow2_compression_type;  // OUT 0 zlib, 1 zstd (the header's compression_type)
+  // create -f qcow2 (appended): the names the header records, as the user gave them (bytes, no
+  // NUL); a length of 0 means the option was not given. output_size is the virtual size, the
+  // qcow2_* fields above the other options.
+  uint32_t create_backing_file_length;  // OUT at most kCreateNameMax
+  uint32_t create_backing_fmt_length;   // OUT at most kCreateFormatNameMax
+  uint32_t create_data_file_length;     // OUT at most kCreateNameMax
+  uint32_t create_preallocation;        // OUT 0 off, 1 metadata, 2 falloc, 3 full (only off is
+                                        //     written yet; the others are checked, then refused)
+  uint8_t create_backing_file[kCreateNameMax];       // OUT
+  uint8_t create_backing_fmt[kCreateFormatNameMax];  // OUT
+  uint8_t create_data_file[kCreateNameMax];          // OUT
 };
 
 // convert -O qcow2's boolean creation options.
@@ -218,6 +235,7 @@ enum Qcow2CreateFlags : uint32_t {
   kQcow2CompatV2 = 1u << 0,       // compat=0.10 (version 2); else compat=1.1
   kQcow2LazyRefcounts = 1u << 1,  // lazy_refcounts=on
   kQcow2ExtendedL2 = 1u << 2,     // extended_l2=on
+  kQcow2DataFileRaw = 1u << 3,    // data_file_raw=on (create)
 };
 
 inline constexpr uint64_t kMapNoMaxLength = UINT64_MAX;
@@ -312,7 +330,8 @@ INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
 INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
-                               16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16);
+                               16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 + 16 +
+                               2 * kCreateNameMax + kCreateFormatNameMax);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -349,6 +368,8 @@ static_assert(offsetof(OpConfig, qcow2_cluster_size) ==
               offsetof(OpConfig, measure_cluster_size) + 8);
 static_assert(offsetof(OpConfig, qcow2_compression_type) ==
               offsetof(OpConfig, measure_cluster_size) + 20);
+static_assert(offsetof(OpConfig, create_backing_file) ==
+              offsetof(OpConfig, qcow2_compression_type) + 20);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

@@ -82,19 +82,6 @@ Reported fail(instar_guest_ConvertKind kind, const Status& error) {
   return r;
 }
 
-// The creation options of a -O qcow2 target, as the host passed them in OpConfig.
-qcow2::Qcow2CreateOptions qcow2_options(const abi::OpConfig& op, uint64_t size) {
-  qcow2::Qcow2CreateOptions o;
-  o.size = size;
-  o.cluster_size = op.qcow2_cluster_size;
-  o.refcount_bits = op.qcow2_refcount_bits;
-  o.compat_v3 = (op.qcow2_create_flags & abi::kQcow2CompatV2) == 0;
-  o.lazy_refcounts = (op.qcow2_create_flags & abi::kQcow2LazyRefcounts) != 0;
-  o.extended_l2 = (op.qcow2_create_flags & abi::kQcow2ExtendedL2) != 0;
-  o.compression_type = static_cast<uint8_t>(op.qcow2_compression_type);
-  return o;
-}
-
 // The target's ImageWriter for op.output_format, in the arena, created (qcow2: its header and
 // tables written) unless -n. `readback` reads the output back (evicted qcow2 tables).
 ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, BlockSource* readback,
@@ -120,7 +107,7 @@ ImageWriter* make_writer(const abi::OpConfig& op, BlockSink& sink, BlockSource* 
       auto* writer = new (memory) qcow2::Qcow2Writer(sink, readback, arena);
       // qemu-img convert opens its target with BDRV_O_UNMAP unless -S 0.
       writer->set_discard_requests(op.min_sparse_sectors != 0);
-      const Status created = writer->create(qcow2_options(op, total));
+      const Status created = writer->create(qcow2_create_options(op, total));
       if (!created.ok()) {
         *why = created;
         return nullptr;
@@ -198,6 +185,25 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
 }
 
 }  // namespace
+
+// The creation options of a -O qcow2 target, as the host passed them in OpConfig.
+qcow2::Qcow2CreateOptions qcow2_create_options(const abi::OpConfig& op, uint64_t size) {
+  qcow2::Qcow2CreateOptions o;
+  o.size = size;
+  o.cluster_size = op.qcow2_cluster_size;
+  o.refcount_bits = op.qcow2_refcount_bits;
+  o.compat_v3 = (op.qcow2_create_flags & abi::kQcow2CompatV2) == 0;
+  o.lazy_refcounts = (op.qcow2_create_flags & abi::kQcow2LazyRefcounts) != 0;
+  o.extended_l2 = (op.qcow2_create_flags & abi::kQcow2ExtendedL2) != 0;
+  o.compression_type = static_cast<uint8_t>(op.qcow2_compression_type);
+  return o;
+}
+
+Status emit_convert_outcome(const ConvertOutcome& outcome, MessageSink& sink, Arena& arena) {
+  Reported r;
+  r.outcome = outcome;
+  return emit_outcome(r, sink, arena);
+}
 
 Status run_convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
                    uint32_t device_count, MessageSink& sink, Arena& arena) {
