@@ -17,6 +17,7 @@
 
 #include "engine/channel/convert_report.h"
 #include "engine/cli/convert_target.h"
+#include "engine/cli/create_option_help.h"
 #include "engine/cli/create_options.h"
 #include "engine/cli/creation_options.h"
 #include "engine/cli/format_name.h"
@@ -44,9 +45,9 @@ void put(std::FILE* stream, const std::string& text) {
 // Options instar passes on to the qcow2 guest or honours itself; the rest are refused.
 bool implemented_qcow2_option(const std::string& name) {
   static constexpr const char* kImplemented[] = {
-      "size", "compat", "cluster_size", "refcount_bits", "lazy_refcounts", "extended_l2",
-      "compression_type", "backing_file", "backing_fmt", "data_file", "data_file_raw",
-      "preallocation", "nocow", "extent_size_hint", "encryption"};
+      "size",          "compat",           "cluster_size", "refcount_bits",    "lazy_refcounts",
+      "extended_l2",   "compression_type", "backing_file", "backing_fmt",      "data_file",
+      "data_file_raw", "preallocation",    "nocow",        "extent_size_hint", "encryption"};
   for (const char* known : kImplemented) {
     if (name == known) return true;
   }
@@ -314,7 +315,18 @@ int run_create_command(const Diagnostics& diag, const SandboxChoice& choice,
     return 0;
   }
   if (options.option_help) {
-    diag.error("create -o help is not supported by instar yet");
+    // print_block_option_help(): the format must exist; the file name adds the protocol's.
+    const std::string& fmt = options.format;
+    if (fmt == "qcow2" || fmt == "raw") {
+      put(stdout, create_option_help(fmt, !options.filename.empty()));
+      return 0;
+    }
+    abi::ImageFormat ignored;
+    if (lookup_format(fmt, &ignored) == FormatLookup::kUnknown) {
+      diag.error("Unknown file format '" + fmt + "'");
+    } else {
+      diag.error("create -f " + fmt + " -o help is not supported by instar yet");
+    }
     return 1;
   }
   const std::string& name = options.filename;

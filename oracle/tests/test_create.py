@@ -147,6 +147,13 @@ CASES = [
     ["-f", "qcow2", "/nonexistent/dir/new.qcow2", "1M"],
     ["-x"],
     ["-f"],
+    # option help
+    ["-f", "qcow2", "-o", "help"],
+    ["-f", "qcow2", "-o", "?", "new.qcow2"],
+    ["-f", "qcow2", "-o", "cluster_size=4k,help,foo=bar", "new.qcow2", "1M"],
+    ["-o", "help"],
+    ["-o", "help", "new.raw"],
+    ["-f", "bogus", "-o", "help"],
     # backing files
     ["-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "new.qcow2"],
     ["-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "new.qcow2", "7M"],
