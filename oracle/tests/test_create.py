@@ -32,33 +32,32 @@ def _files(directory) -> dict[str, tuple[int, str]]:
 _NEEDS_SETUP = ("base", "mid.", "broken.", "existing")
 
 
-def _setup(directory, qemu_img, args):
-    """The same backing images in each directory, made by qemu-img (only for the cases that
-    name one: most cases need none, and qemu-img runs cost time)."""
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, qemu_img):
+    """The backing images every case may name, made once by qemu-img and copied per case."""
+    directory = tmp_path_factory.mktemp("template")
+    qimg = [qemu_img, "create", "-q", "-f", "qcow2"]
     os.makedirs(directory / "d")
-    if not any(needle in arg for arg in args for needle in _NEEDS_SETUP):
-        return
-    subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", str(directory / "base.qcow2"), "3M"],
-                   check=True)
-    subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", str(directory / "d/base.qcow2"),
-                    "5M"], check=True)
+    subprocess.run(qimg + [str(directory / "base.qcow2"), "3M"], check=True)
+    subprocess.run(qimg + [str(directory / "d/base.qcow2"), "5M"], check=True)
     with open(directory / "base.raw", "wb") as f:
         f.write(b"\1" * 1000)
-    subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
-                    str(directory / "mid.qcow2")], check=True)
-    subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", "-u", "-b", "gone.qcow2", "-F",
-                    "qcow2", str(directory / "broken.qcow2"), "1M"], check=True)
+    subprocess.run(qimg + ["-b", "base.qcow2", "-F", "qcow2", str(directory / "mid.qcow2")],
+                   check=True)
+    subprocess.run(qimg + ["-u", "-b", "gone.qcow2", "-F", "qcow2",
+                           str(directory / "broken.qcow2"), "1M"], check=True)
     with open(directory / "existing", "wb") as f:
         f.write(b"old content")
+    return directory
 
 
-def _compare(tmp_path, instar_bin, qemu_img, args, profile="7.2"):
+def _compare(tmp_path, instar_bin, qemu_img, args, template, profile="7.2"):
     ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "theirs"
     for d in (ours_dir, theirs_dir):
-        if d.exists():
-            shutil.rmtree(d)
-        d.mkdir()
-        _setup(d, qemu_img, args)
+        if any(needle in arg for arg in args for needle in _NEEDS_SETUP):
+            shutil.copytree(template, d)
+        else:
+            os.makedirs(d / "d")
     link = tmp_path / "qemu-img"
     if not link.exists():
         link.symlink_to(instar_bin)
@@ -79,7 +78,7 @@ _QCOW2_OPTIONS = [
     "compression_type=zstd", "cluster_size=512,refcount_bits=64", "nocow=on,extent_size_hint=2M",
     "encryption=off", "preallocation=off", "compat=1.1,lazy_refcounts=yes,extended_l2=on",
 ]
-_SIZES = ["0", "1000", "1M", "1G", "3T"]
+_SIZES = ["0", "1000", "3T"]
 
 
 def test_qcow2_options_grid_matches(tmp_path, instar_bin, qemu_img):
@@ -188,14 +187,14 @@ CASES = [
 
 
 @pytest.mark.parametrize("args", CASES, ids=[" ".join(a) or "none" for a in CASES])
-def test_create_matches_qemu_img(tmp_path, instar_bin, qemu_img, args):
-    _compare(tmp_path, instar_bin, qemu_img, args)
+def test_create_matches_qemu_img(tmp_path, instar_bin, qemu_img, template, args):
+    _compare(tmp_path, instar_bin, qemu_img, args, template)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_profiles_match_7_2(tmp_path, instar_bin, qemu_img, profile):
+def test_profiles_match_7_2(tmp_path, instar_bin, qemu_img, template, profile):
     # The Formatting line and the created image are the same in every measured release
     # (/work/shared/reference/qemu-versions/differences.md); the live oracle is 7.2.
     _compare(tmp_path, instar_bin, qemu_img,
              ["-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "-o", "cluster_size=4k",
-              "new.qcow2"], profile)
+              "new.qcow2"], template, profile)
