@@ -510,8 +510,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
           check_target_backing(diag, options, qcow2_target->backing_file,
                                qcow2_target->backing_fmt.has_value(), progress);
       if (refused) return *refused;
-      if (options.compress && qcow2_target->preallocation &&
-          *qcow2_target->preallocation != "off") {
+      if (options.compress && qcow2_target->preallocation != 0) {
         diag.error("Compression and preallocation not supported at the same time");
         return fail();
       }
@@ -680,19 +679,11 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
                           : qcow2_target.has_value() && qcow2_target->backing_file.has_value();
   op.convert_backing_flags = target_has_backing ? abi::kConvertTargetHasBacking : 0u;
   // create() checks a format without a file ("Backing format cannot be used without ...").
-  if (qcow2_target && qcow2_target->backing_fmt) {
-    const std::string& fmt = *qcow2_target->backing_fmt;
-    op.convert_backing_flags |= abi::kConvertBackingFmt;
-    op.convert_backing_fmt_length =
-        static_cast<uint32_t>(std::min(fmt.size(), sizeof op.convert_backing_fmt));
-    std::memcpy(op.convert_backing_fmt, fmt.data(), op.convert_backing_fmt_length);
+  if (qcow2_target) {
+    put_backing_names(creates_backing ? qcow2_target->backing_file : std::nullopt,
+                      qcow2_target->backing_fmt, &op);
   }
   if (creates_backing) {
-    const std::string& name = *qcow2_target->backing_file;
-    op.convert_backing_flags |= abi::kConvertBackingName;
-    op.convert_backing_name_length =
-        static_cast<uint32_t>(std::min(name.size(), sizeof op.convert_backing_name));
-    std::memcpy(op.convert_backing_name, name.data(), op.convert_backing_name_length);
     const ChainOpen& chain = target_backing.chain;
     if (target_backing.error.empty() && chain.kind == ChainOpen::Kind::kTopFailed) {
       // The guest's open of the backing file reports why.

@@ -1,7 +1,9 @@
 // convert_target.cc: -O qcow2's creation options and output bound (see convert_target.h).
 #include "engine/cli/convert_target.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "engine/cli/creation_options.h"
@@ -47,24 +49,6 @@ uint32_t fit32(uint64_t v, uint32_t invalid) {
   return v > UINT32_MAX ? invalid : static_cast<uint32_t>(v);
 }
 
-// has_help_option(): an option named "help" or "?" anywhere in the list (qemu-img then prints
-// the creation options and exits 0; instar refuses it).
-bool asks_for_help(const std::string& options) {
-  size_t start = 0;
-  while (start <= options.size()) {
-    size_t end = options.find(',', start);
-    while (end != std::string::npos && end + 1 < options.size() && options[end + 1] == ',') {
-      end = options.find(',', end + 2);
-    }
-    const std::string item =
-        options.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (item == "help" || item == "?") return true;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return false;
-}
-
 }  // namespace
 
 bool is_blockdev_driver(const std::string& name) {
@@ -74,12 +58,80 @@ bool is_blockdev_driver(const std::string& name) {
   return false;
 }
 
+std::optional<std::string> qcow2_target_values(const CreationOptions& opts, Qcow2Target* out,
+                                               const std::optional<std::string>& backing_fmt) {
+  Qcow2Target& t = *out;
+  t = Qcow2Target();
+  if (const CreationOptions::Option* o = opts.find("backing_file")) t.backing_file = o->text;
+  if (const CreationOptions::Option* o = opts.find("backing_fmt")) t.backing_fmt = o->text;
+  if (backing_fmt) t.backing_fmt = backing_fmt;
+  // The QAPI visit of BlockdevCreateOptionsQcow2, in its member order: version, backing-fmt,
+  // preallocation, compression-type ("0.10" and "1.1" are mapped to v2 and v3 first).
+  if (const CreationOptions::Option* o = opts.find("compat")) {
+    if (o->text == "0.10" || o->text == "v2") {
+      t.create_flags |= abi::kQcow2CompatV2;
+    } else if (o->text != "1.1" && o->text != "v3") {
+      return "Parameter 'version' does not accept value '" + o->text + "'";
+    }
+  }
+  if (t.backing_fmt && !is_blockdev_driver(*t.backing_fmt)) {
+    return "Parameter 'backing-fmt' does not accept value '" + *t.backing_fmt + "'";
+  }
+  if (const CreationOptions::Option* o = opts.find("preallocation")) {
+    static const char* const kModes[] = {"off", "metadata", "falloc", "full"};
+    uint32_t mode = 0;
+    while (mode < 4 && o->text != kModes[mode]) ++mode;
+    if (mode == 4) return "Parameter 'preallocation' does not accept value '" + o->text + "'";
+    t.preallocation = mode;
+    t.preallocation_mode = mode == 1 ? abi::kQcow2PreallocMetadata : abi::kQcow2PreallocOff;
+  }
+  if (const CreationOptions::Option* o = opts.find("compression_type")) {
+    if (o->text == "zstd") {
+      t.compression_type = 1;
+    } else if (o->text != "zlib") {
+      return "Parameter 'compression-type' does not accept value '" + o->text + "'";
+    }
+  }
+  if (const CreationOptions::Option* o = opts.find("cluster_size")) {
+    t.cluster_size = fit32(o->number, 0);
+  }
+  if (const CreationOptions::Option* o = opts.find("refcount_bits")) {
+    t.refcount_bits = fit32(o->number, UINT32_MAX);
+  }
+  if (const CreationOptions::Option* o = opts.find("lazy_refcounts"); o != nullptr && o->flag) {
+    t.create_flags |= abi::kQcow2LazyRefcounts;
+  }
+  if (const CreationOptions::Option* o = opts.find("extended_l2"); o != nullptr && o->flag) {
+    t.create_flags |= abi::kQcow2ExtendedL2;
+  }
+  if (const CreationOptions::Option* o = opts.find("data_file_raw"); o != nullptr && o->flag) {
+    t.create_flags |= abi::kQcow2DataFileRaw;
+  }
+  return std::nullopt;
+}
+
+void put_backing_names(const std::optional<std::string>& name,
+                       const std::optional<std::string>& format, abi::OpConfig* op) {
+  if (format) {
+    op->convert_backing_flags |= abi::kConvertBackingFmt;
+    op->convert_backing_fmt_length =
+        static_cast<uint32_t>(std::min(format->size(), sizeof op->convert_backing_fmt));
+    std::memcpy(op->convert_backing_fmt, format->data(), op->convert_backing_fmt_length);
+  }
+  if (name) {
+    op->convert_backing_flags |= abi::kConvertBackingName;
+    op->convert_backing_name_length =
+        static_cast<uint32_t>(std::min(name->size(), sizeof op->convert_backing_name));
+    std::memcpy(op->convert_backing_name, name->data(), op->convert_backing_name_length);
+  }
+}
+
 Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string& output,
                                     const std::string& options,
                                     const std::optional<std::string>& backing_fmt) {
   Qcow2TargetResult r;
   const auto line = [program](const std::string& m) { return render::DiagnosticLine(program, m); };
-  if (asks_for_help(options)) {
+  if (has_help_option(options)) {
     r.error = line("convert -o help is not supported by instar yet");
     return r;
   }
@@ -100,63 +152,20 @@ Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string&
   // qcow2_co_create_opts(): errors name the output and the driver.
   const std::string where = output + ": error while converting qcow2: ";
   Qcow2Target t;
-  if (const CreationOptions::Option* o = opts.find("backing_file")) t.backing_file = o->text;
-  if (const CreationOptions::Option* o = opts.find("backing_fmt")) t.backing_fmt = o->text;
-  if (backing_fmt) t.backing_fmt = backing_fmt;
-  const auto at_create = [&r, &t](std::string error) {
-    r.error = std::move(error);
+  if (std::optional<std::string> e = qcow2_target_values(opts, &t, backing_fmt)) {
+    // qemu reports it only when it creates, after its other checks.
+    r.error = line(output + ": error while converting qcow2: " + *e);
     r.at_create = true;
     r.target = t;
     return r;
-  };
-  // QAPI visits version before compression-type; "0.10" and "1.1" are mapped to v2 and v3.
-  if (const CreationOptions::Option* o = opts.find("compat")) {
-    if (o->text == "0.10" || o->text == "v2") {
-      t.create_flags |= abi::kQcow2CompatV2;
-    } else if (o->text != "1.1" && o->text != "v3") {
-      return at_create(line(where + "Parameter 'version' does not accept value '" + o->text + "'"));
-    }
   }
-  // QAPI visits backing-fmt after version and before compression-type.
-  if (t.backing_fmt && !is_blockdev_driver(*t.backing_fmt)) {
-    return at_create(
-        line(where + "Parameter 'backing-fmt' does not accept value '" + *t.backing_fmt + "'"));
-  }
-  // PreallocMode: off and metadata are written by the guest; falloc and full lay the data
-  // area out at once (qcow2_co_truncate()), which instar does not do yet.
-  if (const CreationOptions::Option* o = opts.find("preallocation")) {
-    t.preallocation = o->text;
-    if (o->text == "metadata") {
-      t.preallocation_mode = abi::kQcow2PreallocMetadata;
-    } else if (o->text == "falloc" || o->text == "full") {
-      r.error = line("convert -o preallocation=" + o->text +
-                     " with -O qcow2 is not supported by "
-                     "instar yet");
-      return r;
-    } else if (o->text != "off") {
-      return at_create(
-          line(where + "Parameter 'preallocation' does not accept value '" + o->text + "'"));
-    }
-  }
-  if (const CreationOptions::Option* o = opts.find("compression_type")) {
-    if (o->text == "zstd") {
-      t.compression_type = 1;
-    } else if (o->text != "zlib") {
-      return at_create(
-          line(where + "Parameter 'compression-type' does not accept value '" + o->text + "'"));
-    }
-  }
-  if (const CreationOptions::Option* o = opts.find("cluster_size")) {
-    t.cluster_size = fit32(o->number, 0);
-  }
-  if (const CreationOptions::Option* o = opts.find("refcount_bits")) {
-    t.refcount_bits = fit32(o->number, UINT32_MAX);
-  }
-  if (const CreationOptions::Option* o = opts.find("lazy_refcounts"); o != nullptr && o->flag) {
-    t.create_flags |= abi::kQcow2LazyRefcounts;
-  }
-  if (const CreationOptions::Option* o = opts.find("extended_l2"); o != nullptr && o->flag) {
-    t.create_flags |= abi::kQcow2ExtendedL2;
+  // falloc and full lay the data area out at once (qcow2_co_truncate()), which instar does not
+  // do yet; off and metadata are written by the guest.
+  if (t.preallocation >= 2) {
+    r.error =
+        line(std::string("convert -o preallocation=") + (t.preallocation == 2 ? "falloc" : "full") +
+             " with -O qcow2 is not supported by instar yet");
+    return r;
   }
   r.target = t;
   return r;

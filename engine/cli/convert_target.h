@@ -5,23 +5,41 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "engine/cli/creation_options.h"
+#include "guest/abi/abi.h"
 
 namespace instar::cli {
 
 struct Qcow2Target {
   uint32_t cluster_size = 65536;
   uint32_t refcount_bits = 16;
-  uint32_t create_flags = 0;                 // abi::Qcow2CreateFlags
-  uint32_t compression_type = 0;             // 0 zlib, 1 zstd
-  std::optional<std::string> backing_file;   // -o backing_file
-  std::optional<std::string> backing_fmt;    // -o backing_fmt (a BlockdevDriver name)
-  std::optional<std::string> preallocation;  // -o preallocation as given
-  uint32_t preallocation_mode = 0;           // abi::Qcow2Prealloc
+  uint32_t create_flags = 0;                // abi::Qcow2CreateFlags
+  uint32_t compression_type = 0;            // 0 zlib, 1 zstd
+  std::optional<std::string> backing_file;  // -o backing_file
+  std::optional<std::string> backing_fmt;   // -o backing_fmt (a BlockdevDriver name)
+  uint32_t preallocation = 0;               // -o preallocation: 0 off, 1 metadata, 2 falloc, 3 full
+  uint32_t preallocation_mode = 0;          // abi::Qcow2Prealloc: what the guest lays out
 };
 
 // Whether `name` is one of qemu 7.2's BlockdevDriver values (as Debian builds it): what QAPI
 // accepts for backing_fmt.
 bool is_blockdev_driver(const std::string& name);
+
+// The QAPI checks of qcow2_co_create_opts() on parsed -o options (the values of compat,
+// backing_fmt, preallocation and compression_type, in that order) and the target they give,
+// filled as far as the checks got. `backing_fmt` (-F) replaces -o backing_fmt. On failure returns
+// qemu's message ("Parameter 'version' does not accept value 'x'").
+std::optional<std::string> qcow2_target_values(
+    const CreationOptions& opts, Qcow2Target* target,
+    const std::optional<std::string>& backing_fmt = std::nullopt);
+
+// The backing file name and format the header of a created qcow2 target records, into OpConfig's
+// convert_backing_* fields (kConvertBackingName / kConvertBackingFmt); a name longer than the
+// field is cut to it, which the guest's create() still refuses as too long.
+void put_backing_names(const std::optional<std::string>& name,
+                       const std::optional<std::string>& format, abi::OpConfig* op);
 
 struct Qcow2TargetResult {
   std::optional<Qcow2Target> target;

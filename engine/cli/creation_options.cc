@@ -139,6 +139,22 @@ std::optional<OptionsError> validate(std::span<const OptionDesc> table,
 
 }  // namespace
 
+bool has_help_option(const std::string& options) {
+  size_t start = 0;
+  while (start <= options.size()) {
+    size_t end = options.find(',', start);
+    while (end != std::string::npos && end + 1 < options.size() && options[end + 1] == ',') {
+      end = options.find(',', end + 2);
+    }
+    const std::string item =
+        options.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (item == "help" || item == "?") return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
 bool is_valid_option_list(const std::string& text) {
   if (text.empty() || text[0] == ',') return false;
   size_t commas = 0;

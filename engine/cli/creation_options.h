@@ -21,6 +21,10 @@ struct OptionDesc {
 // commas (",," is an escaped comma). qemu-img says "Invalid option list: <text>" otherwise.
 bool is_valid_option_list(const std::string& text);
 
+// has_help_option(): an option named "help" or "?" anywhere in the list (qemu-img then prints
+// the creation options and exits 0).
+bool has_help_option(const std::string& options);
+
 // accumulate_options(): several -o join with ','.
 void accumulate_options(std::string* options, const std::string& more);
 

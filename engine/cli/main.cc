@@ -11,6 +11,7 @@
 #include "engine/cli/check_command.h"
 #include "engine/cli/compare_command.h"
 #include "engine/cli/convert_command.h"
+#include "engine/cli/create_command.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/cli/global_options.h"
 #include "engine/cli/help_text.h"
@@ -25,7 +26,7 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {"amend", "bench",  "bitmap", "commit",  "create",
+constexpr std::string_view kPlannedCommands[] = {"amend", "bench",  "bitmap", "commit",
                                                  "dd",    "rebase", "resize", "snapshot"};
 
 // The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
@@ -123,6 +124,11 @@ int main(int argc, char** argv) {
     return run_convert_command(diag, choice, help_text(diag.program(), selection),
                                unsafe_quirks_enabled(global.options), roots, argc - index,
                                argv + index);
+  }
+  if (command == "create") {
+    return run_create_command(diag, choice, help_text(diag.program(), selection),
+                              unsafe_quirks_enabled(global.options), roots, argc - index,
+                              argv + index);
   }
   if (command == "map") {
     return run_map_command(diag, choice, selection, help_text(diag.program(), selection),

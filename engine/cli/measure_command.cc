@@ -51,11 +51,13 @@ void report_lines(const Diagnostics& diag, const std::string& message) {
   }
 }
 
-// The source image's figures from one sandbox run; on failure `error` is the stderr text.
-std::optional<MeasureInput> measure_source(const Diagnostics& diag, const SandboxChoice& choice,
-                                           bool unsafe_quirks, const chain::RootOptions& roots,
-                                           const MeasureOptions& options, uint64_t cluster_size,
-                                           std::string* error) {
+}  // namespace
+
+std::optional<MeasureInput> measure_image_source(const Diagnostics& diag,
+                                                 const SandboxChoice& choice, bool unsafe_quirks,
+                                                 const chain::RootOptions& roots,
+                                                 const MeasureOptions& options,
+                                                 uint64_t cluster_size, std::string* error) {
   const std::string& name = *options.filename;
   // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
   ImageOperand operand;
@@ -149,11 +151,10 @@ std::optional<MeasureInput> measure_source(const Diagnostics& diag, const Sandbo
   input.length = report.result.length();
   input.data_bytes = report.result.data_bytes();
   input.supports_bitmaps = report.result.supports_bitmaps();
+  input.qcow2 = chain.kind == ChainOpen::Kind::kOpened && chain.images.front().qcow2;
   input.bitmaps_size = report.result.bitmaps_size();
   return input;
 }
-
-}  // namespace
 
 int run_measure_command(const Diagnostics& diag, const SandboxChoice& choice,
                         const std::string& help, bool unsafe_quirks,
@@ -194,7 +195,7 @@ int run_measure_command(const Diagnostics& diag, const SandboxChoice& choice,
                                     : 0;
   std::string error;
   const std::optional<MeasureInput> input =
-      measure_source(diag, choice, unsafe_quirks, roots, options, cluster_size, &error);
+      measure_image_source(diag, choice, unsafe_quirks, roots, options, cluster_size, &error);
   if (!input) {
     write(stderr, error);
     return 1;

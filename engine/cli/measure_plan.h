@@ -40,6 +40,7 @@ struct MeasureInput {
   uint64_t data_bytes = 0;
   bool supports_bitmaps = false;
   uint64_t bitmaps_size = 0;
+  bool qcow2 = false;  // the guest opened it as qcow2 (probed or named)
 };
 struct MeasureFigures {
   uint64_t required = 0;

@@ -121,6 +121,7 @@ enum class Op : uint32_t {
   kConvert = 4,  // convert the inputs in convert_chain[] onto output_device (docs/convert.md)
   kMap = 5,      // block status extents of input 0's chain over [map_start, map_start + map_length)
   kMeasure = 6,  // measure input 0 (chain tables as compare's) for a target cluster size
+  kCreate = 7,   // create a qcow2 image of output_size bytes on output_device (docs/create.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -174,6 +175,10 @@ struct ChainLink {
   uint32_t extent_device;  // OUT a raw file's data-extent map (compare_extents.h), or kNoDevice
 };
 
+// The longest names create passes: qcow2 refuses backing names over 1023 bytes itself, so one
+// byte more still lets the guest give qemu's error.
+inline constexpr uint32_t kCreateNameMax = 1024;
+
 // Append-only: fields are added at the end and sizeof(OpConfig) is checked on both sides.
 struct OpConfig {
   uint32_t op;               // OUT Op
@@ -226,6 +231,14 @@ struct OpConfig {
   // convert -O qcow2 -o preallocation (appended with the backing fields).
   uint32_t convert_qcow2_preallocation;  // OUT Qcow2Prealloc
   uint32_t reserved3;                    // OUT zero
+  // create -f qcow2 (appended): the data file name the header records (bytes, no NUL; length 0:
+  // not given) and -o preallocation. The backing name and format come in the convert_backing_*
+  // fields above (kConvertBackingName / kConvertBackingFmt), the other options in qcow2_*.
+  uint32_t create_data_file_length;          // OUT at most kCreateNameMax
+  uint32_t create_preallocation;             // OUT 0 off, 1 metadata, 2 falloc, 3 full (only off
+                                             //     is written yet; the others are checked, then
+                                             //     refused)
+  uint8_t create_data_file[kCreateNameMax];  // OUT
 };
 
 enum Qcow2Prealloc : uint32_t { kQcow2PreallocOff = 0, kQcow2PreallocMetadata = 1 };
@@ -242,6 +255,7 @@ enum Qcow2CreateFlags : uint32_t {
   kQcow2CompatV2 = 1u << 0,       // compat=0.10 (version 2); else compat=1.1
   kQcow2LazyRefcounts = 1u << 1,  // lazy_refcounts=on
   kQcow2ExtendedL2 = 1u << 2,     // extended_l2=on
+  kQcow2DataFileRaw = 1u << 3,    // data_file_raw=on (create)
 };
 
 inline constexpr uint64_t kMapNoMaxLength = UINT64_MAX;
@@ -337,7 +351,8 @@ INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
 INSTAR_ABI_CHECK(ChainLink, 16);
 INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
                                16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
-                               /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8);
+                               /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
+                               /* create */ 8 + kCreateNameMax);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -374,6 +389,7 @@ static_assert(offsetof(OpConfig, qcow2_cluster_size) ==
               offsetof(OpConfig, measure_cluster_size) + 8);
 static_assert(offsetof(OpConfig, qcow2_compression_type) ==
               offsetof(OpConfig, measure_cluster_size) + 20);
+static_assert(offsetof(OpConfig, create_data_file) == offsetof(OpConfig, reserved3) + 12);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

@@ -238,6 +238,12 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
 
 }  // namespace
 
+Status emit_convert_outcome(const ConvertOutcome& outcome, MessageSink& sink, Arena& arena) {
+  Reported r;
+  r.outcome = outcome;
+  return emit_outcome(r, sink, arena);
+}
+
 Status run_convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
                    uint32_t device_count, MessageSink& sink, Arena& arena) {
   const uint64_t mark = arena.mark();

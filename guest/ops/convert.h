@@ -6,6 +6,7 @@
 #include "guest/lib/block_source.h"
 #include "guest/lib/message_sink.h"
 #include "guest/lib/status.h"
+#include "guest/ops/convert_copy.h"
 
 namespace instar {
 
@@ -16,5 +17,9 @@ namespace instar {
 // Done (guest.proto ConvertKind). Returns an error only when a message could not be emitted.
 Status run_convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
                    uint32_t device_count, MessageSink& sink, Arena& arena);
+
+// Emits [Error], ConvertResult, Done for `outcome` (the Error only for an error kind; input 0).
+// `create` ends with the same messages, so the host checks both with one sequence.
+Status emit_convert_outcome(const ConvertOutcome& outcome, MessageSink& sink, Arena& arena);
 
 }  // namespace instar

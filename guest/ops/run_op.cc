@@ -4,6 +4,7 @@
 #include "guest/ops/check.h"
 #include "guest/ops/compare.h"
 #include "guest/ops/convert.h"
+#include "guest/ops/create.h"
 #include "guest/ops/info.h"
 #include "guest/ops/map.h"
 #include "guest/ops/measure.h"
@@ -54,6 +55,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
       break;
     case abi::Op::kConvert:
       emitted = run_convert(op, devices, sinks, device_count, sink, arena);
+      break;
+    case abi::Op::kCreate:
+      emitted = run_create(op, devices, sinks, device_count, sink, arena);
       break;
     case abi::Op::kMap:
       emitted = run_map(op, devices, device_count, sink, arena);

@@ -8,6 +8,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/compare_image.cc
   ops/convert.cc
   ops/convert_copy.cc
+  ops/create.cc
   ops/input_chain.cc
   ops/map.cc
   ops/measure.cc

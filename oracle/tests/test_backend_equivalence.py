@@ -183,3 +183,28 @@ def test_compare_is_the_same_in_both_backends(first, second, options, tmp_path, 
     assert "sandbox" not in kvm.stderr.decode(errors="replace")
     assert (kvm.stdout, kvm.stderr, kvm.rc) == (process.stdout, process.stderr, process.rc), (
         f"reproduce: {runner.reproduction(kvm.argv, tmp_path)}")
+
+
+# create: the qcow2 image the guest writes (and a backing file read for its size) must be the
+# same bytes from both backends.
+CREATE_RUNS = [["-f", "qcow2", "-o", "cluster_size=4k,refcount_bits=1", "new.qcow2", "1G"],
+               ["-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "new.qcow2"],
+               ["-f", "qcow2", "-o", "extended_l2=on,compat=0.10", "new.qcow2", "1M"]]
+
+
+@pytest.mark.parametrize("args", CREATE_RUNS, ids=[" ".join(a) for a in CREATE_RUNS])
+def test_create_is_the_same_in_both_backends(args, tmp_path, instar_bin):
+    outputs = []
+    for index, sandbox in enumerate((FIRST, SECOND)):
+        directory = tmp_path / f"{index}-{sandbox}"
+        directory.mkdir()
+        made = runner.run([instar_bin, f"--sandbox={sandbox}", "create", "-q", "-f", "qcow2",
+                           "base.qcow2", "3M"], directory, timeout=120)
+        assert made.rc == 0, made.stderr
+        run = runner.run([instar_bin, f"--sandbox={sandbox}", "create", *args], directory,
+                         timeout=120)
+        new = directory / "new.qcow2"
+        outputs.append((run.stdout, run.stderr, run.rc,
+                        new.read_bytes() if new.exists() else None))
+    assert "sandbox" not in outputs[0][1].decode(errors="replace")
+    assert outputs[0] == outputs[1]

@@ -176,27 +176,6 @@ ImageDriver* new_image(Arena& arena) {
   return memory == nullptr ? nullptr : new (memory) Qcow2Driver();
 }
 
-// The creation options of a qcow2 target, as the host passed them in OpConfig.
-Qcow2CreateOptions create_options(const abi::OpConfig& op, uint64_t size) {
-  Qcow2CreateOptions o;
-  o.size = size;
-  o.cluster_size = op.qcow2_cluster_size;
-  o.refcount_bits = op.qcow2_refcount_bits;
-  o.compat_v3 = (op.qcow2_create_flags & abi::kQcow2CompatV2) == 0;
-  o.lazy_refcounts = (op.qcow2_create_flags & abi::kQcow2LazyRefcounts) != 0;
-  o.extended_l2 = (op.qcow2_create_flags & abi::kQcow2ExtendedL2) != 0;
-  o.compression_type = static_cast<uint8_t>(op.qcow2_compression_type);
-  // Lengths beyond the buffers fail create()'s checks as too long, as qemu's would.
-  o.has_backing_file = (op.convert_backing_flags & abi::kConvertBackingName) != 0;
-  o.backing_file = Bytes(op.convert_backing_name, op.convert_backing_name_length);
-  o.has_backing_fmt = (op.convert_backing_flags & abi::kConvertBackingFmt) != 0;
-  o.backing_fmt = Bytes(op.convert_backing_fmt, op.convert_backing_fmt_length);
-  o.preallocation = op.convert_qcow2_preallocation == abi::kQcow2PreallocMetadata
-                        ? Preallocation::kMetadata
-                        : Preallocation::kOff;
-  return o;
-}
-
 ImageWriter* new_writer(const WriterRequest& request, Arena& arena, Status* why) {
   const abi::OpConfig& op = *request.op;
   // Only a fresh target: the host refuses -n -O qcow2.
@@ -325,6 +304,26 @@ Status Qcow2Driver::measure_bitmaps(uint64_t length, uint64_t cluster_size, Aren
   INSTAR_TRY(bitmaps.finish());
   *size = total + round_up_to_cluster(directory, cluster_size);
   return Status::Ok();
+}
+
+Qcow2CreateOptions create_options(const abi::OpConfig& op, uint64_t size) {
+  Qcow2CreateOptions o;
+  o.size = size;
+  o.cluster_size = op.qcow2_cluster_size;
+  o.refcount_bits = op.qcow2_refcount_bits;
+  o.compat_v3 = (op.qcow2_create_flags & abi::kQcow2CompatV2) == 0;
+  o.lazy_refcounts = (op.qcow2_create_flags & abi::kQcow2LazyRefcounts) != 0;
+  o.extended_l2 = (op.qcow2_create_flags & abi::kQcow2ExtendedL2) != 0;
+  o.compression_type = static_cast<uint8_t>(op.qcow2_compression_type);
+  // Lengths beyond the buffers fail create()'s checks as too long, as qemu's would.
+  o.has_backing_file = (op.convert_backing_flags & abi::kConvertBackingName) != 0;
+  o.backing_file = Bytes(op.convert_backing_name, op.convert_backing_name_length);
+  o.has_backing_fmt = (op.convert_backing_flags & abi::kConvertBackingFmt) != 0;
+  o.backing_fmt = Bytes(op.convert_backing_fmt, op.convert_backing_fmt_length);
+  o.preallocation = op.convert_qcow2_preallocation == abi::kQcow2PreallocMetadata
+                        ? Preallocation::kMetadata
+                        : Preallocation::kOff;
+  return o;
 }
 
 }  // namespace instar::qcow2

@@ -3,11 +3,17 @@
 
 #include <stdint.h>
 
+#include "guest/abi/abi.h"
 #include "guest/formats/driver.h"
 #include "guest/formats/qcow2/cluster_map.h"
+#include "guest/formats/qcow2/create_options.h"
 #include "guest/formats/qcow2/data_reader.h"
 
 namespace instar::qcow2 {
+
+// The creation options of a qcow2 target as the host passed them in OpConfig (qcow2_* and
+// convert's backing and preallocation fields), for a `size`-byte image.
+Qcow2CreateOptions create_options(const abi::OpConfig& op, uint64_t size);
 
 // One qcow2 image (not encrypted) with its external data file and backing image as the host
 // opened them (docs/chains.md).

@@ -1,0 +1,14 @@
+// create_option_help.h: what `qemu-img create -f FMT -o help [filename]` prints (7.2's
+// print_block_option_help() with qemu_opts_print_help()).
+#pragma once
+
+#include <string>
+
+namespace instar::cli {
+
+// The help for format "qcow2" or "raw": with a file name, the format's and the file protocol's
+// options merged ("Supported options:"); without, the format's alone ("Supported <fmt>
+// options:") and the hint that the protocol may have more.
+std::string create_option_help(const std::string& format, bool with_filename);
+
+}  // namespace instar::cli
