@@ -77,16 +77,19 @@ def hostile_dirs(tmp_path_factory):
     return get
 
 
-def _hostile_commands(case):
+def _hostile_commands(index, case):
     """Every guest op on every hostile image, in human form: the JSON forms are rendered on the
     host from the very same guest messages. info --backing-chain runs the info op once per
     element, so it adds guest work only where a case has a chain (its layout cases). Inside the
     TCG rig, where each run costs 5-50 times more, compare runs once per case (with the clean
-    image): the guest's compare op still reads every hostile image."""
-    compares = [hostile.COMPARE_CLEAN]
-    if os.environ.get("INSTAR_IN_NESTED_KVM") != "1":
-        compares.append(hostile.COMPARE_SELF)
-    commands = [hostile.INFO, hostile.CHECK, *compares]
+    image), and check and compare run on a fixed half of the cases (every other one in corpus
+    order, so each kind of case is still there): info, the op that parses the most, runs on
+    every case. Natively both backends get the whole corpus."""
+    in_rig = os.environ.get("INSTAR_IN_NESTED_KVM") == "1"
+    compares = [hostile.COMPARE_CLEAN] + ([] if in_rig else [hostile.COMPARE_SELF])
+    commands = [hostile.INFO]
+    if not in_rig or index % 2 == 0:
+        commands += [hostile.CHECK, *compares]
     return commands + ([hostile.CHAIN] if case.image else [])
 
 
@@ -96,8 +99,8 @@ def _hostile_commands(case):
 # differently, and one case of each kind besides.
 _PROFILE_SAMPLE = ("l1-offset-unaligned", "compressed-far-past-eof", "backing-dotdot",
                    "chain-cycle-ab", "datafile-is-symlink")
-HOSTILE_RUNS = [(case, command, hostile.PROFILES[0]) for case in hostile.cases()
-                for command in _hostile_commands(case)] + [
+HOSTILE_RUNS = [(case, command, hostile.PROFILES[0]) for index, case in enumerate(hostile.cases())
+                for command in _hostile_commands(index, case)] + [
     (case, command, profile) for profile in hostile.PROFILES[1:] for case in hostile.cases()
     if profile in case.by_profile or case.name in _PROFILE_SAMPLE
     for command in (hostile.INFO,)]
