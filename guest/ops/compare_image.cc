@@ -28,6 +28,7 @@ Status CompareImage::open(BlockSource& source, abi::ImageFormat format, BlockSou
   if (!selected.ok()) return selected.status();
   driver_ = selected.value()->new_image(arena);
   if (driver_ == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
+  format_ = selected.value()->format;
   OpenContext context;
   context.data_file = data_file;
   context.chained = chained;

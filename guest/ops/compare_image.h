@@ -27,8 +27,9 @@ class CompareImage final : public BackingReader {
   Status open(BlockSource& source, abi::ImageFormat format, BlockSource* data_file, bool chained,
               Arena& arena, ErrorNames* detail);
 
-  // The opened image's driver.
+  // The opened image's driver, and its format.
   ImageDriver& driver() const { return *driver_; }
+  abi::ImageFormat format() const { return format_; }
   // bdrv_get_info()'s cluster_size: 0 for formats whose driver reports none (raw).
   uint64_t cluster_size() const { return driver_->cluster_size(); }
   // The image names a backing file.
@@ -59,6 +60,7 @@ class CompareImage final : public BackingReader {
 
  private:
   ImageDriver* driver_ = nullptr;
+  abi::ImageFormat format_ = abi::ImageFormat::kProbe;
   CompareImage* backing_ = nullptr;
   uint64_t length_ = 0;
 };

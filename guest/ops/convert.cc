@@ -72,7 +72,10 @@ class BackingChain final : public qcow2::TargetBacking {
     if (top_ == nullptr) return true;
     for (CompareImage* image = top_; image != nullptr; image = image->backing()) {
       if (offset >= image->length()) return true;
-      if (bytes > image->length() - offset || !image->is_qcow2()) return false;
+      // Without want_zero only qcow2's own zero flags say zero; raw reports data throughout.
+      if (bytes > image->length() - offset || image->format() != abi::ImageFormat::kQcow2) {
+        return false;
+      }
       BlockStatus bs;
       INSTAR_TRY(image->layer_status(offset, bytes, &bs));
       if (bs.bytes < bytes || (bs.flags & kBlockData) != 0) return false;
