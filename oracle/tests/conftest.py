@@ -65,3 +65,18 @@ def unreadable_backing(instar_bin):
         yield directory, as_nobody
     finally:
         shutil.rmtree(directory)
+
+
+@pytest.fixture(scope="module")
+def hostile_case_dirs(tmp_path_factory):
+    """The hostile corpus's cases, each laid out once per module on first use; commands only
+    read them."""
+    from instar_oracle import hostile
+
+    built: dict[str, Path] = {}
+
+    def get(case) -> Path:
+        if case.name not in built:
+            built[case.name] = hostile.build(case, tmp_path_factory.mktemp(case.name))
+        return built[case.name]
+    return get

@@ -66,17 +66,6 @@ def test_errors_and_json_are_identical(args, tmp_path, instar_bin):
     assert (kvm.stdout, kvm.stderr, kvm.rc) == (process.stdout, process.stderr, process.rc)
 
 
-@pytest.fixture(scope="module")
-def hostile_dirs(tmp_path_factory):
-    built = {}
-
-    def get(case):
-        if case.name not in built:
-            built[case.name] = hostile.build(case, tmp_path_factory.mktemp(case.name))
-        return built[case.name]
-    return get
-
-
 def _hostile_commands(index, case):
     """Every guest op on every hostile image, in human form: the JSON forms are rendered on the
     host from the very same guest messages. info --backing-chain runs the info op once per
@@ -108,8 +97,9 @@ HOSTILE_RUNS = [(case, command, hostile.PROFILES[0]) for index, case in enumerat
 
 @pytest.mark.parametrize("case,command,profile", HOSTILE_RUNS,
                          ids=[f"{c.name}:{command}:{p}" for c, command, p in HOSTILE_RUNS])
-def test_hostile_images_get_the_same_answer(case, command, profile, hostile_dirs, instar_bin):
-    images = hostile_dirs(case)
+def test_hostile_images_get_the_same_answer(case, command, profile, hostile_case_dirs,
+                                           instar_bin):
+    images = hostile_case_dirs(case)
     args = hostile.argv(command, case.top, case.fmt)
     env = {"INSTAR_QEMU_VERSION": profile}
     first = runner.run([instar_bin, f"--sandbox={FIRST}", *args], images,
@@ -140,9 +130,9 @@ HOSTILE_CONVERTS = [("compressed-far-past-eof", ["-O", "raw"]),
 
 @pytest.mark.parametrize("name,options", HOSTILE_CONVERTS,
                          ids=[f"{n}:{' '.join(o)}" for n, o in HOSTILE_CONVERTS])
-def test_hostile_converts_write_the_same_target(name, options, hostile_dirs, instar_bin):
+def test_hostile_converts_write_the_same_target(name, options, hostile_case_dirs, instar_bin):
     case = next(c for c in hostile.cases() if c.name == name)
-    images = hostile_dirs(case)
+    images = hostile_case_dirs(case)
     outcomes = []
     for sandbox in (FIRST, SECOND):
         target = images / f"out-{sandbox}"

@@ -10,7 +10,6 @@ under both backends in test_backend_equivalence.py (ctest -L kvm).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -22,23 +21,12 @@ MEMORY_LIMIT = 1 << 30
 SANDBOX = os.environ.get("INSTAR_HOSTILE_SANDBOX", "process")
 
 
-@pytest.fixture(scope="module")
-def case_dirs(tmp_path_factory):
-    """Each case is laid out once; its commands only read it."""
-    built: dict[str, Path] = {}
-
-    def get(case: hostile.Case) -> Path:
-        if case.name not in built:
-            built[case.name] = hostile.build(case, tmp_path_factory.mktemp(case.name))
-        return built[case.name]
-    return get
-
-
 @pytest.mark.parametrize("profile", hostile.PROFILES)
 @pytest.mark.parametrize("command", hostile.COMMANDS)
 @pytest.mark.parametrize("case", hostile.cases(), ids=lambda c: c.name)
-def test_hostile_case_answers_cleanly(case, command, profile, case_dirs, instar_bin, tmp_path):
-    images = case_dirs(case)
+def test_hostile_case_answers_cleanly(case, command, profile, hostile_case_dirs, instar_bin,
+                                      tmp_path):
+    images = hostile_case_dirs(case)
     args = hostile.argv(command, case.top, case.fmt)
     log = tmp_path / "audit.log"
     profile_env = {"INSTAR_QEMU_VERSION": profile}
@@ -82,10 +70,10 @@ def test_every_case_has_every_command():
 # safe opening of the data file.
 @pytest.mark.parametrize("version,opens", [("8.2.5", True), ("8.2.6", False), ("9.0.1", True),
                                            ("9.0.2", False), ("9.1", False), ("9.1.3", False)])
-def test_info_opens_the_data_file_as_the_exact_release_does(version, opens, case_dirs,
+def test_info_opens_the_data_file_as_the_exact_release_does(version, opens, hostile_case_dirs,
                                                             instar_bin, tmp_path):
     case = next(c for c in hostile.cases() if c.name == "datafile-dotdot")
-    images = case_dirs(case)
+    images = hostile_case_dirs(case)
     log = tmp_path / "audit.log"
     run = runner.run([instar_bin, f"--sandbox={SANDBOX}", "info", case.top], images,
                      timeout=TIME_LIMIT_S, memory_bytes=MEMORY_LIMIT,

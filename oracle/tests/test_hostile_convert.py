@@ -48,17 +48,6 @@ READ_RUNS = [(case, (hc.MEASURE, hc.MAP)[i % 2]) for i, case in enumerate(hostil
 
 
 @pytest.fixture(scope="module")
-def case_dirs(tmp_path_factory):
-    built: dict[str, Path] = {}
-
-    def get(case: hostile.Case) -> Path:
-        if case.name not in built:
-            built[case.name] = hostile.build(case, tmp_path_factory.mktemp(case.name))
-        return built[case.name]
-    return get
-
-
-@pytest.fixture(scope="module")
 def as_qemu_img(instar_bin, tmp_path_factory):
     """instar invoked through a link named qemu-img, so that it prints qemu-img's exact text."""
     link = tmp_path_factory.mktemp("bin") / "qemu-img"
@@ -100,9 +89,9 @@ def _answer_problem(want: hc.Answer, run: runner.Run) -> str | None:
 @pytest.mark.parametrize("case,label,options,profile", CONVERT_RUNS,
                          ids=lambda v: v.name if isinstance(v, hostile.Case) else
                          v if isinstance(v, str) else None)
-def test_convert_of_hostile_case(case, label, options, profile, case_dirs, as_qemu_img,
+def test_convert_of_hostile_case(case, label, options, profile, hostile_case_dirs, as_qemu_img,
                                  tmp_path):
-    images = case_dirs(case)
+    images = hostile_case_dirs(case)
     target = images / f"out-{label}-{profile}"
     target.unlink(missing_ok=True)
     run, repro = _run_checked(case, hc.convert_argv(case, options, target.name), profile, images,
@@ -136,8 +125,8 @@ def test_convert_of_hostile_case(case, label, options, profile, case_dirs, as_qe
 
 @pytest.mark.parametrize("case,command", READ_RUNS,
                          ids=lambda v: v.name if isinstance(v, hostile.Case) else v)
-def test_measure_and_map_of_hostile_case(case, command, case_dirs, as_qemu_img, tmp_path):
-    images = case_dirs(case)
+def test_measure_and_map_of_hostile_case(case, command, hostile_case_dirs, as_qemu_img, tmp_path):
+    images = hostile_case_dirs(case)
     run, repro = _run_checked(case, hc.read_argv(command, case), hostile.PROFILES[0], images,
                               as_qemu_img, tmp_path)
     want = hc.read_answer(case, command)
