@@ -41,7 +41,7 @@ def test_a_planted_divergence_is_found_shrunk_and_saved(tmp_path, instar_bin, im
     out = tmp_path / "out"
     rc = differential.main(["--seeds", "1", "--seed-base", "90", "--out", str(out),
                             "--instar", str(fake), "--imagegen", imagegen,
-                            "--shrink-seconds", "10"])
+                            "--shrink-seconds", "30"])
     report = json.loads((out / "differential.json").read_text())
     assert rc == 1
     commands = sorted(d["command"] for d in report["divergences"])
