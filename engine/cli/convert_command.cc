@@ -24,6 +24,7 @@
 #include "engine/cli/convert_options.h"
 #include "engine/cli/convert_target.h"
 #include "engine/cli/creation_options.h"
+#include "engine/cli/file_attributes.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
@@ -147,8 +148,8 @@ bool preallocate_file(int fd, uint64_t size, Preallocation mode, std::string* er
 }
 
 bool create_output(const Diagnostics& diag, const std::string& name, const std::string& driver,
-                   uint64_t size, Preallocation preallocation, const std::vector<Input>& inputs,
-                   Output* out) {
+                   uint64_t size, Preallocation preallocation, const FileAttributes& attributes,
+                   const std::vector<Input>& inputs, Output* out) {
   const std::string prefix = name + ": error while converting " + driver + ": ";
   int fd = open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   out->created = fd >= 0;
@@ -166,6 +167,9 @@ bool create_output(const Diagnostics& diag, const std::string& name, const std::
   if (ftruncate(fd, 0) != 0) {
     diag.error(prefix + "Could not resize file: " + std::strerror(errno));
     return false;
+  }
+  if (const std::optional<std::string> warning = apply_file_attributes(fd, attributes)) {
+    diag.error("warning: " + *warning);
   }
   std::string preallocation_error;
   if (!preallocate_file(fd, size, preallocation, &preallocation_error)) {
@@ -488,6 +492,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   uint64_t total = 0;
   std::optional<Qcow2Target> qcow2_target;  // -O qcow2
   std::string raw_preallocation;            // -O raw -o preallocation=
+  FileAttributes raw_attributes;            // -O raw -o nocow, extent_size_hint
   if (!top_failed) {
     // Sizes as qemu counts them (blk_nb_sectors) are the guest's to tell; the host bounds the
     // output by the files' sizes rounded as raw would be, and the guest must agree exactly.
@@ -528,7 +533,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       return fail();
     } else {
       // raw's creation options: size (replaced by the inputs' total), preallocation, and the
-      // file's nocow and extent_size_hint, which instar accepts and does not apply.
+      // file's nocow and extent_size_hint (file_attributes.h).
       if (options.create_options && !options.skip_create) {
         CreationOptions parsed;
         if (std::optional<OptionsError> e =
@@ -539,6 +544,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
         if (const CreationOptions::Option* o = parsed.find("preallocation")) {
           raw_preallocation = o->text;
         }
+        raw_attributes = file_attributes(parsed);
       }
       if (options.backing && !options.skip_create) {
         diag.error("Backing file not supported for file format 'raw'");
@@ -591,7 +597,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
         }
       }
       if (!create_output(diag, options.output, options.output_format, qcow2_target ? 0 : total,
-                         preallocation, inputs, &output)) {
+                         preallocation, raw_attributes, inputs, &output)) {
         return fail();
       }
       if (!is_cache_mode(options.cache)) {

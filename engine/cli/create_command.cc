@@ -20,6 +20,7 @@
 #include "engine/cli/create_option_help.h"
 #include "engine/cli/create_options.h"
 #include "engine/cli/creation_options.h"
+#include "engine/cli/file_attributes.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/formatting_line.h"
 #include "engine/cli/guest_runner.h"
@@ -145,8 +146,10 @@ bool resize_file(int fd, uint64_t size, const std::string& prealloc, std::string
 }
 
 // file-posix raw_co_create_opts() + raw_co_create(): the size rounded up to 512, the mode
-// checked before the file is made, the file emptied, then resized.
+// checked before the file is made, the file emptied, its attributes set (`warning`: a hint the
+// filesystem refused), then resized.
 bool create_raw(const std::string& name, uint64_t size, const std::string& prealloc,
+                const FileAttributes& attributes, std::optional<std::string>* warning,
                 std::string* error) {
   if (prealloc != "off" && prealloc != "metadata" && prealloc != "falloc" && prealloc != "full") {
     *error = "invalid parameter value: " + prealloc;
@@ -159,6 +162,7 @@ bool create_raw(const std::string& name, uint64_t size, const std::string& preal
     *error = std::string("Could not resize file: ") + std::strerror(errno);
     return false;
   }
+  *warning = apply_file_attributes(fd.get(), attributes);
   return resize_file(fd.get(), rounded, prealloc, error);
 }
 
@@ -418,9 +422,11 @@ int run_create_command(const Diagnostics& diag, const SandboxChoice& choice,
     return 0;
   }
   const CreationOptions::Option* prealloc = opts.find("preallocation");
-  if (!create_raw(name, *size, prealloc != nullptr ? prealloc->text : "off", &error)) {
-    return fail(error);
-  }
+  std::optional<std::string> warning;
+  const bool created = create_raw(name, *size, prealloc != nullptr ? prealloc->text : "off",
+                                  file_attributes(opts), &warning, &error);
+  if (warning) diag.error("warning: " + *warning);
+  if (!created) return fail(error);
   return 0;
 }
 
