@@ -198,6 +198,11 @@ bool create_qcow2(const CreateContext& c, const CreationOptions& opts, uint64_t 
   if (ftruncate(fd.get(), 0) != 0) {
     return fail(std::string("Could not resize file: ") + std::strerror(errno), nullptr);
   }
+  // qcow2_co_create_opts() creates its file with the same options: raw_co_create() sets them.
+  if (const std::optional<std::string> warning =
+          apply_file_attributes(fd.get(), file_attributes(opts))) {
+    c.diag.error("warning: " + *warning);
+  }
   const CreationOptions::Option* data = opts.find("data_file");
   sandbox::UniqueFd data_fd;
   if (data != nullptr) {

@@ -1,4 +1,4 @@
-"""-o nocow and extent_size_hint of a new raw file (convert -O raw, create -f raw), set as qemu's
+"""-o nocow and extent_size_hint of a new image file (convert -O raw, create), set as qemu's
 raw_co_create() sets them: on a filesystem that refuses the hint (tmpfs, as inside the nested-KVM
 rig) qemu-img warns and carries on, and instar must warn the same way; elsewhere both are
 silent."""
@@ -17,6 +17,7 @@ CASES = [
     ["convert", "-o", "size=1M,nocow=on,extent_size_hint=1M", "s.raw", "OUT"],
     ["convert", "-o", "extent_size_hint=0", "s.raw", "OUT"],
     ["create", "-f", "raw", "-o", "extent_size_hint=1M,nocow=on", "OUT", "1M"],
+    ["create", "-f", "qcow2", "-o", "extent_size_hint=1M,nocow=on", "OUT", "1M"],
 ]
 
 
@@ -29,7 +30,8 @@ def as_qemu_img(instar_bin, tmp_path):
 
 
 @pytest.mark.parametrize("where", ["tmp", "shm"])
-@pytest.mark.parametrize("args", CASES, ids=["convert-hint", "convert-hint-0", "create-hint"])
+@pytest.mark.parametrize("args", CASES, ids=["convert-hint", "convert-hint-0", "create-hint",
+                                          "create-qcow2-hint"])
 def test_file_attributes_as_qemu_img_sets_them(args, where, as_qemu_img, qemu_img, tmp_path):
     if where == "shm" and not (SHM.is_dir() and os.access(SHM, os.W_OK)):
         pytest.skip("no writable /dev/shm")
