@@ -3,9 +3,9 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include "engine/cli/compare_options.h"
+#include "engine/cli/creation_options.h"
 #include "engine/cli/option_table.h"
 #include "engine/cli/size_argument.h"
 
@@ -56,30 +56,6 @@ constexpr OptionSpec kConvertOptions[] = {
 constexpr uint64_t kMaxBufSectors = 32768;  // MAX_BUF_SECTORS: 16 MiB
 constexpr int kMaxCoroutines = 16;
 
-// is_valid_option_list(): non-empty, and no empty element (",," ends only as an escaped comma).
-bool valid_option_list(const char* list) {
-  const size_t len = std::strlen(list);
-  if (len == 0) return false;
-  size_t i = 0;
-  while (i < len) {
-    size_t end = i;
-    while (end < len) {
-      if (list[end] == ',') {
-        if (end + 1 < len && list[end + 1] == ',') {
-          end += 2;
-          continue;
-        }
-        break;
-      }
-      ++end;
-    }
-    if (end == i) return false;  // an empty option
-    i = end + 1;
-    if (end < len && i == len) return false;  // a trailing comma
-  }
-  return true;
-}
-
 // cvtnum()'s outcome for an option: its error lines end the parse; a warning about an accepted
 // value is printed first, as qemu prints it while it parses.
 bool take_size(SizeArgument* size, ConvertParse* parse) {
@@ -126,7 +102,8 @@ ConvertParse parse_convert_options(int argc, char** argv) {
         o.compress = true;
         break;
       case 'o':
-        if (!valid_option_list(value)) return failed(std::string("Invalid option list: ") + value);
+        if (!is_valid_option_list(value))
+          return failed(std::string("Invalid option list: ") + value);
         o.create_options = o.create_options ? *o.create_options + "," + value : value;
         break;
       case 'l':

@@ -62,6 +62,8 @@ TEST(ConvertOptions, ErrorsInQemusOrder) {
             "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
   EXPECT_EQ(parse({"-o", "a,", "a", "b"}).lines.front(), "Invalid option list: a,");
   EXPECT_EQ(parse({"-o", ",a", "a", "b"}).lines.front(), "Invalid option list: ,a");
+  // A leading escaped comma is still a leading comma to qemu-img's is_valid_option_list().
+  EXPECT_EQ(parse({"-o", ",,x", "a", "b"}).lines.front(), "Invalid option list: ,,x");
   // A valid list: the target's options are judged later (convert_target.h).
   EXPECT_EQ(parse({"-o", "a,,", "a", "b"}).error, ConvertParse::Error::kNone);
   EXPECT_EQ(parse({"-x"}).error, ConvertParse::Error::kUsage);
