@@ -28,6 +28,7 @@
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
+#include "engine/cli/raw_truncate.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/backing_path.h"
 #include "engine/render/error_text.h"
@@ -104,49 +105,6 @@ bool locked_by_inputs(int fd, const std::vector<Input>& inputs) {
   return false;
 }
 
-// file-posix's preallocation modes (-o preallocation= of a raw target).
-enum class Preallocation { kOff, kFalloc, kFull, kMetadata };
-
-// raw_co_create()'s file preallocation (handle_aiocb_truncate()): falloc allocates the range,
-// full writes zeros over it in 64 KiB writes and syncs; metadata is no mode of a file.
-bool preallocate_file(int fd, uint64_t size, Preallocation mode, std::string* error) {
-  switch (mode) {
-    case Preallocation::kOff:
-      return true;
-    case Preallocation::kMetadata:
-      *error = "Unsupported preallocation mode: metadata";
-      return false;
-    case Preallocation::kFalloc:
-      if (size > 0) {
-        const int r = posix_fallocate(fd, 0, static_cast<off_t>(size));
-        if (r != 0) {
-          *error = std::string("Could not preallocate new data: ") + std::strerror(r);
-          return false;
-        }
-      }
-      return true;
-    case Preallocation::kFull: {
-      static constexpr uint8_t kZeros[65536] = {};
-      for (uint64_t at = 0; at < size;) {
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof kZeros, size - at));
-        const ssize_t w = pwrite(fd, kZeros, n, static_cast<off_t>(at));
-        if (w <= 0) {
-          *error = std::string("Could not write zeros for preallocation: ") +
-                   std::strerror(w < 0 ? errno : EIO);
-          return false;
-        }
-        at += static_cast<uint64_t>(w);
-      }
-      if (fsync(fd) != 0) {
-        *error = std::string("Could not flush file to disk: ") + std::strerror(errno);
-        return false;
-      }
-      return true;
-    }
-  }
-  return true;
-}
-
 bool create_output(const Diagnostics& diag, const std::string& name, const std::string& driver,
                    uint64_t size, Preallocation preallocation, const FileAttributes& attributes,
                    const std::vector<Input>& inputs, Output* out) {
@@ -171,21 +129,10 @@ bool create_output(const Diagnostics& diag, const std::string& name, const std::
   if (const std::optional<std::string> warning = apply_file_attributes(fd, attributes)) {
     diag.error("warning: " + *warning);
   }
-  std::string preallocation_error;
-  if (!preallocate_file(fd, size, preallocation, &preallocation_error)) {
-    diag.error(prefix + preallocation_error);
+  std::string truncate_error;
+  if (!truncate_new_file(fd, size, preallocation, &truncate_error)) {
+    diag.error(prefix + truncate_error);
     return false;
-  }
-  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    diag.error(prefix + "Could not resize file: " + std::strerror(errno));
-    return false;
-  }
-  // file-posix's truncate of an empty file allocates its first block (allocate_first_block(),
-  // for alignment probing): 512 zero bytes below 4 KiB, else 4 KiB; failures are ignored.
-  if (size > 0 && preallocation == Preallocation::kOff) {
-    static constexpr uint8_t kZeros[4096] = {};
-    const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
-    (void)!pwrite(fd, kZeros, first, 0);
   }
   out->size = size;
   return true;
@@ -584,17 +531,13 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       Preallocation preallocation = Preallocation::kOff;
       if (!qcow2_target && !raw_preallocation.empty()) {
         // raw_co_create_opts(): the mode is parsed before the file is created.
-        if (raw_preallocation == "falloc") {
-          preallocation = Preallocation::kFalloc;
-        } else if (raw_preallocation == "full") {
-          preallocation = Preallocation::kFull;
-        } else if (raw_preallocation == "metadata") {
-          preallocation = Preallocation::kMetadata;
-        } else if (raw_preallocation != "off") {
+        const std::optional<Preallocation> mode = parse_preallocation(raw_preallocation);
+        if (!mode) {
           diag.error(options.output +
                      ": error while converting raw: invalid parameter value: " + raw_preallocation);
           return fail();
         }
+        preallocation = *mode;
       }
       if (!create_output(diag, options.output, options.output_format, qcow2_target ? 0 : total,
                          preallocation, raw_attributes, inputs, &output)) {

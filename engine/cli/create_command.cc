@@ -25,6 +25,7 @@
 #include "engine/cli/formatting_line.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/measure_command.h"
+#include "engine/cli/raw_truncate.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/error_text.h"
 #include "engine/sandbox/unique_fd.h"
@@ -98,60 +99,14 @@ bool create_file(const std::string& name, sandbox::UniqueFd* fd, std::string* er
   return true;
 }
 
-// raw_regular_truncate() from an empty file: the size with the preallocation mode, and
-// file-posix's allocation of the first block for PREALLOC_MODE_OFF (512 bytes below 4 KiB).
-bool resize_file(int fd, uint64_t size, const std::string& prealloc, std::string* error) {
-  if (prealloc == "metadata") {
-    *error = "Unsupported preallocation mode: metadata";
-    return false;
-  }
-  if (size > static_cast<uint64_t>(INT64_MAX)) {
-    *error = std::string("Could not resize file: ") + std::strerror(EINVAL);
-    return false;
-  }
-  if (prealloc == "falloc") {
-    const int rc = size == 0 ? 0 : posix_fallocate(fd, 0, static_cast<off_t>(size));
-    if (rc != 0) {
-      *error = std::string("Could not preallocate new data: ") + std::strerror(rc);
-      return false;
-    }
-    return true;
-  }
-  if (prealloc == "full") {
-    // qemu writes zeros up to the size (after ftruncate to it where the write is unaligned).
-    static constexpr size_t kChunk = 1 << 20;
-    std::vector<uint8_t> zeros(kChunk, 0);
-    for (uint64_t done = 0; done < size;) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, size - done));
-      const ssize_t w = pwrite(fd, zeros.data(), n, static_cast<off_t>(done));
-      if (w <= 0) {
-        *error = std::string("Could not write zeros for preallocation: ") +
-                 std::strerror(w < 0 ? errno : EIO);
-        return false;
-      }
-      done += static_cast<uint64_t>(w);
-    }
-    return true;
-  }
-  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    *error = std::string("Could not resize file: ") + std::strerror(errno);
-    return false;
-  }
-  if (size > 0) {
-    static constexpr uint8_t kZeros[4096] = {};
-    const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
-    (void)!pwrite(fd, kZeros, first, 0);
-  }
-  return true;
-}
-
 // file-posix raw_co_create_opts() + raw_co_create(): the size rounded up to 512, the mode
 // checked before the file is made, the file emptied, its attributes set (`warning`: a hint the
 // filesystem refused), then resized.
 bool create_raw(const std::string& name, uint64_t size, const std::string& prealloc,
                 const FileAttributes& attributes, std::optional<std::string>* warning,
                 std::string* error) {
-  if (prealloc != "off" && prealloc != "metadata" && prealloc != "falloc" && prealloc != "full") {
+  const std::optional<Preallocation> mode = parse_preallocation(prealloc);
+  if (!mode) {
     *error = "invalid parameter value: " + prealloc;
     return false;
   }
@@ -163,7 +118,7 @@ bool create_raw(const std::string& name, uint64_t size, const std::string& preal
     return false;
   }
   *warning = apply_file_attributes(fd.get(), attributes);
-  return resize_file(fd.get(), rounded, prealloc, error);
+  return truncate_new_file(fd.get(), rounded, *mode, error);
 }
 
 struct CreateContext {
@@ -291,7 +246,7 @@ bool create_qcow2(const CreateContext& c, const CreationOptions& opts, uint64_t 
   // qcow2_co_create() truncates the image to its size: with a data file, that file.
   if (data_fd.get() >= 0) {
     std::string resize_error;
-    if (!resize_file(data_fd.get(), rounded, "off", &resize_error)) {
+    if (!truncate_new_file(data_fd.get(), rounded, Preallocation::kOff, &resize_error)) {
       return fail(resize_error, data_name);
     }
   }

@@ -1,0 +1,23 @@
+// raw_truncate.h: file-posix's raw_regular_truncate() of a new, empty image file: the size it is
+// given, with a preallocation mode, as convert -O raw, create -f raw and a new data file get it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace instar::cli {
+
+// PreallocMode as a file takes it.
+enum class Preallocation { kOff, kMetadata, kFalloc, kFull };
+
+// "off", "metadata", "falloc" or "full"; nullopt for anything else.
+std::optional<Preallocation> parse_preallocation(const std::string& text);
+
+// Sizes the empty file `fd` to `size`: falloc allocates the range, full writes zeros over it and
+// syncs, off truncates and writes the first block (allocate_first_block(): 512 bytes below
+// 4 KiB, else 4 KiB, for alignment probing; failures ignored); metadata is no mode of a file.
+// False with `*error`, qemu's text.
+bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* error);
+
+}  // namespace instar::cli
