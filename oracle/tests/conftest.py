@@ -24,6 +24,15 @@ def instar_bin() -> str:
 
 
 @pytest.fixture(scope="session")
+def as_qemu_img(instar_bin, tmp_path_factory) -> str:
+    """instar invoked through a symlink named qemu-img, so that its diagnostics carry qemu-img's
+    prefix and the outputs compare byte for byte."""
+    link = tmp_path_factory.mktemp("argv0") / "qemu-img"
+    link.symlink_to(instar_bin)
+    return str(link)
+
+
+@pytest.fixture(scope="session")
 def qemu_img() -> str:
     path = shutil.which("qemu-img")
     if path is None:

@@ -115,14 +115,6 @@ CHAINS = {
 }
 
 
-@pytest.fixture(scope="module")
-def as_qemu_img(instar_bin, tmp_path_factory) -> str:
-    """instar invoked through a symlink named qemu-img, so diagnostics carry qemu-img's prefix."""
-    link = tmp_path_factory.mktemp("bin") / "qemu-img"
-    link.symlink_to(instar_bin)
-    return str(link)
-
-
 def _compare(instar_bin, qemu_img, directory, args, env=None):
     ours = runner.run([instar_bin, "--sandbox=process", *args], directory, env=env)
     theirs = runner.run([qemu_img, *args], directory)

@@ -21,14 +21,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def as_qemu_img(instar_bin, tmp_path):
-    link = tmp_path / "link" / "qemu-img"
-    link.parent.mkdir()
-    link.symlink_to(instar_bin)
-    return str(link)
-
-
 @pytest.mark.parametrize("where", ["tmp", "shm"])
 @pytest.mark.parametrize("args", CASES, ids=["convert-hint", "convert-hint-0", "create-hint",
                                           "create-qcow2-hint"])

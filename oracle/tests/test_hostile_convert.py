@@ -26,7 +26,6 @@ SANDBOX = os.environ.get("INSTAR_HOSTILE_SANDBOX", "process")
 HOST_BYTES = [b"sentinel\n", Path("/etc/passwd").read_bytes()[:24]]
 
 
-
 def _sampled_runs():
     """A case that converts runs two of the four targets under 7.2 (alternating, so every target
     meets every kind of case); one that fails to open or is refused, where the target cannot
@@ -45,14 +44,6 @@ def _sampled_runs():
 CONVERT_RUNS = _sampled_runs()
 # measure and map alternate over the cases (both only open the image and walk its tables).
 READ_RUNS = [(case, (hc.MEASURE, hc.MAP)[i % 2]) for i, case in enumerate(hostile.cases())]
-
-
-@pytest.fixture(scope="module")
-def as_qemu_img(instar_bin, tmp_path_factory):
-    """instar invoked through a link named qemu-img, so that it prints qemu-img's exact text."""
-    link = tmp_path_factory.mktemp("bin") / "qemu-img"
-    link.symlink_to(instar_bin)
-    return str(link)
 
 
 def _run_checked(case, args, profile, images, instar_bin, tmp_path):

@@ -34,14 +34,6 @@ def images(tmp_path_factory, qemu_img):
     return d
 
 
-@pytest.fixture(scope="module")
-def as_qemu_img(instar_bin, tmp_path_factory):
-    """instar invoked through a symlink named qemu-img, so that it prints "qemu-img:"."""
-    link = tmp_path_factory.mktemp("link") / "qemu-img"
-    link.symlink_to(instar_bin)
-    return str(link)
-
-
 def both(instar_bin, qemu_img, images, args):
     instar = runner.run([instar_bin, f"--sandbox={SANDBOX}", *args], images)
     qemu = runner.run([qemu_img, *args], images)

@@ -26,13 +26,6 @@ VARIANTS = {
 
 
 @pytest.fixture(scope="module")
-def as_qemu_img(instar_bin, tmp_path_factory):
-    link = tmp_path_factory.mktemp("luks-link") / "qemu-img"
-    link.symlink_to(instar_bin)
-    return str(link)
-
-
-@pytest.fixture(scope="module")
 def images(qemu_img, tmp_path_factory):
     d = tmp_path_factory.mktemp("luks")
     made = {}

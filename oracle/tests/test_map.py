@@ -48,13 +48,6 @@ def image_dir(tmp_path_factory):
     return directory, names
 
 
-@pytest.fixture(scope="module")
-def as_qemu_img(instar_bin, tmp_path_factory):
-    link = tmp_path_factory.mktemp("argv0") / "qemu-img"
-    link.symlink_to(instar_bin)
-    return str(link)
-
-
 def _both(as_qemu_img, qemu_img, directory, args, profile=None):
     # The relative chain reaches out of sub/: the case directory is the allowed root.
     ours_argv = [as_qemu_img, "--sandbox=process", "--allow-root", str(directory)]

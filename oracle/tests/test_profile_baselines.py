@@ -24,14 +24,6 @@ def recipe_dir():
     shutil.rmtree(directory, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def as_qemu_img(instar_bin, tmp_path_factory):
-    """instar behind a symlink named qemu-img: the recordings ran with argv[0] 'qemu-img'."""
-    link = tmp_path_factory.mktemp("argv0") / "qemu-img"
-    link.symlink_to(instar_bin)
-    return str(link)
-
-
 # Which sandbox runs the cases: the process here, the KVM guest in the kvm-labelled ctest
 # (oracle_profile_baselines_kvm), so every baseline is proven under both backends.
 SANDBOX = os.environ.get("INSTAR_BASELINE_SANDBOX", "process")
