@@ -136,53 +136,46 @@ def build_history(runs: list[Run]) -> dict:
     return {"runs": points}
 
 
-def _plot(history: dict, metric: str, title: str) -> str:
-    """An SVG line plot of `metric` per target over the runs."""
+def _pyplot():
+    """matplotlib's pyplot on the non-interactive Agg backend, imported only when drawing."""
     import matplotlib
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import pyplot
+    return pyplot
 
+
+def _plot(history: dict, metric: str, title: str) -> str:
+    """An SVG line plot of `metric` per target over the runs."""
     runs = history["runs"]
     names = sorted({name for r in runs for name in r["targets"]})
-    figure, axes = plt.subplots(figsize=(8, 3.6))
+    figure, axes = _pyplot().subplots(figsize=(8, 3.6))
     for name in names:
         xs = [i for i, r in enumerate(runs) if name in r["targets"]]
         axes.plot(xs, [runs[i]["targets"][name][metric] for i in xs], marker="o", label=name)
-    _finish_axes(axes, runs, title)
-    if names:
-        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _svg(figure)
+    return _svg(figure, axes, runs, title, legend=bool(names))
 
 
 def _plot_findings(history: dict) -> str:
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
     runs = history["runs"]
     xs = list(range(len(runs)))
-    figure, axes = plt.subplots(figsize=(8, 3.6))
+    figure, axes = _pyplot().subplots(figsize=(8, 3.6))
     axes.bar([x - 0.2 for x in xs], [len(r["found"]) for r in runs], width=0.4, label="found")
     axes.bar([x + 0.2 for x in xs], [len(r["fixed"]) for r in runs], width=0.4, label="fixed")
     axes.plot(xs, [r["open"] for r in runs], color="black", marker="o", label="open")
-    _finish_axes(axes, runs, "findings (crashes + divergences)")
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _svg(figure)
+    return _svg(figure, axes, runs, "findings (crashes + divergences)", legend=True)
 
 
-def _finish_axes(axes, runs: list[dict], title: str) -> None:
+def _svg(figure, axes, runs: list[dict], title: str, legend: bool) -> str:
+    """Titles the plot, labels the runs on the x axis and returns the figure as inline SVG."""
     axes.set_title(title)
     axes.set_xticks(list(range(len(runs))))
     axes.set_xticklabels([r["stamp"][:10] for r in runs], rotation=30, fontsize=7)
     axes.grid(alpha=0.3)
-
-
-def _svg(figure) -> str:
-    from matplotlib import pyplot as plt
-
+    if legend:
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
+    _pyplot().close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # inline: drop the XML prolog and doctype
 
