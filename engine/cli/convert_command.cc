@@ -27,6 +27,7 @@
 #include "engine/cli/file_attributes.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
+#include "engine/cli/image_argument.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/raw_truncate.h"
 #include "engine/cli/time_limits.h"
@@ -56,8 +57,7 @@ void put(std::FILE* stream, const std::string& text) {
 
 // One input as opened on the host, with its chain.
 struct Input {
-  ImageFile file;
-  abi::ImageFormat format = abi::ImageFormat::kProbe;
+  ImageOperand operand;  // the open file, its format and what its name means
   ChainOpen chain;
 };
 
@@ -96,7 +96,7 @@ struct Output {
 
 bool locked_by_inputs(int fd, const std::vector<Input>& inputs) {
   for (const Input& in : inputs) {
-    if (same_file(fd, in.file.fd())) return true;
+    if (same_file(fd, in.operand.file.fd())) return true;
     for (const ChainImage& image : in.chain.images) {
       if (same_file(fd, image.fd)) return true;
       if (image.data_file.get() >= 0 && same_file(fd, image.data_file.get())) return true;
@@ -177,30 +177,26 @@ bool check_direct(const Diagnostics& diag, const std::string& name, const std::s
 
 // The host's half of img_open() for input `i`: -f lookup, then the file. On failure `error` is
 // the complete stderr text.
+// img_convert's img_open() of input `i`: the name as qemu reads it (file:, json:{...},
+// --image-opts), -f or the name's driver, the read-only open. False with `*error` set to the
+// whole diagnostic (qemu's warnings first).
 bool open_input_file(const Diagnostics& diag, const ConvertOptions& options, size_t i, Input* in,
                      std::string* error) {
   const std::string& name = options.sources[i];
-  const std::string prefix = "Could not open '" + name + "': ";
-  if (options.format) {
-    switch (lookup_format(*options.format, &in->format)) {
-      case FormatLookup::kSupported:
-        break;
-      case FormatLookup::kUnsupported:
-        *error = render::DiagnosticLine(
-            diag.program(), "format '" + *options.format + "' is not supported by instar yet");
-        return false;
-      case FormatLookup::kUnknown:
-        *error = render::DiagnosticLine(diag.program(),
-                                        prefix + "Unknown driver '" + *options.format + "'");
-        return false;
-    }
+  std::vector<std::string> warnings;
+  std::string message;
+  const bool opened = open_image_operand(name, options.image_opts, options.format, &in->operand,
+                                         &warnings, &message);
+  for (const std::string& warning : warnings) {
+    *error += render::DiagnosticLine(diag.program(), "warning: " + warning);
   }
-  std::string open_error;
-  if (!in->file.open_read_only(name, &open_error)) {
-    *error = render::DiagnosticLine(diag.program(), prefix + open_error);
-    return false;
+  if (opened && in->operand.spec.no_backing) {
+    message = no_backing_refusal(name, "convert");
+  } else if (opened) {
+    return true;
   }
-  return true;
+  *error += render::DiagnosticLine(diag.program(), message);
+  return false;
 }
 
 // The option checks of qcow2_co_create() the guest's Qcow2Writer::create() reports.
@@ -379,6 +375,10 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       for (const std::string& line : parse.lines) diag.error(line);
       return 1;
   }
+  if (options.object_help) {
+    put(stdout, *options.object_help);
+    return 0;
+  }
   if (options.help) {
     put(stdout, help);
     return 0;
@@ -416,10 +416,11 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       }
     }
     ChainRequest request;
-    request.top_fd = inputs[i].file.fd();
-    request.top_size = inputs[i].file.size();
+    request.top_fd = inputs[i].operand.file.fd();
+    request.top_size = inputs[i].operand.file.size();
     request.top_display = options.sources[i];
-    request.top_format = inputs[i].format;
+    request.top_path = inputs[i].operand.spec.display;
+    request.top_format = inputs[i].operand.format;
     request.unsafe_quirks = unsafe_quirks;
     request.roots = roots;
     inputs[i].chain = OpenImageChain(diag, *sandbox, request);
@@ -607,8 +608,8 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     if (chain.kind != ChainOpen::Kind::kOpened) {  // the top alone: its open fails in the guest
       op.convert_chain_length[i] = 1;
       abi::ChainLink& link = op.convert_chain[i][0];
-      link.device = add_device(inputs[i].file.fd(), inputs[i].file.size(), false);
-      link.format = static_cast<uint32_t>(inputs[i].format);
+      link.device = add_device(inputs[i].operand.file.fd(), inputs[i].operand.file.size(), false);
+      link.format = static_cast<uint32_t>(inputs[i].operand.format);
       link.data_device = abi::kNoDevice;
       link.extent_device = abi::kNoDevice;
       continue;

@@ -6,6 +6,7 @@
 
 #include "engine/cli/compare_options.h"
 #include "engine/cli/creation_options.h"
+#include "engine/cli/object_option.h"
 #include "engine/cli/option_table.h"
 #include "engine/cli/size_argument.h"
 
@@ -73,6 +74,7 @@ bool take_size(SizeArgument* size, ConvertParse* parse) {
 ConvertParse parse_convert_options(int argc, char** argv) {
   ConvertParse parse;
   ConvertOptions& o = parse.options;
+  ObjectOptions objects;
   const auto failed = [&parse](std::string line) {
     parse.error = ConvertParse::Error::kFailed;
     parse.lines.push_back(std::move(line));
@@ -160,11 +162,13 @@ ConvertParse parse_convert_options(int argc, char** argv) {
         o.rate_limit = true;
         break;
       }
-      case kOptionObject:
-        // qemu creates the object right here; instar has no secrets or other objects.
-        parse.error = ConvertParse::Error::kUnsupported;
-        parse.lines = {"option '--object' is not supported by instar yet"};
+      case kOptionObject: {
+        // qemu creates the object right here, in the getopt loop.
+        std::string error;
+        if (TakeObjectOption(objects, value, &o.object_help, &error)) break;
+        if (!o.object_help) failed(error);
         return false;
+      }
       case kOptionImageOpts:
         o.image_opts = true;
         break;
@@ -225,9 +229,7 @@ ConvertParse parse_convert_options(int argc, char** argv) {
 
   // What instar does not implement yet: refused, never ignored.
   const char* unsupported = nullptr;
-  if (o.image_opts)
-    unsupported = "--image-opts";
-  else if (o.target_image_opts)
+  if (o.target_image_opts)
     unsupported = "--target-image-opts";
   else if (o.bitmaps)
     unsupported = "--bitmaps";

@@ -35,6 +35,7 @@ struct ConvertOptions {
   bool rate_limit = false;           // -r (valid value given)
   int coroutines = 8;                // -m
   bool help = false;
+  std::optional<std::string> object_help;  // --object help: what to print before exiting 0
   std::vector<std::string> sources;
   std::string output;
 };

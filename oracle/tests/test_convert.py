@@ -175,8 +175,7 @@ def test_unimplemented_options_are_refused(tmp_path, instar_bin):
     for options in (["-O", "qcow2", "-o", "preallocation=falloc"],
                     ["-O", "qcow2", "-o", "data_file=d.raw"],
                     ["-O", "qcow2", "-n"], ["-l", "snap"], ["--bitmaps"], ["--salvage"],
-                    ["--image-opts"],
-                    ["--object", "secret,id=s,data=x"]):
+                    ["-n", "--target-image-opts"]):
         run = runner.run([instar_bin, f"--sandbox={SANDBOX}", "convert", *options, image,
                           "x.out"], tmp_path)
         assert run.rc == 1, options

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -253,3 +254,55 @@ def test_unmodelled_json_option_refused_after_the_file_opens(as_qemu_img, images
                       js({"driver": "raw", "file.filename": "r.raw", "offset": 512})], images)
     assert run.rc == 1 and run.stdout == b""
     assert b"option 'offset' is not supported by instar in image names" in run.stderr
+
+
+# convert reads its inputs' names as the other subcommands do (img_open() for each input); its
+# target stays a plain file name. Each case runs in its own copy of the images, and the target
+# qemu-img leaves must be the one instar leaves, byte for byte.
+CONVERT = {
+    "json": ["-O", "raw", js(QCOW2_FILE), "out"],
+    "json-chain-subdir": ["-O", "qcow2", js({"driver": "qcow2", "file.filename": "d/top2.qcow2"}),
+                          "out"],
+    "json-and-plain": ["-O", "raw", js({"driver": "raw", "file.filename": "r.raw"}), "base.qcow2",
+                       "out"],
+    "json-missing-file": ["-p", "-O", "raw", js({"driver": "qcow2", "file.filename": "nope"}),
+                          "out"],
+    "json-wrong-format": ["-O", "raw", js({"driver": "qcow2", "file.filename": "r.raw"}), "out"],
+    "file-prefix": ["-O", "qcow2", "file:top.qcow2", "out"],
+    "image-opts": ["--image-opts", "-O", "raw", "driver=qcow2,file.filename=top.qcow2", "out"],
+    "image-opts-two": ["--image-opts", "-O", "qcow2", "driver=raw,file.filename=r.raw",
+                       "driver=qcow2,file.filename=c,,d", "out"],
+    "image-opts-with-format": ["--image-opts", "-f", "qcow2", "-O", "raw",
+                               "driver=qcow2,file.filename=base.qcow2", "out"],
+    "image-opts-short-boolean": ["--image-opts", "-O", "raw", "driver=qcow2,file.filename=c,d",
+                                 "out"],
+    "object": ["--object", "secret,id=s0,data=x", "-O", "raw", "base.qcow2", "out"],
+    "object-file": ["--object", "secret,id=s0,file=pw.txt", "-O", "raw", "base.qcow2", "out"],
+    "object-bad": ["-O", "raw", "base.qcow2", "--object", "secret,id=s0", "out"],
+    "object-help": ["--object", "help", "-O", "raw", "base.qcow2", "out"],
+    "unknown-protocol": ["-O", "raw", "foo:bar", "out"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVERT))
+def test_convert_reads_names_as_qemu_img(name, as_qemu_img, qemu_img, images, tmp_path):
+    results = []
+    for program, sandbox in ((qemu_img, []), (as_qemu_img, [f"--sandbox={SANDBOX}"])):
+        work = tmp_path / ("instar" if sandbox else "qemu")
+        shutil.copytree(images, work, symlinks=True)
+        run = runner.run([program, *sandbox, "convert", *CONVERT[name]], work)
+        out = work / "out"
+        results.append((run.stdout, run.stderr, run.rc,
+                        out.read_bytes() if out.exists() else None))
+    assert results[1][:3] == results[0][:3], f"instar {results[1][:3]}\nqemu   {results[0][:3]}"
+    assert results[1][3] == results[0][3], "the targets differ"
+
+
+def test_convert_refuses_protocols_before_any_access(instar_bin, images, tmp_path):
+    audit = tmp_path / "audit.log"
+    run = runner.run([instar_bin, f"--sandbox={SANDBOX}", "convert", "-O", "raw",
+                      js({"driver": "nbd", "server": {"type": "unix", "path": "/x"}}),
+                      str(tmp_path / "out")], images, env={"INSTAR_AUDIT_LOG": str(audit)})
+    assert run.rc == 1 and REFUSAL in run.stderr, run
+    assert not (tmp_path / "out").exists()
+    assert not audit.exists() or audit.read_text() == "", audit.read_text()

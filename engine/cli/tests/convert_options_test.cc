@@ -74,10 +74,21 @@ TEST(ConvertOptions, UnimplementedOptionsAreRefusedNotIgnored) {
        std::vector<std::vector<std::string>>{{"-l", "s", "a", "b"},
                                              {"--bitmaps", "a", "b"},
                                              {"--salvage", "a", "b"},
-                                             {"--image-opts", "a", "b"},
-                                             {"--object", "secret,id=s", "a", "b"}}) {
+                                             {"--target-image-opts", "-n", "a", "b"}}) {
     EXPECT_EQ(parse(args).error, ConvertParse::Error::kUnsupported) << args.front();
   }
+}
+
+TEST(ConvertOptions, ObjectsAreCreatedInTheOptionLoop) {
+  // --object is checked where qemu creates it: an invalid one ends the parse at once...
+  const ConvertParse bad = parse({"--object", "secret,id=s", "-x", "a", "b"});
+  EXPECT_EQ(bad.error, ConvertParse::Error::kFailed);
+  ASSERT_EQ(bad.lines.size(), 1u);
+  EXPECT_EQ(bad.lines.front(), "Either 'file' or 'data' must be provided");
+  // ...a valid one is accepted, and --object help is printed instead of converting.
+  EXPECT_EQ(parse({"--object", "secret,id=s,data=x", "--image-opts", "a", "b"}).error,
+            ConvertParse::Error::kNone);
+  EXPECT_TRUE(parse({"--object", "help", "a", "b"}).options.object_help.has_value());
 }
 
 }  // namespace
