@@ -6,7 +6,9 @@ namespace instar::channel {
 namespace {
 
 bool is_failure_kind(instar::guest::MeasureKind kind) {
-  return kind == instar::guest::MEASURE_OPEN_FAILED || kind == instar::guest::MEASURE_STATUS_FAILED;
+  return kind == instar::guest::MEASURE_OPEN_FAILED ||
+         kind == instar::guest::MEASURE_STATUS_FAILED ||
+         kind == instar::guest::MEASURE_SNAPSHOT_FAILED;
 }
 
 }  // namespace

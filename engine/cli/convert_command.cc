@@ -231,6 +231,9 @@ std::string failure_text(const Diagnostics& diag, const ConvertOptions& options,
       return render::DiagnosticLine(
           diag.program(),
           "error while writing at byte " + std::to_string(r.offset()) + ": Input/output error");
+    case guest::CONVERT_SNAPSHOT_FAILED:
+      return text.preamble +
+             render::DiagnosticLine(diag.program(), "Failed to load snapshot: " + text.message);
     default:  // CONVERT_FLUSH_FAILED
       return render::DiagnosticLine(diag.program(),
                                     "error while flushing the output: Input/output error");
@@ -357,6 +360,85 @@ void open_target_backing(const Diagnostics& diag, sandbox::Sandbox& sandbox,
   }
 }
 
+uint32_t add_request_device(sandbox::Request* request, int fd, uint64_t size, bool writable) {
+  request->devices.push_back({fd, size, writable});
+  return static_cast<uint32_t>(request->devices.size() - 1);
+}
+
+// The first `opened` inputs as the convert op's input chains: each opened chain's images (with
+// their data files and raw extent maps) or, for a top whose chain walk failed, the top alone
+// (its open then fails in the guest, which reports why). `*images` counts the chain images.
+bool put_inputs(const Diagnostics& diag, const std::vector<Input>& inputs, size_t opened,
+                sandbox::Request* request, std::vector<sandbox::UniqueFd>* extent_maps,
+                size_t* images) {
+  abi::OpConfig& op = request->op;
+  const auto add_device = [request](int fd, uint64_t size, bool writable) {
+    return add_request_device(request, fd, size, writable);
+  };
+  for (size_t i = 0; i < opened; ++i) {
+    const ChainOpen& chain = inputs[i].chain;
+    if (chain.kind != ChainOpen::Kind::kOpened) {
+      op.convert_chain_length[i] = 1;
+      abi::ChainLink& link = op.convert_chain[i][0];
+      link.device = add_device(inputs[i].operand.file.fd(), inputs[i].operand.file.size(), false);
+      link.format = static_cast<uint32_t>(inputs[i].operand.format);
+      link.data_device = abi::kNoDevice;
+      link.extent_device = abi::kNoDevice;
+      continue;
+    }
+    *images += chain.images.size();
+    op.convert_chain_length[i] = static_cast<uint32_t>(chain.images.size());
+    if (!add_chain_links(diag, chain, op.convert_chain[i], add_device, extent_maps)) return false;
+  }
+  return true;
+}
+
+// img_convert's snapshot load, right after it opened every input and before it looks at the
+// target: one guest run that opens the inputs and loads the snapshot, so that a failed load
+// leaves the target untouched, as qemu leaves it. False when reported.
+bool load_snapshot_first(const Diagnostics& diag, sandbox::Sandbox& sandbox,
+                         const ConvertOptions& options, const std::vector<Input>& inputs,
+                         size_t opened) {
+  const SnapshotSelection& snapshot = options.snapshot;
+  if (!snapshot.by_options && inputs.size() > 1) {
+    diag.error("No support for concatenating multiple snapshot");
+    return false;
+  }
+  for (const std::optional<std::string>& name :
+       {snapshot.id, snapshot.name, snapshot.by_options ? std::nullopt : snapshot.id_or_name}) {
+    if (name && name->size() > abi::kSnapshotSelectorMax) {
+      diag.error("snapshot ids and names longer than " + std::to_string(abi::kSnapshotSelectorMax) +
+                 " bytes are not supported by instar");
+      return false;
+    }
+  }
+  sandbox::Request request;
+  abi::OpConfig& op = request.op;
+  op.op = static_cast<uint32_t>(abi::Op::kConvert);
+  op.input_device[0] = op.input_device[1] = abi::kNoDevice;
+  op.convert_input_count = static_cast<uint32_t>(opened);
+  op.convert_flags = abi::kConvertOpenOnly;
+  op.output_device = abi::kNoDevice;
+  PutSnapshotSelection(snapshot, &op);
+  std::vector<sandbox::UniqueFd> extent_maps;
+  size_t images = 0;
+  if (!put_inputs(diag, inputs, opened, &request, &extent_maps, &images)) return false;
+  request.limits.arena_bytes =
+      std::min<uint64_t>(kArenaMax, request.limits.arena_bytes + images * kArenaPerImage);
+  request.limits.memory_bytes = request.limits.arena_bytes + kMemoryHeadroom;
+  channel::ConvertSequence sequence(static_cast<uint32_t>(opened), false,
+                                    [](uint64_t, uint64_t) {});
+  const GuestRun run = run_guest(sandbox, request, sequence);
+  if (!run.ok) {
+    diag.error(run.failure);
+    return false;
+  }
+  const channel::ConvertReport& report = sequence.report();
+  if (report.result.kind() == guest::CONVERT_DONE) return true;
+  put(stderr, failure_text(diag, options, report));
+  return false;
+}
+
 }  // namespace
 
 int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
@@ -373,6 +455,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     case ConvertParse::Error::kFailed:
     case ConvertParse::Error::kUnsupported:
       for (const std::string& line : parse.lines) diag.error(line);
+      put(stdout, parse.help_output);
       return 1;
   }
   if (options.object_help) {
@@ -437,6 +520,11 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
 
   // The target, unless an input failed to open (qemu creates nothing then).
   Output output;
+  if (options.snapshot.any() && !top_failed &&
+      !load_snapshot_first(diag, *sandbox, options, inputs, opened)) {
+    return fail();
+  }
+
   uint64_t total = 0;
   std::optional<Qcow2Target> qcow2_target;  // -O qcow2
   std::string raw_preallocation;            // -O raw -o preallocation=
@@ -598,28 +686,12 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
                      (options.cache != "unsafe" ? abi::kConvertFlush : 0u) |
                      (options.copy_range ? abi::kConvertCopyRange : 0u);
   const auto add_device = [&request](int fd, uint64_t size, bool writable) {
-    request.devices.push_back({fd, size, writable});
-    return static_cast<uint32_t>(request.devices.size() - 1);
+    return add_request_device(&request, fd, size, writable);
   };
+  PutSnapshotSelection(options.snapshot, &op);
   std::vector<sandbox::UniqueFd> extent_maps;
   size_t images = 0;
-  for (size_t i = 0; i < opened; ++i) {
-    const ChainOpen& chain = inputs[i].chain;
-    if (chain.kind != ChainOpen::Kind::kOpened) {  // the top alone: its open fails in the guest
-      op.convert_chain_length[i] = 1;
-      abi::ChainLink& link = op.convert_chain[i][0];
-      link.device = add_device(inputs[i].operand.file.fd(), inputs[i].operand.file.size(), false);
-      link.format = static_cast<uint32_t>(inputs[i].operand.format);
-      link.data_device = abi::kNoDevice;
-      link.extent_device = abi::kNoDevice;
-      continue;
-    }
-    images += chain.images.size();
-    op.convert_chain_length[i] = static_cast<uint32_t>(chain.images.size());
-    if (!add_chain_links(diag, chain, op.convert_chain[i], add_device, &extent_maps)) {
-      return fail();
-    }
-  }
+  if (!put_inputs(diag, inputs, opened, &request, &extent_maps, &images)) return fail();
   if (request.devices.size() + 1 > abi::kMaxDevices) {
     diag.error("convert of this many images is not supported by instar yet");
     return fail();

@@ -108,9 +108,14 @@ ConvertParse parse_convert_options(int argc, char** argv) {
           return failed(std::string("Invalid option list: ") + value);
         o.create_options = o.create_options ? *o.create_options + "," + value : value;
         break;
-      case 'l':
-        o.snapshot = value;
-        break;
+      case 'l': {
+        SnapshotParamResult taken = TakeSnapshotParam(value, &o.snapshot);
+        for (std::string& warning : taken.warnings) parse.warnings.push_back(std::move(warning));
+        if (taken.ok) break;
+        for (std::string& error : taken.errors) failed(std::move(error));
+        parse.help_output = taken.help.value_or("");
+        return false;
+      }
       case 'S': {
         SizeArgument parsed = parse_size_argument("buffer size for sparse output", value);
         if (!take_size(&parsed, &parse)) return false;
@@ -235,8 +240,6 @@ ConvertParse parse_convert_options(int argc, char** argv) {
     unsupported = "--bitmaps";
   else if (o.salvage)
     unsupported = "--salvage";
-  else if (o.snapshot)
-    unsupported = "-l";
   if (unsupported != nullptr) {
     parse.error = ConvertParse::Error::kUnsupported;
     parse.lines = {std::string("convert option '") + unsupported +

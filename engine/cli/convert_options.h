@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/snapshot_param.h"
+
 namespace instar::cli {
 
 struct ConvertOptions {
@@ -16,7 +18,7 @@ struct ConvertOptions {
   std::optional<std::string> backing;         // -B
   std::optional<std::string> backing_format;  // -F
   std::optional<std::string> create_options;  // -o, accumulated with ','
-  std::optional<std::string> snapshot;        // -l
+  SnapshotSelection snapshot;                 // -l
   uint64_t min_sparse_sectors = 8;            // -S / 512 (qemu's default: 4k)
   bool explicit_min_sparse = false;
   bool compress = false;             // -c
@@ -47,6 +49,7 @@ struct ConvertParse {
   // prefix; kUnsupported: instar's refusal.
   std::vector<std::string> lines;
   std::vector<std::string> warnings;  // warn_report() lines of accepted values, printed first
+  std::string help_output;            // kFailed: printed on stdout after the lines (-l help)
   ConvertOptions options;
 };
 

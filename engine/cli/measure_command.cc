@@ -96,8 +96,13 @@ std::optional<MeasureInput> measure_image_source(const Diagnostics& diag,
     return std::nullopt;
   }
 
+  if (const std::optional<std::string> refusal = SnapshotSelectionTooLong(options.snapshot)) {
+    *error = render::DiagnosticLine(diag.program(), *refusal);
+    return std::nullopt;
+  }
   sandbox::Request request;
   request.op.op = static_cast<uint32_t>(abi::Op::kMeasure);
+  PutSnapshotSelection(options.snapshot, &request.op);
   request.op.input_format[0] = static_cast<uint32_t>(format);
   request.op.input_device[0] = 0;
   request.op.input_device[1] = abi::kNoDevice;
@@ -140,6 +145,9 @@ std::optional<MeasureInput> measure_image_source(const Diagnostics& diag,
     const render::ErrorText text = render::GuestErrorText(*report.error);
     if (report.result.kind() == guest::MEASURE_OPEN_FAILED) {
       *error = render::OpenErrorText(diag.program(), name, text);
+    } else if (report.result.kind() == guest::MEASURE_SNAPSHOT_FAILED) {
+      *error = text.preamble +
+               render::DiagnosticLine(diag.program(), "Failed to load snapshot: " + text.message);
     } else {  // MEASURE_STATUS_FAILED: error_setg_errno(-EIO, "Unable to get block status")
       *error =
           text.preamble +
@@ -175,6 +183,7 @@ int run_measure_command(const Diagnostics& diag, const SandboxChoice& choice,
     case MeasureParse::Error::kFailed:
     case MeasureParse::Error::kUnsupported:
       report_lines(diag, parse.message);
+      write(stdout, parse.help_output);
       return 1;
   }
   const MeasureOptions& options = parse.options;

@@ -34,8 +34,6 @@ constexpr OptionSpec kMeasureOptions[] = {
 MeasureParse parse_measure_options(int argc, char** argv) {
   MeasureParse parse;
   MeasureOptions& o = parse.options;
-  const char* unsupported = nullptr;
-  bool snapshot = false;
   ObjectOptions objects;
   const auto failed = [&parse](MeasureParse::Error error, std::string message) {
     parse.error = error;
@@ -61,9 +59,15 @@ MeasureParse parse_measure_options(int argc, char** argv) {
             }
             accumulate_options(&o.options, value);
             break;
-          case 'l':
-            snapshot = true;
-            break;
+          case 'l': {
+            SnapshotParamResult taken = TakeSnapshotParam(value, &o.snapshot);
+            for (std::string& w : taken.warnings) parse.warnings.push_back(std::move(w));
+            if (taken.ok) break;
+            std::string lines;
+            for (const std::string& l : taken.errors) lines += (lines.empty() ? "" : "\n") + l;
+            parse.help_output = taken.help.value_or("");
+            return failed(MeasureParse::Error::kFailed, lines);
+          }
           case 'U':
             o.force_share = true;
             break;
@@ -107,18 +111,12 @@ MeasureParse parse_measure_options(int argc, char** argv) {
     return parse;
   }
   if (operands == 1) o.filename = argv[scan.first_operand];
-  if (!o.filename && (o.image_opts || o.format || snapshot)) {
+  if (!o.filename && (o.image_opts || o.format || o.snapshot.any())) {
     failed(MeasureParse::Error::kFailed, "--image-opts, -f, and -l require a filename argument.");
   } else if (o.filename && o.size) {
     failed(MeasureParse::Error::kFailed, "--size N cannot be used together with a filename.");
   } else if (!o.filename && !o.size) {
     failed(MeasureParse::Error::kFailed, "Either --size N or one filename must be specified.");
-  } else if (snapshot) {
-    unsupported = "-l";
-  }
-  if (unsupported != nullptr) {
-    failed(MeasureParse::Error::kUnsupported,
-           std::string("option '") + unsupported + "' is not supported by instar yet");
   }
   return parse;
 }

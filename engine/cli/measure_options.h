@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/snapshot_param.h"
+
 #include "engine/cli/getopt_text.h"
 
 namespace instar::cli {
@@ -19,6 +21,7 @@ struct MeasureOptions {
   bool force_share = false;                // -U (a read-only sandbox always shares)
   bool image_opts = false;                 // --image-opts: the file name is an option string
   std::optional<std::string> object_help;  // --object help: what to print before exiting 0
+  SnapshotSelection snapshot;              // -l
   std::optional<std::string> filename;
 };
 
@@ -32,6 +35,7 @@ struct MeasureParse {
   Error error = Error::kNone;
   std::string message;                // without the program prefix; several lines joined by '\n'
   std::vector<std::string> warnings;  // warn_report() lines of accepted values, printed first
+  std::string help_output;            // kFailed: printed on stdout after the message (-l help)
   MeasureOptions options;
 };
 

@@ -24,16 +24,6 @@ constexpr std::array<std::string_view, 13> kUserCreatable = {
     "secret",         "secret_keyring",  "thread-context", "throttle-group", "tls-cipher-suites",
     "tls-creds-anon", "tls-creds-psk",   "tls-creds-x509"};
 
-bool IsIdentifier(std::string_view id) {
-  if (id.empty() || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z'))) {
-    return false;
-  }
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_';
-  });
-}
-
 ObjectOptionResult Error(std::string text) {
   return ObjectOptionResult{ObjectOptionResult::Kind::kError, std::move(text)};
 }
@@ -87,7 +77,7 @@ ObjectOptionResult ObjectOptions::Add(std::string_view text) {
   }
   const std::string* id = find("id");
   if (id == nullptr) return Error("Parameter 'id' is missing");
-  if (!IsIdentifier(*id)) {
+  if (!IsQemuIdentifier(*id)) {
     return Error(
         "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, "
         "'-', '.', '_', starting with a letter.");

@@ -11,6 +11,7 @@ namespace instar::cli {
 struct QemuOpt {
   std::string key;
   std::string value;
+  int warning = -1;  // index of the short-form boolean warning this option gave, or -1
 };
 
 struct QemuOptsParse {
@@ -24,6 +25,10 @@ struct QemuOptsParse {
 // The first element without '=' is the value of `implied_key` when one is given (--image-opts:
 // "file"); any other element without '=' is a short-form boolean, with qemu's warning.
 QemuOptsParse ParseQemuOpts(std::string_view text, std::string_view implied_key);
+
+// id_wellformed(): letters, digits, '-', '.', '_', starting with a letter (QemuOpts "id"s,
+// object ids).
+bool IsQemuIdentifier(std::string_view id);
 
 // The last value given for `key` (QemuOpts keep the last of repeated keys), or nullptr.
 const std::string* LastValue(const QemuOptsParse& parse, std::string_view key);

@@ -1,6 +1,7 @@
 // Guest error code -> qemu-img 7.2 message table, plus the program-name framing of diagnostics.
 #include "engine/render/error_text.h"
 
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -33,6 +34,17 @@ std::string AltHex(uint64_t v) {
 
 // An image name as qemu's %s prints it: up to its first NUL. Names are the only bytes of an
 // Error that are not numbers; every word around them is this file's.
+// qemu's format_name of a guest.proto Format: its enum name without "FORMAT_", in lower case
+// (the enum names follow qemu's drivers).
+std::string FormatDriverName(uint64_t format) {
+  std::string name = guest::Format_IsValid(static_cast<int>(format))
+                         ? guest::Format_Name(static_cast<guest::Format>(format))
+                         : "FORMAT_UNKNOWN";
+  name.erase(0, std::string("FORMAT_").size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
 std::string CString(const std::string& bytes) {
   return bytes.substr(0, bytes.find('\0'));
 }
@@ -266,6 +278,17 @@ constexpr Rule kRules[] = {
        t.message = "Snapshot table is too big";
        t.hint = "You can force-remove all " + U32(Arg(e, 0)) +
                 " overhanging snapshots with qemu-img check -r all\n";
+     }},
+    // --- block/snapshot.c bdrv_snapshot_load_tmp() and qcow2_snapshot_load_tmp()
+    // ------------------------
+    INSTAR_FIXED("ERROR_SNAPSHOT_NOT_FOUND", "Can't find snapshot"),
+    INSTAR_FIXED("ERROR_SNAPSHOT_L1_TOO_LARGE", "Snapshot L1 table too large"),
+    INSTAR_FIXED("ERROR_SNAPSHOT_L1_OFFSET_INVALID", "Snapshot L1 table offset invalid"),
+    {"ERROR_SNAPSHOT_LOAD_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // The device name is empty: qemu-img opens its images without one.
+       t.message = "Block format '" + FormatDriverName(Arg(e, 0)) +
+                   "' used by device '' does not support temporarily loading internal snapshots";
      }},
     // --- qcow2.c qcow2_co_create() option checks (the text follows "<file>: ") -----------------
     INSTAR_FIXED("ERROR_CREATE_CLUSTER_SIZE",

@@ -23,7 +23,7 @@ namespace instar::abi {
 // 2: 64 devices, OpConfig chain tables. 3: guest.proto carries no guest-worded text (check lines
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides.
-inline constexpr uint32_t kAbiVersion = 4;
+inline constexpr uint32_t kAbiVersion = 5;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -158,6 +158,9 @@ enum ConvertFlags : uint32_t {
   kConvertOutOfOrder = 1u << 4,    // -W (instar still writes in order: a valid -W outcome)
   kConvertFlush = 1u << 5,         // the cache mode flushes the output at the end (not unsafe)
   kConvertCopyRange = 1u << 6,     // -C: data chunks go through copy offloading (no zero detection)
+  // Open the inputs and load the -l snapshot, then stop (CONVERT_DONE): the host's check before
+  // it creates or truncates the target, which qemu never touches when the load fails.
+  kConvertOpenOnly = 1u << 7,
 };
 
 // Inputs of one convert (qemu-img takes any number; the device table bounds them anyway).
@@ -178,6 +181,7 @@ struct ChainLink {
 // The longest names create passes: qcow2 refuses backing names over 1023 bytes itself, so one
 // byte more still lets the guest give qemu's error.
 inline constexpr uint32_t kCreateNameMax = 1024;
+inline constexpr uint32_t kSnapshotSelectorMax = 1024;
 
 // Append-only: fields are added at the end and sizeof(OpConfig) is checked on both sides.
 struct OpConfig {
@@ -239,6 +243,27 @@ struct OpConfig {
                                              //     is written yet; the others are checked, then
                                              //     refused)
   uint8_t create_data_file[kCreateNameMax];  // OUT
+  // convert -l / measure -l (appended): input 0's top image is read at one of its internal
+  // snapshots (bdrv_snapshot_load_tmp()), selected as SnapshotSelect says; ids and names are
+  // bytes without a NUL, at most kSnapshotSelectorMax (the host refuses longer ones).
+  uint32_t snapshot_select;                     // OUT SnapshotSelect
+  uint32_t snapshot_flags;                      // OUT SnapshotSelectFlags (kSnapshotIdAndName)
+  uint32_t snapshot_id_length;                  // OUT bytes of snapshot_id
+  uint32_t snapshot_name_length;                // OUT bytes of snapshot_name
+  uint8_t snapshot_id[kSnapshotSelectorMax];    // OUT
+  uint8_t snapshot_name[kSnapshotSelectorMax];  // OUT
+};
+
+// How OpConfig's snapshot fields select a snapshot.
+enum SnapshotSelect : uint32_t {
+  kSnapshotNone = 0,
+  kSnapshotIdAndName = 1,  // -l snapshot.id=..,snapshot.name=..: those given must both match
+  kSnapshotIdOrName = 2,   // -l NAME: snapshot_name as an id first, then as a name
+};
+
+enum SnapshotSelectFlags : uint32_t {
+  kSnapshotHasId = 1u << 0,    // snapshot_id is given
+  kSnapshotHasName = 1u << 1,  // snapshot_name is given
 };
 
 enum Qcow2Prealloc : uint32_t { kQcow2PreallocOff = 0, kQcow2PreallocMetadata = 1 };
@@ -352,7 +377,8 @@ INSTAR_ABI_CHECK(ChainLink, 16);
 INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
                                16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
                                /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
-                               /* create */ 8 + kCreateNameMax);
+                               /* create */ 8 + kCreateNameMax +
+                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);

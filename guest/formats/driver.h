@@ -58,6 +58,15 @@ struct OpenContext {
   ErrorNames* detail = nullptr;
 };
 
+// Which internal snapshot bdrv_snapshot_load_tmp() loads: the one whose id and name match those
+// given (at least one is).
+struct SnapshotSelector {
+  bool has_id = false;
+  Bytes id;
+  bool has_name = false;
+  Bytes name;
+};
+
 // One opened image of one format, read-only: the BlockDriver callbacks compare, map, convert and
 // measure use. Instances live in the Arena (FormatDriver::new_image) and are never destroyed.
 class ImageDriver {
@@ -95,6 +104,14 @@ class ImageDriver {
   // blk_pread(): the guest bytes at [offset, offset + out.size) inside length(); ranges the image
   // leaves unallocated read from the backing file (zeros without one).
   virtual Status read(uint64_t offset, MutableBytes out) = 0;
+
+  // bdrv_snapshot_load_tmp(): from now on the image reads as internal snapshot `selector`
+  // (its length stays the image's). Formats without internal snapshots refuse, as qemu's
+  // generic layer does.
+  virtual Status load_snapshot(const SnapshotSelector& selector, Arena& arena) {
+    (void)selector, (void)arena;
+    return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_LOAD_UNSUPPORTED);
+  }
 
   // qemu-img measure's bitmaps: whether the source can carry persistent dirty bitmaps into a
   // qcow2 target (`supported`) and the bytes they take there for `cluster_size` clusters.

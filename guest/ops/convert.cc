@@ -10,6 +10,7 @@
 #include "guest/ops/convert_copy.h"
 #include "guest/ops/info.h"
 #include "guest/ops/input_chain.h"
+#include "guest/ops/snapshot_load.h"
 #include "guest/ops/sparse_scan.h"
 
 namespace instar {
@@ -157,6 +158,15 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
     }
     inputs[i].image = chain.images[0];
     total += chain.images[0]->length();
+  }
+  // -l: after every input opened, as img_convert loads it; the length stays the image's.
+  const Status snapshot =
+      load_selected_snapshot(op, inputs[0].image->driver(), inputs[0].image->format(), arena);
+  if (!snapshot.ok()) return fail(instar_guest_ConvertKind_CONVERT_SNAPSHOT_FAILED, snapshot);
+  if ((op.convert_flags & abi::kConvertOpenOnly) != 0) {
+    Reported opened;
+    opened.outcome.kind = instar_guest_ConvertKind_CONVERT_DONE;
+    return opened;
   }
   const uint32_t out = op.output_device;
   if (!valid_device(out, devices, device_count) || sinks == nullptr || sinks[out] == nullptr ||

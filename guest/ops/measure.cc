@@ -5,6 +5,7 @@
 #include "guest/ops/compare_image.h"
 #include "guest/ops/info.h"
 #include "guest/ops/input_chain.h"
+#include "guest/ops/snapshot_load.h"
 
 namespace instar {
 
@@ -91,6 +92,11 @@ Outcome measure(const abi::OpConfig& op, BlockSource* const* devices, uint32_t d
                        devices, device_count, arena, detail, &chain);
   if (!opened.ok()) return failure(instar_guest_MeasureKind_MEASURE_OPEN_FAILED, opened, detail);
   CompareImage& top = *chain.images[0];
+  // -l: right after the open, as img_measure loads it.
+  const Status snapshot = load_selected_snapshot(op, top.driver(), top.format(), arena);
+  if (!snapshot.ok()) {
+    return failure(instar_guest_MeasureKind_MEASURE_SNAPSHOT_FAILED, snapshot, nullptr);
+  }
   Outcome o;
   o.length = top.length();
   if (cluster_size == 0) return o;

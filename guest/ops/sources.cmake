@@ -12,4 +12,5 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/input_chain.cc
   ops/map.cc
   ops/measure.cc
+  ops/snapshot_load.cc
   ops/sparse_scan.cc)

@@ -71,8 +71,7 @@ TEST(ConvertOptions, ErrorsInQemusOrder) {
 
 TEST(ConvertOptions, UnimplementedOptionsAreRefusedNotIgnored) {
   for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"-l", "s", "a", "b"},
-                                             {"--bitmaps", "a", "b"},
+       std::vector<std::vector<std::string>>{{"--bitmaps", "a", "b"},
                                              {"--salvage", "a", "b"},
                                              {"--target-image-opts", "-n", "a", "b"}}) {
     EXPECT_EQ(parse(args).error, ConvertParse::Error::kUnsupported) << args.front();

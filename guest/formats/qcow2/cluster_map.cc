@@ -39,6 +39,12 @@ Status ClusterMap::init(BlockSource& file, Arena& arena, const Header& header, b
   return Status::Ok();
 }
 
+void ClusterMap::use_l1_table(uint64_t offset, uint64_t size) {
+  l1_offset_ = offset;
+  l1_size_ = size;
+  l1_window_valid_ = false;
+}
+
 Status ClusterMap::l1_entry(uint64_t index, uint64_t* out) {
   if (!l1_window_valid_ || index < l1_window_first_ ||
       index - l1_window_first_ >= kL1WindowEntries) {

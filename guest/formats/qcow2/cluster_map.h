@@ -32,6 +32,10 @@ class ClusterMap {
   // qcow2_signal_corruption() fails with the ERROR_CORRUPT_* code and its numbers.
   Status map(uint64_t offset, uint64_t bytes, Mapping* out);
 
+  // qcow2_snapshot_load_tmp()'s switch: map through the L1 table of `size` entries at `offset`
+  // from now on (a snapshot's, validated by the caller).
+  void use_l1_table(uint64_t offset, uint64_t size);
+
   const L2Geometry& geometry() const { return geometry_; }
   uint64_t cluster_size() const { return uint64_t{1} << geometry_.cluster_bits; }
 

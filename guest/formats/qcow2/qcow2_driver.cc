@@ -275,6 +275,59 @@ Status Qcow2Driver::block_status(uint64_t offset, uint64_t bytes, BlockStatus* o
   return Status::Ok();
 }
 
+namespace {
+
+bool same_bytes(Bytes a, Bytes b) {
+  if (a.size != b.size) return false;
+  for (uint64_t i = 0; i < a.size; ++i) {
+    if (a.data[i] != b.data[i]) return false;
+  }
+  return true;
+}
+
+// find_snapshot_by_id_and_name(): both given must match; qemu compares C strings, which the
+// table reader already cut at their first NUL.
+bool matches(const Snapshot& s, const SnapshotSelector& selector) {
+  return (!selector.has_id || same_bytes(s.id, selector.id)) &&
+         (!selector.has_name || same_bytes(s.name, selector.name));
+}
+
+}  // namespace
+
+// qcow2_snapshot_load_tmp(): find the snapshot, validate its L1 table as qcow2_validate_table()
+// does, then map through it. The image opened already, so its snapshot table reads again.
+Status Qcow2Driver::load_snapshot(const SnapshotSelector& selector, Arena& arena) {
+  const uint64_t mark = arena.mark();
+  OpenScratch scratch;
+  INSTAR_TRY(allocate_open_scratch(*source_, arena, &scratch));
+  // The image opened before with these bytes: the names an open error would quote are unused.
+  void* names = arena.allocate(sizeof(ErrorNames), alignof(ErrorNames));
+  if (names == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
+  INSTAR_TRY(
+      open_image(*source_, arena, scratch.tables, scratch.metadata, new (names) ErrorNames()));
+  const Header& h = scratch.metadata->header;
+  SnapshotTableReader snapshots(*scratch.tables.reader, h.snapshots_offset, h.nb_snapshots,
+                                scratch.tables.names);
+  bool found = false;
+  Snapshot s;
+  while (!found && !snapshots.done()) {
+    INSTAR_TRY(snapshots.next(&s));
+    found = matches(s, selector);
+  }
+  const uint64_t cluster_mask = h.cluster_size() - 1;
+  arena.release_to(mark);
+  if (!found) return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_NOT_FOUND);
+  if (s.l1_size > kMaxL1SizeBytes / kL1EntrySize) {
+    return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_L1_TOO_LARGE);
+  }
+  if (static_cast<uint64_t>(kInt64Max) - uint64_t{s.l1_size} * kL1EntrySize < s.l1_table_offset ||
+      (s.l1_table_offset & cluster_mask) != 0) {
+    return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_L1_OFFSET_INVALID);
+  }
+  map_.use_l1_table(s.l1_table_offset, s.l1_size);
+  return Status::Ok();
+}
+
 // qcow2_get_persistent_dirty_bitmap_size(): the persistent bitmaps qemu loads on open (none when
 // the extension is ignored): each one's data and table clusters, then the directory rounded up
 // to a cluster. The image opened already, so its header reads again; only the bitmaps are new.

@@ -26,6 +26,7 @@ class Qcow2Driver final : public ImageDriver {
   void set_backing(BackingReader& backing) override { data_.set_backing(backing); }
   Status block_status(uint64_t offset, uint64_t bytes, BlockStatus* out) override;
   Status read(uint64_t offset, MutableBytes out) override { return data_.read(offset, out); }
+  Status load_snapshot(const SnapshotSelector& selector, Arena& arena) override;
   Status measure_bitmaps(uint64_t length, uint64_t cluster_size, Arena& arena, ErrorNames* detail,
                          bool* supported, uint64_t* size) override;
 
