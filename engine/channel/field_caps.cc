@@ -19,6 +19,7 @@ bool error_prints_name(instar::guest::ErrorCode code) {
     case instar::guest::ERROR_LUKS_CIPHER_MODE_UNSUPPORTED:
     case instar::guest::ERROR_LUKS_CIPHER_UNSUPPORTED:
     case instar::guest::ERROR_LUKS_IVGEN_UNSUPPORTED:
+    case instar::guest::ERROR_VMDK_UNSUPPORTED_IMAGE_TYPE:
       return true;
     default:
       return false;
@@ -38,6 +39,19 @@ std::string luks_violation(const instar::guest::ImageInfo& info) {
       l.ivgen_alg() == LUKS_IVGEN_UNSPECIFIED || l.hash_alg() == LUKS_HASH_UNSPECIFIED ||
       essiv != (l.ivgen_hash_alg() != LUKS_HASH_UNSPECIFIED)) {
     return "has a LUKS header with an unknown algorithm";
+  }
+  return {};
+}
+
+// A vmdk's description: one of the two create types instar opens, its one extent, a backing
+// name within qemu's PATH_MAX buffer.
+std::string vmdk_violation(const instar::guest::VmdkInfo& v) {
+  if (v.create_type() != "monolithicSparse" && v.create_type() != "streamOptimized") {
+    return "has an unknown vmdk create type";
+  }
+  if (v.extents_size() != 1) return over("VmdkInfo.extents", v.extents_size(), 1);
+  if (v.backing_file().size() > FieldCaps::kVmdkBackingName) {
+    return over("VmdkInfo.backing_file", v.backing_file().size(), FieldCaps::kVmdkBackingName);
   }
   return {};
 }
@@ -97,6 +111,10 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
         return over("Qcow2Info.data_file", q.data_file().size(), C::kName);
       }
       if (m.info().has_luks()) return luks_violation(m.info());
+      if (m.info().has_vmdk() != (m.info().format() == instar::guest::FORMAT_VMDK)) {
+        return "has vmdk facts exactly when it is not a vmdk";
+      }
+      if (m.info().has_vmdk()) return vmdk_violation(m.info().vmdk());
       return {};
     }
     case M::kCheckDiagnostics:

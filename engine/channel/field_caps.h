@@ -15,11 +15,12 @@ struct FieldCaps {
   static constexpr uint64_t kErrorArgs = 3;  // the most any ErrorCode takes
   static constexpr uint64_t kName = 1024;    // snapshot ids and names, bitmap names, file names
   static constexpr uint64_t kBackingFormat = 32;
-  static constexpr uint64_t kErrorName = 1023;   // a bitmap name (qemu's BME_MAX_NAME_SIZE)
-  static constexpr uint64_t kFeatureNames = 64;  // one per incompatible feature bit
-  static constexpr uint64_t kFeatureName = 46;   // qemu prints them with "%.46s"
-  static constexpr uint64_t kCheckWords = 384;   // one CheckDiagnostics batch
-  static constexpr uint64_t kMapExtents = 256;   // one MapExtents batch
+  static constexpr uint64_t kErrorName = 1023;        // a bitmap name (qemu's BME_MAX_NAME_SIZE)
+  static constexpr uint64_t kFeatureNames = 64;       // one per incompatible feature bit
+  static constexpr uint64_t kFeatureName = 46;        // qemu prints them with "%.46s"
+  static constexpr uint64_t kCheckWords = 384;        // one CheckDiagnostics batch
+  static constexpr uint64_t kMapExtents = 256;        // one MapExtents batch
+  static constexpr uint64_t kVmdkBackingName = 4095;  // parentFileNameHint (PATH_MAX - 1)
 };
 
 // "" when every field of `message` is within FieldCaps, else which field is not. An Error must

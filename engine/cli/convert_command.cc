@@ -255,7 +255,7 @@ bool add_chain_links(const Diagnostics& diag, const ChainOpen& chain, abi::Chain
                            ? add_device(image.data_file.get(), image.data_size, false)
                            : abi::kNoDevice;
     link.extent_device = abi::kNoDevice;
-    if (!image.qcow2) {
+    if (image.raw) {
       sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
       if (map.get() < 0) {
         diag.error("cannot map the extents of '" + image.display + "'");
@@ -606,9 +606,10 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   // without an output device would cost a second sandbox, so the host takes it from the chain
   // walk's info of each top image (raw: the file size rounded up to 512).
   for (size_t i = 0; i < opened && !top_failed; ++i) {
-    // blk_nb_sectors() * 512: a qcow2's size is already whole sectors, a raw file's rounds up.
+    // blk_nb_sectors() * 512: a qcow2's or vmdk's size is already whole sectors, a raw file's
+    // rounds up.
     const ChainImage& top = inputs[i].chain.images.front();
-    const uint64_t length = top.qcow2 ? top.virtual_size : (top.size + 511) / 512 * 512;
+    const uint64_t length = top.raw ? (top.size + 511) / 512 * 512 : top.virtual_size;
     total += length;
   }
 

@@ -7,8 +7,8 @@
 namespace instar::cli {
 
 namespace {
-// Drivers a Debian 12 qemu-img accepts for -f besides raw and qcow2 (`qemu-img --help`).
-constexpr std::array<std::string_view, 40> kOtherQemuDrivers = {"blkdebug",
+// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2 and vmdk (`qemu-img --help`).
+constexpr std::array<std::string_view, 39> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -45,7 +45,6 @@ constexpr std::array<std::string_view, 40> kOtherQemuDrivers = {"blkdebug",
                                                                 "throttle",
                                                                 "vdi",
                                                                 "vhdx",
-                                                                "vmdk",
                                                                 "vpc",
                                                                 "vvfat"};
 }  // namespace
@@ -57,6 +56,10 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   }
   if (name == "qcow2") {
     *format = abi::ImageFormat::kQcow2;
+    return FormatLookup::kSupported;
+  }
+  if (name == "vmdk") {
+    *format = abi::ImageFormat::kVmdk;
     return FormatLookup::kSupported;
   }
   for (std::string_view d : kOtherQemuDrivers) {

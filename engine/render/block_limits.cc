@@ -72,6 +72,10 @@ BlockLimits FormatNodeLimits(const FormatNode& node, const BlockLimits& data_chi
       bl.write_zeroes_alignment = node.subcluster_size;
       bl.discard_alignment = node.cluster_size;
       break;
+    case FormatNode::Driver::kVmdk:
+      // vmdk_refresh_limits(): a sparse extent's grain size.
+      bl.write_zeroes_alignment = node.cluster_size;
+      break;
   }
   return bl;
 }

@@ -79,6 +79,10 @@ constexpr Template kTemplates[] = {
      "ERROR OFLAG_COPIED L2 cluster: l1_index={d} l1_entry={x} refcount={d}\n"},
     {"CHECK_LINE_OFLAG_COPIED_DATA",
      "ERROR OFLAG_COPIED data cluster: l2_entry={x} refcount={d}\n"},
+    // block/vmdk.c vmdk_co_check()
+    {"CHECK_LINE_VMDK_CLUSTER_OFFSET_FAILED",
+     "ERROR: could not get cluster_offset for sector {d}\n"},
+    {"CHECK_LINE_VMDK_CLUSTER_PAST_EOF", "ERROR: cluster offset for sector {d} points after EOF\n"},
 };
 
 struct Entry {

@@ -328,6 +328,53 @@ constexpr Rule kRules[] = {
     // qemu's "Could not assign backing file '<name>' with format '<fmt>': ".
     INSTAR_FIXED("ERROR_CREATE_HEADER_NO_SPACE", "No space left on device"),
     INSTAR_FIXED("ERROR_CREATE_BACKING_NAME_TOO_LONG", "Invalid argument"),
+    // --- block/vmdk.c vmdk_open() and its helpers ---------------------------------------------
+    INSTAR_FIXED("ERROR_VMDK_INVALID_DESCRIPTOR", "invalid VMDK image descriptor"),
+    {"ERROR_VMDK_UNSUPPORTED_IMAGE_TYPE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported image type '" + CString(e.name()) + "'";
+     }},
+    INSTAR_FIXED("ERROR_VMDK_INVALID_FOOTER", "Invalid footer"),
+    INSTAR_FIXED("ERROR_VMDK_FOOTER_READ", "Failed to read footer: Input/output error"),
+    {"ERROR_VMDK_UNSUPPORTED_VERSION",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported VMDK version " + U32(Arg(e, 0));
+     }},
+    INSTAR_FIXED("ERROR_VMDK_L2_TABLE_TOO_BIG", "L2 table size too big"),
+    INSTAR_FIXED("ERROR_VMDK_L1_ENTRY_INVALID", "L1 entry size is invalid"),
+    {"ERROR_VMDK_TRUNCATED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "File truncated, expecting at least " +
+                   std::to_string(static_cast<int64_t>(Arg(e, 0))) + " bytes";
+     }},
+    INSTAR_FIXED("ERROR_VMDK_INVALID_GRANULARITY", "Invalid granularity, image may be corrupt"),
+    INSTAR_FIXED("ERROR_VMDK_L1_TOO_BIG", "L1 size too big"),
+    {"ERROR_VMDK_L1_READ",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "Could not read l1 table from extent '";
+       t.quotes_image = true;
+       t.after_image = "': Input/output error";
+     }},
+    {"ERROR_VMDK_L1_BACKUP_READ",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "Could not read l1 backup table from extent '";
+       t.quotes_image = true;
+       t.after_image = "': Input/output error";
+     }},
+    // bdrv_open_driver(): a driver failing without a message gets "Could not open '%s'".
+    {"ERROR_VMDK_OPEN_EINVAL",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Invalid argument";
+     }},
+    INSTAR_FIXED("ERROR_VMDK_DESCRIPTOR_FILE",
+                 "instar: vmdk descriptors that name extent files are not supported yet"),
+    INSTAR_FIXED("ERROR_VMDK_VMFS_SPARSE",
+                 "instar: VMFS sparse (COWD) vmdk extents are not supported yet"),
+    INSTAR_FIXED("ERROR_VMDK_GRAIN", "Invalid argument"),
+    INSTAR_FIXED("ERROR_VMDK_CLUSTER_LOOKUP", "Input/output error"),
+    INSTAR_FIXED("ERROR_VMDK_DESC_READ", "Could not read from file: Input/output error"),
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {
@@ -406,6 +453,10 @@ std::string OpenErrorText(std::string_view program, std::string_view filename,
   msg += filename;
   msg += "': ";
   msg += text.message;
+  if (text.quotes_image) {
+    msg += filename;
+    msg += text.after_image;
+  }
   return text.preamble + DiagnosticLine(program, msg) + text.hint;
 }
 

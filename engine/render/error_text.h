@@ -18,6 +18,10 @@ struct ErrorText {
   std::string message;
   // error_append_hint() text, printed after the message line without prefix. Newline-terminated.
   std::string hint;
+  // The message quotes the image's own name (a vmdk's extent is its own file, an errno-only
+  // open failure repeats "Could not open"): OpenErrorText prints message, the name, then this.
+  bool quotes_image = false;
+  std::string after_image;
 };
 
 // The text qemu-img 7.2 prints for a guest Error (block/qcow2.c, qcow2-snapshot.c,

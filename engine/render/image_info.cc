@@ -129,6 +129,43 @@ std::optional<QObject> Qcow2SpecificToQObject(const DecodedImage& image) {
   return QObject::Dict(std::move(wrapper));
 }
 
+// vmdk_get_specific_info(): ImageInfoSpecificVmdk (create-type, cid, parent-cid, extents), each
+// extent a VmdkExtentInfo (filename, format, virtual-size, cluster-size, compressed). The one
+// extent of a hosted sparse image is the image file itself, named as qemu names the image; its
+// format (the descriptor's extent type) is NULL, which the QAPI visitor outputs as "".
+QObject VmdkSpecificToQObject(const guest::VmdkInfo& v, const std::string& filename) {
+  QList extents;
+  for (const guest::VmdkExtentInfo& e : v.extents()) {
+    QDict d;
+    d.Put("filename", QObject::Str(filename));
+    d.Put("format", QObject::Str(""));
+    d.Put("virtual-size", QObject::Int(static_cast<int64_t>(e.virtual_size())));
+    d.Put("cluster-size", QObject::Int(static_cast<int64_t>(e.cluster_size())));
+    if (e.compressed()) d.Put("compressed", QObject::Bool(true));
+    extents.push_back(QObject::Dict(std::move(d)));
+  }
+  QDict data;
+  data.Put("create-type", QObject::Str(v.create_type()));
+  data.Put("cid", QObject::Int(v.cid()));
+  data.Put("parent-cid", QObject::Int(v.parent_cid()));
+  data.Put("extents", QObject::List(std::move(extents)));
+  QDict wrapper;
+  wrapper.Put("type", QObject::Str("vmdk"));
+  wrapper.Put("data", QObject::Dict(std::move(data)));
+  return QObject::Dict(std::move(wrapper));
+}
+
+// vmdk_open() -> vmdk_parent_open(): parentFileNameHint names a backing file of format vmdk.
+void PutVmdkBacking(const guest::VmdkInfo& v, const HostFacts& facts, ImageInfo& info) {
+  const std::string backing = v.has_backing_file() ? CString(v.backing_file()) : std::string();
+  if (backing.empty()) return;
+  info.backing_filename = backing;
+  info.full_backing_filename = facts.full_backing_filename
+                                   ? facts.full_backing_filename
+                                   : FullBackingFilename(facts.filename, backing);
+  info.backing_filename_format = "vmdk";
+}
+
 SnapshotInfo ToSnapshotInfo(const guest::Snapshot& sn) {
   SnapshotInfo s;
   s.id = CString(sn.id());
@@ -176,6 +213,11 @@ std::optional<std::string> DeclaredDataFile(const DecodedImage& image) {
 // The format driver's view of the image for its bdrv_refresh_limits callback.
 FormatNode FormatNodeOf(const DecodedImage& image, const HostFacts& facts) {
   FormatNode node;
+  if (image.info.format() == guest::FORMAT_VMDK) {
+    node.driver = FormatNode::Driver::kVmdk;
+    node.cluster_size = static_cast<uint32_t>(image.info.cluster_size());
+    return node;
+  }
   if (image.info.format() != guest::FORMAT_QCOW2) {
     node.driver = FormatNode::Driver::kRaw;
     node.probed = facts.format_probed;
@@ -257,6 +299,12 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
     case guest::FORMAT_QCOW2:
       info.format = "qcow2";
       break;
+    case guest::FORMAT_VMDK:
+      info.format = "vmdk";
+      info.dirty_flag = false;
+      PutVmdkBacking(in.vmdk(), facts, info);
+      info.format_specific = VmdkSpecificToQObject(in.vmdk(), facts.filename);
+      return info;
     default:
       return std::nullopt;
   }

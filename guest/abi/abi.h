@@ -140,6 +140,7 @@ enum class ImageFormat : uint32_t {
   kProbe = 0,  // detect: qcow2 by magic, else raw (subject to the host's safe-detection policy)
   kRaw = 1,
   kQcow2 = 2,
+  kVmdk = 3,
 };
 
 enum OpFlags : uint32_t {

@@ -28,4 +28,8 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/writer.cc
   formats/qcow2/measure_size.cc
   formats/qcow2/qcow2_driver.cc
-  formats/qcow2/check.cc)
+  formats/qcow2/check.cc
+  formats/vmdk/header.cc
+  formats/vmdk/descriptor.cc
+  formats/vmdk/sparse_extent.cc
+  formats/vmdk/vmdk_driver.cc)

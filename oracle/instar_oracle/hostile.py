@@ -300,6 +300,23 @@ def _chain(d: Path, n: int) -> None:
               f"e{i}.qcow2")
 
 
+def _vmdk_descriptor(d: Path, name: str, extent: str) -> None:
+    """A monolithicFlat vmdk descriptor whose one extent is `extent` (qemu opens it as is)."""
+    (d / name).write_bytes(
+        b"# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\n"
+        b'createType="monolithicFlat"\n\n# Extent description\n'
+        b'RW 32768 FLAT "' + extent.encode() + b'" 0\n')
+
+
+def _vmdk_table_past_eof(d: Path, name: str) -> None:
+    """A 16 MiB monolithicSparse vmdk whose first grain directory entry points 1 TiB past EOF."""
+    _qimg(d, "create", "-q", "-f", "vmdk", name, "16M")
+    data = bytearray((d / name).read_bytes())
+    gd = struct.unpack_from("<Q", data, 56)[0] * 512
+    struct.pack_into("<I", data, gd, 0x7fffffff)
+    (d / name).write_bytes(bytes(data))
+
+
 # name -> builder(images dir, outside dir) for the layout cases; the top image is Case.image.
 _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "backing-dotdot": lambda d, o: _overlay(d, "top.qcow2", "../outside/sentinel.qcow2"),
@@ -334,6 +351,10 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     # can write into its raw disk): probed it is qcow2 (CVE-2008-2004); with -f raw it is data.
     "confusion-probed": lambda d, o: _overlay(d, "disk.img", "../outside/sentinel.qcow2"),
     "confusion-raw": lambda d, o: _overlay(d, "disk.img", "../outside/sentinel.qcow2"),
+    "vmdk-extent-dotdot": lambda d, o: _vmdk_descriptor(d, "disk.vmdk",
+                                                        "../outside/sentinel.raw"),
+    "vmdk-extent-absolute": lambda d, o: _vmdk_descriptor(d, "disk.vmdk", "/etc/passwd"),
+    "vmdk-table-past-eof": lambda d, o: _vmdk_table_past_eof(d, "disk.vmdk"),
 }
 
 
@@ -419,6 +440,7 @@ def _cycle(info_line: str) -> dict[str, Outcome]:
             COMPARE_SELF: _err(2, _CYCLE_OPEN, qemu=_CYCLE_QEMU)}
 
 
+_VMDK_EXTENTS = "instar: vmdk descriptors that name extent files are not supported yet"
 _SLOW = "answers the same after walking 1 PiB of unallocated L1 (10 s against the clean image)"
 _DOTDOT = "../outside/sentinel.qcow2"
 
@@ -603,6 +625,17 @@ CASES: list[Case] = [
     Case("confusion-raw", "the same disk opened with -f raw: data, never a backing file",
          opens("file format: raw", '"format": "raw"', RAW_NO_CHECK, MISMATCH_AT_0, IDENTICAL),
          image="disk.img", fmt="raw", reaches_out=True),
+    # -- vmdk (CVE-2022-47951 class: descriptors naming host files as extents) --
+    Case("vmdk-extent-dotdot", "vmdk descriptor whose flat extent is ../ out of the directory",
+         fails_to_open(_VMDK_EXTENTS, qemu="opens the sentinel as the flat extent"),
+         image="disk.vmdk", reaches_out=True),
+    Case("vmdk-extent-absolute", "vmdk descriptor whose flat extent is /etc/passwd",
+         fails_to_open(_VMDK_EXTENTS, qemu="opens /etc/passwd as the flat extent"),
+         image="disk.vmdk", reaches_out=True),
+    # Reads past EOF are zeros in qemu's block layer: the grain table is empty, nothing breaks.
+    Case("vmdk-table-past-eof", "vmdk grain directory entry 1 TiB past EOF",
+         opens("file format: vmdk", '"format": "vmdk"', NO_ERRORS, IDENTICAL, IDENTICAL),
+         image="disk.vmdk"),
 ]
 
 

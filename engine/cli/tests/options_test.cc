@@ -156,7 +156,9 @@ TEST(FormatNameTest, KnowsQemuDrivers) {
   EXPECT_EQ(f, abi::ImageFormat::kQcow2);
   EXPECT_EQ(lookup_format("raw", &f), FormatLookup::kSupported);
   EXPECT_EQ(f, abi::ImageFormat::kRaw);
-  EXPECT_EQ(lookup_format("vmdk", &f), FormatLookup::kUnsupported);
+  EXPECT_EQ(lookup_format("vmdk", &f), FormatLookup::kSupported);
+  EXPECT_EQ(f, abi::ImageFormat::kVmdk);
+  EXPECT_EQ(lookup_format("vhdx", &f), FormatLookup::kUnsupported);
   EXPECT_EQ(lookup_format("foo", &f), FormatLookup::kUnknown);
 }
 

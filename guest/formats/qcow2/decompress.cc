@@ -3,9 +3,7 @@
 
 #include "guest/formats/qcow2/limits.h"
 
-// Z_SOLO: zlib without its file I/O part, so the header pulls in no hosted headers.
-#define Z_SOLO
-#include <zlib.h>
+#include "guest/formats/zlib_stream.h"
 // The custom-allocator entry points are in zstd's static-linking API.
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
@@ -18,14 +16,8 @@ Status failed() {
   return Status(instar_guest_ErrorCode_ERROR_DECOMPRESSION_FAILED);
 }
 
-// Both codecs free in reverse order or not at all before we drop everything at once, so freeing
-// is a no-op and the caller's arena mark reclaims the memory.
-void* zlib_alloc(void* opaque, unsigned items, unsigned size) {
-  const uint64_t bytes = uint64_t{items} * size;
-  return static_cast<Arena*>(opaque)->allocate(bytes, 16);
-}
-void zlib_free(void*, void*) {}
-
+// zstd frees in reverse order or not at all before we drop everything at once, so freeing is a
+// no-op and the caller's arena mark reclaims the memory (zlib: zlib_stream.h).
 void* zstd_alloc(void* opaque, size_t size) {
   return static_cast<Arena*>(opaque)->allocate(size, 16);
 }
@@ -34,14 +26,7 @@ void zstd_free(void*, void*) {}
 // qcow2_zlib_decompress(): windowBits -12, one inflate(Z_FINISH); Z_BUF_ERROR is accepted
 // because the input is only known to the sector, but the output must be full.
 Status inflate_zlib(Bytes in, MutableBytes out, Arena& arena) {
-  z_stream strm = {};
-  strm.zalloc = zlib_alloc;
-  strm.zfree = zlib_free;
-  strm.opaque = &arena;
-  strm.next_in = const_cast<Bytef*>(in.data);
-  strm.avail_in = static_cast<uInt>(in.size);
-  strm.next_out = out.data;
-  strm.avail_out = static_cast<uInt>(out.size);
+  z_stream strm = arena_z_stream(arena, in, out);
   if (inflateInit2(&strm, -12) != Z_OK) return failed();
   const int ret = inflate(&strm, Z_FINISH);
   const bool ok = (ret == Z_STREAM_END || ret == Z_BUF_ERROR) && strm.avail_out == 0;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "guest/formats/tests/qcow2_image_builder.h"
@@ -33,6 +34,20 @@ TEST(ProbeTest, QcowMagicAndVersion) {
   EXPECT_EQ(detect(head_with(0x514649fb, 1)).status().code(), instar_guest_ErrorCode_ERROR_QCOW_V1);
   EXPECT_EQ(detect(head_with(0x514649fa, 3)).value(), kRaw);
   EXPECT_EQ(detect(std::vector<uint8_t>(kProbeSize, 0)).value(), kRaw);
+}
+
+TEST(ProbeTest, VmdkMagicsAndDescriptors) {
+  const FormatDriver* vmdk = find_driver(abi::ImageFormat::kVmdk);
+  ASSERT_NE(vmdk, nullptr);
+  EXPECT_STREQ(vmdk->name, "vmdk");
+  EXPECT_EQ(detect(head_with(0x4b444d56, 1)).value(), vmdk);  // "KDMV"
+  EXPECT_EQ(detect(head_with(0x434f5744, 1)).value(), vmdk);  // "COWD"
+  std::vector<uint8_t> text(kProbeSize, 0);
+  const char descriptor[] = "# Disk DescriptorFile\nversion=1\n";
+  std::copy(descriptor, descriptor + sizeof descriptor - 1, text.begin());
+  EXPECT_EQ(detect(text).value(), vmdk);
+  text[30] = '4';  // version=4
+  EXPECT_EQ(detect(text).value(), kRaw);
 }
 
 TEST(ProbeTest, ExplicitFormatWins) {
