@@ -243,6 +243,11 @@ bool create_qcow2(const CreateContext& c, const CreationOptions& opts, uint64_t 
     }
     return fail(render::GuestErrorText(*report.error).message, data_name);
   }
+  std::string prealloc_error;
+  if (!preallocate_qcow2_data_area(fd.get(), t, capacity, report.result.prealloc_start(),
+                                   report.result.prealloc_end(), &prealloc_error)) {
+    return fail(prealloc_error, data_name);
+  }
   // qcow2_co_create() truncates the image to its size: with a data file, that file.
   if (data_fd.get() >= 0) {
     std::string resize_error;

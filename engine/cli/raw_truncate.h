@@ -20,4 +20,11 @@ std::optional<Preallocation> parse_preallocation(const std::string& text);
 // False with `*error`, qemu's text.
 bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* error);
 
+// handle_aiocb_truncate() growing a file from `start` (its length then) to `end` with falloc or
+// full, done after the guest wrote the file: falloc allocates [start, end); full writes zeros
+// where that range is still a hole (SEEK_HOLE), so bytes the guest wrote there since stay, and
+// syncs. The file is at least `end` long afterwards. False with `*error`, qemu's text.
+bool preallocate_range(int fd, uint64_t start, uint64_t end, Preallocation mode,
+                       std::string* error);
+
 }  // namespace instar::cli

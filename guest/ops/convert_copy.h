@@ -51,6 +51,7 @@ struct ConvertOutcome {
   instar_guest_ConvertKind kind = instar_guest_ConvertKind_CONVERT_DONE;
   uint64_t offset = 0;  // the byte offset the error kinds name
   Status error;
+  FileRange preallocate;  // ImageWriter::preallocated_area() of the target, reported to the host
 };
 
 // Copies the concatenated `inputs` onto `target` (target.size() >= their total length) as

@@ -124,6 +124,12 @@ Status Qcow2Writer::create(const Qcow2CreateOptions& o, CacheSlots slots) {
   INSTAR_TRY(write_header());
   created_ = true;
   if (o.preallocation == Preallocation::kMetadata) INSTAR_TRY(preallocate_metadata());
+  if (o.preallocation == Preallocation::kFalloc || o.preallocation == Preallocation::kFull) {
+    // With a data file, qcow2_co_truncate() preallocates as for metadata and hands the mode to
+    // the data file, which the writer does not write yet.
+    if (has_data_file_) return unsupported();
+    INSTAR_TRY(preallocate_data_area());
+  }
   INSTAR_TRY(refs_.flush());
   refs_.reopen();
   return Status::Ok();
@@ -153,6 +159,51 @@ Status Qcow2Writer::preallocate_metadata() {
     const uint64_t from = host_end - 512 > file_.end() ? host_end - 512 : file_.end();
     INSTAR_TRY(file_.write_zeros(from, host_end - from));
   }
+  return Status::Ok();
+}
+
+// qcow2_co_truncate() with preallocation=falloc|full from size 0: refcount structures for the
+// whole file reserved behind what is allocated (qcow2_refcount_area()), every data cluster
+// allocated in one run behind them, the file grown over that run (the host allocates or zeroes
+// it: data_area_), then the clusters entered in their L2 tables, which are allocated as usual.
+Status Qcow2Writer::preallocate_data_area() {
+  Result<int64_t> last = refs_.last_cluster(file_.end());
+  if (!last.ok()) return last.status();
+  const uint64_t old_file_size = last.value() >= 0
+                                     ? (static_cast<uint64_t>(last.value()) + 1) << cluster_bits_
+                                     : size_to_clusters(file_.end()) << cluster_bits_;
+  const uint64_t nb_data_clusters = size_to_clusters(size_);
+  // An overestimate, so that entering the clusters in new L2 tables needs no new refcount
+  // block; plus one table for an unaligned head or tail.
+  const uint64_t nb_l2_tables = (nb_data_clusters + l2_entries_ - 1) / l2_entries_ + 1;
+  Result<uint64_t> start = refs_.reserve_area(old_file_size, nb_data_clusters + nb_l2_tables);
+  if (!start.ok()) return start.status();
+  Result<uint64_t> allocated = refs_.alloc_clusters_at(start.value(), nb_data_clusters);
+  if (!allocated.ok()) return allocated.status();
+  if (allocated.value() != nb_data_clusters) return internal();
+  const uint64_t new_file_size = start.value() + (nb_data_clusters << cluster_bits_);
+  // handle_aiocb_truncate() preallocates from the file's length at that moment.
+  data_area_ = FileRange{file_.end(), new_file_size};
+  file_.grow_to(new_file_size);
+
+  // qcow2_alloc_cluster_link_l2() per L2 table, as preallocated clusters (no subcluster bits).
+  preallocating_ = true;
+  uint64_t guest_offset = 0;
+  uint64_t host_offset = start.value();
+  uint64_t remaining = nb_data_clusters;
+  while (remaining > 0) {
+    uint64_t nb = l2_entries_ - l2_index(guest_offset);
+    if (nb > remaining) nb = remaining;
+    Result<uint64_t> l2_offset = get_cluster_table(guest_offset);
+    if (!l2_offset.ok()) return l2_offset.status();
+    const L2Meta m{host_offset, guest_offset,        nb, false, 0,
+                   0,           nb << cluster_bits_, 0,  false, false};
+    INSTAR_TRY(apply_l2_meta(m, l2_offset.value()));
+    guest_offset += nb << cluster_bits_;
+    host_offset += nb << cluster_bits_;
+    remaining -= nb;
+  }
+  preallocating_ = false;
   return Status::Ok();
 }
 
