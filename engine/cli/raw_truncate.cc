@@ -29,6 +29,14 @@ bool write_zeros(int fd, uint64_t at, uint64_t end, std::string* error) {
   return true;
 }
 
+// allocate_first_block(): the first block written (512 bytes below 4 KiB, else 4 KiB) so that
+// alignment probing reads allocated data; failures ignored, as qemu ignores them.
+void allocate_first_block(int fd, uint64_t size) {
+  static constexpr uint8_t kZeros[4096] = {};
+  const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
+  (void)!pwrite(fd, kZeros, first, 0);
+}
+
 bool sync_file(int fd, std::string* error) {
   if (fsync(fd) == 0) return true;
   *error = std::string("Could not flush file to disk: ") + std::strerror(errno);
@@ -60,6 +68,9 @@ bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* e
       *error = std::string("Could not preallocate new data: ") + std::strerror(rc);
       return false;
     }
+    // handle_aiocb_truncate(): fallocate()d blocks read as zeros without I/O, so a file grown
+    // from empty gets its first block written for alignment probing.
+    allocate_first_block(fd, size);
   }
   if (mode == Preallocation::kFull && (!write_zeros(fd, 0, size, error) || !sync_file(fd, error))) {
     return false;
@@ -68,12 +79,12 @@ bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* e
     *error = std::string("Could not resize file: ") + std::strerror(errno);
     return false;
   }
-  if (mode == Preallocation::kOff && size > 0) {
-    static constexpr uint8_t kZeros[4096] = {};
-    const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
-    (void)!pwrite(fd, kZeros, first, 0);
-  }
+  if (mode == Preallocation::kOff && size > 0) allocate_first_block(fd, size);
   return true;
+}
+
+bool write_zero_range(int fd, uint64_t start, uint64_t end, std::string* error) {
+  return write_zeros(fd, start, end, error);
 }
 
 bool preallocate_range(int fd, uint64_t start, uint64_t end, Preallocation mode,

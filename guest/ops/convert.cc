@@ -107,6 +107,9 @@ Status emit_outcome(const Reported& r, MessageSink& sink, Arena& arena) {
         m->body.convert_result.offset = rep->outcome.offset;
         m->body.convert_result.prealloc_start = rep->outcome.preallocate.start;
         m->body.convert_result.prealloc_end = rep->outcome.preallocate.end;
+        m->body.convert_result.data_file_zero_start = rep->outcome.data_file_zeros.start;
+        m->body.convert_result.data_file_zero_end = rep->outcome.data_file_zeros.end;
+        m->body.convert_result.data_file_end = rep->outcome.data_file_end;
       },
       &r));
   return emit_done(sink, arena, is_error ? 1 : 0);

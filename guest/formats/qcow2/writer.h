@@ -52,6 +52,11 @@ class Qcow2Writer final : public ImageWriter {
   Status finish() override;
   // preallocation=falloc|full: the data area of the file, which the host preallocates.
   FileRange preallocated_area() const override { return data_area_; }
+  // With a data file and preallocation (data_file_raw forces metadata): the zeros perform_cow()
+  // writes into the data file (a partial last cluster's tail), and in `end` how long
+  // preallocate_co() makes that file at least (0: not preallocated). The host writes both.
+  FileRange data_file_zeros() const { return data_file_zeros_; }
+  uint64_t data_file_end() const { return data_file_area_.end; }
 
  private:
   static constexpr uint64_t kInvalidOffset = ~uint64_t{0};
@@ -115,6 +120,8 @@ class Qcow2Writer final : public ImageWriter {
   TargetBacking* backing_ = nullptr;
   bool preallocating_ = false;  // preallocate_*() is allocating: no data is written
   FileRange data_area_;         // preallocate_data_area()'s range of the file
+  FileRange data_file_zeros_;   // COW zeros preallocate_metadata() leaves in the data file
+  FileRange data_file_area_;    // .end: the data file's length after preallocate_metadata()
   bool has_data_file_ = false;
   uint8_t compression_type_ = 0;
   uint32_t version_ = 3;
