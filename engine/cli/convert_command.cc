@@ -756,6 +756,16 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     return fail();
   }
   const channel::ConvertReport& report = sequence.report();
+  if (qcow2_target && !top_failed) {
+    // The data area qemu preallocated while creating the target, before the copy.
+    std::string prealloc_error;
+    if (!preallocate_qcow2_data_area(output.fd.get(), *qcow2_target, output_capacity,
+                                     report.result.prealloc_start(), report.result.prealloc_end(),
+                                     &prealloc_error)) {
+      diag.error(options.output + ": error while converting qcow2: " + prealloc_error);
+      return fail();
+    }
+  }
   if (report.result.kind() != guest::CONVERT_DONE) {
     // qemu opens every input before it creates the target: a file instar created for a run whose
     // input then failed to open is removed again.

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/cli/creation_options.h"
+#include "engine/cli/raw_truncate.h"
 #include "engine/render/error_text.h"
 #include "guest/abi/abi.h"
 #include "guest/formats/qcow2/measure_size.h"
@@ -83,7 +84,7 @@ std::optional<std::string> qcow2_target_values(const CreationOptions& opts, Qcow
     while (mode < 4 && o->text != kModes[mode]) ++mode;
     if (mode == 4) return "Parameter 'preallocation' does not accept value '" + o->text + "'";
     t.preallocation = mode;
-    t.preallocation_mode = mode == 1 ? abi::kQcow2PreallocMetadata : abi::kQcow2PreallocOff;
+    t.preallocation_mode = mode;
   }
   if (const CreationOptions::Option* o = opts.find("compression_type")) {
     if (o->text == "zstd") {
@@ -159,16 +160,26 @@ Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string&
     r.target = t;
     return r;
   }
-  // falloc and full lay the data area out at once (qcow2_co_truncate()), which instar does not
-  // do yet; off and metadata are written by the guest.
-  if (t.preallocation >= 2) {
-    r.error =
-        line(std::string("convert -o preallocation=") + (t.preallocation == 2 ? "falloc" : "full") +
-             " with -O qcow2 is not supported by instar yet");
-    return r;
-  }
   r.target = t;
   return r;
+}
+
+bool preallocate_qcow2_data_area(int fd, const Qcow2Target& target, uint64_t capacity,
+                                 uint64_t start, uint64_t end, std::string* error) {
+  if (start == 0 && end == 0) return true;
+  const bool data_area = target.preallocation_mode == abi::kQcow2PreallocFalloc ||
+                         target.preallocation_mode == abi::kQcow2PreallocFull;
+  if (!data_area || start > end || end > capacity) {
+    *error = "sandbox: the guest asked to preallocate a range outside its output";
+    return false;
+  }
+  const Preallocation mode = target.preallocation_mode == abi::kQcow2PreallocFalloc
+                                 ? Preallocation::kFalloc
+                                 : Preallocation::kFull;
+  std::string why;
+  if (preallocate_range(fd, start, end, mode, &why)) return true;
+  *error = "Could not resize image: Failed to resize underlying file: " + why;
+  return false;
 }
 
 uint64_t qcow2_output_bound(const Qcow2Target& target, uint64_t virtual_size, bool compressed) {
@@ -186,10 +197,17 @@ uint64_t qcow2_output_bound(const Qcow2Target& target, uint64_t virtual_size, bo
   // A device's capacity is at most INT64_MAX (the largest file); qemu's arithmetic may wrap.
   constexpr uint64_t kMax = INT64_MAX;
   if (rounded < virtual_size || full < rounded || full > kMax) return kMax;
+  const uint64_t metadata = full - rounded;
+  if (target.preallocation_mode == abi::kQcow2PreallocFalloc ||
+      target.preallocation_mode == abi::kQcow2PreallocFull) {
+    // qcow2_refcount_area() puts a new refcount table (and blocks) behind what create wrote,
+    // keeping the first block; the old table's cluster may stay unused (a size-0 image).
+    return full > kMax - metadata - 2 * m.cluster_size ? kMax
+                                                       : full + metadata + 2 * m.cluster_size;
+  }
   if (!compressed) return full;
   // Compressed clusters are never larger than a cluster (else they are written uncompressed),
   // but packing restarts in a fresh cluster after each metadata cluster allocated in between.
-  const uint64_t metadata = full - rounded;
   return full > kMax - metadata - m.cluster_size ? kMax : full + metadata + m.cluster_size;
 }
 

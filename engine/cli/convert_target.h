@@ -20,7 +20,7 @@ struct Qcow2Target {
   std::optional<std::string> backing_file;  // -o backing_file
   std::optional<std::string> backing_fmt;   // -o backing_fmt (a BlockdevDriver name)
   uint32_t preallocation = 0;               // -o preallocation: 0 off, 1 metadata, 2 falloc, 3 full
-  uint32_t preallocation_mode = 0;          // abi::Qcow2Prealloc: what the guest lays out
+  uint32_t preallocation_mode = 0;          // abi::Qcow2Prealloc: the same, as the guest takes it
 };
 
 // Whether `name` is one of qemu 7.2's BlockdevDriver values (as Debian builds it): what QAPI
@@ -54,11 +54,18 @@ struct Qcow2TargetResult {
 // img_convert's parse of -o against qcow2's create_opts, then the QAPI checks of
 // qcow2_co_create_opts() that come before qcow2_co_create() (the values of compat and
 // compression_type); the guest's Qcow2Writer::create() checks the rest. Options instar does not
-// implement (preallocation, data_file, encryption, ...) are refused. `backing_fmt` is -F, which
+// implement (data_file, encryption, ...) are refused. `backing_fmt` is -F, which
 // replaces -o backing_fmt as add_old_style_options() does.
 Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string& output,
                                     const std::string& options,
                                     const std::optional<std::string>& backing_fmt = std::nullopt);
+
+// The host's half of qcow2 preallocation=falloc|full: the data area [start, end) the guest
+// reported (ConvertResult.prealloc_*) for the file `fd` the host opened, allocated (falloc) or
+// zero-filled (full) as file-posix does it. A range for another mode or beyond the device's
+// `capacity` is refused. False with `*error`: qcow2_co_create()'s message.
+bool preallocate_qcow2_data_area(int fd, const Qcow2Target& target, uint64_t capacity,
+                                 uint64_t start, uint64_t end, std::string* error);
 
 // The most bytes a qcow2 target of `virtual_size` bytes can take: the fully allocated size for
 // the options (qcow2_calc_prealloc_size()) and, with -c, one partly used cluster for each

@@ -121,6 +121,39 @@ bool create_raw(const std::string& name, uint64_t size, const std::string& preal
   return truncate_new_file(fd.get(), rounded, *mode, error);
 }
 
+// qcow2_co_create()'s truncate of a new data file, the host's half. Without preallocation: to the
+// image's size (`rounded`). With it (data_file_raw: at least metadata), preallocate_co(): the
+// copy-on-write zeros of a partial last cluster the guest reports, then, where the file is still
+// shorter than the end the guest reports, the truncate with the image's mode (metadata: off).
+bool complete_data_file(int fd, uint64_t rounded, const Qcow2Target& t,
+                        const guest::ConvertResult& r, std::string* error) {
+  const uint64_t zero_start = r.data_file_zero_start();
+  const uint64_t zero_end = r.data_file_zero_end();
+  const uint64_t end = r.data_file_end();
+  if (end == 0 && zero_end == 0) return truncate_new_file(fd, rounded, Preallocation::kOff, error);
+  if (end != rounded || zero_start > zero_end || zero_end > rounded + t.cluster_size) {
+    *error = "sandbox: the guest asked for a data file range outside the image";
+    return false;
+  }
+  if (zero_end > zero_start && !write_zero_range(fd, zero_start, zero_end, error)) return false;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    *error = std::string("Could not resize file: ") + std::strerror(errno);
+    return false;
+  }
+  const uint64_t length = static_cast<uint64_t>(st.st_size);
+  if (end <= length) return true;
+  const Preallocation mode =
+      t.preallocation_mode == abi::kQcow2PreallocFalloc ? Preallocation::kFalloc
+      : t.preallocation_mode == abi::kQcow2PreallocFull ? Preallocation::kFull
+                                                        : Preallocation::kOff;
+  if (length == 0) return truncate_new_file(fd, end, mode, error);
+  if (mode != Preallocation::kOff) return preallocate_range(fd, length, end, mode, error);
+  if (ftruncate(fd, static_cast<off_t>(end)) == 0) return true;
+  *error = std::string("Could not resize file: ") + std::strerror(errno);
+  return false;
+}
+
 struct CreateContext {
   const Diagnostics& diag;
   const SandboxChoice& choice;
@@ -234,19 +267,18 @@ bool create_qcow2(const CreateContext& c, const CreationOptions& opts, uint64_t 
                   data_name);
     }
     if (report.error->code() == guest::ERROR_UNSUPPORTED_OP) {
-      const CreationOptions::Option* prealloc = opts.find("preallocation");
-      return fail(
-          prealloc != nullptr && prealloc->text != "off"
-              ? "create -o preallocation=" + prealloc->text + " is not supported by instar yet"
-              : std::string("create -o data_file_raw=on is not supported by instar yet"),
-          data_name);
+      return fail("sandbox: the guest could not write this image", data_name);
     }
     return fail(render::GuestErrorText(*report.error).message, data_name);
   }
-  // qcow2_co_create() truncates the image to its size: with a data file, that file.
+  std::string prealloc_error;
+  if (!preallocate_qcow2_data_area(fd.get(), t, capacity, report.result.prealloc_start(),
+                                   report.result.prealloc_end(), &prealloc_error)) {
+    return fail(prealloc_error, data_name);
+  }
   if (data_fd.get() >= 0) {
     std::string resize_error;
-    if (!truncate_new_file(data_fd.get(), rounded, Preallocation::kOff, &resize_error)) {
+    if (!complete_data_file(data_fd.get(), rounded, t, report.result, &resize_error)) {
       return fail(resize_error, data_name);
     }
   }

@@ -2,6 +2,7 @@
 #include "engine/cli/raw_truncate.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,40 @@
 #include <cstring>
 
 namespace instar::cli {
+
+namespace {
+
+// Zeros over [at, end) of `fd`; false with `*error` as file-posix words a failed write.
+bool write_zeros(int fd, uint64_t at, uint64_t end, std::string* error) {
+  static constexpr uint8_t kZeros[65536] = {};
+  while (at < end) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof kZeros, end - at));
+    const ssize_t w = pwrite(fd, kZeros, n, static_cast<off_t>(at));
+    if (w <= 0) {
+      *error = std::string("Could not write zeros for preallocation: ") +
+               std::strerror(w < 0 ? errno : EIO);
+      return false;
+    }
+    at += static_cast<uint64_t>(w);
+  }
+  return true;
+}
+
+// allocate_first_block(): the first block written (512 bytes below 4 KiB, else 4 KiB) so that
+// alignment probing reads allocated data; failures ignored, as qemu ignores them.
+void allocate_first_block(int fd, uint64_t size) {
+  static constexpr uint8_t kZeros[4096] = {};
+  const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
+  (void)!pwrite(fd, kZeros, first, 0);
+}
+
+bool sync_file(int fd, std::string* error) {
+  if (fsync(fd) == 0) return true;
+  *error = std::string("Could not flush file to disk: ") + std::strerror(errno);
+  return false;
+}
+
+}  // namespace
 
 std::optional<Preallocation> parse_preallocation(const std::string& text) {
   if (text == "off") return Preallocation::kOff;
@@ -33,34 +68,57 @@ bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* e
       *error = std::string("Could not preallocate new data: ") + std::strerror(rc);
       return false;
     }
+    // handle_aiocb_truncate(): fallocate()d blocks read as zeros without I/O, so a file grown
+    // from empty gets its first block written for alignment probing.
+    allocate_first_block(fd, size);
   }
-  if (mode == Preallocation::kFull) {
-    static constexpr uint8_t kZeros[65536] = {};
-    for (uint64_t at = 0; at < size;) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof kZeros, size - at));
-      const ssize_t w = pwrite(fd, kZeros, n, static_cast<off_t>(at));
-      if (w <= 0) {
-        *error = std::string("Could not write zeros for preallocation: ") +
-                 std::strerror(w < 0 ? errno : EIO);
-        return false;
-      }
-      at += static_cast<uint64_t>(w);
-    }
-    if (fsync(fd) != 0) {
-      *error = std::string("Could not flush file to disk: ") + std::strerror(errno);
-      return false;
-    }
+  if (mode == Preallocation::kFull && (!write_zeros(fd, 0, size, error) || !sync_file(fd, error))) {
+    return false;
   }
   if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
     *error = std::string("Could not resize file: ") + std::strerror(errno);
     return false;
   }
-  if (mode == Preallocation::kOff && size > 0) {
-    static constexpr uint8_t kZeros[4096] = {};
-    const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
-    (void)!pwrite(fd, kZeros, first, 0);
-  }
+  if (mode == Preallocation::kOff && size > 0) allocate_first_block(fd, size);
   return true;
+}
+
+bool write_zero_range(int fd, uint64_t start, uint64_t end, std::string* error) {
+  return write_zeros(fd, start, end, error);
+}
+
+bool preallocate_range(int fd, uint64_t start, uint64_t end, Preallocation mode,
+                       std::string* error) {
+  if (start >= end || end > static_cast<uint64_t>(INT64_MAX)) return true;
+  if (mode == Preallocation::kFalloc) {
+    const int rc = posix_fallocate(fd, static_cast<off_t>(start), static_cast<off_t>(end - start));
+    if (rc != 0) {
+      *error = std::string("Could not preallocate new data: ") + std::strerror(rc);
+      return false;
+    }
+    return true;
+  }
+  if (mode != Preallocation::kFull) return true;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    *error = std::string("Could not resize file: ") + std::strerror(errno);
+    return false;
+  }
+  if (static_cast<uint64_t>(st.st_size) < end && ftruncate(fd, static_cast<off_t>(end)) != 0) {
+    *error = std::string("Could not resize file: ") + std::strerror(errno);
+    return false;
+  }
+  // The holes of [start, end): what the guest left unwritten there.
+  for (uint64_t at = start; at < end;) {
+    const off_t hole = lseek(fd, static_cast<off_t>(at), SEEK_HOLE);
+    if (hole < 0 || static_cast<uint64_t>(hole) >= end) break;
+    off_t data = lseek(fd, hole, SEEK_DATA);
+    const uint64_t hole_end =
+        data < 0 || static_cast<uint64_t>(data) > end ? end : static_cast<uint64_t>(data);
+    if (!write_zeros(fd, static_cast<uint64_t>(hole), hole_end, error)) return false;
+    at = hole_end;
+  }
+  return sync_file(fd, error);
 }
 
 }  // namespace instar::cli

@@ -240,9 +240,7 @@ struct OpConfig {
   // not given) and -o preallocation. The backing name and format come in the convert_backing_*
   // fields above (kConvertBackingName / kConvertBackingFmt), the other options in qcow2_*.
   uint32_t create_data_file_length;          // OUT at most kCreateNameMax
-  uint32_t create_preallocation;             // OUT 0 off, 1 metadata, 2 falloc, 3 full (only off
-                                             //     is written yet; the others are checked, then
-                                             //     refused)
+  uint32_t create_preallocation;             // OUT Qcow2Prealloc
   uint8_t create_data_file[kCreateNameMax];  // OUT
   // convert -l / measure -l (appended): input 0's top image is read at one of its internal
   // snapshots (bdrv_snapshot_load_tmp()), selected as SnapshotSelect says; ids and names are
@@ -267,7 +265,15 @@ enum SnapshotSelectFlags : uint32_t {
   kSnapshotHasName = 1u << 1,  // snapshot_name is given
 };
 
-enum Qcow2Prealloc : uint32_t { kQcow2PreallocOff = 0, kQcow2PreallocMetadata = 1 };
+// -o preallocation of a qcow2 target. falloc and full lay the data area out as qcow2_co_truncate()
+// does; the guest reports that area of the file (ConvertResult.prealloc_*), the host allocates it
+// (falloc) or fills it with zeros (full): the guest never asks for more than a range.
+enum Qcow2Prealloc : uint32_t {
+  kQcow2PreallocOff = 0,
+  kQcow2PreallocMetadata = 1,
+  kQcow2PreallocFalloc = 2,
+  kQcow2PreallocFull = 3,
+};
 
 // convert's backing-file flags.
 enum ConvertBackingFlags : uint32_t {

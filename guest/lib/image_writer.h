@@ -30,6 +30,12 @@ class TargetBacking {
   ~TargetBacking() = default;
 };
 
+// A byte range [start, end) of the target's file.
+struct FileRange {
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+
 class ImageWriter {
  public:
   // The target's virtual size in bytes (what the op may write below).
@@ -58,6 +64,10 @@ class ImageWriter {
   // qemu's flush and close write them, then flushes the sink. The output is complete only after
   // finish() succeeded.
   virtual Status finish() = 0;
+
+  // The part of the file the format left for the host to preallocate (qcow2 preallocation=falloc
+  // or full: the data area); empty for everything else.
+  virtual FileRange preallocated_area() const { return FileRange{}; }
 
  protected:
   ~ImageWriter() = default;

@@ -106,6 +106,11 @@ Status emit_outcome(const Reported& r, MessageSink& sink, Arena& arena) {
         m->body.convert_result.kind = rep->outcome.kind;
         m->body.convert_result.input = rep->input;
         m->body.convert_result.offset = rep->outcome.offset;
+        m->body.convert_result.prealloc_start = rep->outcome.preallocate.start;
+        m->body.convert_result.prealloc_end = rep->outcome.preallocate.end;
+        m->body.convert_result.data_file_zero_start = rep->outcome.data_file_zeros.start;
+        m->body.convert_result.data_file_zero_end = rep->outcome.data_file_zeros.end;
+        m->body.convert_result.data_file_end = rep->outcome.data_file_end;
       },
       &r));
   return emit_done(sink, arena, is_error ? 1 : 0);
@@ -211,6 +216,7 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
       Reported r = fail(instar_guest_ConvertKind_CONVERT_BACKING_OPEN_FAILED,
                         finished.ok() ? opened : finished);
       r.names = detail;
+      r.outcome.preallocate = target->preallocated_area();
       return r;
     }
     backing->attach(*chain.images[0]);
@@ -246,6 +252,8 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
   Reported r;
   r.outcome = convert_copy(inputs, count, writer, settings, buf,
                            (op.convert_flags & abi::kConvertProgress) != 0 ? &progress : nullptr);
+  // qemu preallocated while it created the target, before the copy: whatever the copy's outcome.
+  r.outcome.preallocate = writer.preallocated_area();
   return r;
 }
 

@@ -51,6 +51,10 @@ struct ConvertOutcome {
   instar_guest_ConvertKind kind = instar_guest_ConvertKind_CONVERT_DONE;
   uint64_t offset = 0;  // the byte offset the error kinds name
   Status error;
+  FileRange preallocate;  // ImageWriter::preallocated_area() of the target, reported to the host
+  // create with a data file: Qcow2Writer::data_file_zeros() / data_file_end().
+  FileRange data_file_zeros;
+  uint64_t data_file_end = 0;
 };
 
 // Copies the concatenated `inputs` onto `target` (target.size() >= their total length) as

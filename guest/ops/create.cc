@@ -36,21 +36,24 @@ Status check_config(const abi::OpConfig& op, BlockSource* const* devices, BlockS
   return Status::Ok();
 }
 
+// `outcome` gets what the host completes once the image is created: the data area it
+// preallocates (falloc, full) and what goes into the data file.
 Status create(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
-              Arena& arena) {
+              Arena& arena, ConvertOutcome* outcome) {
   // The backing name and format come as convert's do (qcow2::create_options reads them).
   qcow2::Qcow2CreateOptions options = qcow2::create_options(op, op.output_size);
   options.has_data_file = op.create_data_file_length != 0;
   options.data_file = Bytes(op.create_data_file, op.create_data_file_length);
   options.data_file_raw = (op.qcow2_create_flags & abi::kQcow2DataFileRaw) != 0;
-  // The writer checks every mode as qcow2_co_create() does, then refuses all but off
-  // (ERROR_UNSUPPORTED_OP) before it writes.
-  if (op.create_preallocation != 0) options.preallocation = qcow2::Preallocation::kMetadata;
+  options.preallocation = qcow2::preallocation_mode(op.create_preallocation);
   void* memory = arena.allocate(sizeof(qcow2::Qcow2Writer), alignof(qcow2::Qcow2Writer));
   if (memory == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
   const uint32_t out = op.output_device;
   auto* writer = new (memory) qcow2::Qcow2Writer(*sinks[out], devices[out], arena);
   INSTAR_TRY(writer->create(options));
+  outcome->preallocate = writer->preallocated_area();
+  outcome->data_file_zeros = writer->data_file_zeros();
+  outcome->data_file_end = writer->data_file_end();
   return writer->finish();
 }
 
@@ -61,7 +64,7 @@ Status run_create(const abi::OpConfig& op, BlockSource* const* devices, BlockSin
   const uint64_t mark = arena.mark();
   ConvertOutcome outcome;
   outcome.error = check_config(op, devices, sinks, device_count);
-  if (outcome.error.ok()) outcome.error = create(op, devices, sinks, arena);
+  if (outcome.error.ok()) outcome.error = create(op, devices, sinks, arena, &outcome);
   if (!outcome.error.ok()) outcome.kind = instar_guest_ConvertKind_CONVERT_WRITE_FAILED;
   const Status emitted = emit_convert_outcome(outcome, sink, arena);
   arena.release_to(mark);

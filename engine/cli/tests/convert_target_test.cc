@@ -2,7 +2,13 @@
 // printed (convert's errors, measure's fully allocated sizes).
 #include "engine/cli/convert_target.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
 
 #include "guest/abi/abi.h"
 
@@ -69,8 +75,7 @@ TEST(ConvertTargetTest, BackingFormatFromFReplacesTheOption) {
 }
 
 TEST(ConvertTargetTest, RefusesWhatInstarDoesNotImplement) {
-  for (const char* o :
-       {"preallocation=falloc", "preallocation=full", "data_file=d", "encryption=on", "nocow=on"}) {
+  for (const char* o : {"data_file=d", "data_file_raw=on", "encryption=on", "nocow=on"}) {
     const Qcow2TargetResult r = plan_qcow2_target("qemu-img", "out", o);
     EXPECT_FALSE(r.target) << o;
     EXPECT_NE(r.error.find("is not supported by instar yet"), std::string::npos) << r.error;
@@ -93,6 +98,91 @@ TEST(ConvertTargetTest, BoundIsTheFullyAllocatedSize) {
   t.cluster_size = 0;
   EXPECT_GT(qcow2_output_bound(t, 1 << 20, false), 1u << 20);
   EXPECT_EQ(qcow2_output_bound(Qcow2Target{}, UINT64_MAX - 4096, true), uint64_t{INT64_MAX});
+}
+
+TEST(ConvertTargetTest, FallocAndFullAreLaidOutByTheGuest) {
+  for (const char* mode : {"falloc", "full"}) {
+    const Qcow2TargetResult r =
+        plan_qcow2_target("qemu-img", "out", std::string("preallocation=") + mode);
+    ASSERT_TRUE(r.target) << r.error;
+    EXPECT_EQ(r.target->preallocation_mode, std::string(mode) == "falloc"
+                                                ? uint32_t{abi::kQcow2PreallocFalloc}
+                                                : uint32_t{abi::kQcow2PreallocFull});
+  }
+}
+
+TEST(ConvertTargetTest, BoundLeavesRoomForTheRefcountArea) {
+  // qemu-img create -f qcow2 -o preallocation=falloc x 0 is 262144 bytes long: the refcount
+  // table moved behind the first three clusters (measure says 196608 fully allocated).
+  Qcow2Target t;
+  t.preallocation_mode = abi::kQcow2PreallocFalloc;
+  EXPECT_GE(qcow2_output_bound(t, 0, false), 262144u);
+  // ... and 1074135040 for 1G, which measure gives exactly.
+  EXPECT_GE(qcow2_output_bound(t, 1ull << 30, false), 1074135040u);
+}
+
+class DataAreaTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char name[] = "/tmp/instar-data-area-XXXXXX";
+    fd_ = mkstemp(name);
+    ASSERT_GE(fd_, 0);
+    unlink(name);
+  }
+  void TearDown() override { close(fd_); }
+  uint64_t length() const {
+    struct stat st;
+    return fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  uint64_t blocks() const {
+    struct stat st;
+    return fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_blocks) : 0;
+  }
+  int fd_ = -1;
+};
+
+TEST_F(DataAreaTest, FallocAllocatesTheRangeAndGrowsTheFile) {
+  Qcow2Target t;
+  t.preallocation_mode = abi::kQcow2PreallocFalloc;
+  std::string error;
+  ASSERT_TRUE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 65536, 1 << 20, &error)) << error;
+  EXPECT_EQ(length(), 1u << 20);
+  EXPECT_GE(blocks() * 512, (1u << 20) - 65536);
+}
+
+TEST_F(DataAreaTest, FullWritesZerosOnlyWhereTheGuestWroteNothing) {
+  Qcow2Target t;
+  t.preallocation_mode = abi::kQcow2PreallocFull;
+  // The copy already wrote data into the area (and a table behind it).
+  const std::string data(65536, 'x');
+  ASSERT_EQ(pwrite(fd_, data.data(), data.size(), 131072), 65536);
+  ASSERT_EQ(pwrite(fd_, data.data(), data.size(), 1 << 20), 65536);
+  std::string error;
+  ASSERT_TRUE(preallocate_qcow2_data_area(fd_, t, 2 << 20, 65536, 1 << 20, &error)) << error;
+  EXPECT_EQ(length(), (1u << 20) + 65536);
+  EXPECT_GE(blocks() * 512, (1u << 20));
+  char byte = 0;
+  ASSERT_EQ(pread(fd_, &byte, 1, 131072 + 100), 1);
+  EXPECT_EQ(byte, 'x');
+  ASSERT_EQ(pread(fd_, &byte, 1, 70000), 1);
+  EXPECT_EQ(byte, 0);
+}
+
+TEST_F(DataAreaTest, RangesTheGuestMayNotAskForAreRefused) {
+  Qcow2Target t;
+  std::string error;
+  // Nothing to do: no range.
+  EXPECT_TRUE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 0, 0, &error));
+  // A range for a target that is not falloc or full.
+  EXPECT_FALSE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 0, 4096, &error));
+  t.preallocation_mode = abi::kQcow2PreallocMetadata;
+  EXPECT_FALSE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 0, 4096, &error));
+  // Beyond the output device, or backwards.
+  t.preallocation_mode = abi::kQcow2PreallocFull;
+  EXPECT_FALSE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 0, (1 << 20) + 1, &error));
+  EXPECT_FALSE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 8192, 4096, &error));
+  EXPECT_NE(error.find("outside its output"), std::string::npos);
+  EXPECT_EQ(length(), 0u);
 }
 
 }  // namespace

@@ -8,7 +8,8 @@
 
 namespace instar::qcow2 {
 
-enum class Preallocation : uint8_t { kOff, kMetadata };
+// PreallocMode: falloc and full differ only in what the host does with the data area.
+enum class Preallocation : uint8_t { kOff, kMetadata, kFalloc, kFull };
 
 // BlockdevCreateOptionsQcow2 after qcow2_co_create_opts() parsed the command line. Names are the
 // bytes the user gave (no NUL); an absent name is empty with has_* false.

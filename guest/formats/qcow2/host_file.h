@@ -20,8 +20,13 @@ class HostFile {
   Status read(uint64_t offset, MutableBytes out);
   Status flush() { return sink_.flush(); }
 
-  // The file length qemu would see: the end of the furthest write.
+  // The file length qemu would see: the end of the furthest write, or of a range the file was
+  // grown to without a write (grow_to()).
   uint64_t end() const { return end_; }
+  // bdrv_co_truncate() of the file to a larger `end` whose new bytes the host fills in.
+  void grow_to(uint64_t end) {
+    if (end > end_) end_ = end;
+  }
 
  private:
   BlockSink& sink_;

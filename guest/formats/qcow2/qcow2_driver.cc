@@ -359,6 +359,19 @@ Status Qcow2Driver::measure_bitmaps(uint64_t length, uint64_t cluster_size, Aren
   return Status::Ok();
 }
 
+Preallocation preallocation_mode(uint32_t mode) {
+  switch (mode) {
+    case abi::kQcow2PreallocMetadata:
+      return Preallocation::kMetadata;
+    case abi::kQcow2PreallocFalloc:
+      return Preallocation::kFalloc;
+    case abi::kQcow2PreallocFull:
+      return Preallocation::kFull;
+    default:
+      return Preallocation::kOff;
+  }
+}
+
 Qcow2CreateOptions create_options(const abi::OpConfig& op, uint64_t size) {
   Qcow2CreateOptions o;
   o.size = size;
@@ -373,9 +386,7 @@ Qcow2CreateOptions create_options(const abi::OpConfig& op, uint64_t size) {
   o.backing_file = Bytes(op.convert_backing_name, op.convert_backing_name_length);
   o.has_backing_fmt = (op.convert_backing_flags & abi::kConvertBackingFmt) != 0;
   o.backing_fmt = Bytes(op.convert_backing_fmt, op.convert_backing_fmt_length);
-  o.preallocation = op.convert_qcow2_preallocation == abi::kQcow2PreallocMetadata
-                        ? Preallocation::kMetadata
-                        : Preallocation::kOff;
+  o.preallocation = preallocation_mode(op.convert_qcow2_preallocation);
   return o;
 }
 

@@ -15,6 +15,9 @@ namespace instar::qcow2 {
 // convert's backing and preallocation fields), for a `size`-byte image.
 Qcow2CreateOptions create_options(const abi::OpConfig& op, uint64_t size);
 
+// An abi::Qcow2Prealloc value as the writer takes it (unknown values: off; the host sends none).
+Preallocation preallocation_mode(uint32_t mode);
+
 // One qcow2 image (not encrypted) with its external data file and backing image as the host
 // opened them (docs/chains.md).
 class Qcow2Driver final : public ImageDriver {

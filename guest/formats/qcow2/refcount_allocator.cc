@@ -153,20 +153,39 @@ Result<bool> RefcountAllocator::alloc_refcount_block(uint64_t cluster_index) {
                             : (new_block >> cluster_bits_) + 1;
   const uint64_t blocks_used = div_round_up(used, uint64_t{1} << block_bits_);
   const uint64_t meta_offset = (blocks_used << block_bits_) * cluster_size_;
-  INSTAR_TRY(refcount_area(meta_offset, table_index, new_block));
+  Result<uint64_t> end = refcount_area(meta_offset, 0, false, table_index, new_block);
+  if (!end.ok()) return end.status();
   return true;
 }
 
-Status RefcountAllocator::refcount_area(uint64_t start_offset, uint64_t new_refblock_index,
-                                        uint64_t new_refblock_offset) {
+Result<uint64_t> RefcountAllocator::reserve_area(uint64_t start_offset,
+                                                 uint64_t additional_clusters) {
+  return refcount_area(start_offset, additional_clusters, true, 0, 0);
+}
+
+Result<int64_t> RefcountAllocator::last_cluster(uint64_t file_size) {
+  for (uint64_t i = size_to_clusters(file_size); i > 0; --i) {
+    Result<uint64_t> refcount = get_refcount(i - 1);
+    if (!refcount.ok()) return refcount.status();
+    if (refcount.value() > 0) return static_cast<int64_t>(i - 1);
+  }
+  return int64_t{-1};
+}
+
+Result<uint64_t> RefcountAllocator::refcount_area(uint64_t start_offset,
+                                                  uint64_t additional_clusters, bool exact_size,
+                                                  uint64_t new_refblock_index,
+                                                  uint64_t new_refblock_offset) {
+  if ((start_offset & (cluster_size_ - 1)) != 0) return internal();
   const uint64_t block_entries = uint64_t{1} << block_bits_;
   const RefcountMetadataSize meta =
-      refcount_metadata_size(start_offset / cluster_size_, cluster_size_, refcount_order_, true);
+      refcount_metadata_size(start_offset / cluster_size_ + additional_clusters, cluster_size_,
+                             refcount_order_, !exact_size);
   if (meta.refblock_count > kMaxReftableSize) return too_large();
   const uint64_t total = meta.refblock_count;
   const uint64_t area_index = (start_offset / cluster_size_) / block_entries;
 
-  uint64_t table_size = total + div_round_up(total, 2);
+  uint64_t table_size = exact_size ? total : total + div_round_up(total, 2);
   table_size = round_up(table_size, cluster_size_ / 8);
   const uint64_t table_clusters = (table_size * 8) / cluster_size_;
   if (table_size > kMaxReftableSize) return too_large();
@@ -233,7 +252,7 @@ Status RefcountAllocator::refcount_area(uint64_t start_offset, uint64_t new_refb
   // Free the old table; its clusters become the first free ones again.
   Result<bool> freed = update_refcount(old_offset, old_size * 8, 1, true);
   if (!freed.ok()) return freed.status();
-  return Status::Ok();
+  return end_offset;
 }
 
 Result<bool> RefcountAllocator::update_refcount(uint64_t offset, uint64_t length, uint64_t addend,

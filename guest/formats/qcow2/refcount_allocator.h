@@ -34,6 +34,13 @@ class RefcountAllocator {
   // qcow2_alloc_clusters_at(): as many of the `nb_clusters` clusters from `offset` on as are
   // free (possibly 0), allocated.
   Result<uint64_t> alloc_clusters_at(uint64_t offset, uint64_t nb_clusters);
+  // qcow2_refcount_area() with an exact size: refcount blocks and a new refcount table from
+  // `start_offset` (cluster-aligned, nothing allocated from there on) on, covering the file up to
+  // there plus `additional_clusters` more; returns where the table ends (the first free byte).
+  Result<uint64_t> reserve_area(uint64_t start_offset, uint64_t additional_clusters);
+  // qcow2_get_last_cluster(): the last cluster below `file_size` with a nonzero refcount, -1 if
+  // none (qemu then signals corruption; its callers round the file size up instead).
+  Result<int64_t> last_cluster(uint64_t file_size);
   // qcow2_alloc_bytes(): `size` bytes for a compressed cluster, packed behind the previous one.
   Result<uint64_t> alloc_bytes(uint64_t size);
 
@@ -63,8 +70,9 @@ class RefcountAllocator {
                                bool discard = false);
   Result<bool> alloc_refcount_block(uint64_t cluster_index);
   Result<uint64_t> alloc_clusters_noref(uint64_t size, uint64_t max);
-  Status refcount_area(uint64_t start_offset, uint64_t new_refblock_index,
-                       uint64_t new_refblock_offset);
+  Result<uint64_t> refcount_area(uint64_t start_offset, uint64_t additional_clusters,
+                                 bool exact_size, uint64_t new_refblock_index,
+                                 uint64_t new_refblock_offset);
   void update_max_table_index();
   uint64_t size_to_clusters(uint64_t size) const {
     return (size + cluster_size_ - 1) >> cluster_bits_;

@@ -47,8 +47,6 @@ Result<Bytes> keep(Arena& arena, bool present, Bytes name) {
 Status Qcow2Writer::create(const Qcow2CreateOptions& o, CacheSlots slots) {
   if (created_) return internal();
   INSTAR_TRY(validate_create_options(o));
-  // data_file_raw turns preallocation=off into metadata in qcow2_co_create(): not yet.
-  if (o.data_file_raw) return unsupported();
 
   version_ = o.compat_v3 ? 3 : 2;
   cluster_size_ = o.cluster_size;
@@ -123,7 +121,17 @@ Status Qcow2Writer::create(const Qcow2CreateOptions& o, CacheSlots slots) {
   // The header with the size, backing file and format; then the image is closed and reopened.
   INSTAR_TRY(write_header());
   created_ = true;
-  if (o.preallocation == Preallocation::kMetadata) INSTAR_TRY(preallocate_metadata());
+  // qcow2_co_create(): data_file_raw needs the L1/L2 tables to map 1:1, so off becomes metadata;
+  // with a data file, qcow2_co_truncate() preallocates falloc and full as metadata too and hands
+  // the mode to the data file (the host's part: data_file_area()).
+  const bool metadata_only = o.preallocation == Preallocation::kMetadata ||
+                             (o.data_file_raw && o.preallocation == Preallocation::kOff) ||
+                             (has_data_file_ && o.preallocation != Preallocation::kOff);
+  if (metadata_only) {
+    INSTAR_TRY(preallocate_metadata());
+  } else if (o.preallocation != Preallocation::kOff) {
+    INSTAR_TRY(preallocate_data_area());
+  }
   INSTAR_TRY(refs_.flush());
   refs_.reopen();
   return Status::Ok();
@@ -147,12 +155,62 @@ Status Qcow2Writer::preallocate_metadata() {
     offset += cur;
   }
   preallocating_ = false;
+  // bdrv_co_truncate() of the data file to the end, if that is longer: the host's part.
+  if (has_data_file_) {
+    data_file_area_.end = host_end;
+    return Status::Ok();
+  }
   // bdrv_co_truncate() of the file: zeros up to the end (written here: the sink has no truncate;
   // the bytes and length are the same).
   if (host_end > file_.end()) {
     const uint64_t from = host_end - 512 > file_.end() ? host_end - 512 : file_.end();
     INSTAR_TRY(file_.write_zeros(from, host_end - from));
   }
+  return Status::Ok();
+}
+
+// qcow2_co_truncate() with preallocation=falloc|full from size 0: refcount structures for the
+// whole file reserved behind what is allocated (qcow2_refcount_area()), every data cluster
+// allocated in one run behind them, the file grown over that run (the host allocates or zeroes
+// it: data_area_), then the clusters entered in their L2 tables, which are allocated as usual.
+Status Qcow2Writer::preallocate_data_area() {
+  Result<int64_t> last = refs_.last_cluster(file_.end());
+  if (!last.ok()) return last.status();
+  const uint64_t old_file_size = last.value() >= 0
+                                     ? (static_cast<uint64_t>(last.value()) + 1) << cluster_bits_
+                                     : size_to_clusters(file_.end()) << cluster_bits_;
+  const uint64_t nb_data_clusters = size_to_clusters(size_);
+  // An overestimate, so that entering the clusters in new L2 tables needs no new refcount
+  // block; plus one table for an unaligned head or tail.
+  const uint64_t nb_l2_tables = (nb_data_clusters + l2_entries_ - 1) / l2_entries_ + 1;
+  Result<uint64_t> start = refs_.reserve_area(old_file_size, nb_data_clusters + nb_l2_tables);
+  if (!start.ok()) return start.status();
+  Result<uint64_t> allocated = refs_.alloc_clusters_at(start.value(), nb_data_clusters);
+  if (!allocated.ok()) return allocated.status();
+  if (allocated.value() != nb_data_clusters) return internal();
+  const uint64_t new_file_size = start.value() + (nb_data_clusters << cluster_bits_);
+  // handle_aiocb_truncate() preallocates from the file's length at that moment.
+  data_area_ = FileRange{file_.end(), new_file_size};
+  file_.grow_to(new_file_size);
+
+  // qcow2_alloc_cluster_link_l2() per L2 table, as preallocated clusters (no subcluster bits).
+  preallocating_ = true;
+  uint64_t guest_offset = 0;
+  uint64_t host_offset = start.value();
+  uint64_t remaining = nb_data_clusters;
+  while (remaining > 0) {
+    uint64_t nb = l2_entries_ - l2_index(guest_offset);
+    if (nb > remaining) nb = remaining;
+    Result<uint64_t> l2_offset = get_cluster_table(guest_offset);
+    if (!l2_offset.ok()) return l2_offset.status();
+    const L2Meta m{host_offset, guest_offset,        nb, false, 0,
+                   0,           nb << cluster_bits_, 0,  false, false};
+    INSTAR_TRY(apply_l2_meta(m, l2_offset.value()));
+    guest_offset += nb << cluster_bits_;
+    host_offset += nb << cluster_bits_;
+    remaining -= nb;
+  }
+  preallocating_ = false;
   return Status::Ok();
 }
 
@@ -232,6 +290,7 @@ Status Qcow2Writer::write(uint64_t offset, Bytes data) {
 
 Status Qcow2Writer::write_range(uint64_t offset, uint64_t bytes, const uint8_t* data) {
   if (!created_ || offset > size_ || bytes > size_ - offset) return internal();
+  if (has_data_file_) return unsupported();  // data goes to the data file: not written yet
   uint64_t done = 0;
   while (done < bytes) {
     uint64_t cur = bytes - done;
@@ -325,7 +384,10 @@ Result<int> Qcow2Writer::handle_alloc(uint64_t guest_offset, uint64_t* host_offs
   if (nb_clusters == 0) return internal();
 
   uint64_t alloc_offset;
-  if (*host_offset == kInvalidOffset) {
+  if (has_data_file_) {
+    // do_alloc_cluster_offset(): a data file maps guest offsets 1:1, nothing is allocated.
+    alloc_offset = guest_offset & ~(cluster_size_ - 1);
+  } else if (*host_offset == kInvalidOffset) {
     Result<uint64_t> r = refs_.alloc_clusters(nb_clusters * cluster_size_);
     if (!r.ok()) return r.status();
     alloc_offset = r.value();
@@ -465,7 +527,20 @@ Status Qcow2Writer::calculate_l2_meta(uint64_t host_cluster_offset, uint64_t gue
 // COW region reads as zeros, so qemu zeroes the whole range (write_zeroes) before the data
 // lands in it; the L2 entries then point at the new clusters.
 Status Qcow2Writer::apply_l2_meta(const L2Meta& m, uint64_t l2_offset) {
-  if (preallocating_) {
+  if (preallocating_ && has_data_file_) {
+    // perform_cow() writes the regions into the data file, which the host writes: recorded.
+    // Only a partial last cluster has one, so one range covers them.
+    const uint64_t from = m.cow_start_bytes != 0 ? m.alloc_offset + m.cow_start_offset
+                                                 : m.alloc_offset + m.cow_end_offset;
+    const uint64_t to = m.cow_end_bytes != 0
+                            ? m.alloc_offset + m.cow_end_offset + m.cow_end_bytes
+                            : m.alloc_offset + m.cow_start_offset + m.cow_start_bytes;
+    if (m.cow_start_bytes != 0 || m.cow_end_bytes != 0) {
+      if (data_file_zeros_.end != 0 && (from != data_file_zeros_.end)) return unsupported();
+      if (data_file_zeros_.end == 0) data_file_zeros_.start = from;
+      data_file_zeros_.end = to;
+    }
+  } else if (preallocating_) {
     // perform_cow() without data: only the regions themselves are written.
     if (m.cow_start_bytes != 0) {
       INSTAR_TRY(file_.write_zeros(m.alloc_offset + m.cow_start_offset, m.cow_start_bytes));

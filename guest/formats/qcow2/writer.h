@@ -50,6 +50,13 @@ class Qcow2Writer final : public ImageWriter {
   Status write_compressed(uint64_t offset, Bytes data) override;
   Status write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) override;
   Status finish() override;
+  // preallocation=falloc|full: the data area of the file, which the host preallocates.
+  FileRange preallocated_area() const override { return data_area_; }
+  // With a data file and preallocation (data_file_raw forces metadata): the zeros perform_cow()
+  // writes into the data file (a partial last cluster's tail), and in `end` how long
+  // preallocate_co() makes that file at least (0: not preallocated). The host writes both.
+  FileRange data_file_zeros() const { return data_file_zeros_; }
+  uint64_t data_file_end() const { return data_file_area_.end; }
 
  private:
   static constexpr uint64_t kInvalidOffset = ~uint64_t{0};
@@ -87,6 +94,7 @@ class Qcow2Writer final : public ImageWriter {
   Status free_any_cluster(uint64_t entry);
   Status write_header();
   Status preallocate_metadata();
+  Status preallocate_data_area();
 
   uint64_t l2_entry(const uint8_t* l2, uint64_t i) const { return load_be64(l2 + i * l2e_size_); }
   uint64_t l2_bitmap(const uint8_t* l2, uint64_t i) const {
@@ -110,7 +118,10 @@ class Qcow2Writer final : public ImageWriter {
   bool discard_requests_ = true;
   bool has_backing_ = false;
   TargetBacking* backing_ = nullptr;
-  bool preallocating_ = false;  // preallocate_metadata() is allocating: no data is written
+  bool preallocating_ = false;  // preallocate_*() is allocating: no data is written
+  FileRange data_area_;         // preallocate_data_area()'s range of the file
+  FileRange data_file_zeros_;   // COW zeros preallocate_metadata() leaves in the data file
+  FileRange data_file_area_;    // .end: the data file's length after preallocate_metadata()
   bool has_data_file_ = false;
   uint8_t compression_type_ = 0;
   uint32_t version_ = 3;

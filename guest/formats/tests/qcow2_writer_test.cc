@@ -264,6 +264,48 @@ TEST_F(Qcow2WriterTest, CreateDataFile) {
   }
 }
 
+// preallocation=falloc: the writer lays out the metadata and reports the data area, which the
+// host preallocates; grown to that area's end (what posix_fallocate() leaves), the file is
+// qemu's byte for byte, and the area is the run of data clusters the L2 tables map.
+TEST_F(Qcow2WriterTest, CreatePreallocatedDataArea) {
+  struct Case {
+    uint32_t cluster_size;
+    uint32_t refcount_bits;
+    uint64_t size;
+  };
+  for (const Case c : {Case{65536, 16, 0}, Case{65536, 16, 5u << 20}, Case{512, 16, 3u << 20},
+                       Case{4096, 64, 9u << 20}, Case{2u << 20, 1, 1000}}) {
+    Options o;
+    o.cluster_size = c.cluster_size;
+    o.refcount_bits = c.refcount_bits;
+    SCOPED_TRACE(o.name() + " size=" + std::to_string(c.size));
+    const std::string ref = dir_.file("ref.qcow2");
+    const std::string mine = dir_.file("mine.qcow2");
+    unlink(ref.c_str());
+    unlink(mine.c_str());
+    ASSERT_EQ(
+        run_qemu_img(dir_.path(), "create -q -f qcow2 " + o.qemu_args() +
+                                      ",preallocation=falloc ref.qcow2 " + std::to_string(c.size)),
+        0);
+    Arena a = arena();
+    FileBlockSink sink(mine);
+    ASSERT_TRUE(sink.ok());
+    Qcow2Writer writer(sink, &sink, a);
+    Qcow2CreateOptions w = o.writer(c.size);
+    w.preallocation = qcow2::Preallocation::kFalloc;
+    ASSERT_TRUE(writer.create(w).ok());
+    const FileRange area = writer.preallocated_area();
+    ASSERT_TRUE(writer.finish().ok());
+    const uint64_t clusters = (c.size + c.cluster_size - 1) / c.cluster_size;
+    EXPECT_EQ(area.end - area.start, clusters * c.cluster_size);
+    if (file_length(mine) < area.end) {
+      ASSERT_EQ(truncate(mine.c_str(), static_cast<off_t>(area.end)), 0);
+    }
+    EXPECT_EQ(file_length(ref), file_length(mine));
+    EXPECT_EQ(first_difference(ref, mine), -1);
+  }
+}
+
 TEST_F(Qcow2WriterTest, CreateRefusesWhatQemuRefuses) {
   Options v2_lazy;
   v2_lazy.v3 = false;
