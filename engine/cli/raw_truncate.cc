@@ -19,6 +19,15 @@ std::optional<Preallocation> parse_preallocation(const std::string& text) {
 }
 
 bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* error) {
+  return truncate_file(fd, 0, size, mode, error);
+}
+
+bool truncate_file(int fd, uint64_t current_length, uint64_t size, Preallocation mode,
+                   std::string* error) {
+  if (mode != Preallocation::kOff && current_length > size) {
+    *error = "Cannot use preallocation for shrinking files";
+    return false;
+  }
   if (mode == Preallocation::kMetadata) {
     *error = "Unsupported preallocation mode: metadata";
     return false;
@@ -27,8 +36,9 @@ bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* e
     *error = std::string("Could not resize file: ") + std::strerror(EINVAL);
     return false;
   }
-  if (mode == Preallocation::kFalloc && size > 0) {
-    const int rc = posix_fallocate(fd, 0, static_cast<off_t>(size));
+  if (mode == Preallocation::kFalloc && size > current_length) {
+    const int rc = posix_fallocate(fd, static_cast<off_t>(current_length),
+                                   static_cast<off_t>(size - current_length));
     if (rc != 0) {
       *error = std::string("Could not preallocate new data: ") + std::strerror(rc);
       return false;
@@ -36,7 +46,11 @@ bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* e
   }
   if (mode == Preallocation::kFull) {
     static constexpr uint8_t kZeros[65536] = {};
-    for (uint64_t at = 0; at < size;) {
+    if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      *error = std::string("Could not resize file: ") + std::strerror(errno);
+      return false;
+    }
+    for (uint64_t at = current_length; at < size;) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof kZeros, size - at));
       const ssize_t w = pwrite(fd, kZeros, n, static_cast<off_t>(at));
       if (w <= 0) {
@@ -55,7 +69,7 @@ bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* e
     *error = std::string("Could not resize file: ") + std::strerror(errno);
     return false;
   }
-  if (mode == Preallocation::kOff && size > 0) {
+  if (mode == Preallocation::kOff && current_length == 0 && size > 0) {
     static constexpr uint8_t kZeros[4096] = {};
     const size_t first = size < sizeof kZeros ? 512 : sizeof kZeros;
     (void)!pwrite(fd, kZeros, first, 0);

@@ -20,4 +20,10 @@ std::optional<Preallocation> parse_preallocation(const std::string& text);
 // False with `*error`, qemu's text.
 bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* error);
 
+// handle_aiocb_truncate() of an existing file `current_length` bytes long (resize): falloc and
+// full preallocate only what lies past `current_length`, and the first block is written only
+// when the file was empty.
+bool truncate_file(int fd, uint64_t current_length, uint64_t size, Preallocation mode,
+                   std::string* error);
+
 }  // namespace instar::cli
