@@ -314,6 +314,16 @@ Status RefcountAllocator::refcount_area(uint64_t start_offset, uint64_t new_refb
     for (uint64_t k = 0; k < n; ++k) store_be64(buf + k * 8, new_table[i + k]);
     INSTAR_TRY(file_->write(table_offset + i * 8, Bytes(buf, n * 8)));
   }
+  if (header_on_growth_) {
+    // The header's refcount_table_offset and refcount_table_clusters, synced, as qemu does.
+    constexpr uint64_t kHeaderReftableOffset = 48;
+    uint8_t fields[12];
+    store_be64(fields, table_offset);
+    store_be32(fields + 8, static_cast<uint32_t>(table_clusters));
+    INSTAR_TRY(file_->flush());
+    INSTAR_TRY(file_->write(kHeaderReftableOffset, Bytes(fields, sizeof fields)));
+    INSTAR_TRY(file_->flush());
+  }
   const uint64_t old_offset = table_offset_;
   const uint64_t old_size = table_size_;
   table_ = new_table;

@@ -33,6 +33,10 @@ class RefcountAllocator {
   Status load(Arena& arena, HostFile& file, uint32_t cluster_bits, uint32_t refcount_order,
               uint64_t table_offset, uint32_t table_clusters, uint32_t cache_slots);
 
+  // An existing image's table lives in its header: when the table grows, its offset and size
+  // are written to the header at once (qcow2_refcount_area()), before the old table is freed.
+  void write_header_on_growth() { header_on_growth_ = true; }
+
   Result<uint64_t> get_refcount(uint64_t cluster_index);
   // qcow2_shrink_reftable(): refcount blocks that count nothing but themselves leave the table
   // (rewritten whole first), then are freed and discarded.
@@ -95,6 +99,7 @@ class RefcountAllocator {
   uint64_t max_table_index_ = 0;
   uint64_t free_cluster_index_ = 0;
   uint64_t free_byte_offset_ = 0;
+  bool header_on_growth_ = false;
 };
 
 }  // namespace instar::qcow2

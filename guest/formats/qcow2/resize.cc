@@ -59,6 +59,7 @@ class Resizer {
     INSTAR_TRY(refcounts_.load(arena_, file_, h_.cluster_bits, h_.refcount_order,
                                h_.refcount_table_offset, h_.refcount_table_clusters,
                                kRefcountCacheSlots));
+    refcounts_.write_header_on_growth();
     return l2_cache_.init(arena_, file_, kL2CacheSlots, h_.cluster_size());
   }
 
