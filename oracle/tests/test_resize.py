@@ -182,3 +182,25 @@ def test_raw(tmp_path, as_qemu_img, qemu_img, inputs, args):
 ], ids=lambda a: " ".join(a) or "none")
 def test_errors(tmp_path, as_qemu_img, qemu_img, inputs, args):
     _compare(tmp_path, as_qemu_img, qemu_img, inputs, {"size": "1M"}, args)
+
+
+# What instar does not resize yet: refused after qemu-img's own checks, the image untouched.
+@pytest.mark.parametrize("setup,what", [
+    (["qemu-img create -q -f qcow2 base 1M", "qemu-img create -q -f qcow2 -b base -F qcow2 img"],
+     "a qcow2 image with a backing file"),
+    (["qemu-img create -q -f qcow2 -o data_file=img.data img 1M"],
+     "a qcow2 image with an external data file"),
+    (["qemu-img create -q -f qcow2 img 1M", "qemu-img bitmap --add img b0"],
+     "a qcow2 image with bitmaps"),
+    (["qemu-img create -q -f qcow2 img 1M"], "a qcow2 image with this preallocation mode"),
+], ids=["backing", "data-file", "bitmaps", "preallocation"])
+def test_refused_without_writing(tmp_path, as_qemu_img, setup, what):
+    for command in setup:
+        subprocess.run(command.split(), cwd=tmp_path, check=True)
+    before = _digest(tmp_path / "img")
+    args = ["--preallocation=metadata"] if what.endswith("preallocation mode") else []
+    result = runner.run([as_qemu_img, "--sandbox=process", "resize", *args, "img", "2M"],
+                        tmp_path)
+    assert result.rc == 1
+    assert result.stderr.decode() == f"qemu-img: resize of {what} is not supported by instar yet\n"
+    assert _digest(tmp_path / "img") == before
