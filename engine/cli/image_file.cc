@@ -31,11 +31,19 @@ ImageFile::~ImageFile() {
 }
 
 bool ImageFile::open_read_only(const std::string& path, std::string* error) {
+  return open_with(path, O_RDONLY, error);
+}
+
+bool ImageFile::open_read_write(const std::string& path, std::string* error) {
+  return open_with(path, O_RDWR, error);
+}
+
+bool ImageFile::open_with(const std::string& path, int access, std::string* error) {
   // Every user-named image and data file goes through here (info, check, compare): the audit
   // sees them all, so the sentinel tests cover every command.
   chain::audit::Record("open", path);
   // O_NONBLOCK: opening a FIFO must not hang; the regular-file check below refuses it.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  const int fd = ::open(path.c_str(), access | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     *error = "Could not open '" + path + "': " + std::strerror(errno);
     return false;

@@ -25,8 +25,12 @@ class ImageFile {
   // (without the "Could not open '<path>': " wrapper), e.g. "Could not open 'x': No such file or
   // directory" or "'file' driver requires 'x' to be a regular file".
   [[nodiscard]] bool open_read_only(const std::string& path, std::string* error);
+  // The same for reading and writing (the image an in-place command changes).
+  [[nodiscard]] bool open_read_write(const std::string& path, std::string* error);
 
  private:
+  bool open_with(const std::string& path, int access, std::string* error);
+
   int fd_ = -1;
   uint64_t size_ = 0;
   uint64_t allocated_ = 0;

@@ -54,6 +54,15 @@ std::optional<Preallocation> parse_preallocation(const std::string& text) {
 }
 
 bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* error) {
+  return truncate_file(fd, 0, size, mode, error);
+}
+
+bool truncate_file(int fd, uint64_t current_length, uint64_t size, Preallocation mode,
+                   std::string* error) {
+  if (mode != Preallocation::kOff && current_length > size) {
+    *error = "Cannot use preallocation for shrinking files";
+    return false;
+  }
   if (mode == Preallocation::kMetadata) {
     *error = "Unsupported preallocation mode: metadata";
     return false;
@@ -62,24 +71,32 @@ bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* e
     *error = std::string("Could not resize file: ") + std::strerror(EINVAL);
     return false;
   }
-  if (mode == Preallocation::kFalloc && size > 0) {
-    const int rc = posix_fallocate(fd, 0, static_cast<off_t>(size));
+  if (mode == Preallocation::kFalloc && size > current_length) {
+    const int rc = posix_fallocate(fd, static_cast<off_t>(current_length),
+                                   static_cast<off_t>(size - current_length));
     if (rc != 0) {
       *error = std::string("Could not preallocate new data: ") + std::strerror(rc);
       return false;
     }
     // handle_aiocb_truncate(): fallocate()d blocks read as zeros without I/O, so a file grown
     // from empty gets its first block written for alignment probing.
-    allocate_first_block(fd, size);
+    if (current_length == 0) allocate_first_block(fd, size);
   }
-  if (mode == Preallocation::kFull && (!write_zeros(fd, 0, size, error) || !sync_file(fd, error))) {
-    return false;
+  // full: the final length first (less fragmentation), then zeros over what is new, then sync.
+  if (mode == Preallocation::kFull) {
+    if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      *error = std::string("Could not resize file: ") + std::strerror(errno);
+      return false;
+    }
+    if (!write_zeros(fd, current_length, size, error) || !sync_file(fd, error)) return false;
   }
   if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
     *error = std::string("Could not resize file: ") + std::strerror(errno);
     return false;
   }
-  if (mode == Preallocation::kOff && size > 0) allocate_first_block(fd, size);
+  if (mode == Preallocation::kOff && current_length == 0 && size > 0) {
+    allocate_first_block(fd, size);
+  }
   return true;
 }
 

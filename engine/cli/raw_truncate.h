@@ -30,5 +30,10 @@ bool write_zero_range(int fd, uint64_t start, uint64_t end, std::string* error);
 // syncs. The file is at least `end` long afterwards. False with `*error`, qemu's text.
 bool preallocate_range(int fd, uint64_t start, uint64_t end, Preallocation mode,
                        std::string* error);
+// handle_aiocb_truncate() of an existing file `current_length` bytes long (resize): falloc and
+// full preallocate only what lies past `current_length`, and the first block is written only
+// when the file was empty.
+bool truncate_file(int fd, uint64_t current_length, uint64_t size, Preallocation mode,
+                   std::string* error);
 
 }  // namespace instar::cli

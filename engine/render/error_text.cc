@@ -24,6 +24,11 @@ std::string U64(uint64_t v) {
   return std::to_string(v);
 }
 
+// error_setg_errno()'s strerror() of a positive errno the guest reports.
+std::string Errno(uint64_t v) {
+  return std::strerror(static_cast<int>(static_cast<uint32_t>(v)));
+}
+
 // printf's %#lx / %#x: "0" for zero, otherwise "0x" and lowercase hex digits.
 std::string AltHex(uint64_t v) {
   if (v == 0) return "0";
@@ -375,6 +380,50 @@ constexpr Rule kRules[] = {
     INSTAR_FIXED("ERROR_VMDK_GRAIN", "Invalid argument"),
     INSTAR_FIXED("ERROR_VMDK_CLUSTER_LOOKUP", "Input/output error"),
     INSTAR_FIXED("ERROR_VMDK_DESC_READ", "Could not read from file: Input/output error"),
+    // --- resize: qcow2_co_truncate() and bdrv_co_truncate() (docs/resize.md) ------------------
+    INSTAR_FIXED("ERROR_RESIZE_UNALIGNED", "The new size must be a multiple of 512"),
+    INSTAR_FIXED("ERROR_RESIZE_V2_SNAPSHOTS", "Can't resize a v2 image which has snapshots"),
+    {"ERROR_RESIZE_OVER_MAXIMUM",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "offset(" + std::to_string(static_cast<int64_t>(Arg(e, 0))) +
+                   ") exceeds maximum(" + std::to_string(static_cast<int64_t>(Arg(e, 1))) + ")";
+     }},
+    {"ERROR_RESIZE_GROW_L1",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to grow the L1 table: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_RESIZE_DISCARD",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to discard cropped clusters: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_RESIZE_SHRINK_L1",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to reduce the number of L2 tables: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_RESIZE_SHRINK_REFTABLE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to discard unused refblocks: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_RESIZE_LAST_CLUSTER",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to find the last cluster: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_RESIZE_UPDATE_SIZE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to update the image size: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_RESIZE_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // instar's own wording: what the guest does not resize yet (guest.proto lists the reasons).
+       static constexpr const char* kWhat[] = {
+           "this image",           "a qcow2 image with a backing file",
+           "a qcow2 image with an external data file", "a qcow2 image with bitmaps",
+           "a qcow2 image with autoclear feature bits", "a qcow2 image with the dirty bit",
+           "a qcow2 image marked corrupt", "a qcow2 image with this preallocation mode",
+           "an encrypted qcow2 image"};
+       const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
+       t.message = std::string("resize of ") + kWhat[why] + " is not supported by instar yet";
+     }},
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {

@@ -22,7 +22,8 @@ namespace instar::abi {
 
 // 2: 64 devices, OpConfig chain tables. 3: guest.proto carries no guest-worded text (check lines
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
-// appended convert tables need no bump: its size is checked on both sides.
+// appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
+// the ResizeResult message.
 inline constexpr uint32_t kAbiVersion = 5;
 
 // ---------------------------------------------------------------------------------------------
@@ -122,6 +123,7 @@ enum class Op : uint32_t {
   kMap = 5,      // block status extents of input 0's chain over [map_start, map_start + map_length)
   kMeasure = 6,  // measure input 0 (chain tables as compare's) for a target cluster size
   kCreate = 7,   // create a qcow2 image of output_size bytes on output_device (docs/create.md)
+  kResize = 8,   // resize the image on output_device in place (docs/resize.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -251,6 +253,20 @@ struct OpConfig {
   uint32_t snapshot_name_length;                // OUT bytes of snapshot_name
   uint8_t snapshot_id[kSnapshotSelectorMax];    // OUT
   uint8_t snapshot_name[kSnapshotSelectorMax];  // OUT
+  // resize (appended): img_resize's operand and options. The image is output_device (writable,
+  // opened read-write by the host from the command-line name), opened as input_format[0].
+  uint64_t resize_size;           // OUT the size operand's number (qemu_opt_get_size)
+  uint64_t resize_file_length;    // OUT the image file's length when the host opened it
+  uint32_t resize_relative;       // OUT ResizeRelative: the operand's '+' or '-'
+  uint32_t resize_flags;          // OUT ResizeFlags
+  uint32_t resize_preallocation;  // OUT 0 off, 1 metadata, 2 falloc, 3 full (--preallocation)
+  uint32_t reserved4;             // OUT zero
+};
+
+enum ResizeRelative : uint32_t { kResizeAbsolute = 0, kResizeGrowBy = 1, kResizeShrinkBy = 2 };
+
+enum ResizeFlags : uint32_t {
+  kResizeShrink = 1u << 0,  // --shrink
 };
 
 // How OpConfig's snapshot fields select a snapshot.
@@ -385,7 +401,7 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
                                /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
                                /* create */ 8 + kCreateNameMax +
-                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax);
+                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -423,6 +439,8 @@ static_assert(offsetof(OpConfig, qcow2_cluster_size) ==
 static_assert(offsetof(OpConfig, qcow2_compression_type) ==
               offsetof(OpConfig, measure_cluster_size) + 20);
 static_assert(offsetof(OpConfig, create_data_file) == offsetof(OpConfig, reserved3) + 12);
+static_assert(offsetof(OpConfig, resize_size) ==
+              offsetof(OpConfig, create_data_file) + kCreateNameMax);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

@@ -21,6 +21,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/data_reader.cc
   formats/qcow2/create_options.cc
   formats/qcow2/header_writer.cc
+  formats/qcow2/resize.cc
   formats/qcow2/host_file.cc
   formats/qcow2/table_cache.cc
   formats/qcow2/refcount_allocator.cc

@@ -25,6 +25,11 @@ Status HostFile::write_zeros(uint64_t offset, uint64_t length) {
   return Status::Ok();
 }
 
+Status HostFile::discard(uint64_t offset, uint64_t length) {
+  if (offset >= end_) return Status::Ok();
+  return write_zeros(offset, length < end_ - offset ? length : end_ - offset);
+}
+
 Status HostFile::read(uint64_t offset, MutableBytes out) {
   if (readback_ == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
   return readback_->read_at(offset, out);

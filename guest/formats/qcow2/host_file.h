@@ -16,6 +16,9 @@ class HostFile {
   Status write(uint64_t offset, Bytes data);
   // Writes `length` zero bytes (what qemu's COW or its write_zeroes fallback leaves).
   Status write_zeros(uint64_t offset, uint64_t length);
+  // What a discard (a punched hole) leaves: the part of [offset, offset + length) inside the
+  // file reads as zeros; the file does not grow.
+  Status discard(uint64_t offset, uint64_t length);
   // ERROR_INTERNAL without a read-back source: the caches were too small for the access pattern.
   Status read(uint64_t offset, MutableBytes out);
   Status flush() { return sink_.flush(); }
@@ -27,6 +30,8 @@ class HostFile {
   void grow_to(uint64_t end) {
     if (end > end_) end_ = end;
   }
+  // An existing image (resize): the file's length before the first write.
+  void set_end(uint64_t end) { end_ = end; }
 
  private:
   BlockSink& sink_;

@@ -27,27 +27,6 @@ uint64_t min64(uint64_t a, uint64_t b) {
   return a < b ? a : b;
 }
 
-// The scratch an open_image() call needs, in the arena (released by the caller).
-struct OpenScratch {
-  WindowedReader* reader = nullptr;
-  TableScratch tables{};
-  Metadata* metadata = nullptr;
-};
-
-Status allocate_open_scratch(BlockSource& source, Arena& arena, OpenScratch* out) {
-  auto* window = arena.allocate_array<uint8_t>(kTableWindowSize);
-  auto* names = arena.allocate_array<uint8_t>(kNameScratchSize);
-  auto* metadata = static_cast<Metadata*>(arena.allocate(sizeof(Metadata), alignof(Metadata)));
-  void* reader = arena.allocate(sizeof(WindowedReader), alignof(WindowedReader));
-  if (window == nullptr || names == nullptr || metadata == nullptr || reader == nullptr) {
-    return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
-  }
-  out->reader = new (reader) WindowedReader(source, MutableBytes(window, kTableWindowSize));
-  out->tables = TableScratch{out->reader, MutableBytes(names, kNameScratchSize)};
-  out->metadata = new (metadata) Metadata();
-  return Status::Ok();
-}
-
 // qcrypto_block_luks_get_info(): what info shows of a LUKS header.
 void fill_luks_info(const luks::Header& h, instar_guest_ImageInfo* info) {
   info->has_luks = true;
@@ -198,6 +177,20 @@ ImageWriter* new_writer(const WriterRequest& request, Arena& arena, Status* why)
 }
 
 }  // namespace
+
+Status allocate_open_scratch(BlockSource& source, Arena& arena, OpenScratch* out) {
+  auto* window = arena.allocate_array<uint8_t>(kTableWindowSize);
+  auto* names = arena.allocate_array<uint8_t>(kNameScratchSize);
+  auto* metadata = static_cast<Metadata*>(arena.allocate(sizeof(Metadata), alignof(Metadata)));
+  void* reader = arena.allocate(sizeof(WindowedReader), alignof(WindowedReader));
+  if (window == nullptr || names == nullptr || metadata == nullptr || reader == nullptr) {
+    return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
+  }
+  out->reader = new (reader) WindowedReader(source, MutableBytes(window, kTableWindowSize));
+  out->tables = TableScratch{out->reader, MutableBytes(names, kNameScratchSize)};
+  out->metadata = new (metadata) Metadata();
+  return Status::Ok();
+}
 
 int probe(Bytes head) {
   if (head.size < 8 || load_be32(head.data) != kMagic) return 0;

@@ -8,6 +8,7 @@
 #include "guest/formats/qcow2/cluster_map.h"
 #include "guest/formats/qcow2/create_options.h"
 #include "guest/formats/qcow2/data_reader.h"
+#include "guest/formats/qcow2/open.h"
 
 namespace instar::qcow2 {
 
@@ -40,6 +41,14 @@ class Qcow2Driver final : public ImageDriver {
   ClusterMap map_;
   DataReader data_;
 };
+
+// The scratch an open_image() call needs, in the arena (released by the caller).
+struct OpenScratch {
+  WindowedReader* reader = nullptr;
+  TableScratch tables{};
+  Metadata* metadata = nullptr;
+};
+Status allocate_open_scratch(BlockSource& source, Arena& arena, OpenScratch* out);
 
 // qcow2_probe(): "QFI\xfb" with version >= 2 scores 100.
 int probe(Bytes head);

@@ -77,6 +77,97 @@ Status RefcountAllocator::init(Arena& arena, HostFile& file, uint32_t cluster_bi
   return block.status();
 }
 
+Status RefcountAllocator::load(Arena& arena, HostFile& file, uint32_t cluster_bits,
+                               uint32_t refcount_order, uint64_t table_offset,
+                               uint32_t table_clusters, uint32_t cache_slots) {
+  arena_ = &arena;
+  file_ = &file;
+  cluster_bits_ = cluster_bits;
+  cluster_size_ = uint64_t{1} << cluster_bits;
+  refcount_order_ = refcount_order;
+  block_bits_ = cluster_bits + 3 - refcount_order;
+  refcount_max_ = refcount_max(refcount_order);
+  table_offset_ = table_offset;
+  table_size_ = (uint64_t{table_clusters} << cluster_bits) / 8;
+  if (table_size_ == 0) return internal();
+  table_ = arena.allocate_array<uint64_t>(table_size_);
+  if (table_ == nullptr) return internal();
+  // qcow2_refcount_init(): the table in one read, in chunks of the arena's choosing here.
+  constexpr uint64_t kChunkEntries = 512;
+  uint8_t raw[kChunkEntries * 8];
+  for (uint64_t i = 0; i < table_size_; i += kChunkEntries) {
+    const uint64_t n = table_size_ - i < kChunkEntries ? table_size_ - i : kChunkEntries;
+    INSTAR_TRY(file.read(table_offset + i * 8, MutableBytes(raw, n * 8)));
+    for (uint64_t k = 0; k < n; ++k) table_[i + k] = load_be64(raw + k * 8);
+  }
+  update_max_table_index();
+  return blocks_.init(arena, file, cache_slots, cluster_size_);
+}
+
+Status RefcountAllocator::shrink_table() {
+  const uint64_t block_mask = (uint64_t{1} << block_bits_) - 1;
+  uint64_t* kept = arena_->allocate_array<uint64_t>(table_size_);
+  if (kept == nullptr) return internal();
+  for (uint64_t i = 0; i < table_size_; ++i) {
+    const uint64_t block = table_[i] & kReftableOffsetMask;
+    kept[i] = 0;
+    if (block == 0) continue;
+    Result<uint8_t*> data = blocks_.get(block);
+    if (!data.ok()) return data.status();
+    // A block that describes itself is unused when its own entry is its only reference.
+    uint64_t own = ~uint64_t{0};
+    if (((block >> cluster_bits_) >> block_bits_) == i) own = (block >> cluster_bits_) & block_mask;
+    bool unused = true;
+    for (uint64_t k = 0; k <= block_mask && unused; ++k) {
+      if (k != own && qcow2::get_refcount(data.value(), k, refcount_order_) != 0) unused = false;
+    }
+    if (!unused) kept[i] = table_[i];
+  }
+  // The whole table in one write, dropped entries zero, before any dropped block is freed.
+  constexpr uint64_t kChunkEntries = 512;
+  uint8_t raw[kChunkEntries * 8];
+  for (uint64_t i = 0; i < table_size_; i += kChunkEntries) {
+    const uint64_t n = table_size_ - i < kChunkEntries ? table_size_ - i : kChunkEntries;
+    for (uint64_t k = 0; k < n; ++k) store_be64(raw + k * 8, kept[i + k]);
+    INSTAR_TRY(file_->write(table_offset_ + i * 8, Bytes(raw, n * 8)));
+  }
+  INSTAR_TRY(file_->flush());
+  // qcow2_discard_refcount_block() for each dropped block, in table order: its refcount (held by
+  // the block covering it, possibly itself) drops from 1 to 0, then its cluster is discarded.
+  for (uint64_t i = 0; i < table_size_; ++i) {
+    const uint64_t block = table_[i] & kReftableOffsetMask;
+    if (table_[i] == 0 || kept[i] != 0) continue;
+    const uint64_t cluster_index = block >> cluster_bits_;
+    const uint64_t covering_index = cluster_index >> block_bits_;
+    const uint64_t covering =
+        covering_index < table_size_ ? table_[covering_index] & kReftableOffsetMask : 0;
+    if (covering == 0) return Status(instar_guest_ErrorCode_ERROR_IO);
+    Result<uint8_t*> data = blocks_.get(covering);
+    if (!data.ok()) return data.status();
+    if (qcow2::get_refcount(data.value(), cluster_index & block_mask, refcount_order_) != 1) {
+      return Status(instar_guest_ErrorCode_ERROR_IO);  // qemu: "Invalid refcount" corruption
+    }
+    set_refcount(data.value(), cluster_index & block_mask, refcount_order_, 0);
+    blocks_.mark_dirty(covering);
+    if (cluster_index < free_cluster_index_) free_cluster_index_ = cluster_index;
+    blocks_.discard(block);
+    INSTAR_TRY(file_->discard(block, cluster_size_));
+    table_[i] = 0;
+  }
+  update_max_table_index();
+  return Status::Ok();
+}
+
+Result<uint64_t> RefcountAllocator::last_cluster(uint64_t file_size) {
+  for (uint64_t i = size_to_clusters(file_size); i-- > 0;) {
+    Result<uint64_t> refcount = get_refcount(i);
+    if (!refcount.ok()) return refcount.status();
+    if (refcount.value() > 0) return i;
+  }
+  return Status(
+      instar_guest_ErrorCode_ERROR_IO);  // "There are no references in the refcount table."
+}
+
 void RefcountAllocator::update_max_table_index() {
   uint64_t i = table_size_ - 1;
   while (i > 0 && (table_[i] & kReftableOffsetMask) == 0) --i;
@@ -242,6 +333,16 @@ Result<uint64_t> RefcountAllocator::refcount_area(uint64_t start_offset,
     for (uint64_t k = 0; k < n; ++k) store_be64(buf + k * 8, new_table[i + k]);
     INSTAR_TRY(file_->write(table_offset + i * 8, Bytes(buf, n * 8)));
   }
+  if (header_on_growth_) {
+    // The header's refcount_table_offset and refcount_table_clusters, synced, as qemu does.
+    constexpr uint64_t kHeaderReftableOffset = 48;
+    uint8_t fields[12];
+    store_be64(fields, table_offset);
+    store_be32(fields + 8, static_cast<uint32_t>(table_clusters));
+    INSTAR_TRY(file_->flush());
+    INSTAR_TRY(file_->write(kHeaderReftableOffset, Bytes(fields, sizeof fields)));
+    INSTAR_TRY(file_->flush());
+  }
   const uint64_t old_offset = table_offset_;
   const uint64_t old_size = table_size_;
   table_ = new_table;
@@ -295,8 +396,10 @@ Result<bool> RefcountAllocator::update_refcount(uint64_t offset, uint64_t length
     if (refcount == 0 && cluster_index < free_cluster_index_) free_cluster_index_ = cluster_index;
     set_refcount(data.value(), index, refcount_order_, refcount);
     if (refcount == 0 && discard) {
-      // The discard punches a hole: the cluster reads as zeros until it is written again.
-      Status zeroed = file_->write_zeros(cluster_offset, cluster_size_);
+      // The discard punches a hole: the cluster reads as zeros until it is written again. A
+      // freed refcount block leaves the cache unwritten (qcow2_cache_discard()).
+      blocks_.discard(cluster_offset);
+      Status zeroed = file_->discard(cluster_offset, cluster_size_);
       if (!zeroed.ok()) {
         ret = zeroed;
         break;

@@ -28,7 +28,22 @@ class RefcountAllocator {
               uint64_t table_offset, uint32_t table_clusters, uint64_t first_block,
               uint32_t cache_slots);
 
+  // Takes over an existing image's refcount table (qcow2_refcount_init() on open): the
+  // `table_clusters` clusters at `table_offset` are read from `file`.
+  Status load(Arena& arena, HostFile& file, uint32_t cluster_bits, uint32_t refcount_order,
+              uint64_t table_offset, uint32_t table_clusters, uint32_t cache_slots);
+
+  // An existing image's table lives in its header: when the table grows, its offset and size
+  // are written to the header at once (qcow2_refcount_area()), before the old table is freed.
+  void write_header_on_growth() { header_on_growth_ = true; }
+
   Result<uint64_t> get_refcount(uint64_t cluster_index);
+  // qcow2_shrink_reftable(): refcount blocks that count nothing but themselves leave the table
+  // (rewritten whole first), then are freed and discarded.
+  Status shrink_table();
+  // qcow2_get_last_cluster(): the index of the last cluster below `file_size` with a non-zero
+  // refcount; ERROR_IO when there is none.
+  Result<uint64_t> last_cluster(uint64_t file_size);
   // qcow2_alloc_clusters(): `size` bytes of contiguous free clusters, refcounts raised.
   Result<uint64_t> alloc_clusters(uint64_t size);
   // qcow2_alloc_clusters_at(): as many of the `nb_clusters` clusters from `offset` on as are
@@ -92,6 +107,7 @@ class RefcountAllocator {
   uint64_t max_table_index_ = 0;
   uint64_t free_cluster_index_ = 0;
   uint64_t free_byte_offset_ = 0;
+  bool header_on_growth_ = false;
 };
 
 }  // namespace instar::qcow2

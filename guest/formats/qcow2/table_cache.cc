@@ -76,6 +76,12 @@ void TableCache::mark_dirty(uint64_t offset) {
   }
 }
 
+void TableCache::discard(uint64_t offset) {
+  for (uint32_t i = 0; i < nslots_; ++i) {
+    if (slots_[i].used && slots_[i].offset == offset) slots_[i] = Slot{0, 0, false, false};
+  }
+}
+
 Status TableCache::flush() {
   for (uint32_t i = 0; i < nslots_; ++i) {
     if (slots_[i].used) INSTAR_TRY(write_back(slots_[i], i));

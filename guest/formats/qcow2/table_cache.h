@@ -21,6 +21,9 @@ class TableCache {
   // The cached table at `offset`, or nullptr.
   uint8_t* lookup(uint64_t offset);
   void mark_dirty(uint64_t offset);
+  // Drops the table at `offset` without writing it back (qcow2_cache_discard(): its cluster
+  // was freed).
+  void discard(uint64_t offset);
   // Writes every dirty table back (qcow2_cache_flush()).
   Status flush();
 

@@ -22,18 +22,6 @@ uint64_t min64(uint64_t a, uint64_t b) {
   return a < b ? a : b;
 }
 
-// What a probed-raw image's head looks like, for the host's safe detection (guest.proto RawHead).
-// GPT first: a GPT disk's protective MBR also passes looks_like_mbr.
-instar_guest_RawHead classify_raw_head(Bytes head) {
-  if (has_gpt_header(head)) return instar_guest_RawHead_RAW_HEAD_GPT;
-  if (looks_like_mbr(head)) return instar_guest_RawHead_RAW_HEAD_MBR;
-  constexpr uint64_t kSector = 512;
-  for (uint64_t i = 0; i < kSector && i < head.size; ++i) {
-    if (head.data[i] != 0) return instar_guest_RawHead_RAW_HEAD_UNRECOGNISED;
-  }
-  return instar_guest_RawHead_RAW_HEAD_ZERO_SECTOR;
-}
-
 // Only a probe's verdict is classified: an explicit -f raw is the user's decision.
 Status describe(const InfoRequest& request, MessageSink& sink, Arena& arena, ErrorNames* detail) {
   (void)detail;
@@ -63,6 +51,18 @@ ImageWriter* new_writer(const WriterRequest& request, Arena& arena, Status* why)
 }
 
 }  // namespace
+
+// What a probed-raw image's head looks like, for the host's safe detection (guest.proto RawHead).
+// GPT first: a GPT disk's protective MBR also passes looks_like_mbr.
+instar_guest_RawHead classify_raw_head(Bytes head) {
+  if (has_gpt_header(head)) return instar_guest_RawHead_RAW_HEAD_GPT;
+  if (looks_like_mbr(head)) return instar_guest_RawHead_RAW_HEAD_MBR;
+  constexpr uint64_t kSector = 512;
+  for (uint64_t i = 0; i < kSector && i < head.size; ++i) {
+    if (head.data[i] != 0) return instar_guest_RawHead_RAW_HEAD_UNRECOGNISED;
+  }
+  return instar_guest_RawHead_RAW_HEAD_ZERO_SECTOR;
+}
 
 int probe(Bytes head) {
   (void)head;

@@ -30,6 +30,10 @@ class RawDriver final : public ImageDriver {
   uint64_t extent_cursor_ = 0;  // first extent that may end after the last queried offset
 };
 
+// What a probed-raw image's head looks like, for the host's safe detection (guest.proto
+// RawHead); `head` is the first bytes, zero-filled.
+instar_guest_RawHead classify_raw_head(Bytes head);
+
 // raw_probe(): 1 for anything, so that raw is the fallback.
 int probe(Bytes head);
 

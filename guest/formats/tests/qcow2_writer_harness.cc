@@ -12,8 +12,8 @@
 
 namespace instar::test {
 
-FileBlockSink::FileBlockSink(const std::string& path) {
-  fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+FileBlockSink::FileBlockSink(const std::string& path, bool truncate) {
+  fd_ = open(path.c_str(), O_RDWR | O_CREAT | (truncate ? O_TRUNC : 0), 0644);
 }
 FileBlockSink::~FileBlockSink() {
   if (fd_ >= 0) close(fd_);

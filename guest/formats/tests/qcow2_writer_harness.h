@@ -15,7 +15,8 @@ namespace instar::test {
 // A BlockSink over a file (pwrite), readable back (pread): images over 2 GiB stay sparse.
 class FileBlockSink final : public BlockSink, public BlockSource {
  public:
-  explicit FileBlockSink(const std::string& path);
+  // `truncate`: the file starts empty (a new image); else an existing image is opened as it is.
+  explicit FileBlockSink(const std::string& path, bool truncate = true);
   ~FileBlockSink();
   uint64_t size() const override;
   Status write_at(uint64_t offset, Bytes data) override;
