@@ -51,6 +51,9 @@ class Checker {
     entry_size_ = qcow2::l2_entry_size(extended_l2_);
     l2_entries_ = cluster_size_ / entry_size_;
     file_size_ = source.size();
+    // bdrv_getlength() is sector-granular (bs->total_sectors * 512), and that is the length
+    // qcow2_inc_refcounts_imrt() measures regions against.
+    file_length_ = (file_size_ + 511) / 512 * 512;
   }
 
   // qcow2_check_refcounts(); fills `out`. Returns an error only when messages cannot be sent.
@@ -88,7 +91,8 @@ class Checker {
   bool data_file_ = false;
   uint64_t entry_size_ = 8;
   uint64_t l2_entries_ = 0;
-  uint64_t file_size_ = 0;
+  uint64_t file_size_ = 0;    // bytes the device holds: reads stop there
+  uint64_t file_length_ = 0;  // qemu's bdrv_getlength(): file_size_ rounded up to 512
 
   uint8_t* refs_ = nullptr;  // in-memory refcounts, image refcount width, as qemu keeps them
   uint64_t refs_size_ = 0;   // qemu's nb_clusters (grows by one past EOF at most)
@@ -116,7 +120,7 @@ class Checker {
 bool Checker::inc_refcounts(uint64_t offset, uint64_t size) {
   if (size == 0) return true;
   // qemu computes in int64_t; offsets here are below 2^56 and sizes below 2^40.
-  const int64_t excess = static_cast<int64_t>(offset + size) - static_cast<int64_t>(file_size_);
+  const int64_t excess = static_cast<int64_t>(offset + size) - static_cast<int64_t>(file_length_);
   if (excess >= static_cast<int64_t>(cluster_size_)) {
     log_.line(instar_guest_CheckLine_CHECK_LINE_REGION_PAST_EOF, offset, size);
     ++corruptions_;

@@ -122,6 +122,26 @@ TEST(InfoTest, SnapshotsFollowTheInfo) {
   EXPECT_EQ(as_string(m[4].body.snapshot.id), "10");
 }
 
+// qcow2_snapshot_list() refuses an image with an external data file (-ENOTSUP) and qemu-img info
+// leaves the list out; the table is still read at open, so its errors still end the open.
+TEST(InfoTest, AnImageWithADataFileListsNoSnapshots) {
+  Qcow2ImageBuilder b;
+  b.incompatible_features = 4;
+  b.add_data_file("df");
+  b.snapshots = {SnapshotSpec{"1", "s", 0, 0, 0, 0, 0, 0, 24}};
+  b.bitmaps = {BitmapSpec{"b0", 16, 2, 1, 1}};
+  for (const uint32_t flags : {uint32_t{0}, uint32_t{abi::kOpFlagNoIo}}) {
+    const Messages m = run_info_op(b.build(), abi::ImageFormat::kProbe, flags);
+    ASSERT_EQ(m.size(), 3u);
+    EXPECT_EQ(expect_info(m).qcow2.nb_snapshots, 0u);
+    EXPECT_EQ(m[1].which_body, instar_guest_GuestMessage_bitmap_tag);
+  }
+  Qcow2ImageBuilder bad = b;
+  bad.snapshots = {SnapshotSpec{"1", "s", 0, 0, 0, 0, 0, 0, 2048}};  // extra data over 1 KiB
+  EXPECT_EQ(expect_error(run_info_op(bad.build())).code,
+            instar_guest_ErrorCode_ERROR_SNAPSHOT_EXTRA_TOO_LARGE);
+}
+
 TEST(InfoTest, BitmapsFollowTheSnapshots) {
   Qcow2ImageBuilder b;
   b.snapshots = {SnapshotSpec{"1", "s", 0, 0, 0, 0, 0, 0, 24}};
