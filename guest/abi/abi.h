@@ -439,8 +439,10 @@ static_assert(offsetof(OpConfig, qcow2_cluster_size) ==
 static_assert(offsetof(OpConfig, qcow2_compression_type) ==
               offsetof(OpConfig, measure_cluster_size) + 20);
 static_assert(offsetof(OpConfig, create_data_file) == offsetof(OpConfig, reserved3) + 12);
-static_assert(offsetof(OpConfig, resize_size) ==
+static_assert(offsetof(OpConfig, snapshot_select) ==
               offsetof(OpConfig, create_data_file) + kCreateNameMax);
+static_assert(offsetof(OpConfig, resize_size) ==
+              offsetof(OpConfig, snapshot_name) + kSnapshotSelectorMax);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);
