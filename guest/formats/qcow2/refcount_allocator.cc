@@ -158,16 +158,6 @@ Status RefcountAllocator::shrink_table() {
   return Status::Ok();
 }
 
-Result<uint64_t> RefcountAllocator::last_cluster(uint64_t file_size) {
-  for (uint64_t i = size_to_clusters(file_size); i-- > 0;) {
-    Result<uint64_t> refcount = get_refcount(i);
-    if (!refcount.ok()) return refcount.status();
-    if (refcount.value() > 0) return i;
-  }
-  return Status(
-      instar_guest_ErrorCode_ERROR_IO);  // "There are no references in the refcount table."
-}
-
 void RefcountAllocator::update_max_table_index() {
   uint64_t i = table_size_ - 1;
   while (i > 0 && (table_[i] & kReftableOffsetMask) == 0) --i;

@@ -41,9 +41,6 @@ class RefcountAllocator {
   // qcow2_shrink_reftable(): refcount blocks that count nothing but themselves leave the table
   // (rewritten whole first), then are freed and discarded.
   Status shrink_table();
-  // qcow2_get_last_cluster(): the index of the last cluster below `file_size` with a non-zero
-  // refcount; ERROR_IO when there is none.
-  Result<uint64_t> last_cluster(uint64_t file_size);
   // qcow2_alloc_clusters(): `size` bytes of contiguous free clusters, refcounts raised.
   Result<uint64_t> alloc_clusters(uint64_t size);
   // qcow2_alloc_clusters_at(): as many of the `nb_clusters` clusters from `offset` on as are

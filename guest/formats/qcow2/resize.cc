@@ -140,11 +140,15 @@ class Resizer {
   // qcow2_get_last_cluster() of the file as it is now, and the length qemu truncates it to.
   Result<uint64_t> truncated_length() {
     const uint64_t length = file_.end();
-    Result<uint64_t> last = refcounts_.last_cluster(length);
-    if (!last.ok()) {
-      return as_step_error(last.status(), instar_guest_ErrorCode_ERROR_RESIZE_LAST_CLUSTER);
+    Result<int64_t> last = refcounts_.last_cluster(length);
+    // "There are no references in the refcount table.": qemu's -EIO.
+    const Status found = !last.ok()         ? last.status()
+                         : last.value() < 0 ? Status(instar_guest_ErrorCode_ERROR_IO)
+                                            : Status::Ok();
+    if (!found.ok()) {
+      return as_step_error(found, instar_guest_ErrorCode_ERROR_RESIZE_LAST_CLUSTER);
     }
-    const uint64_t end = (last.value() + 1) << h_.cluster_bits;
+    const uint64_t end = (static_cast<uint64_t>(last.value()) + 1) << h_.cluster_bits;
     return end < length ? end : length;
   }
 
