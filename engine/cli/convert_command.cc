@@ -175,8 +175,6 @@ bool check_direct(const Diagnostics& diag, const std::string& name, const std::s
   return true;
 }
 
-// The host's half of img_open() for input `i`: -f lookup, then the file. On failure `error` is
-// the complete stderr text.
 // img_convert's img_open() of input `i`: the name as qemu reads it (file:, json:{...},
 // --image-opts), -f or the name's driver, the read-only open. False with `*error` set to the
 // whole diagnostic (qemu's warnings first).
@@ -404,13 +402,9 @@ bool load_snapshot_first(const Diagnostics& diag, sandbox::Sandbox& sandbox,
     diag.error("No support for concatenating multiple snapshot");
     return false;
   }
-  for (const std::optional<std::string>& name :
-       {snapshot.id, snapshot.name, snapshot.by_options ? std::nullopt : snapshot.id_or_name}) {
-    if (name && name->size() > abi::kSnapshotSelectorMax) {
-      diag.error("snapshot ids and names longer than " + std::to_string(abi::kSnapshotSelectorMax) +
-                 " bytes are not supported by instar");
-      return false;
-    }
+  if (const std::optional<std::string> refusal = SnapshotSelectionTooLong(snapshot)) {
+    diag.error(*refusal);
+    return false;
   }
   sandbox::Request request;
   abi::OpConfig& op = request.op;

@@ -62,8 +62,12 @@ SnapshotParamResult TakeSnapshotParam(std::string_view value, SnapshotSelection*
 }
 
 std::optional<std::string> SnapshotSelectionTooLong(const SnapshotSelection& selection) {
-  for (const std::optional<std::string>& name :
-       {selection.id, selection.name, selection.id_or_name}) {
+  // Only what the guest is given: a plain name is ignored once the options form was seen.
+  const std::optional<std::string> given[] = {
+      selection.by_options ? selection.id : std::nullopt,
+      selection.by_options ? selection.name : std::nullopt,
+      selection.by_options ? std::nullopt : selection.id_or_name};
+  for (const std::optional<std::string>& name : given) {
     if (name && name->size() > abi::kSnapshotSelectorMax) {
       return "snapshot ids and names longer than " + std::to_string(abi::kSnapshotSelectorMax) +
              " bytes are not supported by instar";

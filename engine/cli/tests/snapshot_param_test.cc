@@ -68,5 +68,21 @@ TEST(SnapshotParam, IdIsTheOptionsOwnNameAndHelpListsTheKeys) {
             "  snapshot.name=<str>    - snapshot name\n");
 }
 
+TEST(SnapshotParam, OnlyTheNamesTheGuestGetsAreBoundedByInstar) {
+  const std::string long_name(abi::kSnapshotSelectorMax + 1, 'n');
+  SnapshotSelection s;
+  ASSERT_TRUE(TakeSnapshotParam(long_name, &s).ok);
+  EXPECT_TRUE(SnapshotSelectionTooLong(s).has_value());
+  // The options form wins, so the long plain name is never used.
+  ASSERT_TRUE(TakeSnapshotParam("snapshot.id=1", &s).ok);
+  EXPECT_FALSE(SnapshotSelectionTooLong(s).has_value());
+  abi::OpConfig op{};
+  PutSnapshotSelection(s, &op);
+  EXPECT_EQ(op.snapshot_select, abi::kSnapshotIdAndName);
+  EXPECT_EQ(op.snapshot_flags, uint32_t{abi::kSnapshotHasId});
+  EXPECT_EQ(op.snapshot_id_length, 1u);
+  EXPECT_EQ(op.snapshot_name_length, 0u);
+}
+
 }  // namespace
 }  // namespace instar::cli
