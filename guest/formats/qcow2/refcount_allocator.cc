@@ -52,10 +52,9 @@ RefcountMetadataSize refcount_metadata_size(uint64_t clusters, uint64_t cluster_
   return {(blocks + table) * cluster_size, blocks};
 }
 
-Status RefcountAllocator::init(Arena& arena, HostFile& file, uint32_t cluster_bits,
-                               uint32_t refcount_order, uint64_t table_offset,
-                               uint32_t table_clusters, uint64_t first_block,
-                               uint32_t cache_slots) {
+Status RefcountAllocator::set_up(Arena& arena, HostFile& file, uint32_t cluster_bits,
+                                 uint32_t refcount_order, uint64_t table_offset,
+                                 uint32_t table_clusters) {
   arena_ = &arena;
   file_ = &file;
   cluster_bits_ = cluster_bits;
@@ -65,8 +64,16 @@ Status RefcountAllocator::init(Arena& arena, HostFile& file, uint32_t cluster_bi
   refcount_max_ = refcount_max(refcount_order);
   table_offset_ = table_offset;
   table_size_ = (uint64_t{table_clusters} << cluster_bits) / 8;
+  if (table_size_ == 0) return internal();
   table_ = arena.allocate_array<uint64_t>(table_size_);
-  if (table_ == nullptr) return internal();
+  return table_ == nullptr ? internal() : Status::Ok();
+}
+
+Status RefcountAllocator::init(Arena& arena, HostFile& file, uint32_t cluster_bits,
+                               uint32_t refcount_order, uint64_t table_offset,
+                               uint32_t table_clusters, uint64_t first_block,
+                               uint32_t cache_slots) {
+  INSTAR_TRY(set_up(arena, file, cluster_bits, refcount_order, table_offset, table_clusters));
   fill_bytes(table_, 0, table_size_ * 8);
   table_[0] = first_block;
   update_max_table_index();
@@ -80,18 +87,7 @@ Status RefcountAllocator::init(Arena& arena, HostFile& file, uint32_t cluster_bi
 Status RefcountAllocator::load(Arena& arena, HostFile& file, uint32_t cluster_bits,
                                uint32_t refcount_order, uint64_t table_offset,
                                uint32_t table_clusters, uint32_t cache_slots) {
-  arena_ = &arena;
-  file_ = &file;
-  cluster_bits_ = cluster_bits;
-  cluster_size_ = uint64_t{1} << cluster_bits;
-  refcount_order_ = refcount_order;
-  block_bits_ = cluster_bits + 3 - refcount_order;
-  refcount_max_ = refcount_max(refcount_order);
-  table_offset_ = table_offset;
-  table_size_ = (uint64_t{table_clusters} << cluster_bits) / 8;
-  if (table_size_ == 0) return internal();
-  table_ = arena.allocate_array<uint64_t>(table_size_);
-  if (table_ == nullptr) return internal();
+  INSTAR_TRY(set_up(arena, file, cluster_bits, refcount_order, table_offset, table_clusters));
   // qcow2_refcount_init(): the table in one read, in chunks of the arena's choosing here.
   constexpr uint64_t kChunkEntries = 512;
   uint8_t raw[kChunkEntries * 8];

@@ -76,6 +76,9 @@ class RefcountAllocator {
   }
 
  private:
+  // The geometry both init() and load() start from, and the table's memory (not yet filled).
+  Status set_up(Arena& arena, HostFile& file, uint32_t cluster_bits, uint32_t refcount_order,
+                uint64_t table_offset, uint32_t table_clusters);
   // Result value true: qemu's -EAGAIN (a refcount block was allocated where the caller may have
   // meant to put its data, so it must search again).
   Result<bool> update_refcount(uint64_t offset, uint64_t length, uint64_t addend, bool decrease,
