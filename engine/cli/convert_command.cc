@@ -2,6 +2,7 @@
 // create (or open, -n) the output named on the command line, copy in one sandbox run, print
 // qemu-img's progress and errors.
 #include "engine/cli/convert_command.h"
+#include "engine/cli/diagnostics.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -49,11 +50,6 @@ constexpr uint64_t kMemoryHeadroom = 128ull << 20;
 constexpr uint64_t kQcow2WriterClusters = 40;
 // Progress: one small message per 2 MiB chunk, at most.
 constexpr uint64_t kMessageBytesPerGiB = 16 * 1024;
-
-void put(std::FILE* stream, const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stream);
-  std::fflush(stream);
-}
 
 // One input as opened on the host, with its chain.
 struct Input {

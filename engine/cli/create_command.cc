@@ -1,6 +1,7 @@
 // create_command.cc: `create` = img_create and bdrv_img_create (block.c), raw_co_create
 // (file-posix.c) and qcow2_co_create_opts' host half: options, backing file, files, messages.
 #include "engine/cli/create_command.h"
+#include "engine/cli/diagnostics.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -38,11 +39,6 @@ namespace {
 constexpr uint64_t kQcow2WriterClusters = 40;
 constexpr uint64_t kArenaMax = 512ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
-
-void put(std::FILE* stream, const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stream);
-  std::fflush(stream);
-}
 
 // Options instar passes on to the qcow2 guest or honours itself; the rest are refused.
 bool implemented_qcow2_option(const std::string& name) {

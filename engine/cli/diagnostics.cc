@@ -19,4 +19,9 @@ int Diagnostics::usage_error(std::string_view message) const {
   return 1;
 }
 
+void put(std::FILE* stream, std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stream);
+  std::fflush(stream);
+}
+
 }  // namespace instar::cli

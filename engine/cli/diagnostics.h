@@ -1,6 +1,7 @@
 // diagnostics.h: qemu-style error reporting with the invocation name as prefix.
 #pragma once
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,9 @@ class Diagnostics {
  private:
   std::string program_;
 };
+
+// `text` as it is on `stream`, flushed at once: commands that print progress on stdout and
+// messages on stderr keep the order qemu-img gives them.
+void put(std::FILE* stream, std::string_view text);
 
 }  // namespace instar::cli

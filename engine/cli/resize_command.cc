@@ -1,6 +1,7 @@
 // resize_command.cc: `resize` = img_resize (qemu-img.c) and, for raw files, file-posix's
 // handle_aiocb_truncate(): options, the read-write open, messages and exit codes.
 #include "engine/cli/resize_command.h"
+#include "engine/cli/diagnostics.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,11 +34,6 @@ constexpr uint64_t kGrowthBound = 8ull << 30;
 // The resize's L1 table, refcount table, table caches and scratch, on top of the default arena.
 constexpr uint64_t kResizeArena = 160ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
-
-void put(std::FILE* stream, const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stream);
-  std::fflush(stream);
-}
 
 uint32_t preallocation_code(const std::string& mode) {
   if (mode == "metadata") return 1;
@@ -116,8 +112,7 @@ int finish(const ResizeRun& r, ImageFile& file, const channel::ResizeReport& rep
       // qcow2_co_truncate()'s bdrv_co_truncate() of the file's tail after a shrink; a failure
       // there is only a warning in qemu.
       struct stat st {};
-      if (fstat(file.fd(), &st) == 0 &&
-          result.file_length() < static_cast<uint64_t>(st.st_size) &&
+      if (fstat(file.fd(), &st) == 0 && result.file_length() < static_cast<uint64_t>(st.st_size) &&
           ftruncate(file.fd(), static_cast<off_t>(result.file_length())) != 0) {
         diag.error(std::string("warning: Failed to truncate the tail of the image: "
                                "Could not resize file: ") +
