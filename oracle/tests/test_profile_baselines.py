@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from instar_oracle import baselines, known, runner
+from instar_oracle import baselines, known, runner, sampling
 
 MANIFEST = baselines.load_manifest()
 REGISTRY = known.load()
@@ -38,8 +38,17 @@ def refused_by_instar(err: str, want_err: str) -> bool:
     return ("instar" in err or "not supported yet" in err) and err != want_err
 
 
+def sampled(version: str, case: dict) -> bool:
+    """Under KVM (the TCG rig, where every run costs seconds) every 7.2 case and a fixed third of
+    the other versions' cells: a profile changes only the host's rendering of the same guest
+    messages, which the process run checks for every cell. INSTAR_FULL_GRIDS=1 runs them all."""
+    return (SANDBOX != "kvm" or version.startswith("7.2")
+            or sampling.keep(f"{version}:{case['kind']}/{case['name']}", 3))
+
+
 @pytest.mark.parametrize(("version", "case"),
-                         [(v, c) for v in VERSIONS for c in baselines.cases_for(MANIFEST, v)],
+                         [(v, c) for v in VERSIONS for c in baselines.cases_for(MANIFEST, v)
+                          if sampled(v, c)],
                          ids=lambda x: x if isinstance(x, str) else f"{x['kind']}/{x['name']}")
 def test_matches_baseline(version, case, recipe_dir, as_qemu_img):
     directory, tmpfs = recipe_dir
