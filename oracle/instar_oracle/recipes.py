@@ -1,7 +1,20 @@
-"""Recipe cases: images built with qemu-img / qemu-io command lists, never hostile."""
+"""Recipe cases: images built with qemu-img / qemu-io command lists, never hostile.
+
+With INSTAR_RECIPE_CACHE=DIR, build() copies a recipe's files from DIR/<name>-<hash of its
+commands>/, building them there first when missing: scripts/test fills DIR natively
+(`python3 -m instar_oracle.recipes --prebuild DIR`) before the TCG rig starts, where every
+qemu-img and qemu-io run of a recipe costs seconds."""
 from __future__ import annotations
 
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import os
+import shutil
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 # The 4 MiB compare content, written by python so it is dense (no holes) and reproducible.
@@ -236,9 +249,109 @@ for _name in CHAINS_THAT_OPEN:
 RECIPES.update(_CHAINS)
 
 
+def _run_commands(name: str, directory: Path) -> None:
+    for argv in RECIPES[name][1]:
+        subprocess.run(argv, cwd=directory, check=True, stdout=subprocess.DEVNULL)
+
+
+def _data_extents(path: Path) -> list[list[int]]:
+    """The file's data extents as [start, end) pairs, as SEEK_DATA / SEEK_HOLE report them."""
+    extents = []
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        offset = 0
+        while offset < size:
+            try:
+                start = os.lseek(f.fileno(), offset, os.SEEK_DATA)
+            except OSError:  # ENXIO: only a hole remains
+                break
+            end = os.lseek(f.fileno(), start, os.SEEK_HOLE)
+            extents.append([start, end])
+            offset = end
+    return extents
+
+
+def _record_layout(directory: Path) -> dict:
+    """What a copy must reproduce: each entry's kind and mode, a file's size and data extents
+    (qemu-img leaves written zeros apart from holes, and raw block status tells them apart),
+    a symlink's target."""
+    layout = {}
+    for path in sorted(directory.rglob("*")):
+        name = str(path.relative_to(directory))
+        info = path.lstat()
+        if path.is_symlink():
+            layout[name] = {"symlink": os.readlink(path)}
+        elif path.is_dir():
+            layout[name] = {"dir": True, "mode": info.st_mode & 0o7777}
+        else:
+            layout[name] = {"size": info.st_size, "mode": info.st_mode & 0o7777,
+                            "extents": _data_extents(path)}
+    return layout
+
+
+def _copy_layout(source: Path, layout: dict, directory: Path) -> None:
+    """Copies a cached recipe into `directory` extent by extent from its recorded layout, so the
+    copy's holes are the original's wherever it is read from (9p inside the rig has no
+    SEEK_DATA)."""
+    for name, entry in layout.items():  # sorted: a directory comes before what it holds
+        target = directory / name
+        if "symlink" in entry:
+            os.symlink(entry["symlink"], target)
+        elif entry.get("dir"):
+            target.mkdir(mode=entry["mode"], exist_ok=True)
+        else:
+            with open(source / name, "rb") as src, open(target, "wb") as dst:
+                for start, end in entry["extents"]:
+                    src.seek(start)
+                    dst.seek(start)
+                    dst.write(src.read(end - start))
+                dst.truncate(entry["size"])
+            os.chmod(target, entry["mode"])
+
+
+def _cached(name: str, cache: Path) -> tuple[Path, dict]:
+    """Recipe `name`'s files in `cache` and their layout, built there if missing. A recipe whose
+    commands change gets a new entry; a half-built one is never used (it is renamed into place
+    only once complete, its layout written before)."""
+    key = hashlib.sha256(repr(RECIPES[name]).encode()).hexdigest()[:16]
+    built = cache / f"{name}-{key}"
+    layout_file = cache / f"{name}-{key}.json"
+    if not built.is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        scratch = cache / f".{name}-{key}.{os.getpid()}.{threading.get_ident()}"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+        _run_commands(name, scratch)
+        pending = scratch.with_suffix(".json")
+        pending.write_text(json.dumps(_record_layout(scratch)))
+        os.replace(pending, layout_file)
+        try:
+            scratch.rename(built)
+        except OSError:  # another process finished the same recipe first
+            shutil.rmtree(scratch, ignore_errors=True)
+    return built, json.loads(layout_file.read_text())
+
+
 def build(name: str, directory: Path) -> Path:
     """Builds recipe `name` inside `directory` and returns the image path (relative name)."""
-    image, commands = RECIPES[name]
-    for argv in commands:
-        subprocess.run(argv, cwd=directory, check=True, stdout=subprocess.DEVNULL)
-    return Path(image)
+    cache = os.environ.get("INSTAR_RECIPE_CACHE")
+    if cache:
+        _copy_layout(*_cached(name, Path(cache)), directory)
+    else:
+        _run_commands(name, directory)
+    return Path(RECIPES[name][0])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="build every recipe into a cache directory")
+    ap.add_argument("--prebuild", metavar="DIR", required=True, type=Path)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for _ in pool.map(lambda name: _cached(name, args.prebuild), sorted(RECIPES)):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
