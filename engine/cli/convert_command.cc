@@ -541,7 +541,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
           check_target_backing(diag, options, qcow2_target->backing_file,
                                qcow2_target->backing_fmt.has_value(), progress);
       if (refused) return *refused;
-      if (options.compress && qcow2_target->preallocation != 0) {
+      if (options.compress && qcow2_target->preallocation != Preallocation::kOff) {
         diag.error("Compression and preallocation not supported at the same time");
         return fail();
       }
@@ -664,7 +664,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     op.qcow2_refcount_bits = qcow2_target->refcount_bits;
     op.qcow2_create_flags = qcow2_target->create_flags;
     op.qcow2_compression_type = qcow2_target->compression_type;
-    op.convert_qcow2_preallocation = qcow2_target->preallocation_mode;
+    op.convert_qcow2_preallocation = abi_code(qcow2_target->preallocation);
     output_capacity = qcow2_output_bound(*qcow2_target, total, options.compress);
   }
   op.output_size = total;

@@ -79,12 +79,9 @@ std::optional<std::string> qcow2_target_values(const CreationOptions& opts, Qcow
     return "Parameter 'backing-fmt' does not accept value '" + *t.backing_fmt + "'";
   }
   if (const CreationOptions::Option* o = opts.find("preallocation")) {
-    static const char* const kModes[] = {"off", "metadata", "falloc", "full"};
-    uint32_t mode = 0;
-    while (mode < 4 && o->text != kModes[mode]) ++mode;
-    if (mode == 4) return "Parameter 'preallocation' does not accept value '" + o->text + "'";
-    t.preallocation = mode;
-    t.preallocation_mode = mode;
+    const std::optional<Preallocation> mode = parse_preallocation(o->text);
+    if (!mode) return "Parameter 'preallocation' does not accept value '" + o->text + "'";
+    t.preallocation = *mode;
   }
   if (const CreationOptions::Option* o = opts.find("compression_type")) {
     if (o->text == "zstd") {
@@ -167,17 +164,12 @@ Qcow2TargetResult plan_qcow2_target(std::string_view program, const std::string&
 bool preallocate_qcow2_data_area(int fd, const Qcow2Target& target, uint64_t capacity,
                                  uint64_t start, uint64_t end, std::string* error) {
   if (start == 0 && end == 0) return true;
-  const bool data_area = target.preallocation_mode == abi::kQcow2PreallocFalloc ||
-                         target.preallocation_mode == abi::kQcow2PreallocFull;
-  if (!data_area || start > end || end > capacity) {
+  if (!allocates_data(target.preallocation) || start > end || end > capacity) {
     *error = "sandbox: the guest asked to preallocate a range outside its output";
     return false;
   }
-  const Preallocation mode = target.preallocation_mode == abi::kQcow2PreallocFalloc
-                                 ? Preallocation::kFalloc
-                                 : Preallocation::kFull;
   std::string why;
-  if (preallocate_range(fd, start, end, mode, &why)) return true;
+  if (preallocate_range(fd, start, end, target.preallocation, &why)) return true;
   *error = "Could not resize image: Failed to resize underlying file: " + why;
   return false;
 }
@@ -198,8 +190,7 @@ uint64_t qcow2_output_bound(const Qcow2Target& target, uint64_t virtual_size, bo
   constexpr uint64_t kMax = INT64_MAX;
   if (rounded < virtual_size || full < rounded || full > kMax) return kMax;
   const uint64_t metadata = full - rounded;
-  if (target.preallocation_mode == abi::kQcow2PreallocFalloc ||
-      target.preallocation_mode == abi::kQcow2PreallocFull) {
+  if (allocates_data(target.preallocation)) {
     // qcow2_refcount_area() puts a new refcount table (and blocks) behind what create wrote,
     // keeping the first block; the old table's cluster may stay unused (a size-0 image).
     return full > kMax - metadata - 2 * m.cluster_size ? kMax

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "engine/cli/creation_options.h"
+#include "engine/cli/preallocation.h"
 #include "guest/abi/abi.h"
 
 namespace instar::cli {
@@ -15,12 +16,11 @@ namespace instar::cli {
 struct Qcow2Target {
   uint32_t cluster_size = 65536;
   uint32_t refcount_bits = 16;
-  uint32_t create_flags = 0;                // abi::Qcow2CreateFlags
-  uint32_t compression_type = 0;            // 0 zlib, 1 zstd
-  std::optional<std::string> backing_file;  // -o backing_file
-  std::optional<std::string> backing_fmt;   // -o backing_fmt (a BlockdevDriver name)
-  uint32_t preallocation = 0;               // -o preallocation: 0 off, 1 metadata, 2 falloc, 3 full
-  uint32_t preallocation_mode = 0;          // abi::Qcow2Prealloc: the same, as the guest takes it
+  uint32_t create_flags = 0;                          // abi::Qcow2CreateFlags
+  uint32_t compression_type = 0;                      // 0 zlib, 1 zstd
+  std::optional<std::string> backing_file;            // -o backing_file
+  std::optional<std::string> backing_fmt;             // -o backing_fmt (a BlockdevDriver name)
+  Preallocation preallocation = Preallocation::kOff;  // -o preallocation
 };
 
 // Whether `name` is one of qemu 7.2's BlockdevDriver values (as Debian builds it): what QAPI

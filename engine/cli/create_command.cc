@@ -139,10 +139,9 @@ bool complete_data_file(int fd, uint64_t rounded, const Qcow2Target& t,
   }
   const uint64_t length = static_cast<uint64_t>(st.st_size);
   if (end <= length) return true;
+  // metadata is no mode of a file: the data file is then sized as with off.
   const Preallocation mode =
-      t.preallocation_mode == abi::kQcow2PreallocFalloc ? Preallocation::kFalloc
-      : t.preallocation_mode == abi::kQcow2PreallocFull ? Preallocation::kFull
-                                                        : Preallocation::kOff;
+      allocates_data(t.preallocation) ? t.preallocation : Preallocation::kOff;
   if (length == 0) return truncate_new_file(fd, end, mode, error);
   if (mode != Preallocation::kOff) return preallocate_range(fd, length, end, mode, error);
   if (ftruncate(fd, static_cast<off_t>(end)) == 0) return true;
@@ -226,7 +225,7 @@ bool create_qcow2(const CreateContext& c, const CreationOptions& opts, uint64_t 
   op.qcow2_refcount_bits = t.refcount_bits;
   op.qcow2_create_flags = t.create_flags;
   op.qcow2_compression_type = t.compression_type;
-  op.create_preallocation = t.preallocation;
+  op.create_preallocation = abi_code(t.preallocation);
   const auto copy_name = [](const CreationOptions::Option* o, uint8_t* to, uint32_t* length) {
     if (o == nullptr) return;
     std::memcpy(to, o->text.data(), o->text.size());

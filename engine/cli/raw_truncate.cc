@@ -45,14 +45,6 @@ bool sync_file(int fd, std::string* error) {
 
 }  // namespace
 
-std::optional<Preallocation> parse_preallocation(const std::string& text) {
-  if (text == "off") return Preallocation::kOff;
-  if (text == "metadata") return Preallocation::kMetadata;
-  if (text == "falloc") return Preallocation::kFalloc;
-  if (text == "full") return Preallocation::kFull;
-  return std::nullopt;
-}
-
 bool truncate_new_file(int fd, uint64_t size, Preallocation mode, std::string* error) {
   return truncate_file(fd, 0, size, mode, error);
 }

@@ -3,16 +3,11 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 
+#include "engine/cli/preallocation.h"
+
 namespace instar::cli {
-
-// PreallocMode as a file takes it.
-enum class Preallocation { kOff, kMetadata, kFalloc, kFull };
-
-// "off", "metadata", "falloc" or "full"; nullopt for anything else.
-std::optional<Preallocation> parse_preallocation(const std::string& text);
 
 // Sizes the empty file `fd` to `size`: falloc allocates the range, full writes zeros over it and
 // syncs, off truncates; falloc and off then write the first block (allocate_first_block(): 512

@@ -35,13 +35,6 @@ constexpr uint64_t kGrowthBound = 8ull << 30;
 constexpr uint64_t kResizeArena = 160ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
 
-uint32_t preallocation_code(const std::string& mode) {
-  if (mode == "metadata") return 1;
-  if (mode == "falloc") return 2;
-  if (mode == "full") return 3;
-  return 0;
-}
-
 // bdrv_open()'s warning for a probed raw image opened for writing.
 std::string probed_raw_warning(const std::string& name) {
   return "WARNING: Image format was not specified for '" + name +
@@ -195,7 +188,7 @@ int run_resize_command(const Diagnostics& diag, const SandboxChoice& choice,
   op.resize_file_length = file.size();
   op.resize_relative = options.relative;
   op.resize_flags = options.shrink ? abi::kResizeShrink : 0u;
-  op.resize_preallocation = preallocation_code(options.preallocation);
+  op.resize_preallocation = abi_code(*parse_preallocation(options.preallocation));
   const uint64_t capacity = file.size() + kGrowthBound;
   request.devices.push_back({file.fd(), capacity, true});
   request.limits.arena_bytes += kResizeArena;

@@ -105,9 +105,9 @@ TEST(ConvertTargetTest, FallocAndFullAreLaidOutByTheGuest) {
     const Qcow2TargetResult r =
         plan_qcow2_target("qemu-img", "out", std::string("preallocation=") + mode);
     ASSERT_TRUE(r.target) << r.error;
-    EXPECT_EQ(r.target->preallocation_mode, std::string(mode) == "falloc"
-                                                ? uint32_t{abi::kQcow2PreallocFalloc}
-                                                : uint32_t{abi::kQcow2PreallocFull});
+    EXPECT_EQ(abi_code(r.target->preallocation), std::string(mode) == "falloc"
+                                                     ? uint32_t{abi::kQcow2PreallocFalloc}
+                                                     : uint32_t{abi::kQcow2PreallocFull});
   }
 }
 
@@ -115,7 +115,7 @@ TEST(ConvertTargetTest, BoundLeavesRoomForTheRefcountArea) {
   // qemu-img create -f qcow2 -o preallocation=falloc x 0 is 262144 bytes long: the refcount
   // table moved behind the first three clusters (measure says 196608 fully allocated).
   Qcow2Target t;
-  t.preallocation_mode = abi::kQcow2PreallocFalloc;
+  t.preallocation = Preallocation::kFalloc;
   EXPECT_GE(qcow2_output_bound(t, 0, false), 262144u);
   // ... and 1074135040 for 1G, which measure gives exactly.
   EXPECT_GE(qcow2_output_bound(t, 1ull << 30, false), 1074135040u);
@@ -143,7 +143,7 @@ class DataAreaTest : public testing::Test {
 
 TEST_F(DataAreaTest, FallocAllocatesTheRangeAndGrowsTheFile) {
   Qcow2Target t;
-  t.preallocation_mode = abi::kQcow2PreallocFalloc;
+  t.preallocation = Preallocation::kFalloc;
   std::string error;
   ASSERT_TRUE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 65536, 1 << 20, &error)) << error;
   EXPECT_EQ(length(), 1u << 20);
@@ -152,7 +152,7 @@ TEST_F(DataAreaTest, FallocAllocatesTheRangeAndGrowsTheFile) {
 
 TEST_F(DataAreaTest, FullWritesZerosOnlyWhereTheGuestWroteNothing) {
   Qcow2Target t;
-  t.preallocation_mode = abi::kQcow2PreallocFull;
+  t.preallocation = Preallocation::kFull;
   // The copy already wrote data into the area (and a table behind it).
   const std::string data(65536, 'x');
   ASSERT_EQ(pwrite(fd_, data.data(), data.size(), 131072), 65536);
@@ -175,10 +175,10 @@ TEST_F(DataAreaTest, RangesTheGuestMayNotAskForAreRefused) {
   EXPECT_TRUE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 0, 0, &error));
   // A range for a target that is not falloc or full.
   EXPECT_FALSE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 0, 4096, &error));
-  t.preallocation_mode = abi::kQcow2PreallocMetadata;
+  t.preallocation = Preallocation::kMetadata;
   EXPECT_FALSE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 0, 4096, &error));
   // Beyond the output device, or backwards.
-  t.preallocation_mode = abi::kQcow2PreallocFull;
+  t.preallocation = Preallocation::kFull;
   EXPECT_FALSE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 0, (1 << 20) + 1, &error));
   EXPECT_FALSE(preallocate_qcow2_data_area(fd_, t, 1 << 20, 8192, 4096, &error));
   EXPECT_NE(error.find("outside its output"), std::string::npos);
