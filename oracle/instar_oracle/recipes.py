@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import threading
@@ -254,27 +256,73 @@ def _run_commands(name: str, directory: Path) -> None:
         subprocess.run(argv, cwd=directory, check=True, stdout=subprocess.DEVNULL)
 
 
-def _data_extents(path: Path) -> list[list[int]]:
-    """The file's data extents as [start, end) pairs, as SEEK_DATA / SEEK_HOLE report them."""
-    extents = []
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        offset = 0
-        while offset < size:
-            try:
-                start = os.lseek(f.fileno(), offset, os.SEEK_DATA)
-            except OSError:  # ENXIO: only a hole remains
-                break
-            end = os.lseek(f.fileno(), start, os.SEEK_HOLE)
-            extents.append([start, end])
-            offset = end
+# FS_IOC_FIEMAP and its flags (linux/fiemap.h): a file's extents with their state. qemu leaves
+# fallocated, never-written ranges (unwritten extents) in some images: SEEK_DATA calls them holes
+# but st_blocks counts them, and qcow2_detect_metadata_preallocation() reads st_blocks.
+_FS_IOC_FIEMAP = 0xC020660B
+_FIEMAP_FLAG_SYNC = 0x1
+_FIEMAP_EXTENT_LAST = 0x1
+_FIEMAP_EXTENT_UNWRITTEN = 0x800
+_FIEMAP_HEADER = struct.Struct("=QQIIII")
+_FIEMAP_EXTENT = struct.Struct("=QQQ2Q4I")
+_FIEMAP_BATCH = 256
+
+
+def _fiemap(fd: int, size: int) -> list[tuple[int, int, int]] | None:
+    """(start, end, flags) of each extent of `fd` within `size`, or None where the filesystem
+    has no FIEMAP."""
+    extents, start = [], 0
+    while start < size:
+        request = bytearray(_FIEMAP_HEADER.size + _FIEMAP_BATCH * _FIEMAP_EXTENT.size)
+        _FIEMAP_HEADER.pack_into(request, 0, start, size - start, _FIEMAP_FLAG_SYNC, 0,
+                                 _FIEMAP_BATCH, 0)
+        try:
+            fcntl.ioctl(fd, _FS_IOC_FIEMAP, request)
+        except OSError:
+            return None
+        mapped = _FIEMAP_HEADER.unpack_from(request, 0)[3]
+        if mapped == 0:
+            break
+        for i in range(mapped):
+            logical, _, length, _, _, flags, _, _, _ = _FIEMAP_EXTENT.unpack_from(
+                request, _FIEMAP_HEADER.size + i * _FIEMAP_EXTENT.size)
+            extents.append((logical, min(logical + length, size), flags))
+        if flags & _FIEMAP_EXTENT_LAST:
+            break
+        start = logical + length
+    return [e for e in extents if e[0] < e[1]]
+
+
+def _seek_data_extents(fd: int, size: int) -> list[list[int]]:
+    """The data extents of `fd` as [start, end) pairs, as SEEK_DATA / SEEK_HOLE report them."""
+    extents, offset = [], 0
+    while offset < size:
+        try:
+            start = os.lseek(fd, offset, os.SEEK_DATA)
+        except OSError:  # ENXIO: only a hole remains
+            break
+        end = os.lseek(fd, start, os.SEEK_HOLE)
+        extents.append([start, end])
+        offset = end
     return extents
 
 
+def _file_layout(path: Path) -> tuple[list[list[int]], list[list[int]]]:
+    """The ranges of a file written with data, and those allocated but never written."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        extents = _fiemap(f.fileno(), size)
+        if extents is None:
+            return _seek_data_extents(f.fileno(), size), []
+    written = [[a, b] for a, b, flags in extents if not flags & _FIEMAP_EXTENT_UNWRITTEN]
+    unwritten = [[a, b] for a, b, flags in extents if flags & _FIEMAP_EXTENT_UNWRITTEN]
+    return written, unwritten
+
+
 def _record_layout(directory: Path) -> dict:
-    """What a copy must reproduce: each entry's kind and mode, a file's size and data extents
-    (qemu-img leaves written zeros apart from holes, and raw block status tells them apart),
-    a symlink's target."""
+    """What a copy must reproduce: each entry's kind and mode, a file's size, written and
+    allocated-but-unwritten ranges (holes, written zeros and fallocated ranges differ in block
+    status and st_blocks, which qemu reads), a symlink's target."""
     layout = {}
     for path in sorted(directory.rglob("*")):
         name = str(path.relative_to(directory))
@@ -284,15 +332,16 @@ def _record_layout(directory: Path) -> dict:
         elif path.is_dir():
             layout[name] = {"dir": True, "mode": info.st_mode & 0o7777}
         else:
+            written, unwritten = _file_layout(path)
             layout[name] = {"size": info.st_size, "mode": info.st_mode & 0o7777,
-                            "extents": _data_extents(path)}
+                            "extents": written, "unwritten": unwritten}
     return layout
 
 
 def _copy_layout(source: Path, layout: dict, directory: Path) -> None:
-    """Copies a cached recipe into `directory` extent by extent from its recorded layout, so the
-    copy's holes are the original's wherever it is read from (9p inside the rig has no
-    SEEK_DATA)."""
+    """Copies a cached recipe into `directory` range by range from its recorded layout, so the
+    copy's holes and fallocated ranges are the original's whatever the filesystem it is read
+    from reports (the rig's 9p share)."""
     for name, entry in layout.items():  # sorted: a directory comes before what it holds
         target = directory / name
         if "symlink" in entry:
@@ -305,6 +354,9 @@ def _copy_layout(source: Path, layout: dict, directory: Path) -> None:
                     src.seek(start)
                     dst.seek(start)
                     dst.write(src.read(end - start))
+                dst.flush()
+                for start, end in entry["unwritten"]:
+                    os.posix_fallocate(dst.fileno(), start, end - start)
                 dst.truncate(entry["size"])
             os.chmod(target, entry["mode"])
 
