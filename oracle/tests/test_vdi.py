@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from instar_oracle import format_suite
+from instar_oracle import format_suite, runner
 
 MIB = 1 << 20
 BMAP = 0x200  # qemu-made images: the block map follows the 512-byte header
@@ -51,6 +51,10 @@ def images(tmp_path_factory, qemu_img):
     _qemu_io(qemu_img, raw, "raw", "write -P 0x66 0 100k", "write -P 0x77 4M 1M")
     subprocess.run([qemu_img, "convert", "-f", "raw", "-O", "vdi", str(raw),
                     str(d / "converted.vdi")], check=True, capture_output=True)
+    # A qcow2 overlay whose backing file is a vdi (the chain goes through the vdi driver).
+    subprocess.run([qemu_img, "create", "-f", "qcow2", "-b", "static-written.vdi", "-F", "vdi",
+                    str(d / "overlay.qcow2")], check=True, capture_output=True)
+    _qemu_io(qemu_img, d / "overlay.qcow2", "qcow2", "write -P 0x99 64k 64k")
     dyn = d / "dynamic.vdi"
     # Block map variants (entries: 0xffffffff unallocated; dynamic.vdi's blocks 1, 3, 5, 7).
     _patch(dyn, d / "duplicate.vdi", [("<I", BMAP + 0, 0), ("<I", BMAP + 8, 1)])
@@ -109,7 +113,7 @@ def test_check(images, as_qemu_img, qemu_img, image, output):
 
 
 @pytest.mark.parametrize("output", ["human", "json"])
-@pytest.mark.parametrize("image", GOOD)
+@pytest.mark.parametrize("image", GOOD + ["overlay.qcow2"])
 def test_map(images, as_qemu_img, qemu_img, image, output):
     _same(images, as_qemu_img, qemu_img, ["map", f"--output={output}", image])
 
@@ -117,7 +121,8 @@ def test_map(images, as_qemu_img, qemu_img, image, output):
 @pytest.mark.parametrize("pair", [("dynamic.vdi", "dynamic.vdi"), ("converted.vdi", "src.raw"),
                                   ("static.vdi", "empty.vdi"),
                                   ("static-written.vdi", "dynamic.vdi"),
-                                  ("dynamic.vdi", "past-eof.vdi")])
+                                  ("dynamic.vdi", "past-eof.vdi"),
+                                  ("overlay.qcow2", "static-written.vdi")])
 @pytest.mark.parametrize("strict", [[], ["-s"]])
 def test_compare(images, as_qemu_img, qemu_img, pair, strict):
     _same(images, as_qemu_img, qemu_img, ["compare", *strict, *pair])
@@ -125,7 +130,7 @@ def test_compare(images, as_qemu_img, qemu_img, pair, strict):
 
 @pytest.mark.parametrize("target", ["raw", "qcow2"])
 @pytest.mark.parametrize("image", ["dynamic.vdi", "static-written.vdi", "converted.vdi",
-                                   "duplicate.vdi", "discarded.vdi"])
+                                   "duplicate.vdi", "discarded.vdi", "overlay.qcow2"])
 def test_convert(images, as_qemu_img, qemu_img, image, target, tmp_path):
     format_suite.assert_same_convert(images, image, target, as_qemu_img, qemu_img, tmp_path)
 
@@ -135,3 +140,15 @@ def test_convert(images, as_qemu_img, qemu_img, image, target, tmp_path):
 def test_measure(images, as_qemu_img, qemu_img, image, output):
     _same(images, as_qemu_img, qemu_img,
           ["measure", f"--output={output}", "-O", "qcow2", image])
+
+
+# 8.0+ adds "compressed" to map's JSON only for drivers that can write compressed clusters
+# (block_driver_can_compress()): vdi cannot, so every profile prints 7.2's map.
+@pytest.mark.parametrize("profile", ["8.2", "10.0"])
+@pytest.mark.parametrize("output", ["human", "json"])
+@pytest.mark.parametrize("image", ["dynamic.vdi", "static-written.vdi"])
+def test_map_newer_profiles(images, as_qemu_img, qemu_img, image, output, profile):
+    args = ["map", f"--output={output}", image]
+    ours = runner.run([as_qemu_img, "--sandbox=process", "--qemu-version", profile, *args], images)
+    theirs = runner.run([qemu_img, *args], images)
+    assert (ours.stdout, ours.stderr, ours.rc) == (theirs.stdout, theirs.stderr, theirs.rc)
