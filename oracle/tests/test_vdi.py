@@ -67,6 +67,15 @@ def images(tmp_path_factory, qemu_img):
     # as zeros, every later block then maps to block 0.
     create("big.vdi", 600 * MIB)
     (d / "truncated-map.vdi").write_bytes((d / "big.vdi").read_bytes()[:BMAP + 512])
+    create("zero.vdi", 0)
+    # qemu 7.2 checks neither the image type nor the header size.
+    _patch(dyn, d / "image-type.vdi", [("<I", 0x4c, 7)])
+    _patch(dyn, d / "header-size.vdi", [("<I", 0x48, 0x10)])
+    # The block map 4 GiB into a 1 KiB file: every entry reads as 0.
+    (d / "far-map.vdi").write_bytes(dyn.read_bytes()[:0x400])
+    _patch(d / "far-map.vdi", d / "far-map.vdi", [("<I", 0x154, 0xfffffe00)])
+    # The first 100 bytes of a header: probed as vdi (qemu's probe reads 2048 zero-filled bytes).
+    (d / "tiny.vdi").write_bytes(dyn.read_bytes()[:100])
     # vdi_open() refusals, in its order.
     _patch(dyn, d / "huge-size.vdi", [("<Q", 0x170, 1 << 60)])
     _patch(dyn, d / "signature.vdi", [("<I", 0x40, 0x1234)])
@@ -87,10 +96,11 @@ _same = format_suite.assert_same
 
 GOOD = ["dynamic.vdi", "empty.vdi", "static.vdi", "static-written.vdi", "converted.vdi",
         "duplicate.vdi", "past-eof.vdi", "too-large.vdi", "discarded.vdi", "count-mismatch.vdi",
-        "odd-size.vdi", "truncated-map.vdi"]
+        "odd-size.vdi", "truncated-map.vdi", "zero.vdi", "image-type.vdi", "header-size.vdi",
+        "far-map.vdi"]
 OPEN_ERRORS = ["huge-size.vdi", "version.vdi", "bmap-unaligned.vdi", "data-unaligned.vdi",
                "sector-size.vdi", "block-size.vdi", "no-room.vdi", "link-uuid.vdi",
-               "parent-uuid.vdi", "too-many-blocks.vdi"]
+               "parent-uuid.vdi", "too-many-blocks.vdi", "tiny.vdi"]
 
 
 @pytest.mark.parametrize("output", ["human", "json"])
