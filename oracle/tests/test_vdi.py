@@ -68,6 +68,13 @@ def images(tmp_path_factory, qemu_img):
     create("big.vdi", 600 * MIB)
     (d / "truncated-map.vdi").write_bytes((d / "big.vdi").read_bytes()[:BMAP + 512])
     create("zero.vdi", 0)
+    # A static image whose blocks map to the file backwards, over a file with holes inside every
+    # block: block status asks the file's extent map out of order.
+    create("static-shuffled.vdi", 6 * MIB, "-o", "static=on")
+    _qemu_io(qemu_img, d / "static-shuffled.vdi", "vdi",
+             *[f"write -P {0x10 + i} {i * 320}k 4k" for i in range(19)])
+    _patch(d / "static-shuffled.vdi", d / "static-shuffled.vdi",
+           [("<I", BMAP + 4 * i, block) for i, block in enumerate([5, 3, 4, 0, 2, 1])])
     # qemu 7.2 checks neither the image type nor the header size.
     _patch(dyn, d / "image-type.vdi", [("<I", 0x4c, 7)])
     _patch(dyn, d / "header-size.vdi", [("<I", 0x48, 0x10)])
@@ -97,7 +104,7 @@ _same = format_suite.assert_same
 GOOD = ["dynamic.vdi", "empty.vdi", "static.vdi", "static-written.vdi", "converted.vdi",
         "duplicate.vdi", "past-eof.vdi", "too-large.vdi", "discarded.vdi", "count-mismatch.vdi",
         "odd-size.vdi", "truncated-map.vdi", "zero.vdi", "image-type.vdi", "header-size.vdi",
-        "far-map.vdi"]
+        "far-map.vdi", "static-shuffled.vdi"]
 OPEN_ERRORS = ["huge-size.vdi", "version.vdi", "bmap-unaligned.vdi", "data-unaligned.vdi",
                "sector-size.vdi", "block-size.vdi", "no-room.vdi", "link-uuid.vdi",
                "parent-uuid.vdi", "too-many-blocks.vdi", "tiny.vdi"]
@@ -140,7 +147,8 @@ def test_compare(images, as_qemu_img, qemu_img, pair, strict):
 
 @pytest.mark.parametrize("target", ["raw", "qcow2"])
 @pytest.mark.parametrize("image", ["dynamic.vdi", "static-written.vdi", "converted.vdi",
-                                   "duplicate.vdi", "discarded.vdi", "overlay.qcow2"])
+                                   "duplicate.vdi", "discarded.vdi", "overlay.qcow2",
+                                   "static-shuffled.vdi"])
 def test_convert(images, as_qemu_img, qemu_img, image, target, tmp_path):
     format_suite.assert_same_convert(images, image, target, as_qemu_img, qemu_img, tmp_path)
 
