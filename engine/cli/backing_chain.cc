@@ -59,6 +59,7 @@ class ChainOpener {
       if (!info) return std::move(out_);
       current.qcow2 = info->format() == guest::FORMAT_QCOW2;
       current.raw = info->format() == guest::FORMAT_RAW;
+      current.extent_map = current.raw || info->format() == guest::FORMAT_VDI;
       current.virtual_size = info->virtual_size();
       const guest::Qcow2Info& q = info->qcow2();
       const bool has_data_file = current.qcow2 && q.version() == 3 &&

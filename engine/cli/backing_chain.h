@@ -22,9 +22,12 @@ struct ChainImage {
   std::string display;                                 // qemu's name for it
   abi::ImageFormat format = abi::ImageFormat::kProbe;  // -f, the parent's backing format, or probe
   bool qcow2 = false;                                  // what the guest found
-  bool raw = false;           // the guest found raw: sized by its file, with the host's extent map
-  uint64_t virtual_size = 0;  // ImageInfo.virtual_size the guest found
-  sandbox::UniqueFd owned;    // backing files: the open file
+  bool raw = false;                                    // the guest found raw: sized by its file
+  // The guest's block status needs the file's data extents (SEEK_DATA/SEEK_HOLE), as qemu's file
+  // driver answers: raw images, and vdi images (a static vdi's BDRV_BLOCK_RECURSE).
+  bool extent_map = false;
+  uint64_t virtual_size = 0;    // ImageInfo.virtual_size the guest found
+  sandbox::UniqueFd owned;      // backing files: the open file
   sandbox::UniqueFd data_file;  // a qcow2's external data file, when it declares one
   uint64_t data_size = 0;
   std::string data_display;  // qemu's name for the data file (its stored name)

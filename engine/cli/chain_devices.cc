@@ -37,7 +37,7 @@ bool attach_chain(sandbox::Request* request, uint32_t input, uint32_t top_device
                            ? add_device(image.data_file.get(), image.data_size)
                            : abi::kNoDevice;
     link.extent_device = abi::kNoDevice;
-    if (image.raw && extent_maps) {
+    if (image.extent_map && extent_maps) {
       sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
       if (map.get() < 0) {
         *failed = image.display;

@@ -14,9 +14,9 @@ namespace instar::cli {
 
 // Fills request->op.chain[input] from `chain` (top first): the top image is device
 // `top_device`, already in the request; every backing file and external data file is appended as
-// a device. With `extent_maps`, each raw image also gets the map of its file's data extents
-// (compare_extents.h), kept alive in `maps`. Returns false, with `failed` naming the image, when
-// an extent map cannot be made.
+// a device. With `extent_maps`, each image whose ChainImage::extent_map is set gets the map of its
+// file's data extents (compare_extents.h), kept alive in `maps`. Returns false, with `failed`
+// naming the image, when an extent map cannot be made.
 bool attach_chain(sandbox::Request* request, uint32_t input, uint32_t top_device,
                   const std::vector<ChainImage>& chain, bool extent_maps,
                   std::vector<sandbox::UniqueFd>* maps, std::string* failed);

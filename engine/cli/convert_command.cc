@@ -249,7 +249,7 @@ bool add_chain_links(const Diagnostics& diag, const ChainOpen& chain, abi::Chain
                            ? add_device(image.data_file.get(), image.data_size, false)
                            : abi::kNoDevice;
     link.extent_device = abi::kNoDevice;
-    if (image.raw) {
+    if (image.extent_map) {
       sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
       if (map.get() < 0) {
         diag.error("cannot map the extents of '" + image.display + "'");

@@ -7,8 +7,8 @@
 namespace instar::cli {
 
 namespace {
-// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2 and vmdk (`qemu-img --help`).
-constexpr std::array<std::string_view, 39> kOtherQemuDrivers = {"blkdebug",
+// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk and vdi (`qemu-img --help`).
+constexpr std::array<std::string_view, 38> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -43,7 +43,6 @@ constexpr std::array<std::string_view, 39> kOtherQemuDrivers = {"blkdebug",
                                                                 "snapshot-access",
                                                                 "ssh",
                                                                 "throttle",
-                                                                "vdi",
                                                                 "vhdx",
                                                                 "vpc",
                                                                 "vvfat"};
@@ -60,6 +59,10 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   }
   if (name == "vmdk") {
     *format = abi::ImageFormat::kVmdk;
+    return FormatLookup::kSupported;
+  }
+  if (name == "vdi") {
+    *format = abi::ImageFormat::kVdi;
     return FormatLookup::kSupported;
   }
   for (std::string_view d : kOtherQemuDrivers) {

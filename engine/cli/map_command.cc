@@ -154,7 +154,7 @@ int run_map_command(const Diagnostics& diag, const SandboxChoice& choice,
     } else {
       files.push_back(element.display);
     }
-    if (element.raw) {
+    if (element.extent_map) {
       sandbox::UniqueFd map = make_extent_map(element.fd, element.size);
       if (map.get() < 0) {
         diag.error("cannot map the extents of '" + element.display + "'");

@@ -76,6 +76,8 @@ BlockLimits FormatNodeLimits(const FormatNode& node, const BlockLimits& data_chi
       // vmdk_refresh_limits(): a sparse extent's grain size.
       bl.write_zeroes_alignment = node.cluster_size;
       break;
+    case FormatNode::Driver::kVdi:
+      break;  // vdi has no bdrv_refresh_limits: its file's limits only
   }
   return bl;
 }

@@ -83,6 +83,11 @@ constexpr Template kTemplates[] = {
     {"CHECK_LINE_VMDK_CLUSTER_OFFSET_FAILED",
      "ERROR: could not get cluster_offset for sector {d}\n"},
     {"CHECK_LINE_VMDK_CLUSTER_PAST_EOF", "ERROR: cluster offset for sector {d} points after EOF\n"},
+    // block/vdi.c vdi_co_check()
+    {"CHECK_LINE_VDI_BLOCK_ALSO_USED", "ERROR: block index {d} also used by {d}\n"},
+    {"CHECK_LINE_VDI_BLOCK_TOO_LARGE", "ERROR: block index {d} too large, is {d}\n"},
+    {"CHECK_LINE_VDI_ALLOCATED_MISMATCH",
+     "ERROR: allocated blocks mismatch, is {d}, should be {d}\n"},
 };
 
 struct Entry {

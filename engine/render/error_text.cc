@@ -37,6 +37,13 @@ std::string AltHex(uint64_t v) {
   return buf;
 }
 
+// printf's %<width>x / %<width>lx: lowercase hex, zero-padded to `width` digits.
+std::string Hex(uint64_t v, int width = 0) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%0*" PRIx64, width, v);
+  return buf;
+}
+
 // An image name as qemu's %s prints it: up to its first NUL. Names are the only bytes of an
 // Error that are not numbers; every word around them is this file's.
 // qemu's format_name of a guest.proto Format: its enum name without "FORMAT_", in lower case
@@ -380,6 +387,51 @@ constexpr Rule kRules[] = {
     INSTAR_FIXED("ERROR_VMDK_GRAIN", "Invalid argument"),
     INSTAR_FIXED("ERROR_VMDK_CLUSTER_LOOKUP", "Input/output error"),
     INSTAR_FIXED("ERROR_VMDK_DESC_READ", "Could not read from file: Input/output error"),
+    // --- block/vdi.c vdi_open() ------------------------------------------------------------------
+    {"ERROR_VDI_DISK_SIZE_TOO_LARGE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported VDI image size (size is 0x" + Hex(Arg(e, 0)) +
+                   ", max supported is 0x" + Hex(Arg(e, 1)) + ")";
+     }},
+    {"ERROR_VDI_BAD_SIGNATURE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Image not in VDI format (bad signature " +
+                   Hex(static_cast<uint32_t>(Arg(e, 0)), 8) + ")";
+     }},
+    {"ERROR_VDI_VERSION",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "unsupported VDI image (version " + U32(Arg(e, 0)) + "." + U32(Arg(e, 1)) + ")";
+     }},
+    {"ERROR_VDI_BMAP_UNALIGNED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "unsupported VDI image (unaligned block map offset 0x" +
+                   Hex(static_cast<uint32_t>(Arg(e, 0))) + ")";
+     }},
+    {"ERROR_VDI_DATA_UNALIGNED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "unsupported VDI image (unaligned data offset 0x" +
+                   Hex(static_cast<uint32_t>(Arg(e, 0))) + ")";
+     }},
+    {"ERROR_VDI_SECTOR_SIZE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "unsupported VDI image (sector size " + U32(Arg(e, 0)) + " is not 512)";
+     }},
+    {"ERROR_VDI_BLOCK_SIZE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "unsupported VDI image (block size " + U32(Arg(e, 0)) + " is not 1048576)";
+     }},
+    {"ERROR_VDI_DISK_SIZE_VS_BLOCKS",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "unsupported VDI image (disk size " + U64(Arg(e, 0)) +
+                   ", image bitmap has room for " + U64(Arg(e, 1)) + ")";
+     }},
+    INSTAR_FIXED("ERROR_VDI_LINK_UUID", "unsupported VDI image (non-NULL link UUID)"),
+    INSTAR_FIXED("ERROR_VDI_PARENT_UUID", "unsupported VDI image (non-NULL parent UUID)"),
+    {"ERROR_VDI_TOO_MANY_BLOCKS",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "unsupported VDI image (too many blocks " + U32(Arg(e, 0)) + ", max is " +
+                   U32(Arg(e, 1)) + ")";
+     }},
     // --- resize: qcow2_co_truncate() and bdrv_co_truncate() (docs/resize.md) ------------------
     INSTAR_FIXED("ERROR_RESIZE_UNALIGNED", "The new size must be a multiple of 512"),
     INSTAR_FIXED("ERROR_RESIZE_V2_SNAPSHOTS", "Can't resize a v2 image which has snapshots"),

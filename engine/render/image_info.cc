@@ -218,6 +218,10 @@ FormatNode FormatNodeOf(const DecodedImage& image, const HostFacts& facts) {
     node.cluster_size = static_cast<uint32_t>(image.info.cluster_size());
     return node;
   }
+  if (image.info.format() == guest::FORMAT_VDI) {
+    node.driver = FormatNode::Driver::kVdi;
+    return node;
+  }
   if (image.info.format() != guest::FORMAT_QCOW2) {
     node.driver = FormatNode::Driver::kRaw;
     node.probed = facts.format_probed;
@@ -304,6 +308,11 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
       info.dirty_flag = false;
       PutVmdkBacking(in.vmdk(), facts, info);
       info.format_specific = VmdkSpecificToQObject(in.vmdk(), facts.filename);
+      return info;
+    case guest::FORMAT_VDI:
+      // vdi_get_info() succeeds (so dirty-flag is shown); 7.2 has no format-specific info.
+      info.format = "vdi";
+      info.dirty_flag = false;
       return info;
     default:
       return std::nullopt;

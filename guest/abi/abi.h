@@ -24,7 +24,7 @@ namespace instar::abi {
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
 // the ResizeResult message.
-inline constexpr uint32_t kAbiVersion = 5;
+inline constexpr uint32_t kAbiVersion = 6;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -143,6 +143,7 @@ enum class ImageFormat : uint32_t {
   kRaw = 1,
   kQcow2 = 2,
   kVmdk = 3,
+  kVdi = 4,
 };
 
 enum OpFlags : uint32_t {

@@ -33,4 +33,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/vmdk/header.cc
   formats/vmdk/descriptor.cc
   formats/vmdk/sparse_extent.cc
-  formats/vmdk/vmdk_driver.cc)
+  formats/vmdk/vmdk_driver.cc
+  formats/vdi/header.cc
+  formats/vdi/block_map.cc
+  formats/vdi/vdi_driver.cc)

@@ -151,6 +151,7 @@ IDENTICAL_SIZES_DIFFER = Outcome(0, "Warning: Image size mismatch!\nImages are i
 MISMATCH_AT_0 = Outcome(1, "Content mismatch at offset 0!")
 REFUSED = "refused by instar: "
 QCOW2 = ("file format: qcow2", '"format": "qcow2"')   # info's human and JSON fragments
+VDI = ("file format: vdi", '"format": "vdi"')
 
 
 # --- metadata cases: header-field patches and truncations of a fresh 16 MiB, 64 KiB image ----
@@ -317,6 +318,20 @@ def _vmdk_table_past_eof(d: Path, name: str) -> None:
     (d / name).write_bytes(bytes(data))
 
 
+def _vdi(d: Path, name: str, size: str, entries: dict[int, int] | None = None,
+         header: dict[int, tuple[str, int]] | None = None, keep: int | None = None) -> None:
+    """A qemu-made dynamic vdi with block map entries (index -> value) and header fields
+    (offset -> (struct format, value)) replaced, cut to its first `keep` bytes."""
+    _qimg(d, "create", "-q", "-f", "vdi", name, size)
+    data = bytearray((d / name).read_bytes())
+    bmap = struct.unpack_from("<I", data, 0x154)[0]
+    for index, value in (entries or {}).items():
+        struct.pack_into("<I", data, bmap + 4 * index, value)
+    for offset, (fmt, value) in (header or {}).items():
+        struct.pack_into("<" + fmt, data, offset, value)
+    (d / name).write_bytes(bytes(data[:keep] if keep else data))
+
+
 # name -> builder(images dir, outside dir) for the layout cases; the top image is Case.image.
 _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "backing-dotdot": lambda d, o: _overlay(d, "top.qcow2", "../outside/sentinel.qcow2"),
@@ -355,6 +370,13 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
                                                         "../outside/sentinel.raw"),
     "vmdk-extent-absolute": lambda d, o: _vmdk_descriptor(d, "disk.vmdk", "/etc/passwd"),
     "vmdk-table-past-eof": lambda d, o: _vmdk_table_past_eof(d, "disk.vmdk"),
+    # 200 blocks, the map cut after its first sector: entries 128-199 read as 0.
+    "vdi-map-truncated": lambda d, o: _vdi(d, "disk.vdi", "200M", keep=0x400),
+    "vdi-map-past-eof": lambda d, o: _vdi(d, "disk.vdi", "16M", {0: 5}),
+    "vdi-map-duplicated": lambda d, o: _vdi(d, "disk.vdi", "16M", {i: 3 for i in range(16)}),
+    "vdi-size-huge": lambda d, o: _vdi(d, "disk.vdi", "16M", header={0x170: ("Q", 1 << 60)}),
+    "vdi-blocks-too-many": lambda d, o: _vdi(d, "disk.vdi", "16M",
+                                             header={0x180: ("I", 0xffffffff)}),
 }
 
 
@@ -636,6 +658,19 @@ CASES: list[Case] = [
     Case("vmdk-table-past-eof", "vmdk grain directory entry 1 TiB past EOF",
          opens("file format: vmdk", '"format": "vmdk"', NO_ERRORS, IDENTICAL, IDENTICAL),
          image="disk.vmdk"),
+    # -- vdi: the block map (reads past EOF are zeros: a cut map maps blocks to block 0) --
+    Case("vdi-map-truncated", "vdi block map cut short: 72 entries read as block 0",
+         opens(*VDI, corrupt(72), IDENTICAL_SIZES_DIFFER, IDENTICAL), image="disk.vdi"),
+    Case("vdi-map-past-eof", "vdi block map entry naming a block past the end of the file",
+         opens(*VDI, corrupt(1), IDENTICAL, IDENTICAL), image="disk.vdi"),
+    Case("vdi-map-duplicated", "every vdi block map entry naming the same block",
+         opens(*VDI, corrupt(16), IDENTICAL, IDENTICAL), image="disk.vdi"),
+    Case("vdi-size-huge", "vdi disk size of 1 EiB",
+         fails_to_open("Unsupported VDI image size (size is 0x1000000000000000, max supported "
+                       "is 0x1fffff8000000)"), image="disk.vdi"),
+    Case("vdi-blocks-too-many", "vdi block count of 2^32 - 1 (a 16 GiB block map)",
+         fails_to_open("unsupported VDI image (too many blocks 4294967295, max is 536870784)"),
+         image="disk.vdi"),
 ]
 
 

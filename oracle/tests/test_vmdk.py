@@ -3,14 +3,13 @@ installed qemu-img: info (human, JSON), check (human, JSON), map (human, JSON), 
 convert -O raw / qcow2 output bytes, on qemu-made images and hostile variants of them."""
 from __future__ import annotations
 
-import hashlib
 import struct
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from instar_oracle import runner
+from instar_oracle import format_suite, runner
 
 MIB = 1 << 20
 
@@ -95,21 +94,14 @@ def images(tmp_path_factory, qemu_img):
     return d
 
 
+_same = format_suite.assert_same
+
 GOOD = ["sparse.vmdk", "empty.vmdk", "zeroed.vmdk", "stream.vmdk", "stream-empty.vmdk",
         "grain-past-eof.vmdk", "table-past-eof.vmdk", "directory-past-eof.vmdk"]
 OPEN_ERRORS = ["huge-gtes.vmdk", "huge-capacity.vmdk", "version.vmdk", "granularity.vmdk",
                "zero-gtes.vmdk", "truncated.vmdk", "l1-offset-overflow.vmdk", "no-cid.vmdk",
                "bad-cid.vmdk", "open-hint.vmdk", "stream-no-footer.vmdk",
                "descriptor-bad-type.vmdk", "descriptor-no-type.vmdk"]
-
-
-def _same(images: Path, as_qemu_img: str, qemu_img: str, args, timeout=30.0):
-    ours = runner.run([as_qemu_img, "--sandbox=process", *args], images, timeout=timeout)
-    theirs = runner.run([qemu_img, *args], images, timeout=timeout)
-    assert ours.signal is None and ours.rc is not None, ours
-    assert (ours.stdout.decode(errors="replace"), ours.stderr.decode(errors="replace"), ours.rc) \
-        == (theirs.stdout.decode(errors="replace"), theirs.stderr.decode(errors="replace"),
-            theirs.rc), runner.reproduction(ours.argv, images)
 
 
 @pytest.mark.parametrize("output", ["human", "json"])
@@ -142,14 +134,7 @@ def test_compare(images, as_qemu_img, qemu_img, pair, strict):
 @pytest.mark.parametrize("image", ["sparse.vmdk", "zeroed.vmdk", "stream.vmdk",
                                    "grain-past-eof.vmdk"])
 def test_convert(images, as_qemu_img, qemu_img, image, target, tmp_path):
-    outputs = []
-    for binary, extra in ((qemu_img, []), (as_qemu_img, ["--sandbox=process"])):
-        out = tmp_path / f"{len(outputs)}.{target}"
-        run = runner.run([binary, *extra, "convert", "-O", target, str(images / image),
-                          str(out)], images)
-        outputs.append((run.rc, run.stdout, run.stderr,
-                        hashlib.sha256(out.read_bytes()).hexdigest() if out.exists() else None))
-    assert outputs[0] == outputs[1]
+    format_suite.assert_same_convert(images, image, target, as_qemu_img, qemu_img, tmp_path)
 
 
 def test_probe_agrees_on_a_descriptor_naming_host_files(images, as_qemu_img, tmp_path):

@@ -130,11 +130,25 @@ Status RawDriver::block_status(uint64_t offset, uint64_t bytes, BlockStatus* out
     out->bytes = min64(bytes, file_size - offset);
     return Status::Ok();
   }
-  // Queries only move forward (the walk and then the tail); a step back restarts the scan.
+  // A raw image's queries move forward (the walk and then the tail); a vdi's blocks map to file
+  // offsets in any order, so a step back finds the first extent ending after `offset` by
+  // bisection instead of rescanning from the start.
   uint64_t start = 0, end = 0;
   if (extent_cursor_ > 0) {
     INSTAR_TRY(extent(extent_cursor_ - 1, &start, &end));
-    if (offset < end) extent_cursor_ = 0;
+    if (offset < end) {
+      uint64_t low = 0, high = extent_cursor_ - 1;
+      while (low < high) {
+        const uint64_t middle = low + (high - low) / 2;
+        INSTAR_TRY(extent(middle, &start, &end));
+        if (end > offset) {
+          high = middle;
+        } else {
+          low = middle + 1;
+        }
+      }
+      extent_cursor_ = low;
+    }
   }
   for (; extent_cursor_ < extent_count_; ++extent_cursor_) {
     INSTAR_TRY(extent(extent_cursor_, &start, &end));

@@ -50,6 +50,17 @@ TEST(ProbeTest, VmdkMagicsAndDescriptors) {
   EXPECT_EQ(detect(text).value(), kRaw);
 }
 
+TEST(ProbeTest, VdiSignature) {
+  const FormatDriver* vdi = find_driver(abi::ImageFormat::kVdi);
+  ASSERT_NE(vdi, nullptr);
+  EXPECT_STREQ(vdi->name, "vdi");
+  std::vector<uint8_t> head(kProbeSize, 0);
+  head[0x40] = 0x7f, head[0x41] = 0x10, head[0x42] = 0xda, head[0x43] = 0xbe;  // LE 0xbeda107f
+  EXPECT_EQ(detect(head).value(), vdi);
+  head[0x43] = 0xbf;
+  EXPECT_EQ(detect(head).value(), kRaw);
+}
+
 TEST(ProbeTest, ExplicitFormatWins) {
   EXPECT_EQ(detect(head_with(0x514649fb, 1), abi::ImageFormat::kRaw).value(), kRaw);
   EXPECT_EQ(detect(head_with(0, 0), abi::ImageFormat::kQcow2).value(), kQcow2);
