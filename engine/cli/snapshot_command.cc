@@ -143,6 +143,12 @@ int finish(const SnapshotRun& r, const channel::SnapshotReport& report, uint64_t
     case guest::SNAPSHOT_FAILED: {
       const render::ErrorText text = render::GuestErrorText(*report.error);
       put(stderr, text.preamble);
+      // qcow2_snapshot_goto() reports qcow2_validate_table()'s error on its own line first.
+      if (report.error->code() == guest::ERROR_SNAPSHOT_LOAD_FAILED &&
+          report.error->args_size() > 1 && report.error->args(1) != 0) {
+        diag.error(report.error->args(1) == 1 ? "Snapshot L1 table too large"
+                                              : "Snapshot L1 table offset invalid");
+      }
       if (report.error->code() == guest::ERROR_SNAPSHOT_UNSUPPORTED) {
         diag.error(text.message);
       } else {

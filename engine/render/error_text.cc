@@ -438,6 +438,10 @@ constexpr Rule kRules[] = {
      [](const guest::Error& e, ErrorText& t) {
        t.message = "Failed to update snapshot status in disk: " + Errno(Arg(e, 0));
      }},
+    {"ERROR_SNAPSHOT_LOAD_FAILED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to load snapshot: " + Errno(Arg(e, 0));
+     }},
     {"ERROR_REFCOUNT_ERRNO",
      [](const guest::Error& e, ErrorText& t) { t.message = Errno(Arg(e, 0)); }},
     {"ERROR_SNAPSHOT_UNSUPPORTED",
@@ -450,7 +454,9 @@ constexpr Rule kRules[] = {
                                                "snapshot of a qcow2 image with the dirty bit",
                                                "snapshot of a qcow2 image marked corrupt",
                                                "snapshot of an image of this format",
-                                               "snapshot -a"};
+                                               "snapshot -a",
+                                               "snapshot -a of a snapshot whose size or L1 "
+                                               "table differs from the image's"};
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string(kWhat[why]) + " is not supported by instar yet";
      }},

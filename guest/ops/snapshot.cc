@@ -15,7 +15,6 @@ namespace {
 // The reasons guest.proto lists for ERROR_SNAPSHOT_UNSUPPORTED beyond ReadWriteObstacle's 1-5.
 enum Unsupported : uint64_t {
   kOtherFormat = 6,
-  kApply = 7,
 };
 
 struct Outcome {
@@ -59,8 +58,8 @@ void snapshot_qcow2(const abi::OpConfig& op, BlockSource& device, BlockSource& s
       o->file_length = op.snapshot_file_length;
       return;
     case abi::kSnapshotApply:
-      fail(o, Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_UNSUPPORTED, kApply));
-      return;
+      edit = qcow2::apply_snapshot(image, name, arena);
+      break;
     case abi::kSnapshotCreate:
       edit =
           qcow2::create_snapshot(image, name, op.snapshot_date_sec, op.snapshot_date_nsec, arena);

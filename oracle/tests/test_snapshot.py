@@ -151,6 +151,8 @@ _ACTIONS = [
      ["-d", "s1", "IMG"]),
     ("delete-last", {"snapshots": ["s1", "s2"], "after_snapshot": ["write -P 0x77 1M 1M"]},
      ["-d", "s2", "IMG"]),
+    ("apply-first", {"snapshots": ["s1", "s2"], "after_snapshot": ["write -P 0x77 1M 1M"]},
+     ["-a", "s1", "IMG"]),
 ]
 
 
@@ -192,9 +194,16 @@ def test_refcount_overflow(tmp_path, as_qemu_img, qemu_img, inputs):
     ({"size": "16G", "writes": ["write -P 1 0 64k", "write -P 2 15G 64k"]}, ["-c", "s", "IMG"]),
     ({"size": "1M", "writes": ["write -P 1 0 64k"], "snapshots": ["a", "b"],
       "after_snapshot": ["write -P 9 0 4k"]}, ["-d", "a", "IMG"]),
+    ({"size": "1M", "snapshots": ["a", "b"], "after_snapshot": ["write -P 9 0 4k"]},
+     ["-a", "2", "IMG"]),
+    ({"size": "1M", "snapshots": ["2", "x"]}, ["-a", "2", "IMG"]),
+    ({"size": "1M", "snapshots": ["a"]}, ["-a", "nosuch", "IMG"]),
+    ({"size": "1M", "writes": ["write -P 1 0 64k"], "snapshots": ["a"],
+      "after_snapshot": ["write -P 9 0 4k", "write -P 8 512k 64k"]}, ["-q", "-a", "a", "IMG"]),
 ], ids=["empty", "delete-empty", "name-not-id", "id-not-matched", "duplicates", "not-found",
         "create-after-delete", "delete-reuses-hole", "long-name", "empty-name", "no-action",
-        "sparse-l1", "delete-shared"])
+        "sparse-l1", "delete-shared", "apply-by-id", "apply-id-before-name", "apply-not-found",
+        "apply-cow"])
 def test_qcow2_cases(tmp_path, as_qemu_img, qemu_img, inputs, spec, args):
     _compare(tmp_path, as_qemu_img, qemu_img, inputs, spec, args)
 
@@ -240,9 +249,10 @@ def test_errors(tmp_path, as_qemu_img, qemu_img, inputs, args):
      "snapshot of a qcow2 image with an external data file"),
     (["qemu-img create -q -f qcow2 img 1M", "qemu-img bitmap --add img b0"], ["-c", "s"],
      "snapshot of a qcow2 image with bitmaps"),
-    (["qemu-img create -q -f qcow2 img 1M", "qemu-img snapshot -c s img"], ["-a", "s"],
-     "snapshot -a"),
-], ids=["data-file", "bitmaps", "apply"])
+    (["qemu-img create -q -f qcow2 img 1M", "qemu-img snapshot -c s img",
+      "qemu-img resize img 2M"], ["-a", "s"],
+     "snapshot -a of a snapshot whose size or L1 table differs from the image's"),
+], ids=["data-file", "bitmaps", "apply-other-size"])
 def test_refused_without_writing(tmp_path, as_qemu_img, setup, args, what):
     for command in setup:
         subprocess.run(command.split(), cwd=tmp_path, check=True)

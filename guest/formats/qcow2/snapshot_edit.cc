@@ -24,6 +24,10 @@ constexpr uint64_t kIdMax = 127;                 // QEMUSnapshotInfo.id_str[128]
 constexpr uint64_t kNameMax = 255;               // QEMUSnapshotInfo.name[256]
 constexpr uint32_t kEio = 5;
 constexpr uint32_t kEfbig = 27;
+constexpr uint32_t kEinval = 22;
+constexpr uint32_t kEnoent = 2;
+// ERROR_SNAPSHOT_UNSUPPORTED's reason: -a of a snapshot whose size or L1 table is not the image's.
+constexpr uint64_t kApplyResizes = 8;
 
 // The errno a failure stands for in qemu's messages; ERROR_INTERNAL (instar's own limits) stays.
 uint32_t error_number(const Status& s) {
@@ -35,6 +39,15 @@ uint32_t error_number(const Status& s) {
     default:
       return kEio;
   }
+}
+
+// bdrv_snapshot_goto()'s "Failed to load snapshot: <strerror>".
+Status load_failed(const Status& s) {
+  if (s.ok() || s.code() == instar_guest_ErrorCode_ERROR_INTERNAL ||
+      s.code() == instar_guest_ErrorCode_ERROR_SNAPSHOT_LOAD_FAILED) {
+    return s;
+  }
+  return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_LOAD_FAILED, error_number(s), 0);
 }
 
 Status with_errno(const Status& s, instar_guest_ErrorCode step) {
@@ -150,6 +163,51 @@ class SnapshotEditor {
     (void)refcounts_.free_clusters(sn.l1_table_offset, uint64_t{sn.l1_size} * 8, true);
     return with_errno(update_snapshot_refcount(l1_offset_, l1_size_, 0),
                       instar_guest_ErrorCode_ERROR_SNAPSHOT_UPDATE_STATUS);
+  }
+
+  // find_snapshot_by_id_or_name(): an id match first, then a name match (whole strings).
+  int64_t find_by_id_or_name(Bytes text) const {
+    for (uint32_t i = 0; i < count_; ++i) {
+      if (same_bytes(entries_[i].id, text)) return i;
+    }
+    for (uint32_t i = 0; i < count_; ++i) {
+      if (same_bytes(entries_[i].name, text)) return i;
+    }
+    return -1;
+  }
+
+  // qcow2_snapshot_goto() of entry `index` whose size and L1 length are the image's: the
+  // snapshot's clusters gain a reference, its L1 table replaces the active one (written whole),
+  // the old active clusters lose one, and the COPIED flags follow.
+  Status apply(uint32_t index) {
+    const Entry sn = entries_[index];
+    Snapshot check;
+    check.l1_table_offset = sn.l1_table_offset;
+    check.l1_size = sn.l1_size;
+    const Status valid = validate_snapshot_l1(check, h_.cluster_size());
+    if (!valid.ok()) {
+      const bool too_large = valid.code() == instar_guest_ErrorCode_ERROR_SNAPSHOT_L1_TOO_LARGE;
+      return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_LOAD_FAILED, too_large ? kEfbig : kEinval,
+                    too_large ? 1 : 2);
+    }
+    // blk_truncate() to the snapshot's size and qcow2_grow_l1_table() are resize's steps.
+    if (sn.disk_size != h_.virtual_size() || sn.l1_size > l1_size_) {
+      return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_UNSUPPORTED, kApplyResizes);
+    }
+    uint64_t* table = arena_.allocate_array<uint64_t>(l1_size_ == 0 ? 1 : l1_size_);
+    if (table == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
+    fill_bytes(table, 0, l1_size_ * 8);
+    Result<uint64_t*> snapshot_l1 = read_l1(sn.l1_table_offset, sn.l1_size);
+    if (!snapshot_l1.ok()) return load_failed(snapshot_l1.status());
+    copy_bytes(table, snapshot_l1.value(), uint64_t{sn.l1_size} * 8);
+    INSTAR_TRY(load_failed(update_snapshot_refcount(sn.l1_table_offset, sn.l1_size, +1)));
+    INSTAR_TRY(load_failed(write_l1(table, l1_offset_, l1_size_)));
+    INSTAR_TRY(load_failed(file_.flush()));
+    // The in-memory table is still the old one: its clusters lose the reference it held.
+    const Status lowered = update_snapshot_refcount(l1_offset_, l1_size_, -1);
+    copy_bytes(l1_, table, l1_size_ * 8);
+    INSTAR_TRY(load_failed(lowered));
+    return load_failed(update_snapshot_refcount(l1_offset_, l1_size_, 0));
   }
 
   // What qemu's close does: every cached table written.
@@ -451,7 +509,13 @@ SnapshotEdit create_snapshot(const SnapshotEditImage& image, Bytes name, uint32_
   return out;
 }
 
-SnapshotEdit delete_snapshot(const SnapshotEditImage& image, Bytes name, Arena& arena) {
+namespace {
+
+// Opens the editor, finds the snapshot with `find` (not found: `missing` says what to report),
+// runs `change` on it and closes (qemu's close writes what its caches hold either way).
+template <typename Find, typename Change, typename Missing>
+SnapshotEdit edit_found(const SnapshotEditImage& image, Arena& arena, Find find, Change change,
+                        Missing missing) {
   SnapshotEdit out;
   Result<SnapshotEditor*> editor = make_editor(image, arena);
   if (!editor.ok()) {
@@ -459,16 +523,34 @@ SnapshotEdit delete_snapshot(const SnapshotEditImage& image, Bytes name, Arena& 
     return out;
   }
   SnapshotEditor& e = *editor.value();
-  const int64_t listed = e.find(name);
-  if (listed < 0) {
-    out.not_found = true;
+  const int64_t index = find(e);
+  if (index < 0) {
+    missing(out);
     return out;
   }
-  out.status = e.remove(static_cast<uint32_t>(listed));
+  out.status = change(e, static_cast<uint32_t>(index));
   const Status closed = e.close();
   if (out.status.ok()) out.status = closed;
   out.file_length = e.file_end();
   return out;
+}
+
+}  // namespace
+
+SnapshotEdit delete_snapshot(const SnapshotEditImage& image, Bytes name, Arena& arena) {
+  return edit_found(
+      image, arena, [&](const SnapshotEditor& e) { return e.find(name); },
+      [](SnapshotEditor& e, uint32_t index) { return e.remove(index); },
+      [](SnapshotEdit& out) { out.not_found = true; });
+}
+
+SnapshotEdit apply_snapshot(const SnapshotEditImage& image, Bytes id_or_name, Arena& arena) {
+  return edit_found(
+      image, arena, [&](const SnapshotEditor& e) { return e.find_by_id_or_name(id_or_name); },
+      [](SnapshotEditor& e, uint32_t index) { return e.apply(index); },
+      [](SnapshotEdit& out) {
+        out.status = Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_LOAD_FAILED, kEnoent, 0);
+      });
 }
 
 }  // namespace instar::qcow2

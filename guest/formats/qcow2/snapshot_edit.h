@@ -46,4 +46,10 @@ SnapshotEdit create_snapshot(const SnapshotEditImage& image, Bytes name, uint32_
 // bytes; ids are not matched), then qcow2_snapshot_delete() of its id (cut to 127 bytes) and name.
 SnapshotEdit delete_snapshot(const SnapshotEditImage& image, Bytes name, Arena& arena);
 
+// img_snapshot -a: qcow2_snapshot_goto() (an id match first, then a name match). Failures are
+// ERROR_SNAPSHOT_LOAD_FAILED (args: errno; 1 or 2 when qcow2_validate_table() reported "Snapshot
+// L1 table too large" or "offset invalid" first). A snapshot whose size or L1 length differs
+// from the image's (qemu truncates and grows the L1 table first) is ERROR_SNAPSHOT_UNSUPPORTED 8.
+SnapshotEdit apply_snapshot(const SnapshotEditImage& image, Bytes id_or_name, Arena& arena);
+
 }  // namespace instar::qcow2

@@ -87,10 +87,14 @@ class Qcow2SnapshotTest : public ::testing::Test {
     return std::system(("cd '" + dir_.path() + "' && " + command + " >/dev/null 2>&1").c_str());
   }
 
-  // Runs create (name non-empty, `delete_name` empty) or delete on `path` through `budget`
-  // writes; returns how many writes it made.
-  uint64_t edit(const std::string& path, uint64_t budget, const std::string& create_name,
-                const std::string& delete_name, qcow2::SnapshotEdit* result = nullptr) {
+  enum class Action { kCreate, kDelete, kApply };
+  static const char* action_name(Action a) {
+    return a == Action::kCreate ? "create" : a == Action::kDelete ? "delete" : "apply";
+  }
+
+  // Runs `action` with `name` on `path` through `budget` writes; returns how many it made.
+  uint64_t edit(const std::string& path, uint64_t budget, Action action, const std::string& name,
+                qcow2::SnapshotEdit* result = nullptr) {
     FileBlockSink file(path, false);
     EXPECT_TRUE(file.ok());
     InterruptedSink sink(file, budget);
@@ -101,10 +105,11 @@ class Qcow2SnapshotTest : public ::testing::Test {
     EXPECT_TRUE(qcow2::open_image(file, arena, scratch.tables, scratch.metadata, &detail).ok());
     const qcow2::SnapshotEditImage image{scratch.metadata, &scratch.tables, &file, &sink,
                                          test::file_length(path)};
+    const Bytes n = text(name.c_str());
     const qcow2::SnapshotEdit e =
-        create_name.empty()
-            ? qcow2::delete_snapshot(image, text(delete_name.c_str()), arena)
-            : qcow2::create_snapshot(image, text(create_name.c_str()), 1700000000, 0, arena);
+        action == Action::kCreate   ? qcow2::create_snapshot(image, n, 1700000000, 0, arena)
+        : action == Action::kDelete ? qcow2::delete_snapshot(image, n, arena)
+                                    : qcow2::apply_snapshot(image, n, arena);
     if (result != nullptr) *result = e;
     return sink.writes();
   }
@@ -112,13 +117,13 @@ class Qcow2SnapshotTest : public ::testing::Test {
   // Interrupts the edit after every write in turn (every `step`-th for long runs): qemu-img
   // check must report no refcount or structure error. OFLAG_COPIED lines are counted apart
   // (docs/write-safety.md: they are unavoidable between two cluster writes and harmless here).
-  void expect_crash_safe(const std::string& create, const std::string& setup,
-                         const std::string& create_name, const std::string& delete_name) {
-    SCOPED_TRACE(create + " | " + setup + " | " + create_name + delete_name);
+  void expect_crash_safe(const std::string& create, const std::string& setup, Action action,
+                         const std::string& name) {
+    SCOPED_TRACE(create + " | " + setup + " | " + action_name(action) + " " + name);
     ASSERT_EQ(shell("rm -f img cut && /usr/bin/qemu-img create -q -f qcow2 " + create), 0);
     ASSERT_EQ(shell(setup), 0);
     ASSERT_EQ(shell("cp img cut"), 0);
-    const uint64_t total = edit(dir_.file("cut"), ~uint64_t{0}, create_name, delete_name);
+    const uint64_t total = edit(dir_.file("cut"), ~uint64_t{0}, action, name);
     ASSERT_GT(total, 0u);
     EXPECT_EQ(check(dir_.file("cut")).rc, 0);
     const uint64_t step = total / 40 + 1;
@@ -126,16 +131,16 @@ class Qcow2SnapshotTest : public ::testing::Test {
     uint64_t with_copied_lines = 0;
     for (uint64_t budget = 0; budget < total; budget += step, ++tried) {
       ASSERT_EQ(shell("cp img cut"), 0);
-      edit(dir_.file("cut"), budget, create_name, delete_name);
+      edit(dir_.file("cut"), budget, action, name);
       const CheckVerdict v = check(dir_.file("cut"));
       EXPECT_EQ(v.other_error_lines, 0) << "interrupted after " << budget << " of " << total;
       EXPECT_TRUE(v.rc == 0 || v.rc == 3 || (v.rc == 2 && v.copied_flag_lines > 0))
           << "interrupted after " << budget << " of " << total << ": check exit " << v.rc;
       if (v.copied_flag_lines > 0) ++with_copied_lines;
     }
-    std::printf("%s%s: %llu interruption points over %llu writes, %llu with OFLAG_COPIED lines\n",
-                create_name.empty() ? "delete " : "create ", (create_name + delete_name).c_str(),
-                static_cast<unsigned long long>(tried), static_cast<unsigned long long>(total),
+    std::printf("%s %s: %llu interruption points over %llu writes, %llu with OFLAG_COPIED lines\n",
+                action_name(action), name.c_str(), static_cast<unsigned long long>(tried),
+                static_cast<unsigned long long>(total),
                 static_cast<unsigned long long>(with_copied_lines));
   }
 
@@ -154,13 +159,13 @@ TEST_F(Qcow2SnapshotTest, CreateAndDeleteLikeQemu) {
                   std::string(kData) + " && /usr/bin/qemu-img snapshot -c s1 img && cp img theirs"),
             0);
   qcow2::SnapshotEdit e;
-  edit(dir_.file("img"), ~uint64_t{0}, "s2", "", &e);
+  edit(dir_.file("img"), ~uint64_t{0}, Action::kCreate, "s2", &e);
   ASSERT_TRUE(e.status.ok());
   EXPECT_EQ(e.error_number, 0u);
   ASSERT_EQ(shell("/usr/bin/qemu-img snapshot -c s2 theirs"), 0);
   // Entry 2's date (at the table's second entry) differs: compare after deleting s1 from both,
   // then the list holds s2 only, whose date the delete rewrites as it was.
-  edit(dir_.file("img"), ~uint64_t{0}, "", "s1", &e);
+  edit(dir_.file("img"), ~uint64_t{0}, Action::kDelete, "s1", &e);
   ASSERT_TRUE(e.status.ok());
   EXPECT_FALSE(e.not_found);
   ASSERT_EQ(shell("/usr/bin/qemu-img snapshot -d s1 theirs"), 0);
@@ -177,7 +182,8 @@ TEST_F(Qcow2SnapshotTest, DeleteOfAnUnknownNameWritesNothing) {
                   "/usr/bin/qemu-img snapshot -c s1 img"),
             0);
   qcow2::SnapshotEdit e;
-  EXPECT_EQ(edit(dir_.file("img"), ~uint64_t{0}, "", "1", &e), 0u);  // "1" is an id, not a name
+  EXPECT_EQ(edit(dir_.file("img"), ~uint64_t{0}, Action::kDelete, "1", &e),
+            0u);  // "1" is an id, not a name
   EXPECT_TRUE(e.not_found);
 }
 
@@ -187,7 +193,7 @@ TEST_F(Qcow2SnapshotTest, InterruptedCreateIsNeverCorrupt) {
                       "/usr/bin/qemu-io -f qcow2 -c 'write -P 1 0 4k' -c 'write -P 3 5M 2M' img "
                       "&& /usr/bin/qemu-img snapshot -c s1 img && /usr/bin/qemu-io -f qcow2 "
                       "-c 'write -P 4 5M 64k' img",
-                      "s2", "");
+                      Action::kCreate, "s2");
   }
 }
 
@@ -197,7 +203,17 @@ TEST_F(Qcow2SnapshotTest, InterruptedDeleteIsNeverCorrupt) {
                       "/usr/bin/qemu-io -f qcow2 -c 'write -P 1 0 4k' -c 'write -P 3 5M 2M' img "
                       "&& /usr/bin/qemu-img snapshot -c s1 img && /usr/bin/qemu-io -f qcow2 "
                       "-c 'write -P 4 5M 64k' img && /usr/bin/qemu-img snapshot -c s2 img",
-                      "", "s1");
+                      Action::kDelete, "s1");
+  }
+}
+
+TEST_F(Qcow2SnapshotTest, InterruptedApplyIsNeverCorrupt) {
+  for (const std::string bits : {"4", "16", "64"}) {
+    expect_crash_safe("-o cluster_size=512,refcount_bits=" + bits + " img 8M",
+                      "/usr/bin/qemu-io -f qcow2 -c 'write -P 1 0 4k' -c 'write -P 3 5M 2M' img "
+                      "&& /usr/bin/qemu-img snapshot -c s1 img && /usr/bin/qemu-io -f qcow2 "
+                      "-c 'write -P 4 5M 64k' -c 'write -P 5 1M 64k' img",
+                      Action::kApply, "s1");
   }
 }
 
