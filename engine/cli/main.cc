@@ -148,7 +148,8 @@ int main(int argc, char** argv) {
   }
   if (command == "snapshot") {
     return run_snapshot_command(diag, choice, selection, help_text(diag.program(), selection),
-                                unsafe_quirks_enabled(global.options), argc - index, argv + index);
+                                unsafe_quirks_enabled(global.options), roots, argc - index,
+                                argv + index);
   }
   for (std::string_view planned : kPlannedCommands) {
     if (planned == command) {

@@ -11,6 +11,7 @@
 
 #include "engine/channel/info_report.h"
 #include "engine/channel/snapshot_report.h"
+#include "engine/cli/backing_chain.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
@@ -214,7 +215,8 @@ int change_snapshots(const SnapshotRun& r, ImageFile& file) {
 
 int run_snapshot_command(const Diagnostics& diag, const SandboxChoice& choice,
                          const ProfileSelection& selection, const std::string& help,
-                         bool unsafe_quirks, int argc, char** argv) {
+                         bool unsafe_quirks, const chain::RootOptions& roots, int argc,
+                         char** argv) {
   const SnapshotParse parse = parse_snapshot_options(argc, argv);
   const SnapshotOptions& options = parse.options;
   switch (parse.error) {
@@ -267,6 +269,23 @@ int run_snapshot_command(const Diagnostics& diag, const SandboxChoice& choice,
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
   if (!sandbox) {
     diag.error(sandbox_error);
+    return 1;
+  }
+  // img_open() opens the image completely: its external data file and its backing chain too
+  // (read-only), and fails before any action when one of them cannot be opened. The top image's
+  // own open errors are the op's to report.
+  ChainRequest chain_request;
+  chain_request.top_fd = file.fd();
+  chain_request.top_size = file.size();
+  chain_request.top_display = spec->argument;
+  chain_request.top_path = spec->display;
+  chain_request.no_backing = spec->no_backing;
+  chain_request.top_format = format;
+  chain_request.unsafe_quirks = unsafe_quirks;
+  chain_request.roots = roots;
+  const ChainOpen chain = OpenImageChain(diag, *sandbox, chain_request);
+  if (chain.kind == ChainOpen::Kind::kFailed) {
+    put(stderr, chain.error);
     return 1;
   }
   const SnapshotRun r{diag, selection.profile, options, *spec, format, unsafe_quirks, *sandbox};

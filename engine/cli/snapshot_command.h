@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "engine/chain/root_walk.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/cli/profile_select.h"
 #include "engine/cli/sandbox_factory.h"
@@ -12,10 +13,12 @@
 namespace instar::cli {
 
 // argv[0] is "snapshot". `help` is what -h prints. `unsafe_quirks`: a probed raw image with
-// unrecognised content is taken as raw. Returns qemu-img's exit code: 0, or 1 for any error (and
-// anything instar refuses).
+// unrecognised content is taken as raw. `roots`: where the backing and data files the image
+// names may lie (they are opened, read-only, as qemu's open does, and their errors reported).
+// Returns qemu-img's exit code: 0, or 1 for any error (and anything instar refuses).
 int run_snapshot_command(const Diagnostics& diag, const SandboxChoice& choice,
                          const ProfileSelection& selection, const std::string& help,
-                         bool unsafe_quirks, int argc, char** argv);
+                         bool unsafe_quirks, const chain::RootOptions& roots, int argc,
+                         char** argv);
 
 }  // namespace instar::cli
