@@ -198,12 +198,14 @@ def test_refcount_overflow(tmp_path, as_qemu_img, qemu_img, inputs):
      ["-a", "2", "IMG"]),
     ({"size": "1M", "snapshots": ["2", "x"]}, ["-a", "2", "IMG"]),
     ({"size": "1M", "snapshots": ["a"]}, ["-a", "nosuch", "IMG"]),
+    ({"size": "0", "snapshots": ["a"]}, ["-c", "b", "IMG"]),
+    ({"size": "0", "snapshots": ["a"]}, ["-d", "a", "IMG"]),
     ({"size": "1M", "writes": ["write -P 1 0 64k"], "snapshots": ["a"],
       "after_snapshot": ["write -P 9 0 4k", "write -P 8 512k 64k"]}, ["-q", "-a", "a", "IMG"]),
 ], ids=["empty", "delete-empty", "name-not-id", "id-not-matched", "duplicates", "not-found",
         "create-after-delete", "delete-reuses-hole", "long-name", "empty-name", "no-action",
         "sparse-l1", "delete-shared", "apply-by-id", "apply-id-before-name", "apply-not-found",
-        "apply-cow"])
+        "zero-size-create", "zero-size-delete", "apply-cow"])
 def test_qcow2_cases(tmp_path, as_qemu_img, qemu_img, inputs, spec, args):
     _compare(tmp_path, as_qemu_img, qemu_img, inputs, spec, args)
 
