@@ -21,14 +21,15 @@
 #include "engine/cli/profile_select.h"
 #include "engine/cli/resize_command.h"
 #include "engine/cli/sandbox_factory.h"
+#include "engine/cli/snapshot_command.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/error_text.h"
 
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {"amend", "bench",  "bitmap",  "commit",
-                                                 "dd",    "rebase", "snapshot"};
+constexpr std::string_view kPlannedCommands[] = {"amend",  "bench", "bitmap",
+                                                 "commit", "dd",    "rebase"};
 
 // The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
 // instar's CPU time): say so and fail, rather than die of SIGXCPU with a core-dump status. At an
@@ -144,6 +145,11 @@ int main(int argc, char** argv) {
   if (command == "resize") {
     return run_resize_command(diag, choice, help_text(diag.program(), selection),
                               unsafe_quirks_enabled(global.options), argc - index, argv + index);
+  }
+  if (command == "snapshot") {
+    return run_snapshot_command(diag, choice, selection, help_text(diag.program(), selection),
+                                unsafe_quirks_enabled(global.options), roots, argc - index,
+                                argv + index);
   }
   for (std::string_view planned : kPlannedCommands) {
     if (planned == command) {

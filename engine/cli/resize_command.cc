@@ -35,15 +35,6 @@ constexpr uint64_t kGrowthBound = 8ull << 30;
 constexpr uint64_t kResizeArena = 160ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
 
-// bdrv_open()'s warning for a probed raw image opened for writing.
-std::string probed_raw_warning(const std::string& name) {
-  return "WARNING: Image format was not specified for '" + name +
-         "' and probing guessed raw.\n"
-         "         Automatically detecting the format is dangerous for raw images, write "
-         "operations on block 0 will be restricted.\n"
-         "         Specify the 'raw' format explicitly to remove the restrictions.\n";
-}
-
 struct ResizeRun {
   const Diagnostics& diag;
   const ResizeOptions& options;
@@ -62,15 +53,12 @@ int finish(const ResizeRun& r, ImageFile& file, const channel::ResizeReport& rep
     return 1;
   }
   if (result.format() == guest::FORMAT_RAW && result.raw_head() != guest::RAW_HEAD_NOT_PROBED) {
-    guest::ImageInfo info;
-    info.set_format(guest::FORMAT_RAW);
-    info.set_raw_head(result.raw_head());
-    if (const std::optional<std::string> refusal = ProbedRawRefusal(
-            info, file.size(), r.unsafe_quirks, r.spec.argument, "-f raw", sandbox_name)) {
+    if (const std::optional<std::string> refusal = ProbedRawHeadRefusal(
+            result.raw_head(), file.size(), r.unsafe_quirks, r.spec.argument, sandbox_name)) {
       diag.error(*refusal);
       return 1;
     }
-    put(stderr, probed_raw_warning(r.spec.path));
+    put(stderr, ProbedRawWriteWarning(r.spec.path));
   }
   switch (result.kind()) {
     case guest::RESIZE_NOT_POSITIVE:

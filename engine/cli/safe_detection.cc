@@ -33,4 +33,21 @@ std::optional<std::string> ProbedRawRefusal(const guest::ImageInfo& info, uint64
   }
 }
 
+std::optional<std::string> ProbedRawHeadRefusal(guest::RawHead head, uint64_t file_size,
+                                                bool unsafe_quirks, std::string_view display,
+                                                std::string_view sandbox) {
+  guest::ImageInfo info;
+  info.set_format(guest::FORMAT_RAW);
+  info.set_raw_head(head);
+  return ProbedRawRefusal(info, file_size, unsafe_quirks, display, "-f raw", sandbox);
+}
+
+std::string ProbedRawWriteWarning(std::string_view name) {
+  return "WARNING: Image format was not specified for '" + std::string(name) +
+         "' and probing guessed raw.\n"
+         "         Automatically detecting the format is dangerous for raw images, write "
+         "operations on block 0 will be restricted.\n"
+         "         Specify the 'raw' format explicitly to remove the restrictions.\n";
+}
+
 }  // namespace instar::cli

@@ -20,4 +20,12 @@ std::optional<std::string> ProbedRawRefusal(const guest::ImageInfo& info, uint64
                                             bool unsafe_quirks, std::string_view display,
                                             std::string_view hint, std::string_view sandbox);
 
+// The same for a writable open (resize, snapshot), whose guest reports only the raw head.
+std::optional<std::string> ProbedRawHeadRefusal(guest::RawHead head, uint64_t file_size,
+                                                bool unsafe_quirks, std::string_view display,
+                                                std::string_view sandbox);
+
+// bdrv_open()'s warning for a probed raw image opened for writing (three lines).
+std::string ProbedRawWriteWarning(std::string_view name);
+
 }  // namespace instar::cli

@@ -476,6 +476,42 @@ constexpr Rule kRules[] = {
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string("resize of ") + kWhat[why] + " is not supported by instar yet";
      }},
+    // --- snapshot -c/-d: qcow2-snapshot.c (docs/snapshot.md) -----------------------------------
+    INSTAR_FIXED("ERROR_SNAPSHOT_DELETE_NOT_IN_LIST", "Can't find the snapshot"),
+    {"ERROR_SNAPSHOT_REMOVE_FROM_LIST",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to remove snapshot from snapshot list: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_SNAPSHOT_FREE",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to free the cluster and L1 table: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_SNAPSHOT_UPDATE_STATUS",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to update snapshot status in disk: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_SNAPSHOT_LOAD_FAILED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Failed to load snapshot: " + Errno(Arg(e, 0));
+     }},
+    {"ERROR_REFCOUNT_ERRNO",
+     [](const guest::Error& e, ErrorText& t) { t.message = Errno(Arg(e, 0)); }},
+    {"ERROR_SNAPSHOT_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // instar's own wording: what the guest does not do yet (guest.proto lists the reasons).
+       static constexpr const char* kWhat[] = {"snapshot of this image",
+                                               "snapshot of a qcow2 image with an external data file",
+                                               "snapshot of a qcow2 image with bitmaps",
+                                               "snapshot of a qcow2 image with autoclear feature bits",
+                                               "snapshot of a qcow2 image with the dirty bit",
+                                               "snapshot of a qcow2 image marked corrupt",
+                                               "snapshot of an image of this format",
+                                               "snapshot -a",
+                                               "snapshot -a of a snapshot whose size or L1 "
+                                               "table differs from the image's"};
+       const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
+       t.message = std::string(kWhat[why]) + " is not supported by instar yet";
+     }},
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {

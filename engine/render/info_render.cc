@@ -60,8 +60,7 @@ void AppendNodeHuman(std::string& out, const ImageInfo& info, const Profile& pro
   }
 
   if (info.snapshots) {
-    out += ind + "Snapshot list:\n";
-    out += ind + SnapshotTableHeader(profile) + "\n";
+    std::vector<SnapshotRow> rows;
     for (const SnapshotInfo& sn : *info.snapshots) {
       // qemu converts SnapshotInfo back to QEMUSnapshotInfo for printing.
       SnapshotRow row;
@@ -72,8 +71,9 @@ void AppendNodeHuman(std::string& out, const ImageInfo& info, const Profile& pro
       row.vm_clock_nsec = static_cast<uint64_t>(sn.vm_clock_sec) * 1000000000u +
                           static_cast<uint64_t>(sn.vm_clock_nsec);
       row.icount = sn.icount ? static_cast<uint64_t>(*sn.icount) : UINT64_MAX;
-      out += ind + SnapshotTableRow(row, profile) + "\n";
+      rows.push_back(row);
     }
+    out += SnapshotListText(rows, profile, ind);
   }
 
   if (info.format_specific) {

@@ -74,4 +74,12 @@ std::string SnapshotTableRow(const SnapshotRow& row, const Profile& profile) {
   return out;
 }
 
+std::string SnapshotListText(const std::vector<SnapshotRow>& rows, const Profile& profile,
+                             const std::string& indent) {
+  std::string out = indent + "Snapshot list:\n";
+  out += indent + SnapshotTableHeader(profile) + "\n";
+  for (const SnapshotRow& row : rows) out += indent + SnapshotTableRow(row, profile) + "\n";
+  return out;
+}
+
 }  // namespace instar::render

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/render/profile.h"
 
@@ -25,5 +26,10 @@ std::string SnapshotTableHeader(const Profile& profile);
 // (qemu copies them into QEMUSnapshotInfo's id_str[128] / name[256]); the date is local time
 // ("%Y-%m-%d %H:%M:%S", TZ applies); VM SIZE is size_to_str().
 std::string SnapshotTableRow(const SnapshotRow& row, const Profile& profile);
+
+// dump_snapshots() / the info block: "Snapshot list:", the header and one row per snapshot, each
+// line after `indent`.
+std::string SnapshotListText(const std::vector<SnapshotRow>& rows, const Profile& profile,
+                             const std::string& indent);
 
 }  // namespace instar::render

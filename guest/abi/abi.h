@@ -23,7 +23,7 @@ namespace instar::abi {
 // 2: 64 devices, OpConfig chain tables. 3: guest.proto carries no guest-worded text (check lines
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
-// the ResizeResult message.
+// the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message.
 inline constexpr uint32_t kAbiVersion = 6;
 
 // ---------------------------------------------------------------------------------------------
@@ -124,6 +124,7 @@ enum class Op : uint32_t {
   kMeasure = 6,  // measure input 0 (chain tables as compare's) for a target cluster size
   kCreate = 7,   // create a qcow2 image of output_size bytes on output_device (docs/create.md)
   kResize = 8,   // resize the image on output_device in place (docs/resize.md)
+  kSnapshot = 9,  // create/apply/delete an internal snapshot of output_device (docs/snapshot.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -262,6 +263,23 @@ struct OpConfig {
   uint32_t resize_flags;          // OUT ResizeFlags
   uint32_t resize_preallocation;  // OUT 0 off, 1 metadata, 2 falloc, 3 full (--preallocation)
   uint32_t reserved4;             // OUT zero
+  // snapshot -c/-a/-d (appended): img_snapshot's action on output_device (writable, opened
+  // read-write by the host from the command-line name, probed as input_format[0] says). The
+  // NAME operand is in snapshot_name/snapshot_name_length above (snapshot_select kSnapshotNone).
+  uint32_t snapshot_action;       // OUT SnapshotAction
+  uint32_t snapshot_date_sec;     // OUT -c: the host's clock (g_get_real_time() seconds)
+  uint32_t snapshot_date_nsec;    // OUT -c: its microseconds times 1000
+  uint32_t reserved5;             // OUT zero
+  uint64_t snapshot_file_length;  // OUT the image file's length when the host opened it
+};
+
+// What `snapshot` does to the image (img_snapshot's action; kSnapshotOpen: no action given,
+// the image is only opened read-write and closed).
+enum SnapshotAction : uint32_t {
+  kSnapshotOpen = 0,
+  kSnapshotCreate = 1,
+  kSnapshotApply = 2,
+  kSnapshotDelete = 3,
 };
 
 enum ResizeRelative : uint32_t { kResizeAbsolute = 0, kResizeGrowBy = 1, kResizeShrinkBy = 2 };
@@ -402,7 +420,8 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
                                /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
                                /* create */ 8 + kCreateNameMax +
-                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32);
+                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
+                               /* snapshot -c/-a/-d */ 24);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -444,6 +463,8 @@ static_assert(offsetof(OpConfig, snapshot_select) ==
               offsetof(OpConfig, create_data_file) + kCreateNameMax);
 static_assert(offsetof(OpConfig, resize_size) ==
               offsetof(OpConfig, snapshot_name) + kSnapshotSelectorMax);
+static_assert(offsetof(OpConfig, snapshot_action) == offsetof(OpConfig, reserved4) + 4);
+static_assert(offsetof(OpConfig, snapshot_file_length) == offsetof(OpConfig, snapshot_action) + 16);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

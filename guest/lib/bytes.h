@@ -44,6 +44,15 @@ constexpr uint32_t load_be32(const uint8_t* p) {
 constexpr uint64_t load_be64(const uint8_t* p) {
   return (uint64_t{load_be32(p)} << 32) | load_be32(p + 4);
 }
+// Whether two byte strings are the same (memcmp of equal lengths).
+constexpr bool same_bytes(Bytes a, Bytes b) {
+  if (a.size != b.size) return false;
+  for (uint64_t i = 0; i < a.size; ++i) {
+    if (a.data[i] != b.data[i]) return false;
+  }
+  return true;
+}
+
 constexpr void store_be16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);

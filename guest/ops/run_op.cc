@@ -9,6 +9,7 @@
 #include "guest/ops/map.h"
 #include "guest/ops/measure.h"
 #include "guest/ops/resize.h"
+#include "guest/ops/snapshot.h"
 
 namespace instar {
 
@@ -65,6 +66,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
       break;
     case abi::Op::kResize:
       emitted = run_resize(op, devices, sinks, device_count, sink, arena);
+      break;
+    case abi::Op::kSnapshot:
+      emitted = run_snapshot(op, devices, sinks, device_count, sink, arena);
       break;
     case abi::Op::kMeasure:
       emitted = run_measure(op, devices, device_count, sink, arena);

@@ -13,5 +13,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/input_chain.cc
   ops/map.cc
   ops/measure.cc
+  ops/snapshot.cc
   ops/snapshot_load.cc
-  ops/sparse_scan.cc)
+  ops/sparse_scan.cc
+  ops/writable_image.cc)

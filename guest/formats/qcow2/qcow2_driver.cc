@@ -278,14 +278,6 @@ Status Qcow2Driver::block_status(uint64_t offset, uint64_t bytes, BlockStatus* o
 
 namespace {
 
-bool same_bytes(Bytes a, Bytes b) {
-  if (a.size != b.size) return false;
-  for (uint64_t i = 0; i < a.size; ++i) {
-    if (a.data[i] != b.data[i]) return false;
-  }
-  return true;
-}
-
 // find_snapshot_by_id_and_name(): both given must match; qemu compares C strings, which the
 // table reader already cut at their first NUL.
 bool matches(const Snapshot& s, const SnapshotSelector& selector) {
@@ -315,16 +307,10 @@ Status Qcow2Driver::load_snapshot(const SnapshotSelector& selector, Arena& arena
     INSTAR_TRY(snapshots.next(&s));
     found = matches(s, selector);
   }
-  const uint64_t cluster_mask = h.cluster_size() - 1;
+  const uint64_t cluster_size = h.cluster_size();
   arena.release_to(mark);
   if (!found) return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_NOT_FOUND);
-  if (s.l1_size > kMaxL1SizeBytes / kL1EntrySize) {
-    return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_L1_TOO_LARGE);
-  }
-  if (static_cast<uint64_t>(kInt64Max) - uint64_t{s.l1_size} * kL1EntrySize < s.l1_table_offset ||
-      (s.l1_table_offset & cluster_mask) != 0) {
-    return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_L1_OFFSET_INVALID);
-  }
+  INSTAR_TRY(validate_snapshot_l1(s, cluster_size));
   map_.use_l1_table(s.l1_table_offset, s.l1_size);
   return Status::Ok();
 }

@@ -21,6 +21,9 @@ constexpr uint64_t round_up(uint64_t a, uint64_t b) {
   return div_round_up(a, b) * b;
 }
 
+constexpr uint64_t kEagain = 11;
+constexpr uint64_t kEinval = 22;
+
 Status too_large() {
   return Status(instar_guest_ErrorCode_ERROR_IMAGE_TOO_LARGE);
 }
@@ -375,7 +378,7 @@ Result<bool> RefcountAllocator::update_refcount(uint64_t offset, uint64_t length
     uint64_t refcount = qcow2::get_refcount(data.value(), index, refcount_order_);
     if (decrease ? (refcount < addend)
                  : (refcount + addend < refcount || refcount + addend > refcount_max_)) {
-      ret = internal();  // qemu: -EINVAL
+      ret = Status(instar_guest_ErrorCode_ERROR_REFCOUNT_ERRNO, kEinval);
       break;
     }
     refcount = decrease ? refcount - addend : refcount + addend;
@@ -405,6 +408,14 @@ Result<bool> RefcountAllocator::update_refcount(uint64_t offset, uint64_t length
 Status RefcountAllocator::free_clusters(uint64_t offset, uint64_t size, bool discard) {
   Result<bool> r = update_refcount(offset, size, 1, true, discard);
   return r.status();
+}
+
+Status RefcountAllocator::change_refcount(uint64_t offset, uint64_t length, bool decrease,
+                                          bool discard) {
+  Result<bool> r = update_refcount(offset, length, 1, decrease, discard);
+  if (!r.ok()) return r.status();
+  if (r.value()) return Status(instar_guest_ErrorCode_ERROR_REFCOUNT_ERRNO, kEagain);
+  return Status::Ok();
 }
 
 Result<uint64_t> RefcountAllocator::alloc_clusters(uint64_t size) {

@@ -60,6 +60,11 @@ class RefcountAllocator {
   // `discard` (qemu's discard passthrough for the request type), a cluster whose refcount drops
   // to 0 is discarded in the file, which then reads as zeros there.
   Status free_clusters(uint64_t offset, uint64_t size, bool discard);
+  // update_refcount() by one over [offset, offset + length), up or down (qcow2_update_cluster_
+  // refcount() for a cluster, the compressed range of qcow2_update_snapshot_refcount()). A
+  // refcount block that has to be allocated on the way is qemu's -EAGAIN, an error here as there
+  // (ERROR_REFCOUNT_ERRNO 11); a refcount leaving its range is -EINVAL (ERROR_REFCOUNT_ERRNO 22).
+  Status change_refcount(uint64_t offset, uint64_t length, bool decrease, bool discard);
   // What reopening the image resets: the allocation cursors (qemu-img convert opens the target
   // afresh after creating it).
   void reopen() {

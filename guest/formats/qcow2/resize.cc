@@ -4,6 +4,7 @@
 
 #include "guest/formats/qcow2/cluster_entries.h"
 #include "guest/formats/qcow2/host_file.h"
+#include "guest/formats/qcow2/l1_table_io.h"
 #include "guest/formats/qcow2/refcount_allocator.h"
 #include "guest/formats/qcow2/table_cache.h"
 #include "guest/lib/bytes.h"
@@ -30,6 +31,7 @@ Status failed(instar_guest_ErrorCode code, uint64_t error_number) {
 Status as_step_error(const Status& s, instar_guest_ErrorCode step) {
   if (s.ok()) return s;
   if (s.code() == instar_guest_ErrorCode_ERROR_IMAGE_TOO_LARGE) return failed(step, kEfbig);
+  if (s.code() == instar_guest_ErrorCode_ERROR_REFCOUNT_ERRNO) return failed(step, s.arg(0));
   if (s.code() == instar_guest_ErrorCode_ERROR_INTERNAL) return s;
   return failed(step, kEio);
 }
@@ -47,15 +49,9 @@ class Resizer {
   Status init() {
     l1_size_ = h_.l1_size;
     l1_offset_ = h_.l1_table_offset;
-    l1_ = arena_.allocate_array<uint64_t>(l1_size_ == 0 ? 1 : l1_size_);
-    if (l1_ == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
-    constexpr uint64_t kChunk = 512;
-    uint8_t raw[kChunk * 8];
-    for (uint64_t i = 0; i < l1_size_; i += kChunk) {
-      const uint64_t n = l1_size_ - i < kChunk ? l1_size_ - i : kChunk;
-      INSTAR_TRY(file_.read(l1_offset_ + i * 8, MutableBytes(raw, n * 8)));
-      for (uint64_t k = 0; k < n; ++k) l1_[i + k] = load_be64(raw + k * 8);
-    }
+    Result<uint64_t*> l1 = read_l1_table(file_, arena_, l1_offset_, l1_size_);
+    if (!l1.ok()) return l1.status();
+    l1_ = l1.value();
     INSTAR_TRY(refcounts_.load(arena_, file_, h_.cluster_bits, h_.refcount_order,
                                h_.refcount_table_offset, h_.refcount_table_clusters,
                                kRefcountCacheSlots));
@@ -169,14 +165,7 @@ class Resizer {
 
  private:
   Status write_l1(const uint64_t* table, uint64_t offset, uint64_t first, uint64_t count) {
-    constexpr uint64_t kChunk = 512;
-    uint8_t raw[kChunk * 8];
-    for (uint64_t i = first; i < first + count; i += kChunk) {
-      const uint64_t n = first + count - i < kChunk ? first + count - i : kChunk;
-      for (uint64_t k = 0; k < n; ++k) store_be64(raw + k * 8, table[i + k]);
-      INSTAR_TRY(file_.write(offset + i * 8, Bytes(raw, n * 8)));
-    }
-    return Status::Ok();
+    return write_l1_entries(file_, table, offset, first, count);
   }
 
   // get_cluster_table(): the L2 table of `l1_index`, allocated (l2_allocate(), a copy of the old

@@ -20,6 +20,17 @@ SnapshotEntryHeader decode_snapshot_entry_header(const uint8_t* p) {
   return h;
 }
 
+Status validate_snapshot_l1(const Snapshot& s, uint64_t cluster_size) {
+  if (s.l1_size > kMaxL1SizeBytes / kL1EntrySize) {
+    return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_L1_TOO_LARGE);
+  }
+  if (static_cast<uint64_t>(kInt64Max) - uint64_t{s.l1_size} * kL1EntrySize < s.l1_table_offset ||
+      (s.l1_table_offset & (cluster_size - 1)) != 0) {
+    return Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_L1_OFFSET_INVALID);
+  }
+  return Status::Ok();
+}
+
 Status SnapshotTableReader::next(Snapshot* out) {
   if (done() || scratch_.size < kSnapshotNameScratchSize) {
     return Status(instar_guest_ErrorCode_ERROR_INTERNAL);

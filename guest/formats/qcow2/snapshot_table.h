@@ -54,6 +54,10 @@ struct Snapshot {
   uint32_t extra_data_size = 0;
 };
 
+// qcow2_validate_table() of a snapshot's L1 table: ERROR_SNAPSHOT_L1_TOO_LARGE,
+// ERROR_SNAPSHOT_L1_OFFSET_INVALID.
+Status validate_snapshot_l1(const Snapshot& s, uint64_t cluster_size);
+
 // Bytes of scratch a SnapshotTableReader needs for ids and names.
 inline constexpr uint64_t kSnapshotNameScratchSize = 2 * 65535;
 
