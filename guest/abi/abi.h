@@ -24,7 +24,7 @@ namespace instar::abi {
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
 // the ResizeResult message.
-inline constexpr uint32_t kAbiVersion = 5;
+inline constexpr uint32_t kAbiVersion = 6;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -164,6 +164,10 @@ enum ConvertFlags : uint32_t {
   // Open the inputs and load the -l snapshot, then stop (CONVERT_DONE): the host's check before
   // it creates or truncates the target, which qemu never touches when the load fails.
   kConvertOpenOnly = 1u << 7,
+  // dd (docs/dd.md): copy [dd_input_offset, + dd_length) of the single input onto the start of a
+  // new output_device of output_size bytes, every block written (no zero detection, no block
+  // status), as img_dd's blk_pread / blk_pwrite loop does.
+  kConvertDd = 1u << 8,
 };
 
 // Inputs of one convert (qemu-img takes any number; the device table bounds them anyway).
@@ -261,6 +265,10 @@ struct OpConfig {
   uint32_t resize_flags;          // OUT ResizeFlags
   uint32_t resize_preallocation;  // OUT 0 off, 1 metadata, 2 falloc, 3 full (--preallocation)
   uint32_t reserved4;             // OUT zero
+  // dd (appended, with kConvertDd): skip * bs (in_pos) and the bytes copied from there; the
+  // output's virtual size (output_size) is dd_length rounded up to 512, as the drivers create it.
+  uint64_t dd_input_offset;  // OUT
+  uint64_t dd_length;        // OUT
 };
 
 enum ResizeRelative : uint32_t { kResizeAbsolute = 0, kResizeGrowBy = 1, kResizeShrinkBy = 2 };
@@ -401,7 +409,8 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
                                /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
                                /* create */ 8 + kCreateNameMax +
-                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32);
+                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
+                               /* dd */ 16);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -443,6 +452,7 @@ static_assert(offsetof(OpConfig, snapshot_select) ==
               offsetof(OpConfig, create_data_file) + kCreateNameMax);
 static_assert(offsetof(OpConfig, resize_size) ==
               offsetof(OpConfig, snapshot_name) + kSnapshotSelectorMax);
+static_assert(offsetof(OpConfig, dd_input_offset) == offsetof(OpConfig, reserved4) + 4);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);
