@@ -147,3 +147,18 @@ _ERRORS = [
 @pytest.mark.parametrize("args", _ERRORS, ids=lambda a: " ".join(a) or "none")
 def test_errors(tmp_path, as_qemu_img, qemu_img, source_dir, args):
     _compare(tmp_path, as_qemu_img, qemu_img, source_dir, args)
+
+
+def test_input_chain_goes_through_the_allow_list(tmp_path, as_qemu_img, qemu_img):
+    """dd opens its input's chain as convert does: a backing file outside the image's directory
+    is refused (docs/chains.md) before the output exists, where qemu-img would read it."""
+    secret = tmp_path / "secret"
+    os.makedirs(tmp_path / "images")
+    secret.write_bytes(b"host secret\n" * 100)
+    subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", "-u", "-b", str(secret), "-F", "raw",
+                    str(tmp_path / "images" / "top.qcow2"), "1M"], check=True)
+    ours = runner.run([as_qemu_img, "--sandbox=process", "dd", "if=top.qcow2", "of=out"],
+                      tmp_path / "images")
+    assert ours.rc == 1
+    assert b"refused by instar" in ours.stderr, ours.stderr
+    assert not (tmp_path / "images" / "out").exists()
