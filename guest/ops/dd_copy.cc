@@ -27,31 +27,20 @@ ConvertOutcome dd_copy(CompareImage& input, uint64_t input_offset, uint64_t leng
     return failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, 0,
                    Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG));
   }
-  uint64_t copied = 0;   // input bytes read so far
-  uint64_t written = 0;  // output bytes written so far (a multiple of 512)
-  uint64_t carry = 0;    // bytes at buf's start read but not written yet (< 512)
+  // Every piece but the last fills the buffer, a multiple of 512: only the last can end inside a
+  // sector, and the rest of that sector is the new target's zeros.
+  uint64_t copied = 0;
   while (copied < length) {
-    const uint64_t n = length - copied < buf_size - carry ? length - copied : buf_size - carry;
-    const Status read = input.read(input_offset + copied, MutableBytes(buf + carry, n));
+    const uint64_t n = length - copied < buf_size ? length - copied : buf_size;
+    const Status read = input.read(input_offset + copied, MutableBytes(buf, n));
     if (!read.ok()) {
       return failure(instar_guest_ConvertKind_CONVERT_READ_FAILED, input_offset + copied, read);
     }
+    const uint64_t out = (n + sector - 1) / sector * sector;
+    fill_bytes(buf + n, 0, out - n);
+    const Status st = target.write(copied, Bytes(buf, out));
+    if (!st.ok()) return failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, copied, st);
     copied += n;
-    uint64_t have = carry + n;
-    uint64_t out = have / sector * sector;
-    if (copied == length && out < have) {
-      // The last partial sector: the rest of it is the new target's zeros.
-      out += sector;
-      fill_bytes(buf + have, 0, out - have);
-      have = out;
-    }
-    if (out != 0) {
-      const Status st = target.write(written, Bytes(buf, out));
-      if (!st.ok()) return failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, written, st);
-      written += out;
-    }
-    carry = have - out;
-    if (out != 0 && carry != 0) copy_bytes(buf, buf + out, carry);  // no overlap: carry < 512
   }
   const Status finished = target.finish();
   if (!finished.ok()) return failure(instar_guest_ConvertKind_CONVERT_FLUSH_FAILED, 0, finished);
