@@ -22,6 +22,7 @@
 #include "engine/cli/backing_chain.h"
 #include "engine/cli/compare_extents.h"
 #include "engine/cli/compare_options.h"
+#include "engine/cli/convert_devices.h"
 #include "engine/cli/convert_options.h"
 #include "engine/cli/convert_target.h"
 #include "engine/cli/creation_options.h"
@@ -51,12 +52,6 @@ constexpr uint64_t kQcow2WriterClusters = 40;
 // Progress: one small message per 2 MiB chunk, at most.
 constexpr uint64_t kMessageBytesPerGiB = 16 * 1024;
 
-// One input as opened on the host, with its chain.
-struct Input {
-  ImageOperand operand;  // the open file, its format and what its name means
-  ChainOpen chain;
-};
-
 // Everything the run prints on stdout goes through qemu's progress state.
 class Progress {
  public:
@@ -67,72 +62,6 @@ class Progress {
  private:
   render::QemuProgress printer_;
 };
-
-// The file identity qemu's image locking compares: an output that is one of the open inputs (or
-// their backing or data files) fails to get the write lock.
-bool same_file(int a, int b) {
-  struct stat sa {
-  }, sb{};
-  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-         sa.st_ino == sb.st_ino;
-}
-
-std::string lock_error(const std::string& output) {
-  return "Failed to get \"write\" lock\nIs another process using the image [" + output + "]?";
-}
-
-// The output: created as raw_co_create() does (O_CREAT, mode 0644 less the umask, truncated to
-// the virtual size; a qcow2 target's file to 0, the guest writes it) or, with -n, opened as it
-// is. `error` is qemu's complete stderr text.
-struct Output {
-  sandbox::UniqueFd fd;
-  bool created = false;  // the file did not exist before this run
-  uint64_t size = 0;
-};
-
-bool locked_by_inputs(int fd, const std::vector<Input>& inputs) {
-  for (const Input& in : inputs) {
-    if (same_file(fd, in.operand.file.fd())) return true;
-    for (const ChainImage& image : in.chain.images) {
-      if (same_file(fd, image.fd)) return true;
-      if (image.data_file.get() >= 0 && same_file(fd, image.data_file.get())) return true;
-    }
-  }
-  return false;
-}
-
-bool create_output(const Diagnostics& diag, const std::string& name, const std::string& driver,
-                   uint64_t size, Preallocation preallocation, const FileAttributes& attributes,
-                   const std::vector<Input>& inputs, Output* out) {
-  const std::string prefix = name + ": error while converting " + driver + ": ";
-  int fd = open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  out->created = fd >= 0;
-  if (fd < 0 && errno == EEXIST) fd = open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    diag.error(prefix + "Could not create '" + name + "': " + std::strerror(errno));
-    return false;
-  }
-  out->fd = sandbox::UniqueFd(fd);
-  // qemu takes the write lock before it truncates: an input is never clobbered.
-  if (locked_by_inputs(fd, inputs)) {
-    diag.error(prefix + lock_error(name));
-    return false;
-  }
-  if (ftruncate(fd, 0) != 0) {
-    diag.error(prefix + "Could not resize file: " + std::strerror(errno));
-    return false;
-  }
-  if (const std::optional<std::string> warning = apply_file_attributes(fd, attributes)) {
-    diag.error("warning: " + *warning);
-  }
-  std::string truncate_error;
-  if (!truncate_new_file(fd, size, preallocation, &truncate_error)) {
-    diag.error(prefix + truncate_error);
-    return false;
-  }
-  out->size = size;
-  return true;
-}
 
 bool open_existing_output(const Diagnostics& diag, const std::string& name,
                           const std::vector<Input>& inputs, Output* out) {
@@ -234,36 +163,6 @@ std::string failure_text(const Diagnostics& diag, const ConvertOptions& options,
   }
 }
 
-// Fills `links` with an opened chain's images, top first, adding each file (and a raw file's
-// extent map: holes are zero extents in block status, as qemu's file driver finds them) as a
-// read-only device.
-template <typename AddDevice>
-bool add_chain_links(const Diagnostics& diag, const ChainOpen& chain, abi::ChainLink* links,
-                     const AddDevice& add_device, std::vector<sandbox::UniqueFd>* extent_maps) {
-  for (size_t k = 0; k < chain.images.size() && k < abi::kMaxChainImages; ++k) {
-    const ChainImage& image = chain.images[k];
-    abi::ChainLink& link = links[k];
-    link.device = add_device(image.fd, image.size, false);
-    link.format = static_cast<uint32_t>(image.format);
-    link.data_device = image.data_file.get() >= 0
-                           ? add_device(image.data_file.get(), image.data_size, false)
-                           : abi::kNoDevice;
-    link.extent_device = abi::kNoDevice;
-    if (image.extent_map) {
-      sandbox::UniqueFd map = make_extent_map(image.fd, image.size);
-      if (map.get() < 0) {
-        diag.error("cannot map the extents of '" + image.display + "'");
-        return false;
-      }
-      struct stat st {};
-      const uint64_t size = fstat(map.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-      link.extent_device = add_device(map.get(), size, false);
-      extent_maps->push_back(std::move(map));
-    }
-  }
-  return true;
-}
-
 // img_convert's checks of a target backing file (`backing`: -B or -o backing_file), between
 // parsing the creation options and creating: nullopt to go on, else the exit code. qemu leaves
 // "--target-is-zero" with a backing file through its `out` label with ret still 0: it exits 0.
@@ -352,39 +251,6 @@ void open_target_backing(const Diagnostics& diag, sandbox::Sandbox& sandbox,
     }
     out->error = text;
   }
-}
-
-uint32_t add_request_device(sandbox::Request* request, int fd, uint64_t size, bool writable) {
-  request->devices.push_back({fd, size, writable});
-  return static_cast<uint32_t>(request->devices.size() - 1);
-}
-
-// The first `opened` inputs as the convert op's input chains: each opened chain's images (with
-// their data files and raw extent maps) or, for a top whose chain walk failed, the top alone
-// (its open then fails in the guest, which reports why). `*images` counts the chain images.
-bool put_inputs(const Diagnostics& diag, const std::vector<Input>& inputs, size_t opened,
-                sandbox::Request* request, std::vector<sandbox::UniqueFd>* extent_maps,
-                size_t* images) {
-  abi::OpConfig& op = request->op;
-  const auto add_device = [request](int fd, uint64_t size, bool writable) {
-    return add_request_device(request, fd, size, writable);
-  };
-  for (size_t i = 0; i < opened; ++i) {
-    const ChainOpen& chain = inputs[i].chain;
-    if (chain.kind != ChainOpen::Kind::kOpened) {
-      op.convert_chain_length[i] = 1;
-      abi::ChainLink& link = op.convert_chain[i][0];
-      link.device = add_device(inputs[i].operand.file.fd(), inputs[i].operand.file.size(), false);
-      link.format = static_cast<uint32_t>(inputs[i].operand.format);
-      link.data_device = abi::kNoDevice;
-      link.extent_device = abi::kNoDevice;
-      continue;
-    }
-    *images += chain.images.size();
-    op.convert_chain_length[i] = static_cast<uint32_t>(chain.images.size());
-    if (!add_chain_links(diag, chain, op.convert_chain[i], add_device, extent_maps)) return false;
-  }
-  return true;
 }
 
 // img_convert's snapshot load, right after it opened every input and before it looks at the
@@ -619,8 +485,10 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
         }
         preallocation = *mode;
       }
-      if (!create_output(diag, options.output, options.output_format, qcow2_target ? 0 : total,
-                         preallocation, raw_attributes, inputs, &output)) {
+      if (!create_output(
+              diag, options.output,
+              options.output + ": error while converting " + options.output_format + ": ",
+              qcow2_target ? 0 : total, preallocation, raw_attributes, inputs, &output)) {
         return fail();
       }
       if (!is_cache_mode(options.cache)) {

@@ -12,6 +12,7 @@
 #include "engine/cli/compare_command.h"
 #include "engine/cli/convert_command.h"
 #include "engine/cli/create_command.h"
+#include "engine/cli/dd_command.h"
 #include "engine/cli/diagnostics.h"
 #include "engine/cli/global_options.h"
 #include "engine/cli/help_text.h"
@@ -28,8 +29,7 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {"amend",  "bench", "bitmap",
-                                                 "commit", "dd",    "rebase"};
+constexpr std::string_view kPlannedCommands[] = {"amend", "bench", "bitmap", "commit", "rebase"};
 
 // The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
 // instar's CPU time): say so and fail, rather than die of SIGXCPU with a core-dump status. At an
@@ -131,6 +131,10 @@ int main(int argc, char** argv) {
     return run_create_command(diag, choice, help_text(diag.program(), selection),
                               unsafe_quirks_enabled(global.options), roots, argc - index,
                               argv + index);
+  }
+  if (command == "dd") {
+    return run_dd_command(diag, choice, help_text(diag.program(), selection),
+                          unsafe_quirks_enabled(global.options), roots, argc - index, argv + index);
   }
   if (command == "map") {
     return run_map_command(diag, choice, selection, help_text(diag.program(), selection),

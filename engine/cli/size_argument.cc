@@ -143,7 +143,8 @@ Strtosz qemu_strtosz(const std::string& text) {
   return strtosz(text.c_str());
 }
 
-SizeArgument parse_size_argument(const std::string& name, const std::string& text) {
+SizeArgument parse_size_argument(const std::string& name, const std::string& text, int64_t min,
+                                 int64_t max) {
   SizeArgument out;
   const Strtosz r = strtosz(text.c_str());
   if (r.error != 0 && r.error != -ERANGE) {
@@ -151,8 +152,10 @@ SizeArgument parse_size_argument(const std::string& name, const std::string& tex
                  "kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes."};
     return out;
   }
-  if (r.error == -ERANGE || r.value > kInt64Max) {
-    out.lines = {"Invalid " + name + " specified. Must be between 0 and 9223372036854775807."};
+  if (r.error == -ERANGE || r.value > static_cast<uint64_t>(max) ||
+      r.value < static_cast<uint64_t>(min)) {
+    out.lines = {"Invalid " + name + " specified. Must be between " + std::to_string(min) +
+                 " and " + std::to_string(max) + "."};
     return out;
   }
   if (r.hex_with_suffix) {

@@ -22,7 +22,10 @@ struct SizeArgument {
 // and its two error texts, "Invalid <name> specified. You may use k, M, G, T, P or E suffixes
 // for" + "kilobytes, megabytes, ...", or "Invalid <name> specified. Must be between 0 and
 // 9223372036854775807.".
-SizeArgument parse_size_argument(const std::string& name, const std::string& text);
+// cvtnum_full(name, text, min, max) (img_dd's bs= is 1..INT_MAX) says "Must be between <min> and
+// <max>." of a value outside the range.
+SizeArgument parse_size_argument(const std::string& name, const std::string& text, int64_t min = 0,
+                                 int64_t max = INT64_MAX);
 
 // qemu_strtosz(text, NULL, &value) of qemu 7.2 alone (QemuOpts size values use it without
 // cvtnum's wording): `error` is 0, -EINVAL or -ERANGE; `hex_with_suffix` when qemu warns

@@ -23,7 +23,8 @@ namespace instar::abi {
 // 2: 64 devices, OpConfig chain tables. 3: guest.proto carries no guest-worded text (check lines
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
-// the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message.
+// the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
+// convert's dd mode (kConvertDd).
 inline constexpr uint32_t kAbiVersion = 6;
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +167,10 @@ enum ConvertFlags : uint32_t {
   // Open the inputs and load the -l snapshot, then stop (CONVERT_DONE): the host's check before
   // it creates or truncates the target, which qemu never touches when the load fails.
   kConvertOpenOnly = 1u << 7,
+  // dd (docs/dd.md): copy [dd_input_offset, + dd_length) of the single input onto the start of a
+  // new output_device of output_size bytes, every block written (no zero detection, no block
+  // status), as img_dd's blk_pread / blk_pwrite loop does.
+  kConvertDd = 1u << 8,
 };
 
 // Inputs of one convert (qemu-img takes any number; the device table bounds them anyway).
@@ -271,6 +276,10 @@ struct OpConfig {
   uint32_t snapshot_date_nsec;    // OUT -c: its microseconds times 1000
   uint32_t reserved5;             // OUT zero
   uint64_t snapshot_file_length;  // OUT the image file's length when the host opened it
+  // dd (appended, with kConvertDd): skip * bs (in_pos) and the bytes copied from there; the
+  // output's virtual size (output_size) is dd_length rounded up to 512, as the drivers create it.
+  uint64_t dd_input_offset;  // OUT
+  uint64_t dd_length;        // OUT
 };
 
 // What `snapshot` does to the image (img_snapshot's action; kSnapshotOpen: no action given,
@@ -421,7 +430,7 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
-                               /* snapshot -c/-a/-d */ 24);
+                               /* snapshot -c/-a/-d */ 24 + /* dd */ 16);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -465,6 +474,8 @@ static_assert(offsetof(OpConfig, resize_size) ==
               offsetof(OpConfig, snapshot_name) + kSnapshotSelectorMax);
 static_assert(offsetof(OpConfig, snapshot_action) == offsetof(OpConfig, reserved4) + 4);
 static_assert(offsetof(OpConfig, snapshot_file_length) == offsetof(OpConfig, snapshot_action) + 16);
+static_assert(offsetof(OpConfig, dd_input_offset) ==
+              offsetof(OpConfig, snapshot_file_length) + 8);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

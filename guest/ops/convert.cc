@@ -8,6 +8,7 @@
 #include "guest/formats/qcow2/writer.h"
 #include "guest/lib/mem.h"
 #include "guest/ops/convert_copy.h"
+#include "guest/ops/dd_copy.h"
 #include "guest/ops/info.h"
 #include "guest/ops/input_chain.h"
 #include "guest/ops/snapshot_load.h"
@@ -173,6 +174,16 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
     opened.outcome.kind = instar_guest_ConvertKind_CONVERT_DONE;
     return opened;
   }
+  // dd: one input, a new target without a backing file, sized for the range it receives.
+  const bool dd = (op.convert_flags & abi::kConvertDd) != 0;
+  const uint32_t dd_refused = abi::kConvertSkipCreate | abi::kConvertCompress |
+                              abi::kConvertProgress | abi::kConvertCopyRange;
+  if (dd && (count != 1 || (op.convert_flags & dd_refused) != 0 || op.convert_backing_flags != 0 ||
+             op.dd_input_offset > total || op.dd_length > total - op.dd_input_offset)) {
+    return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
+                Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.output_device));
+  }
+  if (dd) total = (op.dd_length + kSectorSize - 1) / kSectorSize * kSectorSize;
   const uint32_t out = op.output_device;
   if (!valid_device(out, devices, device_count) || sinks == nullptr || sinks[out] == nullptr ||
       op.output_size != total || sinks[out]->size() < total) {
@@ -228,6 +239,12 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
                 made.ok() ? Status(instar_guest_ErrorCode_ERROR_INTERNAL) : made);
   }
   ImageWriter& writer = *target;
+  if (dd) {
+    Reported r;
+    r.outcome = dd_copy(*inputs[0].image, op.dd_input_offset, op.dd_length, writer, buf,
+                        kConvertBufSectors * kSectorSize);
+    return r;
+  }
 
   ConvertSettings settings;
   settings.min_sparse = op.min_sparse_sectors;

@@ -9,6 +9,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/convert.cc
   ops/convert_copy.cc
   ops/create.cc
+  ops/dd_copy.cc
   ops/resize.cc
   ops/input_chain.cc
   ops/map.cc

@@ -1,0 +1,100 @@
+// convert_devices.cc: the inputs' chains as convert op devices and the created output file.
+#include "engine/cli/convert_devices.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "engine/cli/raw_truncate.h"
+
+namespace instar::cli {
+
+bool same_file(int a, int b) {
+  struct stat sa {
+  }, sb{};
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+std::string lock_error(const std::string& output) {
+  return "Failed to get \"write\" lock\nIs another process using the image [" + output + "]?";
+}
+
+bool locked_by_inputs(int fd, const std::vector<Input>& inputs) {
+  for (const Input& in : inputs) {
+    if (same_file(fd, in.operand.file.fd())) return true;
+    for (const ChainImage& image : in.chain.images) {
+      if (same_file(fd, image.fd)) return true;
+      if (image.data_file.get() >= 0 && same_file(fd, image.data_file.get())) return true;
+    }
+  }
+  return false;
+}
+
+bool create_output(const Diagnostics& diag, const std::string& name, const std::string& prefix,
+                   uint64_t size, Preallocation preallocation, const FileAttributes& attributes,
+                   const std::vector<Input>& inputs, Output* out) {
+  int fd = open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  out->created = fd >= 0;
+  if (fd < 0 && errno == EEXIST) fd = open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    diag.error(prefix + "Could not create '" + name + "': " + std::strerror(errno));
+    return false;
+  }
+  out->fd = sandbox::UniqueFd(fd);
+  // qemu takes the write lock before it truncates: an input is never clobbered.
+  if (locked_by_inputs(fd, inputs)) {
+    diag.error(prefix + lock_error(name));
+    return false;
+  }
+  if (ftruncate(fd, 0) != 0) {
+    diag.error(prefix + "Could not resize file: " + std::strerror(errno));
+    return false;
+  }
+  if (const std::optional<std::string> warning = apply_file_attributes(fd, attributes)) {
+    diag.error("warning: " + *warning);
+  }
+  std::string truncate_error;
+  if (!truncate_new_file(fd, size, preallocation, &truncate_error)) {
+    diag.error(prefix + truncate_error);
+    return false;
+  }
+  out->size = size;
+  return true;
+}
+
+uint32_t add_request_device(sandbox::Request* request, int fd, uint64_t size, bool writable) {
+  request->devices.push_back({fd, size, writable});
+  return static_cast<uint32_t>(request->devices.size() - 1);
+}
+
+bool put_inputs(const Diagnostics& diag, const std::vector<Input>& inputs, size_t opened,
+                sandbox::Request* request, std::vector<sandbox::UniqueFd>* extent_maps,
+                size_t* images) {
+  abi::OpConfig& op = request->op;
+  const auto add_device = [request](int fd, uint64_t size, bool writable) {
+    return add_request_device(request, fd, size, writable);
+  };
+  for (size_t i = 0; i < opened; ++i) {
+    const ChainOpen& chain = inputs[i].chain;
+    if (chain.kind != ChainOpen::Kind::kOpened) {
+      op.convert_chain_length[i] = 1;
+      abi::ChainLink& link = op.convert_chain[i][0];
+      link.device = add_device(inputs[i].operand.file.fd(), inputs[i].operand.file.size(), false);
+      link.format = static_cast<uint32_t>(inputs[i].operand.format);
+      link.data_device = abi::kNoDevice;
+      link.extent_device = abi::kNoDevice;
+      continue;
+    }
+    *images += chain.images.size();
+    op.convert_chain_length[i] = static_cast<uint32_t>(chain.images.size());
+    if (!add_chain_links(diag, chain, op.convert_chain[i], add_device, extent_maps)) return false;
+  }
+  return true;
+}
+
+}  // namespace instar::cli
