@@ -13,14 +13,12 @@
 #include <memory>
 
 #include "engine/channel/resize_report.h"
-#include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
-#include "engine/cli/image_spec.h"
 #include "engine/cli/raw_truncate.h"
 #include "engine/cli/resize_options.h"
-#include "engine/cli/safe_detection.h"
 #include "engine/cli/time_limits.h"
+#include "engine/cli/writable_image.h"
 #include "engine/render/error_text.h"
 
 namespace instar::cli {
@@ -42,19 +40,10 @@ uint32_t preallocation_code(const std::string& mode) {
   return 0;
 }
 
-// bdrv_open()'s warning for a probed raw image opened for writing.
-std::string probed_raw_warning(const std::string& name) {
-  return "WARNING: Image format was not specified for '" + name +
-         "' and probing guessed raw.\n"
-         "         Automatically detecting the format is dangerous for raw images, write "
-         "operations on block 0 will be restricted.\n"
-         "         Specify the 'raw' format explicitly to remove the restrictions.\n";
-}
-
 struct ResizeRun {
   const Diagnostics& diag;
   const ResizeOptions& options;
-  const ImageSpec& spec;
+  const WritableImage& image;
   bool unsafe_quirks;
 };
 
@@ -63,21 +52,11 @@ int finish(const ResizeRun& r, ImageFile& file, const channel::ResizeReport& rep
            const std::string& sandbox_name) {
   const guest::ResizeResult& result = report.result;
   const Diagnostics& diag = r.diag;
-  if (result.kind() == guest::RESIZE_OPEN_FAILED) {
-    put(stderr, render::OpenErrorText(diag.program(), r.spec.argument,
-                                      render::GuestErrorText(*report.error)));
+  const guest::Error* open_error =
+      result.kind() == guest::RESIZE_OPEN_FAILED ? &*report.error : nullptr;
+  if (!ReportWritableOpen(diag, r.image, open_error, result.format(), result.raw_head(),
+                          r.unsafe_quirks, sandbox_name)) {
     return 1;
-  }
-  if (result.format() == guest::FORMAT_RAW && result.raw_head() != guest::RAW_HEAD_NOT_PROBED) {
-    guest::ImageInfo info;
-    info.set_format(guest::FORMAT_RAW);
-    info.set_raw_head(result.raw_head());
-    if (const std::optional<std::string> refusal = ProbedRawRefusal(
-            info, file.size(), r.unsafe_quirks, r.spec.argument, "-f raw", sandbox_name)) {
-      diag.error(*refusal);
-      return 1;
-    }
-    put(stderr, probed_raw_warning(r.spec.path));
   }
   switch (result.kind()) {
     case guest::RESIZE_NOT_POSITIVE:
@@ -154,30 +133,13 @@ int run_resize_command(const Diagnostics& diag, const SandboxChoice& choice,
     return 0;
   }
 
-  const std::optional<ImageSpec> spec =
-      ResolveImageNameOrReport(diag, options.filename, options.image_opts, options.format);
-  if (!spec) return 1;
-  abi::ImageFormat format = abi::ImageFormat::kProbe;
-  if (const std::optional<std::string> fmt = EffectiveFormat(*spec, options.format)) {
-    if (lookup_format(*fmt, &format) == FormatLookup::kUnknown) {
-      diag.error("Could not open '" + spec->argument + "': Unknown driver '" + *fmt + "'");
-      return 1;
-    }
-    if (format != abi::ImageFormat::kRaw && format != abi::ImageFormat::kQcow2) {
-      diag.error("resize -f " + *fmt + " is not supported by instar yet");
-      return 1;
-    }
-  }
-  ImageFile file;
-  std::string open_error;
-  if (!file.open_read_write(spec->path, &open_error)) {
-    diag.error("Could not open '" + spec->argument + "': " + open_error);
+  WritableImage image;
+  if (!OpenWritableImage(diag, "resize", options.filename, options.image_opts, options.format,
+                         &image)) {
     return 1;
   }
-  if (!spec->refusal_after_open.empty()) {
-    diag.error(spec->refusal_after_open);
-    return 1;
-  }
+  const abi::ImageFormat format = image.format;
+  ImageFile& file = image.file;
 
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
@@ -208,7 +170,7 @@ int run_resize_command(const Diagnostics& diag, const SandboxChoice& choice,
     diag.error(run.failure);
     return 1;
   }
-  const ResizeRun r{diag, options, *spec, unsafe_quirks};
+  const ResizeRun r{diag, options, image, unsafe_quirks};
   return finish(r, file, sequence.report(), sandbox->name());
 }
 

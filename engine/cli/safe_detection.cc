@@ -33,4 +33,22 @@ std::optional<std::string> ProbedRawRefusal(const guest::ImageInfo& info, uint64
   }
 }
 
+std::optional<std::string> ProbedRawWriteRefusal(guest::RawHead head, uint64_t file_size,
+                                                 bool unsafe_quirks, std::string_view display,
+                                                 std::string_view path, std::string_view sandbox,
+                                                 std::string* warning) {
+  guest::ImageInfo info;
+  info.set_format(guest::FORMAT_RAW);
+  info.set_raw_head(head);
+  std::optional<std::string> refusal =
+      ProbedRawRefusal(info, file_size, unsafe_quirks, display, "-f raw", sandbox);
+  if (refusal) return refusal;
+  *warning = "WARNING: Image format was not specified for '" + std::string(path) +
+             "' and probing guessed raw.\n"
+             "         Automatically detecting the format is dangerous for raw images, write "
+             "operations on block 0 will be restricted.\n"
+             "         Specify the 'raw' format explicitly to remove the restrictions.\n";
+  return std::nullopt;
+}
+
 }  // namespace instar::cli

@@ -20,4 +20,12 @@ std::optional<std::string> ProbedRawRefusal(const guest::ImageInfo& info, uint64
                                             bool unsafe_quirks, std::string_view display,
                                             std::string_view hint, std::string_view sandbox);
 
+// An image opened for writing (resize, rebase) that the guest probed as raw with `head`: the
+// refusal above, or (nullopt) nothing to refuse and bdrv_open()'s warning, which names `path`,
+// goes into `*warning`.
+std::optional<std::string> ProbedRawWriteRefusal(guest::RawHead head, uint64_t file_size,
+                                                 bool unsafe_quirks, std::string_view display,
+                                                 std::string_view path, std::string_view sandbox,
+                                                 std::string* warning);
+
 }  // namespace instar::cli

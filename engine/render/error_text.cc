@@ -424,6 +424,23 @@ constexpr Rule kRules[] = {
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string("resize of ") + kWhat[why] + " is not supported by instar yet";
      }},
+    // --- rebase (docs/rebase.md) ---------------------------------------------------------------
+    {"ERROR_REBASE_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // instar's own wording: what the guest does not rebase yet (guest.proto lists the reasons).
+       static constexpr const char* kWhat[] = {"this image",
+                                               "this image",
+                                               "a qcow2 image with an external data file",
+                                               "a qcow2 image with bitmaps",
+                                               "a qcow2 image with autoclear feature bits",
+                                               "a qcow2 image with the dirty bit",
+                                               "a qcow2 image marked corrupt",
+                                               "this image",
+                                               "this image",
+                                               "a qcow2 image with unknown header extensions"};
+       const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
+       t.message = std::string("rebase of ") + kWhat[why] + " is not supported by instar yet";
+     }},
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {

@@ -23,8 +23,8 @@ namespace instar::abi {
 // 2: 64 devices, OpConfig chain tables. 3: guest.proto carries no guest-worded text (check lines
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
-// the ResizeResult message.
-inline constexpr uint32_t kAbiVersion = 5;
+// the ResizeResult message. 6: Op::kRebase and the RebaseResult message.
+inline constexpr uint32_t kAbiVersion = 6;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -124,6 +124,7 @@ enum class Op : uint32_t {
   kMeasure = 6,  // measure input 0 (chain tables as compare's) for a target cluster size
   kCreate = 7,   // create a qcow2 image of output_size bytes on output_device (docs/create.md)
   kResize = 8,   // resize the image on output_device in place (docs/resize.md)
+  kRebase = 10,  // change the backing file of the image on output_device (docs/rebase.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -261,12 +262,25 @@ struct OpConfig {
   uint32_t resize_flags;          // OUT ResizeFlags
   uint32_t resize_preallocation;  // OUT 0 off, 1 metadata, 2 falloc, 3 full (--preallocation)
   uint32_t reserved4;             // OUT zero
+  // rebase (appended): the image is output_device (writable, opened read-write by the host from
+  // the command-line name), opened as input_format[0]. The new backing name and format come in
+  // convert_backing_name/_fmt (a name of 1024 bytes stands for any name over qcow2's 1023).
+  uint64_t rebase_file_length;  // OUT the image file's length when the host opened it
+  uint32_t rebase_flags;        // OUT RebaseFlags
+  uint32_t reserved5;           // OUT zero
 };
 
 enum ResizeRelative : uint32_t { kResizeAbsolute = 0, kResizeGrowBy = 1, kResizeShrinkBy = 2 };
 
 enum ResizeFlags : uint32_t {
   kResizeShrink = 1u << 0,  // --shrink
+};
+
+enum RebaseFlags : uint32_t {
+  kRebaseUnsafe = 1u << 0,     // -u: the old backing chain is not opened
+  kRebaseNewName = 1u << 1,    // -b names a backing file (not given or "": remove it)
+  kRebaseNewFormat = 1u << 2,  // -F given with a non-empty -b
+  kRebaseOpenOnly = 1u << 3,   // open and check the image, change nothing (the host refuses next)
 };
 
 // How OpConfig's snapshot fields select a snapshot.
@@ -401,7 +415,8 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
                                /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
                                /* create */ 8 + kCreateNameMax +
-                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32);
+                               /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
+                               /* rebase */ 16);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -443,6 +458,7 @@ static_assert(offsetof(OpConfig, snapshot_select) ==
               offsetof(OpConfig, create_data_file) + kCreateNameMax);
 static_assert(offsetof(OpConfig, resize_size) ==
               offsetof(OpConfig, snapshot_name) + kSnapshotSelectorMax);
+static_assert(offsetof(OpConfig, rebase_file_length) == offsetof(OpConfig, reserved4) + 4);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

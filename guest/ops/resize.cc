@@ -2,14 +2,10 @@
 // then qcow2_co_truncate() for a qcow2 image.
 #include "guest/ops/resize.h"
 
-#include "guest/formats/probe.h"
-#include "guest/formats/qcow2/feature_bits.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/formats/qcow2/resize.h"
-#include "guest/formats/raw/raw_driver.h"
-#include "guest/formats/windowed_reader.h"
 #include "guest/lib/error_names.h"
-#include "guest/ops/input_chain.h"
+#include "guest/ops/in_place_image.h"
 
 namespace instar {
 
@@ -18,30 +14,11 @@ namespace {
 // BDRV_MAX_LENGTH: bdrv_check_request()'s limit on any offset.
 constexpr uint64_t kMaxLength = 0x7fffffffc0000000ull;
 
-// The reasons guest.proto lists for ERROR_RESIZE_UNSUPPORTED.
+// The resize-only reasons guest.proto lists for ERROR_RESIZE_UNSUPPORTED (the others are
+// InPlaceRefusal's).
 enum Unsupported : uint64_t {
   kBackingFile = 1,
-  kDataFile = 2,
-  kBitmaps = 3,
-  kAutoclear = 4,
-  kDirty = 5,
-  kCorrupt = 6,
   kPreallocation = 7,
-};
-
-// The image as qemu sees it when it opens it: the file's length, not the device's capacity (which
-// leaves room for what the resize appends). Reads go to the device as they are.
-class OpenedFile final : public BlockSource {
- public:
-  OpenedFile(BlockSource& device, uint64_t length) : device_(device), length_(length) {}
-  uint64_t size() const override { return length_ < device_.size() ? length_ : device_.size(); }
-  Status read_at(uint64_t offset, MutableBytes out) override {
-    return device_.read_at(offset, out);
-  }
-
- private:
-  BlockSource& device_;
-  uint64_t length_;
 };
 
 struct Outcome {
@@ -62,15 +39,10 @@ Status unsupported(uint64_t why) {
 // What qcow2_co_truncate() and the open before it would do that instar does not: refused before
 // anything is written.
 Status refusal(const qcow2::Metadata& m, uint32_t preallocation) {
-  const qcow2::Header& h = m.header;
   if (m.has_backing_file) return unsupported(kBackingFile);
-  if (m.extensions.has_data_file || (h.incompatible_features & qcow2::kIncompatDataFile) != 0) {
-    return unsupported(kDataFile);
+  if (const InPlaceRefusal why = in_place_refusal(m); why != kInPlaceSupported) {
+    return unsupported(why);
   }
-  if (m.extensions.nb_bitmaps != 0 || m.extensions.bitmaps_ignored) return unsupported(kBitmaps);
-  if (h.autoclear_features != 0) return unsupported(kAutoclear);
-  if ((h.incompatible_features & qcow2::kIncompatDirty) != 0) return unsupported(kDirty);
-  if ((h.incompatible_features & qcow2::kIncompatCorrupt) != 0) return unsupported(kCorrupt);
   if (preallocation != 0) return unsupported(kPreallocation);
   return Status::Ok();
 }
@@ -137,19 +109,12 @@ void resize_qcow2(const abi::OpConfig& op, BlockSource& device, BlockSource& sou
 void resize(const abi::OpConfig& op, BlockSource& device, BlockSink& sink, Arena& arena,
             Outcome* o) {
   OpenedFile source(device, op.resize_file_length);
-  uint8_t* head = arena.allocate_array<uint8_t>(kProbeSize);
-  if (head == nullptr) {
-    o->kind = instar_guest_ResizeKind_RESIZE_FAILED;
-    o->error = Status(instar_guest_ErrorCode_ERROR_INTERNAL);
-    return;
-  }
-  Status s = read_zero_filled(source, 0, MutableBytes(head, kProbeSize));
   const auto requested = static_cast<abi::ImageFormat>(op.input_format[0]);
-  Result<const FormatDriver*> driver = select_driver(requested, Bytes(head, kProbeSize));
-  if (s.ok()) s = driver.status();
-  if (!s.ok()) {
+  Result<const FormatDriver*> driver =
+      select_in_place_driver(source, requested, arena, &o->raw_head);
+  if (!driver.ok()) {
     o->kind = instar_guest_ResizeKind_RESIZE_OPEN_FAILED;
-    o->error = s;
+    o->error = driver.status();
     return;
   }
   if (driver.value()->format == abi::ImageFormat::kQcow2) {
@@ -158,8 +123,6 @@ void resize(const abi::OpConfig& op, BlockSource& device, BlockSink& sink, Arena
   }
   // raw: blk_getlength() is the file's length in whole sectors; the host truncates the file.
   o->format = instar_guest_Format_FORMAT_RAW;
-  if (requested == abi::ImageFormat::kProbe)
-    o->raw_head = raw::classify_raw_head(Bytes(head, kProbeSize));
   o->old_size = op.resize_file_length / 512 * 512 + (op.resize_file_length % 512 != 0 ? 512 : 0);
   if (!check_size(op, o)) return;
   o->kind = instar_guest_ResizeKind_RESIZE_RAW;
@@ -201,20 +164,16 @@ Status run_resize(const abi::OpConfig& op, BlockSource* const* devices, BlockSin
                   uint32_t device_count, MessageSink& sink, Arena& arena) {
   const uint64_t mark = arena.mark();
   Outcome o;
-  const uint32_t out = op.output_device;
-  auto* names = static_cast<ErrorNames*>(arena.allocate(sizeof(ErrorNames), alignof(ErrorNames)));
-  if (names == nullptr) {
+  const InPlaceTarget target = in_place_target(op, devices, sinks, device_count, arena);
+  if (!target.failure.ok()) {
     o.kind = instar_guest_ResizeKind_RESIZE_FAILED;
-    o.error = Status(instar_guest_ErrorCode_ERROR_INTERNAL);
-  } else if (!valid_device(out, devices, device_count) || sinks == nullptr ||
-             sinks[out] == nullptr || op.resize_relative > abi::kResizeShrinkBy ||
-             op.resize_preallocation > 3) {
+    o.error = target.failure;
+  } else if (op.resize_relative > abi::kResizeShrinkBy || op.resize_preallocation > 3) {
     o.kind = instar_guest_ResizeKind_RESIZE_FAILED;
-    o.error = Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, out);
+    o.error = Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.output_device);
   } else {
-    names->clear();
-    o.names = names;
-    resize(op, *devices[out], *sinks[out], arena, &o);
+    o.names = target.names;
+    resize(op, *target.device, *target.sink, arena, &o);
   }
   const Status emitted = emit_outcome(o, sink, arena);
   arena.release_to(mark);

@@ -108,7 +108,8 @@ Status parse_header_extensions(Bytes area, uint64_t start, uint64_t end,
         out->data_file = until_nul(data);
         break;
       default:
-        break;  // unknown: qemu keeps it for header rewrites; nothing to report
+        ++out->unknown_extensions;  // qemu keeps it for header rewrites
+        break;
     }
     offset += (uint64_t{length} + 7) & ~uint64_t{7};
   }

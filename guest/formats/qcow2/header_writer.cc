@@ -72,6 +72,8 @@ Status build_header_cluster(const HeaderFields& f, MutableBytes out) {
   store_be64(h + 40, f.l1_table_offset);
   store_be64(h + 48, f.refcount_table_offset);
   store_be32(h + 56, f.refcount_table_clusters);
+  store_be32(h + 60, f.nb_snapshots);
+  store_be64(h + 64, f.snapshots_offset);
   uint64_t header_length = kV2HeaderLength;
   if (f.version >= 3) {
     header_length = kHeaderSize;

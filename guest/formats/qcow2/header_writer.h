@@ -17,6 +17,8 @@ struct HeaderFields {
   uint64_t l1_table_offset = 0;
   uint64_t refcount_table_offset = 0;
   uint32_t refcount_table_clusters = 0;
+  uint32_t nb_snapshots = 0;
+  uint64_t snapshots_offset = 0;
   uint64_t incompatible_features = 0;
   uint64_t compatible_features = 0;
   uint64_t autoclear_features = 0;

@@ -22,6 +22,7 @@ namespace instar {
 namespace {
 
 using test::FileBlockSink;
+using test::InterruptedSink;
 using test::TempDir;
 
 TEST(Qcow2ResizeMath, SizeToL1) {
@@ -65,26 +66,6 @@ TEST(Qcow2ResizeMath, DiscardNeverGrowsTheFile) {
   ASSERT_TRUE(file.discard(2000, 512).ok());
   EXPECT_EQ(sink.bytes_[2000], 0xaa);
 }
-
-// A sink that fails every write after the first `budget` (an interruption at that point: what
-// was written stays, nothing after it lands).
-class InterruptedSink final : public BlockSink {
- public:
-  InterruptedSink(BlockSink& inner, uint64_t budget) : inner_(inner), budget_(budget) {}
-  uint64_t size() const override { return inner_.size(); }
-  Status write_at(uint64_t offset, Bytes data) override {
-    if (writes_ >= budget_) return Status(instar_guest_ErrorCode_ERROR_IO, offset);
-    ++writes_;
-    return inner_.write_at(offset, data);
-  }
-  Status flush() override { return inner_.flush(); }
-  uint64_t writes() const { return writes_; }
-
- private:
-  BlockSink& inner_;
-  uint64_t budget_;
-  uint64_t writes_ = 0;
-};
 
 class Qcow2ResizeTest : public ::testing::Test {
  protected:

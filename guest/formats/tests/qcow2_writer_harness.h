@@ -28,6 +28,26 @@ class FileBlockSink final : public BlockSink, public BlockSource {
   int fd_ = -1;
 };
 
+// A sink that fails every write after the first `budget` (an interruption at that point: what
+// was written stays, nothing after it lands): the fault-injection sweeps of in-place ops.
+class InterruptedSink final : public BlockSink {
+ public:
+  InterruptedSink(BlockSink& inner, uint64_t budget) : inner_(inner), budget_(budget) {}
+  uint64_t size() const override { return inner_.size(); }
+  Status write_at(uint64_t offset, Bytes data) override {
+    if (writes_ >= budget_) return Status(instar_guest_ErrorCode_ERROR_IO, offset);
+    ++writes_;
+    return inner_.write_at(offset, data);
+  }
+  Status flush() override { return inner_.flush(); }
+  uint64_t writes() const { return writes_; }
+
+ private:
+  BlockSink& inner_;
+  uint64_t budget_;
+  uint64_t writes_ = 0;
+};
+
 // A scratch directory removed at destruction.
 class TempDir {
  public:

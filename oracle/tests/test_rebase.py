@@ -1,0 +1,185 @@
+"""Live differential check of `rebase` against the installed qemu-img: each case makes one input
+image (qemu-img create, qemu-io writes, snapshots), copies it into two identical directories,
+runs `rebase` there with each tool and requires the same stdout, stderr, exit code and the same
+file left behind (length and sha256). Every qcow2 instar leaves must pass `qemu-img check`.
+Only unsafe rebase (-u) is implemented; instar refuses a safe one (docs/rebase.md).
+INSTAR_REBASE_FULL=1 runs every layout with every kind of change."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from instar_oracle import runner
+
+
+def _digest(path) -> tuple[int, str]:
+    with open(path, "rb") as f:
+        data = f.read()
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def _build(directory, spec: dict) -> None:
+    """Builds the case's files in `directory`: `img` (and `base`, the backing file it names)."""
+    if spec.get("fmt", "qcow2") == "raw":
+        (directory / "img").write_bytes(spec.get("raw", b"\0" * 4096))
+        return
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(directory / "base"), "4M"],
+                   check=True)
+    cmd = ["qemu-img", "create", "-q", "-f", "qcow2"]
+    if spec.get("o"):
+        cmd += ["-o", spec["o"]]
+    if spec.get("backing", True):
+        cmd += ["-b", "base", "-F", "qcow2"]
+    subprocess.run(cmd + [str(directory / "img"), spec.get("size", "4M")], check=True,
+                   cwd=directory)
+    for write in spec.get("writes", []):
+        subprocess.run(["qemu-io", "-f", "qcow2", "-c", write, str(directory / "img")],
+                       check=True, stdout=subprocess.DEVNULL)
+    for snapshot in spec.get("snapshots", []):
+        subprocess.run(["qemu-img", "snapshot", "-c", snapshot, str(directory / "img")],
+                       check=True)
+
+
+def _compare(tmp_path, as_qemu_img, qemu_img, spec, args):
+    source = tmp_path / "source"
+    os.makedirs(source)
+    _build(source, spec)
+    dirs = {}
+    for tool in ("ours", "theirs"):
+        dirs[tool] = tmp_path / tool
+        shutil.copytree(source, dirs[tool])
+    ours = runner.run([as_qemu_img, "--sandbox=process", "rebase", *args], dirs["ours"])
+    theirs = runner.run([qemu_img, "rebase", *args], dirs["theirs"])
+    show = (f"--- qemu-img rc={theirs.rc}\n{theirs.stdout.decode()}{theirs.stderr.decode()}"
+            f"--- instar rc={ours.rc}\n{ours.stdout.decode()}{ours.stderr.decode()}"
+            f"reproduce: {runner.reproduction(ours.argv, dirs['ours'])}")
+    assert (ours.stdout, ours.stderr, ours.rc) == (theirs.stdout, theirs.stderr, theirs.rc), show
+    assert _digest(dirs["ours"] / "img") == _digest(dirs["theirs"] / "img"), show
+    if spec.get("fmt", "qcow2") == "qcow2":
+        _check(qemu_img, dirs["ours"] / "img")
+
+
+def _check(qemu_img, path) -> None:
+    """qemu-img check of the image alone: the backing file it now names need not exist."""
+    image = json.dumps({"driver": "qcow2", "backing": None,
+                        "file": {"driver": "file", "filename": str(path)}})
+    check = subprocess.run([qemu_img, "check", "json:" + image], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+_LAYOUTS = ["", "compat=0.10", "cluster_size=512", "cluster_size=4k", "cluster_size=2M",
+            "refcount_bits=1", "extended_l2=on", "compression_type=zstd", "lazy_refcounts=on"]
+_CHANGES = {
+    "new": ["-u", "-b", "new.qcow2", "-F", "qcow2", "img"],
+    "remove": ["-u", "-b", "", "img"],
+    "no-b": ["-u", "img"],
+    "raw-backing": ["-u", "-F", "raw", "-b", "../dir/with space/new.raw", "img"],
+    "no-F": ["-u", "-b", "new.qcow2", "img"],
+}
+_FULL = os.environ.get("INSTAR_REBASE_FULL") == "1"
+_SOME = {"", "compat=0.10", "cluster_size=512"}
+
+
+@pytest.mark.parametrize("options,args", [
+    pytest.param(options, args, id=f"{name}-{options or 'default'}")
+    for name, args in _CHANGES.items()
+    for options in _LAYOUTS
+    if name == "new" or _FULL or options in _SOME
+])
+def test_unsafe_layouts(tmp_path, as_qemu_img, qemu_img, options, args):
+    _compare(tmp_path, as_qemu_img, qemu_img,
+             {"o": options, "writes": ["write -P 0x11 0 64k", "write -P 0x22 2M 512k"]}, args)
+
+
+@pytest.mark.parametrize("spec,args", [
+    ({"backing": False}, ["-u", "-b", "base", "-F", "qcow2", "img"]),
+    ({"backing": False}, ["-u", "-b", "", "img"]),
+    ({"snapshots": ["s1", "s2"]}, ["-u", "-b", "new", "-F", "raw", "img"]),
+    ({"o": "compat=0.10", "snapshots": ["s1"]}, ["-u", "-b", "", "img"]),
+    ({"o": "cluster_size=512"}, ["-u", "-b", "n" * 300, "-F", "raw", "img"]),
+    ({"o": "cluster_size=512"}, ["-u", "-b", "n" * 450, "-F", "raw", "img"]),
+    ({}, ["-u", "-b", "n" * 1023, "-F", "raw", "img"]),
+    ({}, ["-u", "-b", "n" * 1024, "-F", "raw", "img"]),
+    ({}, ["-u", "-b", "n" * 1024, "img"]),
+    ({}, ["-u", "-b", "x", "-b", "y", "-F", "vmdk", "img"]),
+    ({}, ["-u", "-b", "new", "-F", "qcow2", "-f", "qcow2", "img"]),
+    ({}, ["-u", "-b", "new", "-F", "qcow2", "-f", "raw", "img"]),
+    ({}, ["-u", "-b", "new", "-F", "qcow2", "-U", "-t", "none", "-T", "directsync", "img"]),
+    ({}, ["-p", "-u", "-b", "new", "-F", "qcow2", "img"]),
+    ({}, ["-p", "-q", "-u", "-b", "new", "-F", "qcow2", "img"]),
+    ({}, ["-p", "-u", "-b", "new", "img"]),
+    ({}, ["-u", "-b", "new", "-F", "qcow2", "--image-opts", "driver=qcow2,file.filename=img"]),
+    ({}, ["-u", "-b", "new", "-F", "qcow2", "--object", "secret,id=s0,data=x", "img"]),
+], ids=["add", "remove-none", "snapshots", "v2-snapshots", "name-fits-512", "name-too-long-512",
+        "name-1023", "name-1024", "name-1024-no-F", "last-b-wins", "f-qcow2", "f-raw",
+        "cache-modes", "progress", "progress-quiet", "progress-fails", "image-opts", "object"])
+def test_unsafe_cases(tmp_path, as_qemu_img, qemu_img, spec, args):
+    _compare(tmp_path, as_qemu_img, qemu_img, spec, args)
+
+
+@pytest.mark.parametrize("args", [
+    ["-u", "-b", "x", "-F", "raw", "img"], ["-u", "img"], ["-u", "-b", "x", "img"],
+    ["-f", "raw", "-u", "-b", "", "img"], ["-p", "-f", "raw", "-u", "-b", "x", "-F", "raw", "img"],
+], ids=lambda a: " ".join(a))
+def test_raw(tmp_path, as_qemu_img, qemu_img, args):
+    # A zero first sector: probing raw is allowed (docs/chains.md's safe detection).
+    _compare(tmp_path, as_qemu_img, qemu_img, {"fmt": "raw"}, args)
+
+
+# Command-line errors and open failures, in qemu-img's order.
+@pytest.mark.parametrize("args", [
+    [], ["img"], ["-b", "x"], ["-u", "img", "extra"], ["-x", "img"], ["-u", "-b"],
+    ["-u", "-F", "foo", "-b", "x", "img"], ["-p", "-u", "-F", "foo", "-b", "x", "img"],
+    ["-u", "-F", "foo", "-b", "x", "nosuch"], ["-u", "-t", "foo", "-b", "x", "img"],
+    ["-p", "-u", "-t", "foo", "img"], ["-u", "-T", "foo", "img"], ["-u", "-f", "foo", "img"],
+    ["-u", "-b", "x", "-F", "raw", "nosuch"], ["--image-opts", "-u", "img"],
+    ["-u", "--object", "help", "img"],
+], ids=lambda a: " ".join(a) or "none")
+def test_errors(tmp_path, as_qemu_img, qemu_img, args):
+    _compare(tmp_path, as_qemu_img, qemu_img, {}, args)
+
+
+# What instar does not rebase yet: refused after qemu-img's own checks, the image untouched.
+@pytest.mark.parametrize("setup,args,message", [
+    (["qemu-img create -q -f qcow2 base 1M", "qemu-img create -q -f qcow2 -b base -F qcow2 img"],
+     ["-b", "", "img"],
+     "rebase without -u (safe mode, which compares the old and new backing chains) is not "
+     "supported by instar yet"),
+    (["qemu-img create -q -f qcow2 img 1M", "qemu-img bitmap --add img b0"],
+     ["-u", "-b", "new", "-F", "qcow2", "img"],
+     "rebase of a qcow2 image with bitmaps is not supported by instar yet"),
+    (["qemu-img create -q -f qcow2 -o data_file=img.data img 1M"],
+     ["-u", "-b", "", "img"],
+     "rebase of a qcow2 image with an external data file is not supported by instar yet"),
+], ids=["safe", "bitmaps", "data-file"])
+def test_refused_without_writing(tmp_path, as_qemu_img, setup, args, message):
+    for command in setup:
+        subprocess.run(command.split(), cwd=tmp_path, check=True)
+    before = _digest(tmp_path / "img")
+    result = runner.run([as_qemu_img, "--sandbox=process", "rebase", *args], tmp_path)
+    assert (result.rc, result.stderr.decode()) == (1, f"qemu-img: {message}\n")
+    assert _digest(tmp_path / "img") == before
+
+
+def test_help_lists_rebase(tmp_path, as_qemu_img):
+    """-h prints instar's own help (which lists what instar implements), exit 0."""
+    result = runner.run([as_qemu_img, "rebase", "-h"], tmp_path)
+    assert result.rc == 0
+    assert b"  rebase [--object objectdef]" in result.stdout
+
+
+def test_rebase_and_back_is_identity(tmp_path, as_qemu_img):
+    """rebase -u to another backing file, then back: the image is what it was."""
+    _build(tmp_path, {"writes": ["write -P 0x11 0 64k"], "snapshots": ["s1"]})
+    # qemu-img create writes the header as qcow2_update_header() does, so the round trip is exact.
+    before = _digest(tmp_path / "img")
+    for args in (["-u", "-b", "other", "-F", "raw", "img"], ["-u", "-b", "base", "-F", "qcow2",
+                                                              "img"]):
+        result = runner.run([as_qemu_img, "--sandbox=process", "rebase", *args], tmp_path)
+        assert result.rc == 0, result.stderr.decode()
+    assert _digest(tmp_path / "img") == before
