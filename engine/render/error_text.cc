@@ -434,10 +434,7 @@ constexpr Rule kRules[] = {
                                                "a qcow2 image with bitmaps",
                                                "a qcow2 image with autoclear feature bits",
                                                "a qcow2 image with the dirty bit",
-                                               "a qcow2 image marked corrupt",
-                                               "this image",
-                                               "this image",
-                                               "a qcow2 image with unknown header extensions"};
+                                               "a qcow2 image marked corrupt"};
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string("rebase of ") + kWhat[why] + " is not supported by instar yet";
      }},

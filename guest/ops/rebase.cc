@@ -3,7 +3,9 @@
 #include "guest/ops/rebase.h"
 
 #include "guest/formats/qcow2/header_writer.h"
+#include "guest/formats/qcow2/limits.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
+#include "guest/formats/windowed_reader.h"
 #include "guest/lib/error_names.h"
 #include "guest/ops/in_place_image.h"
 
@@ -19,9 +21,6 @@ constexpr uint32_t kEnospc = 28;
 constexpr uint32_t kEnotsup = 95;
 // qcow2_change_backing_file(): a longer name is -EINVAL (the name must fit bs->backing_file).
 constexpr uint32_t kMaxBackingName = 1023;
-// The rebase-only reason guest.proto lists for ERROR_REBASE_UNSUPPORTED (the others are
-// InPlaceRefusal's).
-constexpr uint64_t kUnknownExtensions = 9;
 
 struct Outcome {
   instar_guest_RebaseKind kind = instar_guest_RebaseKind_REBASE_KIND_UNSPECIFIED;
@@ -43,15 +42,14 @@ Status refusal(const qcow2::Metadata& m) {
   if (const InPlaceRefusal why = in_place_refusal(m); why != kInPlaceSupported) {
     return Status(instar_guest_ErrorCode_ERROR_REBASE_UNSUPPORTED, why);
   }
-  if (m.extensions.unknown_extensions != 0) {
-    return Status(instar_guest_ErrorCode_ERROR_REBASE_UNSUPPORTED, kUnknownExtensions);
-  }
   return Status::Ok();
 }
 
 // qcow2_update_header()'s fields from the open image's state, with the new backing name and
-// format (qcow2_change_backing_file()); the size is bs->total_sectors in bytes.
-qcow2::HeaderFields header_fields(const abi::OpConfig& op, const qcow2::Metadata& m) {
+// format (qcow2_change_backing_file()); the size is bs->total_sectors in bytes. `first_cluster`
+// holds the image's first cluster: its unknown extensions are kept.
+qcow2::HeaderFields header_fields(const abi::OpConfig& op, const qcow2::Metadata& m,
+                                  const uint8_t* first_cluster) {
   const qcow2::Header& h = m.header;
   qcow2::HeaderFields f;
   f.version = h.version;
@@ -68,6 +66,9 @@ qcow2::HeaderFields header_fields(const abi::OpConfig& op, const qcow2::Metadata
   f.autoclear_features = h.autoclear_features;
   f.refcount_order = h.refcount_order;
   f.compression_type = h.compression_type;
+  const uint64_t start = h.version >= 3 ? h.header_length : qcow2::kV2HeaderLength;
+  const uint64_t end = h.extensions_end();
+  if (end > start) f.kept_extensions = Bytes(first_cluster + start, end - start);
   if ((op.rebase_flags & abi::kRebaseNewFormat) != 0) {
     f.backing_format = Bytes(op.convert_backing_fmt, op.convert_backing_fmt_length);
   }
@@ -78,8 +79,8 @@ qcow2::HeaderFields header_fields(const abi::OpConfig& op, const qcow2::Metadata
 }
 
 // qcow2_change_backing_file() and qcow2_update_header(): the whole first cluster rewritten.
-void change_qcow2(const abi::OpConfig& op, const qcow2::Metadata& m, BlockSink& sink, Arena& arena,
-                  Outcome* o) {
+void change_qcow2(const abi::OpConfig& op, const qcow2::Metadata& m, BlockSource& source,
+                  BlockSink& sink, Arena& arena, Outcome* o) {
   o->error = refusal(m);
   if (!o->error.ok()) {
     o->kind = instar_guest_RebaseKind_REBASE_FAILED;
@@ -91,14 +92,20 @@ void change_qcow2(const abi::OpConfig& op, const qcow2::Metadata& m, BlockSink& 
     return;
   }
   const uint64_t cluster_size = m.header.cluster_size();
+  uint8_t* old_cluster = arena.allocate_array<uint8_t>(cluster_size);
   uint8_t* cluster = arena.allocate_array<uint8_t>(cluster_size);
-  if (cluster == nullptr) {
+  if (old_cluster == nullptr || cluster == nullptr) {
     o->kind = instar_guest_RebaseKind_REBASE_FAILED;
     o->error = Status(instar_guest_ErrorCode_ERROR_INTERNAL);
     return;
   }
-  const Status built =
-      qcow2::build_header_cluster(header_fields(op, m), MutableBytes(cluster, cluster_size));
+  o->error = read_zero_filled(source, 0, MutableBytes(old_cluster, cluster_size));
+  if (!o->error.ok()) {
+    o->kind = instar_guest_RebaseKind_REBASE_FAILED;
+    return;
+  }
+  const Status built = qcow2::build_header_cluster(header_fields(op, m, old_cluster),
+                                                   MutableBytes(cluster, cluster_size));
   if (!built.ok()) {
     change_failed(o, kEnospc);  // header_ext_add()'s and the name's -ENOSPC
     return;
@@ -153,7 +160,7 @@ void rebase(const abi::OpConfig& op, BlockSource& device, BlockSink& sink, Arena
     change_failed(o, kEnotsup);  // raw has no bdrv_change_backing_file
     return;
   }
-  change_qcow2(op, *scratch.metadata, sink, arena, o);
+  change_qcow2(op, *scratch.metadata, source, sink, arena, o);
 }
 
 Status emit_outcome(const Outcome& o, MessageSink& sink, Arena& arena) {

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import subprocess
 
 import pytest
@@ -43,6 +44,33 @@ def _build(directory, spec: dict) -> None:
     for snapshot in spec.get("snapshots", []):
         subprocess.run(["qemu-img", "snapshot", "-c", snapshot, str(directory / "img")],
                        check=True)
+    if spec.get("unknown_extensions"):
+        _add_unknown_extensions(directory / "img")
+
+
+def _add_unknown_extensions(path) -> None:
+    """Puts two header extensions of magics qemu does not know after the backing format one
+    (qemu keeps them on a header rewrite, in reverse order)."""
+    d = bytearray(path.read_bytes())
+    version = struct.unpack(">I", d[4:8])[0]
+    start = struct.unpack(">I", d[100:104])[0] if version >= 3 else 72
+    offset, exts = start, []
+    while True:
+        magic, length = struct.unpack(">II", d[offset:offset + 8])
+        if magic == 0:
+            break
+        exts.append((magic, bytes(d[offset + 8:offset + 8 + length])))
+        offset += 8 + ((length + 7) & ~7)
+    backing_offset, backing_size = struct.unpack(">QI", d[8:20])
+    name = bytes(d[backing_offset:backing_offset + backing_size])
+    exts[1:1] = [(0x11111111, b"abc"), (0x22222222, b"hello, world")]
+    area = b"".join(struct.pack(">II", m, len(x)) + x + b"\0" * (-len(x) % 8) for m, x in exts)
+    area += b"\0" * 8
+    cluster = 1 << struct.unpack(">I", d[20:24])[0]
+    head = bytes(d[:start]) + area + name
+    d[8:20] = struct.pack(">QI", start + len(area), len(name))
+    d[start:cluster] = (head[start:] + b"\0" * cluster)[:cluster - start]
+    path.write_bytes(bytes(d))
 
 
 def _compare(tmp_path, as_qemu_img, qemu_img, spec, args):
@@ -115,9 +143,16 @@ def test_unsafe_layouts(tmp_path, as_qemu_img, qemu_img, options, args):
     ({}, ["-p", "-u", "-b", "new", "img"]),
     ({}, ["-u", "-b", "new", "-F", "qcow2", "--image-opts", "driver=qcow2,file.filename=img"]),
     ({}, ["-u", "-b", "new", "-F", "qcow2", "--object", "secret,id=s0,data=x", "img"]),
+    ({"unknown_extensions": True}, ["-u", "-b", "new", "-F", "raw", "img"]),
+    ({"unknown_extensions": True}, ["-u", "-b", "", "img"]),
+    ({"unknown_extensions": True, "o": "compat=0.10"}, ["-u", "-b", "new", "-F", "raw", "img"]),
+    ({"unknown_extensions": True, "o": "cluster_size=512"},
+     ["-u", "-b", "n" * 380, "-F", "raw", "img"]),
 ], ids=["add", "remove-none", "snapshots", "v2-snapshots", "name-fits-512", "name-too-long-512",
         "name-1023", "name-1024", "name-1024-no-F", "last-b-wins", "f-qcow2", "f-raw",
-        "cache-modes", "progress", "progress-quiet", "progress-fails", "image-opts", "object"])
+        "cache-modes", "progress", "progress-quiet", "progress-fails", "image-opts", "object",
+        "unknown-extensions", "unknown-extensions-remove", "unknown-extensions-v2",
+        "unknown-extensions-no-space"])
 def test_unsafe_cases(tmp_path, as_qemu_img, qemu_img, spec, args):
     _compare(tmp_path, as_qemu_img, qemu_img, spec, args)
 

@@ -108,8 +108,7 @@ Status parse_header_extensions(Bytes area, uint64_t start, uint64_t end,
         out->data_file = until_nul(data);
         break;
       default:
-        ++out->unknown_extensions;  // qemu keeps it for header rewrites
-        break;
+        break;  // unknown: qemu keeps it for header rewrites; nothing to report
     }
     offset += (uint64_t{length} + 7) & ~uint64_t{7};
   }

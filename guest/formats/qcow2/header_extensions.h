@@ -44,9 +44,6 @@ struct HeaderExtensions {
   uint64_t bitmap_directory_offset = 0;
   // A bitmaps extension was skipped because autoclear bit 0 is clear (qemu warns).
   bool bitmaps_ignored = false;
-  // Extensions of magics qemu does not know: it keeps them and writes them back when it rewrites
-  // the header.
-  uint32_t unknown_extensions = 0;
 };
 
 // What qemu knows about the image when it walks the extensions.
