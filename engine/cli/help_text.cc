@@ -53,7 +53,7 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "  rebase [--object objectdef] [--image-opts] [-U] [-q] [-f fmt] [-t cache] [-T "
          "src_cache] "
          "[-p]\n"
-         "          -u [-b backing_file [-F backing_fmt]] filename\n"
+         "          [-u] -b backing_file [-F backing_fmt] filename\n"
          "\n"
          "Supported formats: qcow2 raw\n";
 }

@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
   }
   if (command == "rebase") {
     return run_rebase_command(diag, choice, help_text(diag.program(), selection),
-                              unsafe_quirks_enabled(global.options), argc - index, argv + index);
+                              unsafe_quirks_enabled(global.options), roots, argc - index,
+                              argv + index);
   }
   if (command == "resize") {
     return run_resize_command(diag, choice, help_text(diag.program(), selection),

@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "engine/channel/rebase_report.h"
+#include "engine/cli/backing_chain.h"
+#include "engine/cli/chain_devices.h"
 #include "engine/cli/compare_options.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
@@ -56,6 +58,17 @@ std::string change_failure(const RebaseOptions& o, uint32_t error_number) {
   return "Could not change the backing file to '" + quoted_backing(o) + "': " + why;
 }
 
+// Safe mode's qemu_progress_print(local_progress, 100) after each chunk it compared, with
+// local_progress = 100 / (size / MIN(size, IO_BUF_SIZE)) in img_rebase's arithmetic.
+void print_chunk_progress(const guest::RebaseResult& result, Progress& progress) {
+  constexpr int64_t kIoBufSize = 2 << 20;
+  const auto size = static_cast<int64_t>(result.virtual_size());
+  if (size == 0 || result.progress_steps() == 0) return;
+  const float local =
+      static_cast<float>(100) / static_cast<float>(size / std::min(size, kIoBufSize));
+  for (uint64_t i = 0; i < result.progress_steps(); ++i) progress.print(local, 100);
+}
+
 struct RebaseRun {
   const Diagnostics& diag;
   const RebaseOptions& options;
@@ -90,10 +103,12 @@ int finish(const RebaseRun& r, const channel::RebaseReport& report, const std::s
       return 1;
     }
     case guest::REBASE_CHANGE_FAILED:
+      print_chunk_progress(result, progress);
       diag.error(change_failure(r.options, result.change_errno()));
       progress.print(100, 0);
       return 1;
     case guest::REBASE_DONE:
+      print_chunk_progress(result, progress);
       progress.print(100, 0);
       return 0;
     default:
@@ -137,9 +152,61 @@ void fill_request(const RebaseRun& r, sandbox::Request* request) {
   request->limits.wall_time = scaled_wall_time(kConvertTimeLimit, file.size());
 }
 
+// What the chain walk of the image or of the new backing file is given.
+ChainRequest chain_request(const RebaseRun& r, const chain::RootOptions& roots,
+                           const ImageFile& file, const std::string& display,
+                           const std::string& path, abi::ImageFormat format) {
+  ChainRequest request;
+  request.top_fd = file.fd();
+  request.top_size = file.size();
+  request.top_display = display;
+  request.top_path = path;
+  request.top_format = format;
+  request.unsafe_quirks = r.unsafe_quirks;
+  request.roots = roots;
+  return request;
+}
+
+// blk_new_open()'s error for the new backing file, from the chain walk's complete text
+// ("<program>: Could not open '<path>': <reason>\n"): the reason alone.
+std::string new_backing_reason(const Diagnostics& diag, const ChainOpen& chain,
+                               const std::string& path) {
+  if (chain.kind == ChainOpen::Kind::kTopFailed) {
+    return "instar could not open it as an image";  // docs/rebase.md: not qemu's words
+  }
+  std::string text = chain.error;
+  const std::string lead = diag.program() + ": Could not open '" + path + "': ";
+  if (text.compare(0, lead.size(), lead) == 0) text.erase(0, lead.size());
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+// Safe mode's devices: the image's chain as input 0 (the image is device 0), the new backing
+// file's as input 1 (none for -b "").
+bool attach_safe_chains(sandbox::Request* request, const ChainOpen& old_chain,
+                        const ImageFile& new_file, abi::ImageFormat new_format,
+                        const ChainOpen& new_chain) {
+  std::string failed;
+  if (!attach_chain(request, 0, 0, old_chain.images, false, nullptr, &failed)) return false;
+  size_t images = old_chain.images.size();
+  if (new_chain.kind == ChainOpen::Kind::kOpened) {
+    const auto device = static_cast<uint32_t>(request->devices.size());
+    request->devices.push_back({new_file.fd(), new_file.size(), false});
+    request->op.input_device[1] = device;
+    request->op.input_format[1] = static_cast<uint32_t>(new_format);
+    if (!attach_chain(request, 1, device, new_chain.images, false, nullptr, &failed)) {
+      return false;
+    }
+    images += new_chain.images.size();
+  }
+  scale_for_chain_images(request, images, 2);
+  request->limits.wall_time = scaled_wall_time(kCompareTimeLimit, total_device_bytes(*request));
+  return true;
+}
+
 // From the cache options to the guest's answer, with the progress line started.
 int rebase(const Diagnostics& diag, const SandboxChoice& choice, bool unsafe_quirks,
-           const RebaseOptions& options, Progress& progress) {
+           const chain::RootOptions& roots, const RebaseOptions& options, Progress& progress) {
   if (!is_cache_mode(options.cache)) {
     diag.error("Invalid cache option: " + options.cache);
     return 1;
@@ -154,25 +221,63 @@ int rebase(const Diagnostics& diag, const SandboxChoice& choice, bool unsafe_qui
     return 1;
   }
 
-  RebaseRun r{diag, options, image, unsafe_quirks, {}};
-  abi::ImageFormat ignored = abi::ImageFormat::kProbe;
-  if (options.backing_format &&
-      lookup_format(*options.backing_format, &ignored) == FormatLookup::kUnknown) {
-    r.after_open = "Invalid format name: '" + *options.backing_format + "'";
-  } else if (!options.unsafe) {
-    r.after_open =
-        "rebase without -u (safe mode, which compares the old and new backing chains) is not "
-        "supported by instar yet";
-  }
-
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
   if (!sandbox) {
     diag.error(sandbox_error);
     return 1;
   }
+  RebaseRun r{diag, options, image, unsafe_quirks, {}};
+  // Safe mode: img_open() opens the image with its backing chain (the old one) first.
+  ChainOpen old_chain;
+  if (!options.unsafe) {
+    old_chain = OpenImageChain(
+        diag, *sandbox,
+        chain_request(r, roots, image.file, image.spec.argument, image.spec.display, image.format));
+    if (old_chain.kind == ChainOpen::Kind::kFailed) {
+      put(stderr, old_chain.error);
+      return 1;
+    }
+  }
+  abi::ImageFormat new_format = abi::ImageFormat::kProbe;
+  const bool known_format =
+      !options.backing_format ||
+      lookup_format(*options.backing_format, &new_format) != FormatLookup::kUnknown;
+  if (!known_format) {
+    r.after_open = "Invalid format name: '" + *options.backing_format + "'";
+  } else if (!options.unsafe && old_chain.kind == ChainOpen::Kind::kTopFailed) {
+    // The guest reports the image's own open error; should it open after all, nothing changes.
+    r.after_open = "Could not open '" + image.spec.argument + "' with its backing chain";
+  }
+  // Then the new backing file, with its own chain, read-only.
+  ImageFile new_file;
+  ChainOpen new_chain;
+  const bool safe = !options.unsafe && known_format && old_chain.kind == ChainOpen::Kind::kOpened;
+  if (safe && options.backing && !options.backing->empty()) {
+    const std::string path = FullBackingName(image.spec.path, *options.backing);
+    const std::string lead = "Could not open new backing file '" + *options.backing + "': ";
+    std::string open_error;
+    if (!new_file.open_read_only(path, &open_error)) {
+      diag.error(lead + open_error);
+      return 1;
+    }
+    new_chain =
+        OpenImageChain(diag, *sandbox, chain_request(r, roots, new_file, path, path, new_format));
+    if (new_chain.kind != ChainOpen::Kind::kOpened) {
+      diag.error(lead + new_backing_reason(diag, new_chain, path));
+      return 1;
+    }
+  }
+
   sandbox::Request request;
   fill_request(r, &request);
+  if (safe) {
+    request.op.rebase_flags &= ~abi::kRebaseUnsafe;
+    if (!attach_safe_chains(&request, old_chain, new_file, new_format, new_chain)) {
+      diag.error("cannot attach the backing chains of '" + image.spec.argument + "'");
+      return 1;
+    }
+  }
   channel::RebaseSequence sequence;
   const GuestRun run = run_guest(*sandbox, request, sequence);
   if (!run.ok) {
@@ -185,7 +290,8 @@ int rebase(const Diagnostics& diag, const SandboxChoice& choice, bool unsafe_qui
 }  // namespace
 
 int run_rebase_command(const Diagnostics& diag, const SandboxChoice& choice,
-                       const std::string& help, bool unsafe_quirks, int argc, char** argv) {
+                       const std::string& help, bool unsafe_quirks, const chain::RootOptions& roots,
+                       int argc, char** argv) {
   const RebaseParse parse = parse_rebase_options(argc, argv);
   const RebaseOptions& options = parse.options;
   switch (parse.error) {
@@ -207,7 +313,7 @@ int run_rebase_command(const Diagnostics& diag, const SandboxChoice& choice,
   }
   Progress progress(options.progress);
   progress.print(0, 100);
-  const int rc = rebase(diag, choice, unsafe_quirks, options, progress);
+  const int rc = rebase(diag, choice, unsafe_quirks, roots, options, progress);
   progress.end();
   return rc;
 }

@@ -435,6 +435,12 @@ constexpr Rule kRules[] = {
                                                "a qcow2 image with autoclear feature bits",
                                                "a qcow2 image with the dirty bit",
                                                "a qcow2 image marked corrupt"};
+       if (Arg(e, 0) == 10) {
+         t.message =
+             "rebase without -u where the old and new backing files differ (safe mode copies "
+             "the differing clusters into the image) is not supported by instar yet";
+         return;
+       }
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string("rebase of ") + kWhat[why] + " is not supported by instar yet";
      }},
