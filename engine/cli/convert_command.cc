@@ -68,15 +68,6 @@ class Progress {
   render::QemuProgress printer_;
 };
 
-// The file identity qemu's image locking compares: an output that is one of the open inputs (or
-// their backing or data files) fails to get the write lock.
-bool same_file(int a, int b) {
-  struct stat sa {
-  }, sb{};
-  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-         sa.st_ino == sb.st_ino;
-}
-
 std::string lock_error(const std::string& output) {
   return "Failed to get \"write\" lock\nIs another process using the image [" + output + "]?";
 }
@@ -92,10 +83,10 @@ struct Output {
 
 bool locked_by_inputs(int fd, const std::vector<Input>& inputs) {
   for (const Input& in : inputs) {
-    if (same_file(fd, in.operand.file.fd())) return true;
+    if (SameFile(fd, in.operand.file.fd())) return true;
     for (const ChainImage& image : in.chain.images) {
-      if (same_file(fd, image.fd)) return true;
-      if (image.data_file.get() >= 0 && same_file(fd, image.data_file.get())) return true;
+      if (SameFile(fd, image.fd)) return true;
+      if (image.data_file.get() >= 0 && SameFile(fd, image.data_file.get())) return true;
     }
   }
   return false;

@@ -261,6 +261,14 @@ int rebase(const Diagnostics& diag, const SandboxChoice& choice, bool unsafe_qui
       diag.error(lead + open_error);
       return 1;
     }
+    // A qcow2 image is open for writing and shares no write permission: qemu's image locking
+    // refuses it as the new backing file (a raw image shares it, qemu goes on).
+    if (old_chain.images.front().qcow2 && SameFile(new_file.fd(), image.file.fd())) {
+      diag.error(lead +
+                 "Failed to get shared \"write\" lock\nIs another process using the image [" +
+                 path + "]?");
+      return 1;
+    }
     new_chain =
         OpenImageChain(diag, *sandbox, chain_request(r, roots, new_file, path, path, new_format));
     if (new_chain.kind != ChainOpen::Kind::kOpened) {

@@ -210,11 +210,12 @@ def _safe_case(directory, size: str) -> None:
     ("4M", ["-b", "nosuch", "-F", "qcow2", "img"]),
     ("4M", ["-b", "copy.qcow2", "-F", "foo", "img"]),
     ("4M", ["-b", "", "alone"]),
+    ("4M", ["-b", "img", "-F", "qcow2", "img"]),
     ("4M", ["-b", "copy.raw", "-F", "raw", "-f", "raw", "copy.raw"]),
     ("13M", ["-p", "-b", "copy.qcow2", "-F", "qcow2", "img"]),
     ("13M", ["-p", "-q", "-b", "copy.raw", "-F", "raw", "img"]),
 ], ids=["qcow2-copy", "raw-copy", "longer", "no-F", "missing", "bad-F", "remove-none",
-        "raw-image", "progress", "progress-quiet"])
+        "itself", "raw-image", "progress", "progress-quiet"])
 def test_safe(tmp_path, as_qemu_img, qemu_img, size, args):
     _compare(tmp_path, as_qemu_img, qemu_img, {"size": size}, args,
              build=lambda directory, spec: _safe_case(directory, spec["size"]))
