@@ -204,4 +204,11 @@ ChainOpen OpenImageChain(const Diagnostics& diag, sandbox::Sandbox& sandbox,
   return ChainOpener(diag, sandbox, request).Run();
 }
 
+std::string FullBackingName(const std::string& image, const std::string& backing) {
+  if (!backing.empty() && backing[0] == '/') return backing;
+  const size_t slash = image.rfind('/');
+  if (slash == std::string::npos) return backing;
+  return image.substr(0, slash + 1) + backing;
+}
+
 }  // namespace instar::cli

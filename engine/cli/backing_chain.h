@@ -57,6 +57,10 @@ struct ChainRequest {
   chain::RootOptions roots;    // where backing and data files may lie (docs/chains.md §2)
 };
 
+// bdrv_get_full_backing_filename_from_filename() for a backing name given on the command line
+// (create -b, rebase -b): a relative name is relative to `image`'s directory (path_combine()).
+std::string FullBackingName(const std::string& image, const std::string& backing);
+
 // What a failed walk step says after "Could not open '<image>': " or "Could not open backing
 // file: ": qemu's reason without the "Could not open '<name>': " its info --backing-chain prints
 // first; instar's own refusals keep the name they refuse.

@@ -9,16 +9,10 @@
 #include <optional>
 #include <utility>
 
+#include "engine/cli/image_file.h"
 #include "engine/cli/raw_truncate.h"
 
 namespace instar::cli {
-
-bool same_file(int a, int b) {
-  struct stat sa {
-  }, sb{};
-  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-         sa.st_ino == sb.st_ino;
-}
 
 std::string lock_error(const std::string& output) {
   return "Failed to get \"write\" lock\nIs another process using the image [" + output + "]?";
@@ -26,10 +20,10 @@ std::string lock_error(const std::string& output) {
 
 bool locked_by_inputs(int fd, const std::vector<Input>& inputs) {
   for (const Input& in : inputs) {
-    if (same_file(fd, in.operand.file.fd())) return true;
+    if (SameFile(fd, in.operand.file.fd())) return true;
     for (const ChainImage& image : in.chain.images) {
-      if (same_file(fd, image.fd)) return true;
-      if (image.data_file.get() >= 0 && same_file(fd, image.data_file.get())) return true;
+      if (SameFile(fd, image.fd)) return true;
+      if (image.data_file.get() >= 0 && SameFile(fd, image.data_file.get())) return true;
     }
   }
   return false;

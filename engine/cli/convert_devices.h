@@ -26,10 +26,6 @@ struct Input {
   ChainOpen chain;
 };
 
-// The file identity qemu's image locking compares: an output that is one of the open inputs (or
-// their backing or data files) fails to get the write lock.
-bool same_file(int a, int b);
-
 // qemu's write-lock failure text for `output`.
 std::string lock_error(const std::string& output);
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/channel/convert_report.h"
+#include "engine/cli/backing_chain.h"
 #include "engine/cli/convert_target.h"
 #include "engine/cli/create_option_help.h"
 #include "engine/cli/create_options.h"
@@ -50,15 +51,6 @@ bool implemented_qcow2_option(const std::string& name) {
     if (name == known) return true;
   }
   return false;
-}
-
-// bdrv_get_full_backing_filename_from_filename(): a relative backing name is relative to the
-// new image's directory (path_combine()).
-std::string full_backing_name(const std::string& image, const std::string& backing) {
-  if (!backing.empty() && backing[0] == '/') return backing;
-  const size_t slash = image.rfind('/');
-  if (slash == std::string::npos) return backing;
-  return image.substr(0, slash + 1) + backing;
 }
 
 // error_reportf_err(err, "%s: ", filename) of bdrv_open()'s error for the backing file, from the
@@ -377,7 +369,7 @@ int run_create_command(const Diagnostics& diag, const SandboxChoice& choice,
     // here: its length and format come from the guest.
     MeasureOptions source;
     if (backing_fmt != nullptr) source.format = backing_fmt->text;
-    source.filename = full_backing_name(name, backing->text);
+    source.filename = FullBackingName(name, backing->text);
     std::string error;
     const std::optional<MeasureInput> input =
         measure_image_source(diag, choice, unsafe_quirks, roots, source, 0, &error);

@@ -50,6 +50,10 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "[-U] filename\n"
          "  map [--output=ofmt] [-f fmt] [--start-offset=offset] [--max-length=len] [-U] filename\n"
          "  measure [--output=ofmt] [-O output_fmt] [-o options] [--size N | [-f fmt] filename]\n"
+         "  rebase [--object objectdef] [--image-opts] [-U] [-q] [-f fmt] [-t cache] [-T "
+         "src_cache] "
+         "[-p]\n"
+         "          [-u] -b backing_file [-F backing_fmt] filename\n"
          "\n"
          "Supported formats: qcow2 raw\n";
 }

@@ -67,4 +67,11 @@ bool ImageFile::open_with(const std::string& path, int access, std::string* erro
   return true;
 }
 
+bool SameFile(int a, int b) {
+  struct stat sa {
+  }, sb{};
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
 }  // namespace instar::cli

@@ -36,4 +36,8 @@ class ImageFile {
   uint64_t allocated_ = 0;
 };
 
+// Whether two open files are one: the file identity qemu's image locking compares (an image
+// open for writing cannot also be opened as another image's backing or input file).
+bool SameFile(int a, int b);
+
 }  // namespace instar::cli

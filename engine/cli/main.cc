@@ -20,6 +20,7 @@
 #include "engine/cli/map_command.h"
 #include "engine/cli/measure_command.h"
 #include "engine/cli/profile_select.h"
+#include "engine/cli/rebase_command.h"
 #include "engine/cli/resize_command.h"
 #include "engine/cli/sandbox_factory.h"
 #include "engine/cli/snapshot_command.h"
@@ -29,7 +30,7 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {"amend", "bench", "bitmap", "commit", "rebase"};
+constexpr std::string_view kPlannedCommands[] = {"amend", "bench", "bitmap", "commit"};
 
 // The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
 // instar's CPU time): say so and fail, rather than die of SIGXCPU with a core-dump status. At an
@@ -145,6 +146,11 @@ int main(int argc, char** argv) {
     return run_measure_command(diag, choice, help_text(diag.program(), selection),
                                unsafe_quirks_enabled(global.options), roots, argc - index,
                                argv + index);
+  }
+  if (command == "rebase") {
+    return run_rebase_command(diag, choice, help_text(diag.program(), selection),
+                              unsafe_quirks_enabled(global.options), roots, argc - index,
+                              argv + index);
   }
   if (command == "resize") {
     return run_resize_command(diag, choice, help_text(diag.program(), selection),

@@ -13,14 +13,12 @@
 #include <memory>
 
 #include "engine/channel/resize_report.h"
-#include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
-#include "engine/cli/image_spec.h"
 #include "engine/cli/raw_truncate.h"
 #include "engine/cli/resize_options.h"
-#include "engine/cli/safe_detection.h"
 #include "engine/cli/time_limits.h"
+#include "engine/cli/writable_image.h"
 #include "engine/render/error_text.h"
 
 namespace instar::cli {
@@ -35,10 +33,17 @@ constexpr uint64_t kGrowthBound = 8ull << 30;
 constexpr uint64_t kResizeArena = 160ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
 
+uint32_t preallocation_code(const std::string& mode) {
+  if (mode == "metadata") return 1;
+  if (mode == "falloc") return 2;
+  if (mode == "full") return 3;
+  return 0;
+}
+
 struct ResizeRun {
   const Diagnostics& diag;
   const ResizeOptions& options;
-  const ImageSpec& spec;
+  const WritableImage& image;
   bool unsafe_quirks;
 };
 
@@ -47,18 +52,11 @@ int finish(const ResizeRun& r, ImageFile& file, const channel::ResizeReport& rep
            const std::string& sandbox_name) {
   const guest::ResizeResult& result = report.result;
   const Diagnostics& diag = r.diag;
-  if (result.kind() == guest::RESIZE_OPEN_FAILED) {
-    put(stderr, render::OpenErrorText(diag.program(), r.spec.argument,
-                                      render::GuestErrorText(*report.error)));
+  const guest::Error* open_error =
+      result.kind() == guest::RESIZE_OPEN_FAILED ? &*report.error : nullptr;
+  if (!ReportWritableOpen(diag, r.image, open_error, result.format(), result.raw_head(),
+                          r.unsafe_quirks, sandbox_name)) {
     return 1;
-  }
-  if (result.format() == guest::FORMAT_RAW && result.raw_head() != guest::RAW_HEAD_NOT_PROBED) {
-    if (const std::optional<std::string> refusal = ProbedRawHeadRefusal(
-            result.raw_head(), file.size(), r.unsafe_quirks, r.spec.argument, sandbox_name)) {
-      diag.error(*refusal);
-      return 1;
-    }
-    put(stderr, ProbedRawWriteWarning(r.spec.path));
   }
   switch (result.kind()) {
     case guest::RESIZE_NOT_POSITIVE:
@@ -135,30 +133,13 @@ int run_resize_command(const Diagnostics& diag, const SandboxChoice& choice,
     return 0;
   }
 
-  const std::optional<ImageSpec> spec =
-      ResolveImageNameOrReport(diag, options.filename, options.image_opts, options.format);
-  if (!spec) return 1;
-  abi::ImageFormat format = abi::ImageFormat::kProbe;
-  if (const std::optional<std::string> fmt = EffectiveFormat(*spec, options.format)) {
-    if (lookup_format(*fmt, &format) == FormatLookup::kUnknown) {
-      diag.error("Could not open '" + spec->argument + "': Unknown driver '" + *fmt + "'");
-      return 1;
-    }
-    if (format != abi::ImageFormat::kRaw && format != abi::ImageFormat::kQcow2) {
-      diag.error("resize -f " + *fmt + " is not supported by instar yet");
-      return 1;
-    }
-  }
-  ImageFile file;
-  std::string open_error;
-  if (!file.open_read_write(spec->path, &open_error)) {
-    diag.error("Could not open '" + spec->argument + "': " + open_error);
+  WritableImage image;
+  if (!OpenWritableImage(diag, "resize", options.filename, options.image_opts, options.format,
+                         &image)) {
     return 1;
   }
-  if (!spec->refusal_after_open.empty()) {
-    diag.error(spec->refusal_after_open);
-    return 1;
-  }
+  const abi::ImageFormat format = image.format;
+  ImageFile& file = image.file;
 
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
@@ -189,7 +170,7 @@ int run_resize_command(const Diagnostics& diag, const SandboxChoice& choice,
     diag.error(run.failure);
     return 1;
   }
-  const ResizeRun r{diag, options, *spec, unsafe_quirks};
+  const ResizeRun r{diag, options, image, unsafe_quirks};
   return finish(r, file, sequence.report(), sandbox->name());
 }
 

@@ -50,4 +50,14 @@ std::string ProbedRawWriteWarning(std::string_view name) {
          "         Specify the 'raw' format explicitly to remove the restrictions.\n";
 }
 
+std::optional<std::string> ProbedRawWriteRefusal(guest::RawHead head, uint64_t file_size,
+                                                 bool unsafe_quirks, std::string_view display,
+                                                 std::string_view path, std::string_view sandbox,
+                                                 std::string* warning) {
+  std::optional<std::string> refusal =
+      ProbedRawHeadRefusal(head, file_size, unsafe_quirks, display, sandbox);
+  if (!refusal) *warning = ProbedRawWriteWarning(path);
+  return refusal;
+}
+
 }  // namespace instar::cli

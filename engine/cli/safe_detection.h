@@ -28,4 +28,12 @@ std::optional<std::string> ProbedRawHeadRefusal(guest::RawHead head, uint64_t fi
 // bdrv_open()'s warning for a probed raw image opened for writing (three lines).
 std::string ProbedRawWriteWarning(std::string_view name);
 
+// An image opened for writing (resize, rebase) that the guest probed as raw with `head`: the
+// refusal above, or (nullopt) nothing to refuse and bdrv_open()'s warning, which names `path`,
+// goes into `*warning`.
+std::optional<std::string> ProbedRawWriteRefusal(guest::RawHead head, uint64_t file_size,
+                                                 bool unsafe_quirks, std::string_view display,
+                                                 std::string_view path, std::string_view sandbox,
+                                                 std::string* warning);
+
 }  // namespace instar::cli

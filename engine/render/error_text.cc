@@ -512,6 +512,26 @@ constexpr Rule kRules[] = {
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string(kWhat[why]) + " is not supported by instar yet";
      }},
+    // --- rebase (docs/rebase.md) ---------------------------------------------------------------
+    {"ERROR_REBASE_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // instar's own wording: what the guest does not rebase yet (guest.proto lists the reasons).
+       static constexpr const char* kWhat[] = {"this image",
+                                               "this image",
+                                               "a qcow2 image with an external data file",
+                                               "a qcow2 image with bitmaps",
+                                               "a qcow2 image with autoclear feature bits",
+                                               "a qcow2 image with the dirty bit",
+                                               "a qcow2 image marked corrupt"};
+       if (Arg(e, 0) == 10) {
+         t.message =
+             "rebase without -u where the old and new backing files differ (safe mode copies "
+             "the differing clusters into the image) is not supported by instar yet";
+         return;
+       }
+       const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
+       t.message = std::string("rebase of ") + kWhat[why] + " is not supported by instar yet";
+     }},
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {

@@ -24,7 +24,7 @@ namespace instar::abi {
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
 // the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
-// convert's dd mode (kConvertDd).
+// convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message.
 inline constexpr uint32_t kAbiVersion = 6;
 
 // ---------------------------------------------------------------------------------------------
@@ -126,6 +126,7 @@ enum class Op : uint32_t {
   kCreate = 7,   // create a qcow2 image of output_size bytes on output_device (docs/create.md)
   kResize = 8,   // resize the image on output_device in place (docs/resize.md)
   kSnapshot = 9,  // create/apply/delete an internal snapshot of output_device (docs/snapshot.md)
+  kRebase = 10,  // change the backing file of the image on output_device (docs/rebase.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -280,6 +281,12 @@ struct OpConfig {
   // output's virtual size (output_size) is dd_length rounded up to 512, as the drivers create it.
   uint64_t dd_input_offset;  // OUT
   uint64_t dd_length;        // OUT
+  // rebase (appended): the image is output_device (writable, opened read-write by the host from
+  // the command-line name), opened as input_format[0]. The new backing name and format come in
+  // convert_backing_name/_fmt (a name of 1024 bytes stands for any name over qcow2's 1023).
+  uint64_t rebase_file_length;  // OUT the image file's length when the host opened it
+  uint32_t rebase_flags;        // OUT RebaseFlags
+  uint32_t reserved6;           // OUT zero
 };
 
 // What `snapshot` does to the image (img_snapshot's action; kSnapshotOpen: no action given,
@@ -295,6 +302,13 @@ enum ResizeRelative : uint32_t { kResizeAbsolute = 0, kResizeGrowBy = 1, kResize
 
 enum ResizeFlags : uint32_t {
   kResizeShrink = 1u << 0,  // --shrink
+};
+
+enum RebaseFlags : uint32_t {
+  kRebaseUnsafe = 1u << 0,     // -u: the old backing chain is not opened
+  kRebaseNewName = 1u << 1,    // -b names a backing file (not given or "": remove it)
+  kRebaseNewFormat = 1u << 2,  // -F given with a non-empty -b
+  kRebaseOpenOnly = 1u << 3,   // open and check the image, change nothing (the host refuses next)
 };
 
 // How OpConfig's snapshot fields select a snapshot.
@@ -430,7 +444,7 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
-                               /* snapshot -c/-a/-d */ 24 + /* dd */ 16);
+                               /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -476,6 +490,7 @@ static_assert(offsetof(OpConfig, snapshot_action) == offsetof(OpConfig, reserved
 static_assert(offsetof(OpConfig, snapshot_file_length) == offsetof(OpConfig, snapshot_action) + 16);
 static_assert(offsetof(OpConfig, dd_input_offset) ==
               offsetof(OpConfig, snapshot_file_length) + 8);
+static_assert(offsetof(OpConfig, rebase_file_length) == offsetof(OpConfig, dd_length) + 8);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

@@ -2,12 +2,8 @@
 // then qcow2_co_truncate() for a qcow2 image.
 #include "guest/ops/resize.h"
 
-#include "guest/formats/probe.h"
-#include "guest/formats/qcow2/feature_bits.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/formats/qcow2/resize.h"
-#include "guest/formats/raw/raw_driver.h"
-#include "guest/formats/windowed_reader.h"
 #include "guest/lib/error_names.h"
 #include "guest/ops/input_chain.h"
 #include "guest/ops/writable_image.h"
@@ -19,7 +15,8 @@ namespace {
 // BDRV_MAX_LENGTH: bdrv_check_request()'s limit on any offset.
 constexpr uint64_t kMaxLength = 0x7fffffffc0000000ull;
 
-// The reasons guest.proto lists for ERROR_RESIZE_UNSUPPORTED.
+// The resize-only reasons guest.proto lists for ERROR_RESIZE_UNSUPPORTED (the others are
+// InPlaceRefusal's).
 enum Unsupported : uint64_t {
   kBackingFile = 1,  // 2-6: ReadWriteObstacle + 1
   kPreallocation = 7,
@@ -169,20 +166,16 @@ Status run_resize(const abi::OpConfig& op, BlockSource* const* devices, BlockSin
                   uint32_t device_count, MessageSink& sink, Arena& arena) {
   const uint64_t mark = arena.mark();
   Outcome o;
-  const uint32_t out = op.output_device;
-  auto* names = static_cast<ErrorNames*>(arena.allocate(sizeof(ErrorNames), alignof(ErrorNames)));
-  if (names == nullptr) {
+  const InPlaceTarget target = in_place_target(op, devices, sinks, device_count, arena);
+  if (!target.failure.ok()) {
     o.kind = instar_guest_ResizeKind_RESIZE_FAILED;
-    o.error = Status(instar_guest_ErrorCode_ERROR_INTERNAL);
-  } else if (!valid_device(out, devices, device_count) || sinks == nullptr ||
-             sinks[out] == nullptr || op.resize_relative > abi::kResizeShrinkBy ||
-             op.resize_preallocation > 3) {
+    o.error = target.failure;
+  } else if (op.resize_relative > abi::kResizeShrinkBy || op.resize_preallocation > 3) {
     o.kind = instar_guest_ResizeKind_RESIZE_FAILED;
-    o.error = Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, out);
+    o.error = Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.output_device);
   } else {
-    names->clear();
-    o.names = names;
-    resize(op, *devices[out], *sinks[out], arena, &o);
+    o.names = target.names;
+    resize(op, *target.device, *target.sink, arena, &o);
   }
   const Status emitted = emit_outcome(o, sink, arena);
   arena.release_to(mark);

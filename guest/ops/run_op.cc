@@ -8,6 +8,7 @@
 #include "guest/ops/info.h"
 #include "guest/ops/map.h"
 #include "guest/ops/measure.h"
+#include "guest/ops/rebase.h"
 #include "guest/ops/resize.h"
 #include "guest/ops/snapshot.h"
 
@@ -63,6 +64,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
       break;
     case abi::Op::kMap:
       emitted = run_map(op, devices, device_count, sink, arena);
+      break;
+    case abi::Op::kRebase:
+      emitted = run_rebase(op, devices, sinks, device_count, sink, arena);
       break;
     case abi::Op::kResize:
       emitted = run_resize(op, devices, sinks, device_count, sink, arena);

@@ -10,6 +10,8 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/convert_copy.cc
   ops/create.cc
   ops/dd_copy.cc
+  ops/in_place_image.cc
+  ops/rebase.cc
   ops/resize.cc
   ops/input_chain.cc
   ops/map.cc

@@ -11,6 +11,8 @@ namespace {
 constexpr uint32_t kExtBackingFormat = 0xe2792aca;
 constexpr uint32_t kExtDataFile = 0x44415441;
 constexpr uint32_t kExtFeatureTable = 0x6803f857;
+constexpr uint32_t kExtCryptoHeader = 0x0537be77;
+constexpr uint32_t kExtBitmaps = 0x23852875;
 constexpr uint32_t kFeatureNameSize = 46;
 
 // The eight Qcow2Feature entries qemu 7.2 always writes, in its order.
@@ -34,15 +36,20 @@ class ExtensionWriter {
  public:
   explicit ExtensionWriter(MutableBytes out, uint64_t pos) : out_(out), pos_(pos) {}
 
+  // Reserves `bytes` (whole extensions) and returns where they go.
+  Result<uint8_t*> reserve(uint64_t bytes) {
+    if (out_.size - pos_ < bytes) return no_space();
+    uint8_t* start = out_.data + pos_;
+    pos_ += bytes;
+    return start;
+  }
   // Reserves room for an extension of `len` data bytes and returns where the data goes.
   Result<uint8_t*> add(uint32_t magic, uint64_t len) {
-    const uint64_t ext_len = 8 + ((len + 7) & ~uint64_t{7});
-    if (out_.size - pos_ < ext_len) return no_space();
-    store_be32(out_.data + pos_, magic);
-    store_be32(out_.data + pos_ + 4, static_cast<uint32_t>(len));
-    uint8_t* data = out_.data + pos_ + 8;
-    pos_ += ext_len;
-    return data;
+    Result<uint8_t*> ext = reserve(8 + ((len + 7) & ~uint64_t{7}));
+    if (!ext.ok()) return ext;
+    store_be32(ext.value(), magic);
+    store_be32(ext.value() + 4, static_cast<uint32_t>(len));
+    return ext.value() + 8;
   }
   Status add_bytes(uint32_t magic, Bytes bytes) {
     Result<uint8_t*> r = add(magic, bytes.size);
@@ -56,6 +63,48 @@ class ExtensionWriter {
   MutableBytes out_;
   uint64_t pos_;
 };
+
+// The extensions of `area` whose magic qcow2_read_extensions() does not know, walked as it walks
+// them (the open already refused an extension that overruns the area): `visit(magic, data)`.
+template <typename Visit>
+void for_each_unknown_extension(Bytes area, Visit&& visit) {
+  uint64_t offset = 0;
+  while (area.size - offset >= 8) {
+    const uint32_t magic = load_be32(area.data + offset);
+    const uint32_t length = load_be32(area.data + offset + 4);
+    offset += 8;
+    if (magic == 0 || length > area.size - offset) return;
+    switch (magic) {
+      case kExtBackingFormat:
+      case kExtDataFile:
+      case kExtFeatureTable:
+      case kExtCryptoHeader:
+      case kExtBitmaps:
+        break;
+      default:
+        visit(magic, Bytes(area.data + offset, length));
+    }
+    offset += (uint64_t{length} + 7) & ~uint64_t{7};
+  }
+}
+
+// The kept unknown extensions, last first, as qemu's list holds them.
+Status add_kept_extensions(Bytes area, ExtensionWriter& ext) {
+  uint64_t total = 0;
+  for_each_unknown_extension(
+      area, [&](uint32_t, Bytes data) { total += 8 + ((data.size + 7) & ~uint64_t{7}); });
+  if (total == 0) return Status::Ok();
+  Result<uint8_t*> block = ext.reserve(total);
+  if (!block.ok()) return block.status();
+  uint8_t* end = block.value() + total;
+  for_each_unknown_extension(area, [&](uint32_t magic, Bytes data) {
+    end -= 8 + ((data.size + 7) & ~uint64_t{7});
+    store_be32(end, magic);
+    store_be32(end + 4, static_cast<uint32_t>(data.size));
+    if (data.size != 0) copy_bytes(end + 8, data.data, data.size);
+  });
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -72,6 +121,8 @@ Status build_header_cluster(const HeaderFields& f, MutableBytes out) {
   store_be64(h + 40, f.l1_table_offset);
   store_be64(h + 48, f.refcount_table_offset);
   store_be32(h + 56, f.refcount_table_clusters);
+  store_be32(h + 60, f.nb_snapshots);
+  store_be64(h + 64, f.snapshots_offset);
   uint64_t header_length = kV2HeaderLength;
   if (f.version >= 3) {
     header_length = kHeaderSize;
@@ -102,6 +153,7 @@ Status build_header_cluster(const HeaderFields& f, MutableBytes out) {
       p += kEntry;
     }
   }
+  INSTAR_TRY(add_kept_extensions(f.kept_extensions, ext));
   INSTAR_TRY(ext.add_bytes(0, Bytes()));  // end of extensions
 
   if (f.backing_file.data != nullptr) {

@@ -29,7 +29,7 @@ class FileBlockSink final : public BlockSink, public BlockSource {
 };
 
 // A sink that fails every write after the first `budget` (an interruption at that point: what
-// was written stays, nothing after it lands).
+// was written stays, nothing after it lands): the fault-injection sweeps of in-place ops.
 class InterruptedSink final : public BlockSink {
  public:
   InterruptedSink(BlockSink& inner, uint64_t budget) : inner_(inner), budget_(budget) {}
