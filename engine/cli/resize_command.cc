@@ -33,13 +33,6 @@ constexpr uint64_t kGrowthBound = 8ull << 30;
 constexpr uint64_t kResizeArena = 160ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
 
-uint32_t preallocation_code(const std::string& mode) {
-  if (mode == "metadata") return 1;
-  if (mode == "falloc") return 2;
-  if (mode == "full") return 3;
-  return 0;
-}
-
 struct ResizeRun {
   const Diagnostics& diag;
   const ResizeOptions& options;

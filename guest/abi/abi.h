@@ -126,7 +126,7 @@ enum class Op : uint32_t {
   kCreate = 7,   // create a qcow2 image of output_size bytes on output_device (docs/create.md)
   kResize = 8,   // resize the image on output_device in place (docs/resize.md)
   kSnapshot = 9,  // create/apply/delete an internal snapshot of output_device (docs/snapshot.md)
-  kRebase = 10,  // change the backing file of the image on output_device (docs/rebase.md)
+  kRebase = 10,   // change the backing file of the image on output_device (docs/rebase.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -488,8 +488,7 @@ static_assert(offsetof(OpConfig, resize_size) ==
               offsetof(OpConfig, snapshot_name) + kSnapshotSelectorMax);
 static_assert(offsetof(OpConfig, snapshot_action) == offsetof(OpConfig, reserved4) + 4);
 static_assert(offsetof(OpConfig, snapshot_file_length) == offsetof(OpConfig, snapshot_action) + 16);
-static_assert(offsetof(OpConfig, dd_input_offset) ==
-              offsetof(OpConfig, snapshot_file_length) + 8);
+static_assert(offsetof(OpConfig, dd_input_offset) == offsetof(OpConfig, snapshot_file_length) + 8);
 static_assert(offsetof(OpConfig, rebase_file_length) == offsetof(OpConfig, dd_length) + 8);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);

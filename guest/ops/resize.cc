@@ -5,8 +5,7 @@
 #include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/formats/qcow2/resize.h"
 #include "guest/lib/error_names.h"
-#include "guest/ops/input_chain.h"
-#include "guest/ops/writable_image.h"
+#include "guest/ops/in_place_image.h"
 
 namespace instar {
 
@@ -18,7 +17,7 @@ constexpr uint64_t kMaxLength = 0x7fffffffc0000000ull;
 // The resize-only reasons guest.proto lists for ERROR_RESIZE_UNSUPPORTED (the others are
 // InPlaceRefusal's).
 enum Unsupported : uint64_t {
-  kBackingFile = 1,  // 2-6: ReadWriteObstacle + 1
+  kBackingFile = 1,
   kPreallocation = 7,
 };
 
@@ -41,9 +40,8 @@ Status unsupported(uint64_t why) {
 // anything is written.
 Status refusal(const qcow2::Metadata& m, uint32_t preallocation) {
   if (m.has_backing_file) return unsupported(kBackingFile);
-  // The shared obstacles, numbered one above ReadWriteObstacle in ERROR_RESIZE_UNSUPPORTED.
-  if (const ReadWriteObstacle o = read_write_obstacle(m); o != kNoObstacle) {
-    return unsupported(o + 1);
+  if (const InPlaceRefusal why = in_place_refusal(m); why != kInPlaceSupported) {
+    return unsupported(why);
   }
   if (preallocation != 0) return unsupported(kPreallocation);
   return Status::Ok();
@@ -112,19 +110,19 @@ void resize(const abi::OpConfig& op, BlockSource& device, BlockSink& sink, Arena
             Outcome* o) {
   OpenedFile source(device, op.resize_file_length);
   const auto requested = static_cast<abi::ImageFormat>(op.input_format[0]);
-  Result<ProbedImage> probed = probe_image(source, requested, arena);
-  if (!probed.ok()) {
+  Result<const FormatDriver*> driver =
+      select_in_place_driver(source, requested, arena, &o->raw_head);
+  if (!driver.ok()) {
     o->kind = instar_guest_ResizeKind_RESIZE_OPEN_FAILED;
-    o->error = probed.status();
+    o->error = driver.status();
     return;
   }
-  if (probed.value().format == abi::ImageFormat::kQcow2) {
+  if (driver.value()->format == abi::ImageFormat::kQcow2) {
     resize_qcow2(op, device, source, sink, arena, o);
     return;
   }
   // raw: blk_getlength() is the file's length in whole sectors; the host truncates the file.
   o->format = instar_guest_Format_FORMAT_RAW;
-  o->raw_head = probed.value().raw_head;
   o->old_size = op.resize_file_length / 512 * 512 + (op.resize_file_length % 512 != 0 ? 512 : 0);
   if (!check_size(op, o)) return;
   o->kind = instar_guest_ResizeKind_RESIZE_RAW;

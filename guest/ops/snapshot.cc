@@ -5,8 +5,8 @@
 #include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/formats/qcow2/snapshot_edit.h"
 #include "guest/lib/error_names.h"
+#include "guest/ops/in_place_image.h"
 #include "guest/ops/input_chain.h"
-#include "guest/ops/writable_image.h"
 
 namespace instar {
 
@@ -44,8 +44,9 @@ void snapshot_qcow2(const abi::OpConfig& op, BlockSource& device, BlockSource& s
     return;
   }
   o->names->clear();
-  if (const ReadWriteObstacle why = read_write_obstacle(*scratch.metadata); why != kNoObstacle) {
-    fail(o, Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_UNSUPPORTED, why));
+  // ERROR_SNAPSHOT_UNSUPPORTED numbers these reasons one below InPlaceRefusal (1: data file).
+  if (const InPlaceRefusal why = in_place_refusal(*scratch.metadata); why != kInPlaceSupported) {
+    fail(o, Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_UNSUPPORTED, why - 1));
     return;
   }
   const qcow2::SnapshotEditImage image{scratch.metadata, &scratch.tables, &device, &sink,
@@ -89,19 +90,20 @@ void snapshot(const abi::OpConfig& op, BlockSource& device, BlockSink& sink, Are
               Outcome* o) {
   OpenedFile source(device, op.snapshot_file_length);
   const auto requested = static_cast<abi::ImageFormat>(op.input_format[0]);
-  Result<ProbedImage> probed = probe_image(source, requested, arena);
-  if (!probed.ok()) {
+  instar_guest_RawHead raw_head = instar_guest_RawHead_RAW_HEAD_NOT_PROBED;
+  Result<const FormatDriver*> driver = select_in_place_driver(source, requested, arena, &raw_head);
+  if (!driver.ok()) {
     o->kind = instar_guest_SnapshotKind_SNAPSHOT_OPEN_FAILED;
-    o->error = probed.status();
+    o->error = driver.status();
     return;
   }
-  switch (probed.value().format) {
+  switch (driver.value()->format) {
     case abi::ImageFormat::kQcow2:
       snapshot_qcow2(op, device, source, sink, arena, o);
       return;
     case abi::ImageFormat::kRaw:
       o->format = instar_guest_Format_FORMAT_RAW;
-      o->raw_head = probed.value().raw_head;
+      o->raw_head = raw_head;
       break;
     case abi::ImageFormat::kVmdk:
       o->format = instar_guest_Format_FORMAT_VMDK;
@@ -139,18 +141,15 @@ Status run_snapshot(const abi::OpConfig& op, BlockSource* const* devices, BlockS
                     uint32_t device_count, MessageSink& sink, Arena& arena) {
   const uint64_t mark = arena.mark();
   Outcome o;
-  const uint32_t out = op.output_device;
-  auto* names = static_cast<ErrorNames*>(arena.allocate(sizeof(ErrorNames), alignof(ErrorNames)));
-  if (names == nullptr) {
-    fail(&o, Status(instar_guest_ErrorCode_ERROR_INTERNAL));
-  } else if (!valid_device(out, devices, device_count) || sinks == nullptr ||
-             sinks[out] == nullptr || op.snapshot_action > abi::kSnapshotDelete ||
+  const InPlaceTarget target = in_place_target(op, devices, sinks, device_count, arena);
+  if (!target.failure.ok()) {
+    fail(&o, target.failure);
+  } else if (op.snapshot_action > abi::kSnapshotDelete ||
              op.snapshot_name_length > abi::kSnapshotSelectorMax) {
-    fail(&o, Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, out));
+    fail(&o, Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.output_device));
   } else {
-    names->clear();
-    o.names = names;
-    snapshot(op, *devices[out], *sinks[out], arena, &o);
+    o.names = target.names;
+    snapshot(op, *target.device, *target.sink, arena, &o);
   }
   const Status emitted = emit_outcome(o, sink, arena);
   arena.release_to(mark);

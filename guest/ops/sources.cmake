@@ -18,5 +18,4 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/measure.cc
   ops/snapshot.cc
   ops/snapshot_load.cc
-  ops/sparse_scan.cc
-  ops/writable_image.cc)
+  ops/sparse_scan.cc)
