@@ -272,7 +272,12 @@ def test_qcow2_target_of_input_that_does_not_open(tmp_path, instar_bin, qemu_img
 
 def test_help_lists_convert(tmp_path, instar_bin):
     ours = runner.run([instar_bin, "convert", "-h"], tmp_path)
-    assert ours.rc == 0 and b"  convert [--target-is-zero]" in ours.stdout
+    assert ours.rc == 0 and b"  convert [--object objectdef] [--image-opts]" in ours.stdout
+    # The synopsis lists every subcommand instar implements, and no other.
+    listed = {line.split()[0] for line in ours.stdout.decode().split("Command syntax:\n")[1]
+              .split("\n\n")[0].splitlines() if line.startswith("  ") and line[2] != " "}
+    assert listed == {"check", "compare", "convert", "create", "dd", "info", "map", "measure",
+                      "rebase", "resize", "snapshot"}
 
 
 @pytest.mark.parametrize("first", [True, False])
