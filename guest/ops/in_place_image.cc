@@ -40,6 +40,14 @@ Result<const FormatDriver*> select_in_place_driver(BlockSource& source, abi::Ima
   return driver;
 }
 
+Status open_in_place_qcow2(BlockSource& source, Arena& arena, ErrorNames* names,
+                           qcow2::OpenScratch* scratch) {
+  INSTAR_TRY(qcow2::allocate_open_scratch(source, arena, scratch));
+  INSTAR_TRY(qcow2::open_image(source, arena, scratch->tables, scratch->metadata, names));
+  names->clear();
+  return Status::Ok();
+}
+
 InPlaceRefusal in_place_refusal(const qcow2::Metadata& m) {
   const qcow2::Header& h = m.header;
   if (m.extensions.has_data_file || (h.incompatible_features & qcow2::kIncompatDataFile) != 0) {

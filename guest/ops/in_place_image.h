@@ -8,6 +8,7 @@
 #include "guest/abi/guest.npb.h"
 #include "guest/formats/driver.h"
 #include "guest/formats/qcow2/open.h"
+#include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/lib/arena.h"
 #include "guest/lib/block_source.h"
 #include "guest/lib/error_names.h"
@@ -46,6 +47,11 @@ InPlaceTarget in_place_target(const abi::OpConfig& op, BlockSource* const* devic
 // it is left as it is.
 Result<const FormatDriver*> select_in_place_driver(BlockSource& source, abi::ImageFormat requested,
                                                    Arena& arena, instar_guest_RawHead* raw_head);
+
+// qcow2_open() of the image an in-place op changes, into `scratch` (from `arena`): its open
+// errors name what `names` records, which is cleared again once the image is open.
+Status open_in_place_qcow2(BlockSource& source, Arena& arena, ErrorNames* names,
+                           qcow2::OpenScratch* scratch);
 
 // Why a qcow2 image opened read-write would make qemu write before the op itself (or write more
 // than the op), numbered as guest.proto's ERROR_RESIZE_UNSUPPORTED / ERROR_REBASE_UNSUPPORTED

@@ -200,14 +200,11 @@ void rebase(const abi::OpConfig& op, BlockSource* const* devices, uint32_t devic
   qcow2::OpenScratch scratch;
   if (qcow2) {
     o->format = instar_guest_Format_FORMAT_QCOW2;
-    Status s = qcow2::allocate_open_scratch(source, arena, &scratch);
-    if (s.ok()) s = qcow2::open_image(source, arena, scratch.tables, scratch.metadata, o->names);
-    if (!s.ok()) {
+    if (const Status s = open_in_place_qcow2(source, arena, o->names, &scratch); !s.ok()) {
       o->kind = instar_guest_RebaseKind_REBASE_OPEN_FAILED;
       o->error = s;
       return;
     }
-    o->names->clear();
   } else {
     o->format = instar_guest_Format_FORMAT_RAW;
   }

@@ -77,14 +77,11 @@ void resize_qcow2(const abi::OpConfig& op, BlockSource& device, BlockSource& sou
                   BlockSink& sink, Arena& arena, Outcome* o) {
   o->format = instar_guest_Format_FORMAT_QCOW2;
   qcow2::OpenScratch scratch;
-  Status s = qcow2::allocate_open_scratch(source, arena, &scratch);
-  if (s.ok()) s = qcow2::open_image(source, arena, scratch.tables, scratch.metadata, o->names);
-  if (!s.ok()) {
+  if (const Status s = open_in_place_qcow2(source, arena, o->names, &scratch); !s.ok()) {
     o->kind = instar_guest_ResizeKind_RESIZE_OPEN_FAILED;
     o->error = s;
     return;
   }
-  o->names->clear();
   const qcow2::Metadata& m = *scratch.metadata;
   const qcow2::Header& h = m.header;
   o->old_size = h.virtual_size();

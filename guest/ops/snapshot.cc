@@ -36,14 +36,11 @@ void snapshot_qcow2(const abi::OpConfig& op, BlockSource& device, BlockSource& s
                     BlockSink& sink, Arena& arena, Outcome* o) {
   o->format = instar_guest_Format_FORMAT_QCOW2;
   qcow2::OpenScratch scratch;
-  Status s = qcow2::allocate_open_scratch(source, arena, &scratch);
-  if (s.ok()) s = qcow2::open_image(source, arena, scratch.tables, scratch.metadata, o->names);
-  if (!s.ok()) {
+  if (const Status s = open_in_place_qcow2(source, arena, o->names, &scratch); !s.ok()) {
     o->kind = instar_guest_SnapshotKind_SNAPSHOT_OPEN_FAILED;
     o->error = s;
     return;
   }
-  o->names->clear();
   // ERROR_SNAPSHOT_UNSUPPORTED numbers these reasons one below InPlaceRefusal (1: data file).
   if (const InPlaceRefusal why = in_place_refusal(*scratch.metadata); why != kInPlaceSupported) {
     fail(o, Status(instar_guest_ErrorCode_ERROR_SNAPSHOT_UNSUPPORTED, why - 1));
