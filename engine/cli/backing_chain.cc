@@ -11,6 +11,7 @@
 
 #include "engine/chain/chain_walker.h"
 #include "engine/channel/info_report.h"
+#include "engine/cli/compare_extents.h"
 #include "engine/cli/format_name.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/safe_detection.h"
@@ -59,7 +60,10 @@ class ChainOpener {
       if (!info) return std::move(out_);
       current.qcow2 = info->format() == guest::FORMAT_QCOW2;
       current.raw = info->format() == guest::FORMAT_RAW;
-      current.extent_map = current.raw || info->format() == guest::FORMAT_VDI;
+      // A qcow2 whose file has no holes cannot pass qemu's metadata-preallocation test (it needs
+      // more clusters in use than the file holds), so only a sparse one needs the facts.
+      current.extent_map = current.raw || info->format() == guest::FORMAT_VDI ||
+                           (current.qcow2 && allocated_file_size(current.fd) < current.size);
       current.virtual_size = info->virtual_size();
       const guest::Qcow2Info& q = info->qcow2();
       const bool has_data_file = current.qcow2 && q.version() == 3 &&

@@ -23,8 +23,10 @@ struct ChainImage {
   abi::ImageFormat format = abi::ImageFormat::kProbe;  // -f, the parent's backing format, or probe
   bool qcow2 = false;                                  // what the guest found
   bool raw = false;                                    // the guest found raw: sized by its file
-  // The guest's block status needs the file's data extents (SEEK_DATA/SEEK_HOLE), as qemu's file
-  // driver answers: raw images, and vdi images (a static vdi's BDRV_BLOCK_RECURSE).
+  // The guest's block status needs the data extents (SEEK_DATA/SEEK_HOLE) of the file holding the
+  // image's data, as qemu's file driver answers: raw images, and the formats whose block status
+  // may say BDRV_BLOCK_RECURSE (a static vdi; a qcow2 whose file has holes, which may have
+  // preallocated metadata).
   bool extent_map = false;
   uint64_t virtual_size = 0;    // ImageInfo.virtual_size the guest found
   sandbox::UniqueFd owned;      // backing files: the open file

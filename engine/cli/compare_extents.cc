@@ -3,10 +3,13 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
+
+#include "guest/abi/abi.h"
 
 namespace instar::cli {
 
@@ -61,6 +64,12 @@ sandbox::UniqueFd make_extent_map(int fd, uint64_t size) {
     return sandbox::UniqueFd();
   }
   return memfd;
+}
+
+uint64_t allocated_file_size(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return abi::kAllocationUnknown;
+  return static_cast<uint64_t>(st.st_blocks) * 512;
 }
 
 }  // namespace instar::cli

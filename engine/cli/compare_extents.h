@@ -1,4 +1,5 @@
-// compare_extents.h: a raw file's data extents (SEEK_DATA/SEEK_HOLE) as a device for the guest.
+// compare_extents.h: what the file system says of an image file for the guest's block status: its
+// data extents (SEEK_DATA/SEEK_HOLE) as a device, and its allocated size.
 #pragma once
 
 #include <cstdint>
@@ -16,5 +17,9 @@ namespace instar::cli {
 sandbox::UniqueFd make_extent_map(int fd, uint64_t size);
 
 inline constexpr uint64_t kMaxExtents = 1u << 20;
+
+// file-posix's bdrv_get_allocated_file_size(): st_blocks * 512, or abi::kAllocationUnknown when
+// fstat fails.
+uint64_t allocated_file_size(int fd);
 
 }  // namespace instar::cli

@@ -20,7 +20,6 @@
 
 #include "engine/channel/convert_report.h"
 #include "engine/cli/backing_chain.h"
-#include "engine/cli/compare_extents.h"
 #include "engine/cli/compare_options.h"
 #include "engine/cli/convert_devices.h"
 #include "engine/cli/convert_options.h"
@@ -569,15 +568,13 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
     if (target_backing.error.empty() && chain.kind == ChainOpen::Kind::kTopFailed) {
       // The guest's open of the backing file reports why.
       op.convert_backing_chain_length = 1;
-      abi::ChainLink& link = op.convert_backing_chain[0];
-      link.device = add_device(target_backing.file.fd(), target_backing.file.size(), false);
-      link.format = static_cast<uint32_t>(target_backing.format);
-      link.data_device = abi::kNoDevice;
-      link.extent_device = abi::kNoDevice;
+      op.convert_backing_chain[0] =
+          lone_link(add_device(target_backing.file.fd(), target_backing.file.size(), false),
+                    target_backing.format);
     } else if (target_backing.error.empty()) {
       op.convert_backing_chain_length = static_cast<uint32_t>(chain.images.size());
       images += chain.images.size();
-      if (!add_chain_links(diag, chain, op.convert_backing_chain, add_device, &extent_maps)) {
+      if (!add_chain_links(diag, chain, op.convert_backing_chain, &request, &extent_maps)) {
         return fail();
       }
     }

@@ -61,32 +61,33 @@ bool create_output(const Diagnostics& diag, const std::string& name, const std::
   return true;
 }
 
-uint32_t add_request_device(sandbox::Request* request, int fd, uint64_t size, bool writable) {
-  request->devices.push_back({fd, size, writable});
-  return static_cast<uint32_t>(request->devices.size() - 1);
+bool add_chain_links(const Diagnostics& diag, const ChainOpen& chain, abi::ChainLink* links,
+                     sandbox::Request* request, std::vector<sandbox::UniqueFd>* extent_maps) {
+  std::string failed;
+  if (attach_chain_links(request, chain.images, abi::kNoDevice, true, links, extent_maps,
+                         &failed)) {
+    return true;
+  }
+  diag.error("cannot map the extents of '" + failed + "'");
+  return false;
 }
 
 bool put_inputs(const Diagnostics& diag, const std::vector<Input>& inputs, size_t opened,
                 sandbox::Request* request, std::vector<sandbox::UniqueFd>* extent_maps,
                 size_t* images) {
   abi::OpConfig& op = request->op;
-  const auto add_device = [request](int fd, uint64_t size, bool writable) {
-    return add_request_device(request, fd, size, writable);
-  };
   for (size_t i = 0; i < opened; ++i) {
     const ChainOpen& chain = inputs[i].chain;
     if (chain.kind != ChainOpen::Kind::kOpened) {
       op.convert_chain_length[i] = 1;
-      abi::ChainLink& link = op.convert_chain[i][0];
-      link.device = add_device(inputs[i].operand.file.fd(), inputs[i].operand.file.size(), false);
-      link.format = static_cast<uint32_t>(inputs[i].operand.format);
-      link.data_device = abi::kNoDevice;
-      link.extent_device = abi::kNoDevice;
+      op.convert_chain[i][0] = lone_link(add_request_device(request, inputs[i].operand.file.fd(),
+                                                            inputs[i].operand.file.size(), false),
+                                         inputs[i].operand.format);
       continue;
     }
     *images += chain.images.size();
     op.convert_chain_length[i] = static_cast<uint32_t>(chain.images.size());
-    if (!add_chain_links(diag, chain, op.convert_chain[i], add_device, extent_maps)) return false;
+    if (!add_chain_links(diag, chain, op.convert_chain[i], request, extent_maps)) return false;
   }
   return true;
 }

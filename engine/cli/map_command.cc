@@ -2,8 +2,6 @@
 // sandbox, merge and print as qemu-img.c img_map does while the extents arrive.
 #include "engine/cli/map_command.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -14,7 +12,7 @@
 
 #include "engine/channel/map_report.h"
 #include "engine/cli/backing_chain.h"
-#include "engine/cli/compare_extents.h"
+#include "engine/cli/chain_devices.h"
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_argument.h"
 #include "engine/cli/map_options.h"
@@ -29,10 +27,6 @@ namespace {
 // Extents come merged, 256 to a message of at most ~12 KiB: the cap lets kMaxMapExtents
 // through and nothing is held, each message being printed as it arrives.
 constexpr uint64_t kMapMessageBytes = 2ull << 30;
-// Chains: arena for each image beyond the top (an L2 table, extent-map windows).
-constexpr uint64_t kArenaPerImage = 16ull << 20;
-constexpr uint64_t kChainArenaMax = 512ull << 20;
-constexpr uint64_t kChainMemoryHeadroom = 128ull << 20;
 
 void write(std::FILE* stream, std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stream);
@@ -130,54 +124,26 @@ int run_map_command(const Diagnostics& diag, const SandboxChoice& choice,
       options.max_length < 0 ? abi::kMapNoMaxLength : static_cast<uint64_t>(options.max_length);
   request.limits.max_total_message_bytes = kMapMessageBytes;
   request.devices.push_back({image.fd(), image.size(), false});
-  const auto add_device = [&request](int fd, uint64_t size) {
-    request.devices.push_back({fd, size, false});
-    return static_cast<uint32_t>(request.devices.size() - 1);
-  };
-  // The File column names the file that holds each layer's data; raw files' holes are zero
-  // extents in qemu's block status, so every raw image gets the map of its data extents.
+  // The File column names the file that holds each layer's data; every layer gets the map of
+  // that file's data extents (raw files' holes are zero extents in qemu's block status, and a
+  // metadata-preallocated qcow2's holes too).
   std::vector<std::string> files;
   std::vector<sandbox::UniqueFd> extent_maps;
   const bool chained = chain.kind == ChainOpen::Kind::kOpened;
   const size_t images = chained ? chain.images.size() : 1;
-  request.op.chain_length[0] = chained ? static_cast<uint32_t>(images) : 0;
-  for (size_t k = 0; chained && k < images && k < abi::kMaxChainImages; ++k) {
-    const ChainImage& element = chain.images[k];
-    abi::ChainLink& link = request.op.chain[0][k];
-    link.device = k == 0 ? 0 : add_device(element.fd, element.size);
-    link.format = static_cast<uint32_t>(element.format);
-    link.data_device = abi::kNoDevice;
-    link.extent_device = abi::kNoDevice;
-    if (element.data_file.get() >= 0) {
-      link.data_device = add_device(element.data_file.get(), element.data_size);
-      files.push_back(element.data_display);
-    } else {
-      files.push_back(element.display);
+  if (chained) {
+    for (const ChainImage& element : chain.images) {
+      files.push_back(element.data_file.get() >= 0 ? element.data_display : element.display);
     }
-    if (element.extent_map) {
-      sandbox::UniqueFd map = make_extent_map(element.fd, element.size);
-      if (map.get() < 0) {
-        diag.error("cannot map the extents of '" + element.display + "'");
-        return 1;
-      }
-      struct stat st {};
-      const uint64_t size = fstat(map.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-      link.extent_device = add_device(map.get(), size);
-      extent_maps.push_back(std::move(map));
+    std::string failed;
+    if (!attach_chain(&request, 0, 0, chain.images, true, &extent_maps, &failed)) {
+      diag.error("cannot map the extents of '" + failed + "'");
+      return 1;
     }
   }
-  if (images > 1) {
-    request.limits.arena_bytes = std::min<uint64_t>(
-        kChainArenaMax, request.limits.arena_bytes + (images - 1) * kArenaPerImage);
-    request.limits.memory_bytes = request.limits.arena_bytes + kChainMemoryHeadroom;
-  }
+  scale_for_chain_images(&request, images, 1);
   // map reads metadata as check does: its time grows with the bytes of the devices.
-  uint64_t device_bytes = 0;
-  for (const sandbox::Device& device : request.devices) {
-    device_bytes =
-        device.capacity > UINT64_MAX - device_bytes ? UINT64_MAX : device_bytes + device.capacity;
-  }
-  request.limits.wall_time = scaled_wall_time(kCheckTimeLimit, device_bytes);
+  request.limits.wall_time = scaled_wall_time(kCheckTimeLimit, total_device_bytes(request));
 
   render::MapStyle style;
   style.json = options.json;

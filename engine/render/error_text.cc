@@ -546,6 +546,12 @@ constexpr Rule kRules[] = {
                                         ", L2 index: " + AltHex(Arg(e, 2) & 0xffffffffu) + ")");
        t.message = "Input/output error";
      }},
+    {"ERROR_CORRUPT_REFBLOCK_OFFSET_UNALIGNED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.preamble = CorruptionEventLine("Refblock offset " + AltHex(Arg(e, 0)) +
+                                        " unaligned (reftable index: " + AltHex(Arg(e, 1)) + ")");
+       t.message = "Input/output error";
+     }},
     {"ERROR_CORRUPT_ZERO_CLUSTER_PRE_V3",
      [](const guest::Error& e, ErrorText& t) {
        t.preamble = CorruptionEventLine(

@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   op.convert_input_count = 1;
   op.convert_chain_length[0] = 1;
   op.convert_chain[0][0] = {0, instar::fuzz::chosen_format(force_qcow2), instar::abi::kNoDevice,
-                            instar::abi::kNoDevice};
+                            instar::abi::kNoDevice, instar::abi::kAllocationUnknown};
   op.output_device = 1;
   op.output_format = static_cast<uint32_t>(qcow2_output ? instar::abi::ImageFormat::kQcow2
                                                         : instar::abi::ImageFormat::kRaw);

@@ -24,8 +24,9 @@ namespace instar::abi {
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
 // the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
-// convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message.
-inline constexpr uint32_t kAbiVersion = 6;
+// convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message. 7: ChainLink's
+// allocated_bytes (and extent maps for qcow2 files).
+inline constexpr uint32_t kAbiVersion = 7;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -182,12 +183,20 @@ inline constexpr uint32_t kMaxChainImages = 16;
 
 // One image of an input's backing chain, as the host opened it (docs/chains.md).
 struct ChainLink {
-  uint32_t device;         // OUT the image file
-  uint32_t format;         // OUT ImageFormat to open it with (-f/-F, the parent's backing format,
-                           //     or probe)
-  uint32_t data_device;    // OUT a qcow2's external data file, or kNoDevice
-  uint32_t extent_device;  // OUT a raw file's data-extent map (compare_extents.h), or kNoDevice
+  uint32_t device;           // OUT the image file
+  uint32_t format;           // OUT ImageFormat to open it with (-f/-F, the parent's backing format,
+                             //     or probe)
+  uint32_t data_device;      // OUT a qcow2's external data file, or kNoDevice
+  uint32_t extent_device;    // OUT the data-extent map (compare_extents.h) of the file holding the
+                             //     layer's data (a qcow2's external data file, if it has one), or
+                             //     kNoDevice
+  uint64_t allocated_bytes;  // OUT with extent_device: the image file's st_blocks * 512, what
+                             //     qemu's bdrv_get_allocated_file_size() reads (qcow2's metadata
+                             //     preallocation test), or kAllocationUnknown
 };
+
+// ChainLink.allocated_bytes when fstat() failed: bdrv_get_allocated_file_size() failing.
+inline constexpr uint64_t kAllocationUnknown = ~uint64_t{0};
 
 // The longest names create passes: qcow2 refuses backing names over 1023 bytes itself, so one
 // byte more still lets the guest give qemu's error.
@@ -438,10 +447,10 @@ inline constexpr int kProcessFirstDeviceFd = 5;  // device i is fd kProcessFirst
 INSTAR_ABI_CHECK(AbiNote, 16);
 INSTAR_ABI_CHECK(DeviceInfo, 16);
 INSTAR_ABI_CHECK(BootInfo, 80 + 16 * kMaxDevices);
-INSTAR_ABI_CHECK(ChainLink, 16);
-INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 16 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
-                               16 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
-                               /* convert backing */ 16 + 16 * kMaxChainImages + 1024 + 32 + 8 +
+INSTAR_ABI_CHECK(ChainLink, 24);
+INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 24 * kMaxChainImages + 32 + 4 * kMaxConvertInputs +
+                               24 * kMaxConvertInputs * kMaxChainImages + 16 + 8 + 16 +
+                               /* convert backing */ 16 + 24 * kMaxChainImages + 1024 + 32 + 8 +
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
                                /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16);
@@ -472,11 +481,11 @@ static_assert(offsetof(OpConfig, input_format) == 16);
 static_assert(offsetof(OpConfig, test_arg) == 24);
 static_assert(offsetof(OpConfig, chain_length) == 32);
 static_assert(offsetof(OpConfig, chain) == 40);
-static_assert(offsetof(OpConfig, convert_input_count) == 552);
-static_assert(offsetof(OpConfig, output_size) == 568);
-static_assert(offsetof(OpConfig, convert_chain_length) == 584);
-static_assert(offsetof(OpConfig, convert_chain) == 616);
-static_assert(offsetof(OpConfig, map_start) == 616 + 16 * kMaxConvertInputs * kMaxChainImages);
+static_assert(offsetof(OpConfig, convert_input_count) == 808);
+static_assert(offsetof(OpConfig, output_size) == 824);
+static_assert(offsetof(OpConfig, convert_chain_length) == 840);
+static_assert(offsetof(OpConfig, convert_chain) == 872);
+static_assert(offsetof(OpConfig, map_start) == 872 + 24 * kMaxConvertInputs * kMaxChainImages);
 static_assert(offsetof(OpConfig, qcow2_cluster_size) ==
               offsetof(OpConfig, measure_cluster_size) + 8);
 static_assert(offsetof(OpConfig, qcow2_compression_type) ==
@@ -493,6 +502,7 @@ static_assert(offsetof(OpConfig, rebase_file_length) == offsetof(OpConfig, dd_le
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);
+static_assert(offsetof(ChainLink, allocated_bytes) == 16);
 static_assert(offsetof(HcBlockRead, status) == 4);
 static_assert(offsetof(HcBlockRead, offset) == 8);
 static_assert(offsetof(HcBlockRead, buffer_gpa) == 16);

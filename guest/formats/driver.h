@@ -46,6 +46,15 @@ class BackingReader {
   ~BackingReader() = default;
 };
 
+// What the host learned about an image's files from the file system, never from their bytes.
+struct FileFacts {
+  // The data-extent map of the file holding the image's data (its external data file, if any):
+  // big-endian u64 [start, end) pairs, in order, from SEEK_DATA/SEEK_HOLE.
+  BlockSource* extent_map = nullptr;
+  // The image file's bdrv_get_allocated_file_size() (st_blocks * 512), or abi::kAllocationUnknown.
+  uint64_t allocated_bytes = abi::kAllocationUnknown;
+};
+
 // What the host resolved around an image before the guest opens it (docs/chains.md).
 struct OpenContext {
   // The external data file the image names, as the host opened it (nullptr: none).
@@ -85,11 +94,11 @@ class ImageDriver {
   virtual bool declares_backing() const { return false; }
   virtual void set_backing(BackingReader& backing) { (void)backing; }
 
-  // The host's data-extent map of the image file (big-endian u64 [start, end) pairs, in order,
-  // from SEEK_DATA/SEEK_HOLE), for formats whose block status reports the file's holes as qemu's
-  // file driver does (raw). Other formats ignore it.
-  virtual Status set_extent_map(BlockSource& map, Arena& arena) {
-    (void)map;
+  // What the host found out about the image's files with fstat() and SEEK_DATA/SEEK_HOLE, for
+  // the formats whose block status asks the file system as qemu's file driver does (raw; the
+  // BDRV_BLOCK_RECURSE step of a static vdi or a metadata-preallocated qcow2). Others ignore it.
+  virtual Status set_file_facts(const FileFacts& facts, Arena& arena) {
+    (void)facts;
     (void)arena;
     return Status::Ok();
   }

@@ -194,7 +194,8 @@ Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_
                        outcome.kind == instar_guest_CompareKind_COMPARE_FIRST_OPENED;
        ++i) {
     if (!valid_device(2 + i, devices, device_count)) continue;
-    const Status mapped = chains[i].images[0]->driver().set_extent_map(*devices[2 + i], arena);
+    const FileFacts facts{.extent_map = devices[2 + i]};
+    const Status mapped = chains[i].images[0]->driver().set_file_facts(facts, arena);
     if (!mapped.ok()) outcome = failure(instar_guest_CompareKind_COMPARE_OPEN_FAILED, i, 0, mapped);
   }
   if (second && outcome.kind == instar_guest_CompareKind_COMPARE_FIRST_OPENED) {

@@ -16,7 +16,7 @@ namespace instar {
 // could not be emitted. With op.chain_length[i] > 0, input i is the chain op.chain[i] (top first:
 // each image's device, format, external data file and raw extent map), read through as qemu's
 // block layer reads a backing chain; without chain tables devices 2 and 3, if given, are the
-// data-extent maps of the two files (ImageDriver::set_extent_map), used for raw images.
+// data-extent maps of the two files (ImageDriver::set_file_facts), used for raw images.
 Status run_compare(const abi::OpConfig& op, BlockSource* const* devices, uint32_t device_count,
                    MessageSink& sink, Arena& arena);
 

@@ -35,7 +35,9 @@ Status open_input_chain(uint32_t top_device, uint32_t top_format, const abi::Cha
                            data == abi::kNoDevice ? nullptr : devices[data], chained, arena,
                            detail));
     if (extents != abi::kNoDevice) {
-      INSTAR_TRY(image->driver().set_extent_map(*devices[extents], arena));
+      const FileFacts facts{.extent_map = devices[extents],
+                            .allocated_bytes = links[k].allocated_bytes};
+      INSTAR_TRY(image->driver().set_file_facts(facts, arena));
     }
     if (k > 0) out->images[k - 1]->set_backing(*image);
     out->images[k] = image;

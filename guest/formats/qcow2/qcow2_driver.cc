@@ -248,13 +248,35 @@ Status Qcow2Driver::open(BlockSource& source, const OpenContext& context, Arena&
 
   declares_backing_ = has_backing;
   length_ = header.virtual_size();
+  refcounts_ = RefcountGeometry{.table_offset = header.refcount_table_offset,
+                                .table_clusters = header.refcount_table_clusters,
+                                .cluster_bits = header.cluster_bits,
+                                .refcount_order = header.refcount_order};
+  arena_ = &arena;
   INSTAR_TRY(map_.init(source, arena, header, has_data_file));
   data_.init(source, map_, header.compression_type, arena);
   if (context.data_file != nullptr) data_.set_data_file(*context.data_file);
+  return data_file_.open(context.data_file != nullptr ? *context.data_file : source, {}, arena);
+}
+
+Status Qcow2Driver::set_file_facts(const FileFacts& facts, Arena& arena) {
+  has_file_facts_ = true;
+  allocated_bytes_ = facts.allocated_bytes;
+  return data_file_.set_file_facts(facts, arena);
+}
+
+Status Qcow2Driver::check_metadata_preallocation() {
+  preallocation_checked_ = true;
+  if (!has_file_facts_) return Status::Ok();
+  const Result<bool> found =
+      detect_metadata_preallocation(*source_, refcounts_, allocated_bytes_, *arena_);
+  // qemu ignores the test's failure: the image is then taken as not preallocated.
+  metadata_preallocation_ = found.ok() && found.value();
   return Status::Ok();
 }
 
 Status Qcow2Driver::block_status(uint64_t offset, uint64_t bytes, BlockStatus* out) {
+  if (!preallocation_checked_) INSTAR_TRY(check_metadata_preallocation());
   // qcow2_co_block_status() asks for at most INT_MAX bytes.
   Mapping m;
   INSTAR_TRY(map_.map(offset, min64(bytes, kIntMax), &m));
@@ -271,6 +293,10 @@ Status Qcow2Driver::block_status(uint64_t offset, uint64_t bytes, BlockStatus* o
   } else if (m.type != SubclusterType::kUnallocatedPlain &&
              m.type != SubclusterType::kUnallocatedAlloc) {
     s.flags |= kBlockData;
+  }
+  if (metadata_preallocation_ && (s.flags & (kBlockData | kBlockOffsetValid | kBlockZero)) ==
+                                     (kBlockData | kBlockOffsetValid)) {
+    INSTAR_TRY(data_file_.recurse(&s));
   }
   *out = s;
   return Status::Ok();

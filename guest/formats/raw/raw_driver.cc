@@ -89,11 +89,12 @@ Status RawDriver::open(BlockSource& source, const OpenContext& context, Arena& a
   return Status::Ok();
 }
 
-Status RawDriver::set_extent_map(BlockSource& map, Arena& arena) {
+Status RawDriver::set_file_facts(const FileFacts& facts, Arena& arena) {
+  if (facts.extent_map == nullptr) return Status::Ok();
   extent_window_ = arena.allocate_array<uint8_t>(kExtentWindow * kExtentSize);
   if (extent_window_ == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
-  extents_ = &map;
-  extent_count_ = map.size() / kExtentSize;
+  extents_ = facts.extent_map;
+  extent_count_ = extents_->size() / kExtentSize;
   extent_window_valid_ = false;
   extent_cursor_ = 0;
   return Status::Ok();
@@ -162,6 +163,27 @@ Status RawDriver::block_status(uint64_t offset, uint64_t bytes, BlockStatus* out
   } else {
     out->flags |= kBlockData;
     out->bytes = min64(bytes, end - offset);
+  }
+  return Status::Ok();
+}
+
+// qemu 7.2 bdrv_co_block_status(): for a RECURSE answer it asks the file at the mapped offset,
+// ignoring errors. The file answers EOF at its (sector-rounded) length: when that answer has no
+// bytes or is ZERO, the whole range reads as zeros (a format may read past its file's end);
+// otherwise the range shrinks to the file's answer and takes its ZERO bit.
+Status RawDriver::recurse(BlockStatus* out) {
+  if (out->host_offset >= length_) {
+    out->flags |= kBlockZero;
+    return Status::Ok();
+  }
+  BlockStatus file;
+  INSTAR_TRY(block_status(out->host_offset, min64(out->bytes, length_ - out->host_offset), &file));
+  const bool eof = out->host_offset + file.bytes == length_;
+  if (eof && (file.flags & kBlockZero) != 0) {
+    out->flags |= kBlockZero;
+  } else {
+    out->bytes = file.bytes;
+    out->flags |= file.flags & kBlockZero;
   }
   return Status::Ok();
 }

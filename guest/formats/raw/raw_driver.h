@@ -13,9 +13,14 @@ class RawDriver final : public ImageDriver {
   Status open(BlockSource& source, const OpenContext& context, Arena& arena) override;
   uint64_t length() const override { return length_; }
   uint64_t cluster_size() const override { return 0; }
-  Status set_extent_map(BlockSource& map, Arena& arena) override;
+  Status set_file_facts(const FileFacts& facts, Arena& arena) override;
   Status block_status(uint64_t offset, uint64_t bytes, BlockStatus* out) override;
   Status read(uint64_t offset, MutableBytes out) override;
+
+  // bdrv_co_block_status()'s BDRV_BLOCK_RECURSE step, with this file as the format's local file:
+  // `out` (DATA with an offset into this file) takes this file's ZERO there, and shrinks to the
+  // file's answer; a range at or past the file's end, or a hole reaching it, reads as zeros.
+  Status recurse(BlockStatus* out);
 
  private:
   Status extent(uint64_t index, uint64_t* start, uint64_t* end);

@@ -17,15 +17,11 @@ class VdiDriver final : public ImageDriver {
   Status open(BlockSource& source, const OpenContext& context, Arena& arena) override;
   uint64_t length() const override { return header_.disk_size; }
   uint64_t cluster_size() const override { return header_.block_size; }  // vdi_get_info()
-  Status set_extent_map(BlockSource& map, Arena& arena) override;
+  Status set_file_facts(const FileFacts& facts, Arena& arena) override;
   Status block_status(uint64_t offset, uint64_t bytes, BlockStatus* out) override;
   Status read(uint64_t offset, MutableBytes out) override;
 
  private:
-  // bdrv_co_block_status()'s BDRV_BLOCK_RECURSE step for a static image's data block: the
-  // image file's own status at the block's offset (its holes read as zeros).
-  Status add_file_status(BlockStatus* out);
-
   BlockSource* source_ = nullptr;
   Header header_;
   BlockMap map_;

@@ -150,7 +150,7 @@ abi::OpConfig one_raw_input(uint64_t size, abi::ImageFormat format) {
   op.convert_input_count = 1;
   op.convert_chain_length[0] = 1;
   op.convert_chain[0][0] = {0, static_cast<uint32_t>(abi::ImageFormat::kRaw), abi::kNoDevice,
-                            abi::kNoDevice};
+                            abi::kNoDevice, abi::kAllocationUnknown};
   op.output_device = 1;
   op.output_format = static_cast<uint32_t>(format);
   op.output_size = size;
