@@ -26,12 +26,14 @@ bool error_prints_name(instar::guest::ErrorCode code) {
   }
 }
 
-// A LUKS header comes only with a qcow2 encrypted with LUKS, with qemu's 8 slots and every
-// algorithm known (the ivgen hash exactly for essiv).
+// A LUKS header comes only with a raw LUKS image or a qcow2 encrypted with LUKS, with qemu's 8
+// slots and every algorithm known (the ivgen hash exactly for essiv).
 std::string luks_violation(const instar::guest::ImageInfo& info) {
   using namespace instar::guest;
   const LuksInfo& l = info.luks();
-  if (info.qcow2().crypt_method() != 2) return "has a LUKS header without LUKS encryption";
+  if (info.format() != FORMAT_LUKS && info.qcow2().crypt_method() != 2) {
+    return "has a LUKS header without LUKS encryption";
+  }
   if (l.slots_size() != 8) return over("LuksInfo.slots", l.slots_size(), 8);
   if (l.uuid().size() > 40) return over("LuksInfo.uuid", l.uuid().size(), 40);
   const bool essiv = l.ivgen_alg() == LUKS_IVGEN_ESSIV;
@@ -109,6 +111,9 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
       }
       if (q.data_file().size() > C::kName) {
         return over("Qcow2Info.data_file", q.data_file().size(), C::kName);
+      }
+      if (m.info().format() == instar::guest::FORMAT_LUKS && !m.info().has_luks()) {
+        return "is a LUKS image without its header";
       }
       if (m.info().has_luks()) return luks_violation(m.info());
       if (m.info().has_vmdk() != (m.info().format() == instar::guest::FORMAT_VMDK)) {

@@ -7,8 +7,9 @@
 namespace instar::cli {
 
 namespace {
-// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk and vdi (`qemu-img --help`).
-constexpr std::array<std::string_view, 38> kOtherQemuDrivers = {"blkdebug",
+// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi and luks (`qemu-img
+// --help`).
+constexpr std::array<std::string_view, 37> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -27,7 +28,6 @@ constexpr std::array<std::string_view, 38> kOtherQemuDrivers = {"blkdebug",
                                                                 "https",
                                                                 "iscsi",
                                                                 "iser",
-                                                                "luks",
                                                                 "nbd",
                                                                 "nfs",
                                                                 "null-aio",
@@ -63,6 +63,10 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   }
   if (name == "vdi") {
     *format = abi::ImageFormat::kVdi;
+    return FormatLookup::kSupported;
+  }
+  if (name == "luks") {
+    *format = abi::ImageFormat::kLuks;
     return FormatLookup::kSupported;
   }
   for (std::string_view d : kOtherQemuDrivers) {

@@ -546,6 +546,13 @@ constexpr Rule kRules[] = {
                                         ", L2 index: " + AltHex(Arg(e, 2) & 0xffffffffu) + ")");
        t.message = "Input/output error";
      }},
+    // qcrypto_block_luks_open(): the option is "key-secret" for a raw luks image, under the
+    // "encrypt." prefix for a qcow2.
+    {"ERROR_ENCRYPTION_KEY_REQUIRED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = std::string("Parameter '") + (Arg(e, 0) == 1 ? "" : "encrypt.") +
+                   "key-secret' is required for cipher";
+     }},
     {"ERROR_CORRUPT_REFBLOCK_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {
        t.preamble = CorruptionEventLine("Refblock offset " + AltHex(Arg(e, 0)) +
@@ -567,8 +574,6 @@ constexpr Rule kRules[] = {
        t.message = "Input/output error";
      }},
     INSTAR_FIXED("ERROR_DECOMPRESSION_FAILED", "Input/output error"),
-    INSTAR_FIXED("ERROR_ENCRYPTION_KEY_REQUIRED",
-                 "Parameter 'encrypt.key-secret' is required for cipher"),
     INSTAR_FIXED("ERROR_BACKING_FILE_NOT_SUPPORTED",
                  "instar: images with a backing file are not supported by this command yet"),
     INSTAR_FIXED("ERROR_DATA_FILE_NOT_SUPPORTED",
@@ -576,6 +581,8 @@ constexpr Rule kRules[] = {
     // bdrv_refresh_total_sectors(), after the driver opened the image.
     INSTAR_FIXED("ERROR_TOTAL_SECTORS_OVERFLOW",
                  "Could not refresh total sector count: File too large"),
+    INSTAR_FIXED("ERROR_LUKS_PAYLOAD_PAST_EOF",
+                 "Could not refresh total sector count: Input/output error"),
 };
 
 #undef INSTAR_FIXED

@@ -222,6 +222,10 @@ FormatNode FormatNodeOf(const DecodedImage& image, const HostFacts& facts) {
     node.driver = FormatNode::Driver::kVdi;
     return node;
   }
+  if (image.info.format() == guest::FORMAT_LUKS) {
+    node.driver = FormatNode::Driver::kLuks;
+    return node;
+  }
   if (image.info.format() != guest::FORMAT_QCOW2) {
     node.driver = FormatNode::Driver::kRaw;
     node.probed = facts.format_probed;
@@ -314,6 +318,21 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
       info.format = "vdi";
       info.dirty_flag = false;
       return info;
+    case guest::FORMAT_LUKS: {
+      // block_crypto_get_info_luks() succeeds; block_crypto_get_specific_info_luks() gives the
+      // header's QCryptoBlockInfoLUKS members without the union's "format".
+      if (!image.luks) return std::nullopt;
+      info.format = "luks";
+      info.dirty_flag = false;
+      info.encrypted = true;
+      QDict data;
+      PutLuksMembers(data, *image.luks);
+      QDict wrapper;
+      wrapper.Put("type", QObject::Str("luks"));
+      wrapper.Put("data", QObject::Dict(std::move(data)));
+      info.format_specific = QObject::Dict(std::move(wrapper));
+      return info;
+    }
     default:
       return std::nullopt;
   }

@@ -1,6 +1,7 @@
 // probe.cc: the format driver registry and bdrv_probe_all()'s choice by probe score.
 #include "guest/formats/probe.h"
 
+#include "guest/formats/luks/luks_driver.h"
 #include "guest/formats/qcow/qcow_driver.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/formats/raw/raw_driver.h"
@@ -13,8 +14,9 @@ namespace {
 
 // Every format instar knows. On equal scores the earlier one wins (qemu keeps its first best
 // too; no two of its probes give the same image the same non-raw score).
-const FormatDriver* const kDrivers[] = {&raw::kRawDriver, &qcow::kQcowDriver, &qcow2::kQcow2Driver,
-                                        &vmdk::kVmdkDriver, &vdi::kVdiDriver};
+const FormatDriver* const kDrivers[] = {&raw::kRawDriver,     &qcow::kQcowDriver,
+                                        &qcow2::kQcow2Driver, &vmdk::kVmdkDriver,
+                                        &vdi::kVdiDriver,     &luks::kLuksDriver};
 
 }  // namespace
 

@@ -8,6 +8,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/raw/partition_table.cc
   formats/raw/raw_writer.cc
   formats/luks/header.cc
+  formats/luks/luks_driver.cc
   formats/qcow2/header.cc
   formats/qcow2/header_extensions.cc
   formats/qcow2/feature_names.cc

@@ -53,6 +53,13 @@ constexpr bool same_bytes(Bytes a, Bytes b) {
   return true;
 }
 
+// Bytes up to (not including) the first NUL: qemu's C-string view of an on-disk name.
+constexpr Bytes until_nul(Bytes bytes) {
+  uint64_t n = 0;
+  while (n < bytes.size && bytes[n] != 0) ++n;
+  return bytes.sub(0, n);
+}
+
 constexpr void store_be16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);

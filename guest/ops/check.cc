@@ -22,6 +22,14 @@ Status check(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Ar
   const Result<const FormatDriver*> driver = select_driver(format, Bytes(head, kProbeSize));
   if (!driver.ok()) return report_failure(sink, arena, driver.status());
   if (driver.value()->check != nullptr) return driver.value()->check(source, sink, arena);
+  // qemu-img check opens the image before it asks for a check, so an open error comes first (a
+  // raw LUKS image opened without its key).
+  ImageDriver* image = driver.value()->new_image(arena);
+  if (image == nullptr) {
+    return report_failure(sink, arena, Status(instar_guest_ErrorCode_ERROR_INTERNAL));
+  }
+  const Status opened = image->open(source, OpenContext{}, arena);
+  if (!opened.ok()) return report_failure(sink, arena, opened);
   // qemu-img check: "This image format does not support checks"; the host words it.
   instar_guest_GuestMessage* message =
       allocate_message(arena, instar_guest_GuestMessage_check_result_tag);

@@ -9,21 +9,11 @@ import struct
 import pytest
 
 from instar_oracle import runner
+from instar_oracle import luks_cases
+from instar_oracle.luks_cases import CORRUPT, VARIANTS, patched
 
 SANDBOX = os.environ.get("INSTAR_LUKS_SANDBOX", "process")
 SECRET = ["--object", "secret,id=s0,data=pw"]
-
-# (name, encrypt.* options beyond format and key) as qemu-img 7.2 creates them.
-VARIANTS = {
-    "default": {},
-    "aes128-cbc-essiv": {"cipher-alg": "aes-128", "cipher-mode": "cbc", "ivgen-alg": "essiv",
-                         "ivgen-hash-alg": "sha256", "hash-alg": "sha1"},
-    "serpent192-cbc-plain": {"cipher-alg": "serpent-192", "cipher-mode": "cbc",
-                             "ivgen-alg": "plain"},
-    "twofish128-xts": {"cipher-alg": "twofish-128", "hash-alg": "sha512"},
-    "cast5-cbc-plain64": {"cipher-alg": "cast5-128", "cipher-mode": "cbc"},
-}
-
 
 @pytest.fixture(scope="module")
 def images(qemu_img, tmp_path_factory):
@@ -32,9 +22,8 @@ def images(qemu_img, tmp_path_factory):
     for name, extra in VARIANTS.items():
         opts = ",".join(["encrypt.format=luks", "encrypt.key-secret=s0", "encrypt.iter-time=10"] +
                         [f"encrypt.{k}={v}" for k, v in extra.items()])
-        run = runner.run([qemu_img, "create", "-q", *SECRET, "-f", "qcow2", "-o", opts,
-                          f"{name}.qcow2", "1M"], d)
-        if run.rc == 0:
+        if luks_cases.create([qemu_img, "create", "-q", *SECRET, "-f", "qcow2", "-o", opts,
+                              f"{name}.qcow2", "1M"], d):
             made[name] = d / f"{name}.qcow2"
     assert "default" in made
     return d, made
@@ -64,47 +53,6 @@ def test_other_subcommands_need_the_key(args, as_qemu_img, qemu_img, images, tmp
     d, _ = images
     tail = [str(tmp_path / "out.raw")] if args[0] == "convert" else []
     same(as_qemu_img, qemu_img, d, [*args, "default.qcow2", *tail])
-
-
-def patched(src, dst, offset_from_luks, data):
-    raw = bytearray(src.read_bytes())
-    at = raw.find(b"LUKS\xba\xbe")
-    assert at > 0
-    raw[at + offset_from_luks:at + offset_from_luks + len(data)] = data
-    dst.write_bytes(bytes(raw))
-
-
-def text32(s: bytes) -> bytes:
-    return s + b"\0" * (32 - len(s))
-
-
-# Corruptions of the LUKS header: (offset from the header's start, bytes).
-CORRUPT = {
-    "magic": (0, b"l"),
-    "version": (6, struct.pack(">H", 2)),
-    "slot3-stripes-zero": (208 + 3 * 48 + 44, struct.pack(">I", 0)),
-    "slot2-state": (208 + 2 * 48, struct.pack(">I", 0x1234)),
-    "payload-overlap": (104, struct.pack(">I", 100)),
-    "slots-overlap": (208 + 5 * 48 + 40, struct.pack(">I", 8 + 504 + 8)),
-    "mode-no-dash": (40, text32(b"xtsplain64")),
-    "mode-unknown": (40, text32(b"lrw-plain64")),
-    "ivgen-unknown": (40, text32(b"xts-benbi")),
-    "ivhash-unknown": (40, text32(b"xts-plain64:whirlpool")),
-    "essiv-no-hash": (40, text32(b"xts-essiv")),
-    "essiv-sha1": (40, text32(b"xts-essiv:sha1")),
-    "cipher-unknown": (8, text32(b"des")),
-    "cipher-unterminated": (8, b"a" * 32),
-    "hash-unknown": (72, text32(b"sha3")),
-    "key-size": (108, struct.pack(">I", 40)),
-    "uuid-unterminated": (168, b"u" * 40),
-    "mode-unterminated": (40, b"m" * 32),
-    "hash-unterminated": (72, b"h" * 32),
-    "payload-in-header": (104, struct.pack(">I", 7)),
-    "key-iterations-zero": (164, struct.pack(">I", 0)),
-    "slot0-iterations-zero": (208 + 4, struct.pack(">I", 0)),
-    "slot0-in-header": (208 + 40, struct.pack(">I", 7)),
-    "slot3-stripes": (208 + 3 * 48 + 44, struct.pack(">I", 3999)),
-}
 
 
 @pytest.mark.parametrize("case", sorted(CORRUPT))

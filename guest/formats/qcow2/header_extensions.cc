@@ -64,12 +64,6 @@ Status parse_crypto_extension(Bytes data, const ExtensionContext& context, Heade
 
 }  // namespace
 
-Bytes until_nul(Bytes bytes) {
-  uint64_t n = 0;
-  while (n < bytes.size && bytes[n] != 0) ++n;
-  return bytes.sub(0, n);
-}
-
 Status parse_header_extensions(Bytes area, uint64_t start, uint64_t end,
                                const ExtensionContext& context, HeaderExtensions* out) {
   if (end > area.size || area.size - end < 8) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);

@@ -72,7 +72,4 @@ struct ExtensionContext {
 Status parse_header_extensions(Bytes area, uint64_t start, uint64_t end,
                                const ExtensionContext& context, HeaderExtensions* out);
 
-// Bytes up to (not including) the first NUL: qemu's C-string view of an on-disk name.
-Bytes until_nul(Bytes bytes);
-
 }  // namespace instar::qcow2

@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "guest/formats/luks/luks_driver.h"
 #include "guest/formats/qcow2/bitmap_directory.h"
 #include "guest/formats/qcow2/check.h"
 #include "guest/formats/qcow2/feature_bits.h"
@@ -25,29 +26,6 @@ static_assert(kNameScratchSize >= kBitmapNameScratchSize);
 
 uint64_t min64(uint64_t a, uint64_t b) {
   return a < b ? a : b;
-}
-
-// qcrypto_block_luks_get_info(): what info shows of a LUKS header.
-void fill_luks_info(const luks::Header& h, instar_guest_ImageInfo* info) {
-  info->has_luks = true;
-  instar_guest_LuksInfo& l = info->luks;
-  l.cipher_alg = h.cipher_alg;
-  l.cipher_mode = h.cipher_mode;
-  l.ivgen_alg = h.ivgen_alg;
-  l.ivgen_hash_alg = h.ivgen_hash_alg;
-  l.hash_alg = h.hash_alg;
-  l.payload_offset = uint64_t{h.payload_offset_sector} * luks::kSectorSize;
-  l.master_key_iters = h.master_key_iterations;
-  set_bytes(&l.uuid, until_nul(Bytes(h.uuid, luks::kUuidSize)));
-  l.slots_count = luks::kKeySlots;
-  for (uint32_t i = 0; i < luks::kKeySlots; ++i) {
-    const luks::KeySlot& slot = h.slots[i];
-    instar_guest_LuksSlot& out = l.slots[i];
-    out.active = slot.active == luks::kSlotEnabled;
-    out.iters = out.active ? slot.iterations : 0;
-    out.stripes = out.active ? slot.stripes : 0;
-    out.key_offset = uint64_t{slot.key_offset_sector} * luks::kSectorSize;
-  }
 }
 
 // The snapshots info lists. qcow2_snapshot_list() answers -ENOTSUP for an image with an external
@@ -92,7 +70,7 @@ void fill_info(const Metadata& m, instar_guest_ImageInfo* info) {
   q.has_crypto_header = e.has_crypto_header;
   q.crypto_header_offset = e.crypto_header_offset;
   q.crypto_header_length = e.crypto_header_length;
-  if (e.has_luks) fill_luks_info(e.luks, info);
+  if (e.has_luks) luks::fill_luks_info(e.luks, info);
 }
 
 Status emit_snapshots(const Metadata& m, const TableScratch& tables,

@@ -61,10 +61,22 @@ TEST(ProbeTest, VdiSignature) {
   EXPECT_EQ(detect(head).value(), kRaw);
 }
 
+TEST(ProbeTest, LuksMagicAndVersionOne) {
+  const FormatDriver* luks = find_driver(abi::ImageFormat::kLuks);
+  ASSERT_NE(luks, nullptr);
+  EXPECT_STREQ(luks->name, "luks");
+  std::vector<uint8_t> head(kProbeSize, 0);
+  const uint8_t magic[] = {'L', 'U', 'K', 'S', 0xba, 0xbe, 0, 1};
+  std::copy(magic, magic + sizeof magic, head.begin());
+  EXPECT_EQ(detect(head).value(), luks);
+  head[7] = 2;  // LUKS2: qemu 7.2 reads only version 1
+  EXPECT_EQ(detect(head).value(), kRaw);
+}
+
 TEST(ProbeTest, ExplicitFormatWins) {
   EXPECT_EQ(detect(head_with(0x514649fb, 1), abi::ImageFormat::kRaw).value(), kRaw);
   EXPECT_EQ(detect(head_with(0, 0), abi::ImageFormat::kQcow2).value(), kQcow2);
-  EXPECT_EQ(detect(head_with(0, 0), static_cast<abi::ImageFormat>(7)).status().code(),
+  EXPECT_EQ(detect(head_with(0, 0), static_cast<abi::ImageFormat>(99)).status().code(),
             instar_guest_ErrorCode_ERROR_BAD_CONFIG);
 }
 
