@@ -78,6 +78,10 @@ BlockLimits FormatNodeLimits(const FormatNode& node, const BlockLimits& data_chi
       break;
     case FormatNode::Driver::kVdi:
       break;  // vdi has no bdrv_refresh_limits: its file's limits only
+    case FormatNode::Driver::kQed:
+      // bdrv_qed_refresh_limits(): zero writes go whole clusters at a time.
+      bl.write_zeroes_alignment = node.cluster_size;
+      break;
   }
   return bl;
 }

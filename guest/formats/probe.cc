@@ -3,6 +3,7 @@
 
 #include "guest/formats/qcow/qcow_driver.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
+#include "guest/formats/qed/qed_driver.h"
 #include "guest/formats/raw/raw_driver.h"
 #include "guest/formats/vdi/vdi_driver.h"
 #include "guest/formats/vmdk/vmdk_driver.h"
@@ -13,8 +14,9 @@ namespace {
 
 // Every format instar knows. On equal scores the earlier one wins (qemu keeps its first best
 // too; no two of its probes give the same image the same non-raw score).
-const FormatDriver* const kDrivers[] = {&raw::kRawDriver, &qcow::kQcowDriver, &qcow2::kQcow2Driver,
-                                        &vmdk::kVmdkDriver, &vdi::kVdiDriver};
+const FormatDriver* const kDrivers[] = {&raw::kRawDriver,     &qcow::kQcowDriver,
+                                        &qcow2::kQcow2Driver, &vmdk::kVmdkDriver,
+                                        &vdi::kVdiDriver,     &qed::kQedDriver};
 
 }  // namespace
 
