@@ -133,7 +133,9 @@ GOOD = ["basic.qed", "empty.qed", "zero.qed", "small.qed", "big-cluster.qed", "s
         "data-unaligned.qed", "data-past-eof.qed", "data-in-header.qed", "data-duplicated.qed",
         "data-on-l1.qed", "l2-unaligned.qed", "l2-zero-marker.qed", "l2-duplicated.qed",
         "l2-is-l1.qed", "leaked.qed", "ragged.qed", "cut.qed"]
-OPEN_ERRORS = ["magic.qed", "features.qed", "cluster-size.qed", "table-size.qed",
+# magic.qed probes as raw: instar's safe detection refuses its unrecognised head (docs/chains.md);
+# test_info_forced opens it with -f qed.
+OPEN_ERRORS = ["features.qed", "cluster-size.qed", "table-size.qed",
                "table-size-one.qed", "image-size.qed", "image-size-huge.qed", "l1-unaligned.qed",
                "l1-past-eof.qed", "l1-in-header.qed", "header-size.qed", "backing-offset.qed",
                "backing-long.qed"]
@@ -162,7 +164,7 @@ def test_info_backing_chain(images, as_qemu_img, qemu_img, image):
 
 
 @pytest.mark.parametrize("output", ["human", "json"])
-@pytest.mark.parametrize("image", GOOD + OPEN_ERRORS[:4] + ["dangling.qed"])
+@pytest.mark.parametrize("image", GOOD + OPEN_ERRORS[:4] + ["magic.qed", "dangling.qed"])
 def test_check(images, as_qemu_img, qemu_img, image, output):
     _same(images, as_qemu_img, qemu_img, ["check", f"--output={output}", image], timeout=60)
 
