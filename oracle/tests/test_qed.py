@@ -121,6 +121,10 @@ def images(tmp_path_factory, qemu_img):
     # is no longer before the rounded-down file end (an invalid offset).
     (d / "cut.qed").write_bytes(basic.read_bytes()[:-4096])
     (d / "tiny.qed").write_bytes(basic.read_bytes()[:40])
+    # qemu sees the file's length in whole sectors: 100 bytes short of a cluster boundary is at
+    # it (a leaked cluster past the data; a last data cluster whose tail reads as zeros).
+    (d / "sector-ragged.qed").write_bytes(basic.read_bytes() + bytes(cluster - 100))
+    (d / "sector-cut.qed").write_bytes(basic.read_bytes()[:-100])
     # A backing name holding a NUL: qemu's C string ends there.
     _patch(d / "over-raw.qed", d / "name-nul.qed", [("<B", 64 + 4, 0)])
     return d
@@ -132,7 +136,8 @@ GOOD = ["basic.qed", "empty.qed", "zero.qed", "small.qed", "big-cluster.qed", "s
         "over-raw.qed", "over-qcow2.qed", "over-qed.qed", "need-check.qed", "compat.qed",
         "data-unaligned.qed", "data-past-eof.qed", "data-in-header.qed", "data-duplicated.qed",
         "data-on-l1.qed", "l2-unaligned.qed", "l2-zero-marker.qed", "l2-duplicated.qed",
-        "l2-is-l1.qed", "leaked.qed", "ragged.qed", "cut.qed"]
+        "l2-is-l1.qed", "leaked.qed", "ragged.qed", "cut.qed", "sector-ragged.qed",
+        "sector-cut.qed"]
 # magic.qed probes as raw: instar's safe detection refuses its unrecognised head (docs/chains.md);
 # test_info_forced opens it with -f qed.
 OPEN_ERRORS = ["features.qed", "cluster-size.qed", "table-size.qed",
@@ -141,7 +146,8 @@ OPEN_ERRORS = ["features.qed", "cluster-size.qed", "table-size.qed",
                "backing-long.qed"]
 READABLE = ["basic.qed", "empty.qed", "small.qed", "big-cluster.qed", "sparse.qed",
             "over-raw.qed", "over-qcow2.qed", "over-qed.qed", "over-qed.qcow2", "need-check.qed",
-            "data-duplicated.qed", "l2-duplicated.qed", "leaked.qed", "ragged.qed"]
+            "data-duplicated.qed", "l2-duplicated.qed", "leaked.qed", "ragged.qed",
+            "sector-ragged.qed", "sector-cut.qed"]
 BROKEN_READS = ["data-unaligned.qed", "data-past-eof.qed", "l2-unaligned.qed",
                 "l2-zero-marker.qed", "cut.qed"]
 

@@ -72,7 +72,10 @@ Status validate(const Header& h, uint64_t file_length, Geometry* g) {
     return Status(instar_guest_ErrorCode_ERROR_QED_CLUSTER_SIZE);
   }
   Geometry out;
-  out.file_size = file_length & ~uint64_t{h.cluster_size - 1};
+  // bdrv_getlength() of the file: its length rounded up to a sector (the block layer counts
+  // sectors), then rounded down to a cluster.
+  const uint64_t sectors = file_length / 512 + (file_length % 512 != 0);
+  out.file_size = (sectors * 512) & ~uint64_t{h.cluster_size - 1};
   if (h.table_size < kMinTableSize || h.table_size > kMaxTableSize || !power_of_two(h.table_size)) {
     return Status(instar_guest_ErrorCode_ERROR_QED_TABLE_SIZE);
   }

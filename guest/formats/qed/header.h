@@ -58,7 +58,8 @@ Header decode_header(Bytes bytes);
 
 // What bdrv_qed_do_open() derives from a valid header and the file's length.
 struct Geometry {
-  uint64_t file_size = 0;     // s->file_size: the file length rounded down to a cluster
+  uint64_t file_size = 0;     // s->file_size: the file length, rounded up to a sector (as
+                              // bdrv_getlength() gives it), then down to a cluster
   uint64_t table_nelems = 0;  // entries per table
   uint32_t l2_shift = 0;      // log2(cluster_size)
   uint32_t l1_shift = 0;      // l2_shift + log2(table_nelems): guest bytes per L2 table

@@ -76,6 +76,16 @@ TEST(QedHeaderTest, AcceptsQemusImageAndDerivesItsGeometry) {
   EXPECT_EQ(g.header_bytes, 65536u);
 }
 
+// bdrv_getlength() counts whole sectors: a file 512 bytes or less short of a cluster boundary
+// ends at that boundary.
+TEST(QedHeaderTest, FileSizeCountsWholeSectors) {
+  Geometry g;
+  ASSERT_TRUE(validate(decoded(qemu_header()), kFileLength + 65536 - 511, &g).ok());
+  EXPECT_EQ(g.file_size, kFileLength + 65536);
+  ASSERT_TRUE(validate(decoded(qemu_header()), kFileLength + 65536 - 512, &g).ok());
+  EXPECT_EQ(g.file_size, kFileLength);
+}
+
 TEST(QedHeaderTest, ChecksInQemusOrder) {
   std::vector<uint8_t> b = qemu_header();
   b[0] = 'X';
