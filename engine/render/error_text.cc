@@ -486,7 +486,7 @@ constexpr Rule kRules[] = {
            "a qcow2 image with an external data file", "a qcow2 image with bitmaps",
            "a qcow2 image with autoclear feature bits", "a qcow2 image with the dirty bit",
            "a qcow2 image marked corrupt", "a qcow2 image with this preallocation mode",
-           "an encrypted qcow2 image"};
+           "an encrypted qcow2 image", "an image of this format"};
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string("resize of ") + kWhat[why] + " is not supported by instar yet";
      }},
