@@ -204,3 +204,16 @@ def test_convert(images, as_qemu_img, qemu_img, image, target, tmp_path):
 def test_measure(images, as_qemu_img, qemu_img, image, output):
     _same(images, as_qemu_img, qemu_img,
           ["measure", f"--output={output}", "-O", "qcow2", image])
+
+
+# resize is qcow2's and raw's only: a qed (probed or named) is refused before anything is
+# written, never truncated as a raw file would be (qemu rewrites the header's image size).
+@pytest.mark.parametrize("fmt", [[], ["-f", "qed"]])
+def test_resize_refused(images, as_qemu_img, fmt, tmp_path):
+    image = tmp_path / "resize.qed"
+    image.write_bytes((images / "basic.qed").read_bytes())
+    run = subprocess.run([as_qemu_img, "--sandbox=process", "resize", *fmt, str(image), "20M"],
+                         capture_output=True)
+    assert run.returncode == 1
+    assert b"resize of an image of this format is not supported by instar yet" in run.stderr
+    assert image.read_bytes() == (images / "basic.qed").read_bytes()
