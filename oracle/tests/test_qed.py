@@ -215,5 +215,7 @@ def test_resize_refused(images, as_qemu_img, fmt, tmp_path):
     run = subprocess.run([as_qemu_img, "--sandbox=process", "resize", *fmt, str(image), "20M"],
                          capture_output=True)
     assert run.returncode == 1
-    assert b"resize of an image of this format is not supported by instar yet" in run.stderr
+    # Probed, the guest refuses the format; named, the host refuses -f qed before any guest.
+    assert (b"resize of an image of this format is not supported by instar yet" if not fmt
+            else b"resize -f qed is not supported by instar yet") in run.stderr
     assert image.read_bytes() == (images / "basic.qed").read_bytes()
