@@ -120,6 +120,13 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
         return "has vmdk facts exactly when it is not a vmdk";
       }
       if (m.info().has_vmdk()) return vmdk_violation(m.info().vmdk());
+      if (m.info().has_qed() != (m.info().format() == instar::guest::FORMAT_QED)) {
+        return "has qed facts exactly when it is not a qed";
+      }
+      if (m.info().qed().backing_file().size() > FieldCaps::kQedBackingName) {
+        return over("QedInfo.backing_file", m.info().qed().backing_file().size(),
+                    FieldCaps::kQedBackingName);
+      }
       return {};
     }
     case M::kCheckDiagnostics:

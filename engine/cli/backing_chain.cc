@@ -80,9 +80,17 @@ class ChainOpener {
         current.data_display = step.display;
         current.data_file = std::move(step.image.fd);
       }
-      const bool has_backing = current.qcow2 && q.has_backing_file() &&
-                               !CName(q.backing_file()).empty() &&
-                               !(depth_ == 0 && request_.no_backing);
+      // The backing file and format the image names: a qcow2's header fields, a qed's name (its
+      // format "raw" when QED_F_BACKING_FORMAT_NO_PROBE is set, else probed).
+      std::string backing_name, backing_format;
+      if (current.qcow2 && q.has_backing_file()) {
+        backing_name = CName(q.backing_file());
+        if (q.has_backing_format()) backing_format = CName(q.backing_format());
+      } else if (info->format() == guest::FORMAT_QED && info->qed().has_backing_file()) {
+        backing_name = CName(info->qed().backing_file());
+        if (info->qed().backing_raw()) backing_format = "raw";
+      }
+      const bool has_backing = !backing_name.empty() && !(depth_ == 0 && request_.no_backing);
       out_.images.push_back(std::move(current));
       if (!has_backing) {
         out_.kind = ChainOpen::Kind::kOpened;
@@ -92,8 +100,8 @@ class ChainOpener {
       ++depth_;
       ChainImage next;
       // An empty backing format (a NUL first byte) is no format: qemu probes the file then.
-      if (q.has_backing_format() && !CName(q.backing_format()).empty()) {
-        const std::string name = CName(q.backing_format());
+      if (!backing_format.empty()) {
+        const std::string& name = backing_format;
         switch (lookup_format(name, &next.format)) {
           case FormatLookup::kSupported:
             break;
@@ -106,7 +114,7 @@ class ChainOpener {
         }
       }
       if (!StartWalker()) return std::move(out_);
-      chain::ChainStep step = walker_.Next(CName(q.backing_file()));
+      chain::ChainStep step = walker_.Next(backing_name);
       if (step.kind != chain::ChainStep::Kind::kOpened) {
         Fail(ChainStepReason(step));
         return std::move(out_);

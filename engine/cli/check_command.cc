@@ -153,6 +153,7 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   check.filename = options.filename;
   check.format = result.format() == guest::FORMAT_VMDK  ? "vmdk"
                  : result.format() == guest::FORMAT_VDI ? "vdi"
+                 : result.format() == guest::FORMAT_QED ? "qed"
                                                         : "qcow2";
   check.check_errors = static_cast<int64_t>(result.check_errors());
   check.image_end_offset = static_cast<int64_t>(result.image_end_offset());

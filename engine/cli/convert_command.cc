@@ -138,12 +138,13 @@ std::string failure_text(const Diagnostics& diag, const ConvertOptions& options,
     case guest::CONVERT_STATUS_FAILED:
       return text.preamble +
              render::DiagnosticLine(diag.program(), "error while reading block status at offset " +
-                                                        std::to_string(r.offset()) +
-                                                        ": Input/output error");
+                                                        std::to_string(r.offset()) + ": " +
+                                                        render::IoFailureText(*report.error));
     case guest::CONVERT_READ_FAILED:
-      return text.preamble + render::DiagnosticLine(diag.program(), "error while reading at byte " +
-                                                                        std::to_string(r.offset()) +
-                                                                        ": Input/output error");
+      return text.preamble +
+             render::DiagnosticLine(diag.program(), "error while reading at byte " +
+                                                        std::to_string(r.offset()) + ": " +
+                                                        render::IoFailureText(*report.error));
     case guest::CONVERT_WRITE_FAILED:
       if (report.error->code() == guest::ERROR_UNSUPPORTED_OP ||
           report.error->code() == guest::ERROR_BAD_CONFIG) {

@@ -7,9 +7,9 @@
 namespace instar::cli {
 
 namespace {
-// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi and luks (`qemu-img
-// --help`).
-constexpr std::array<std::string_view, 37> kOtherQemuDrivers = {"blkdebug",
+// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, qed and luks
+// (`qemu-img --help`).
+constexpr std::array<std::string_view, 36> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -36,7 +36,6 @@ constexpr std::array<std::string_view, 37> kOtherQemuDrivers = {"blkdebug",
                                                                 "parallels",
                                                                 "preallocate",
                                                                 "qcow",
-                                                                "qed",
                                                                 "quorum",
                                                                 "rbd",
                                                                 "replication",
@@ -63,6 +62,10 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   }
   if (name == "vdi") {
     *format = abi::ImageFormat::kVdi;
+    return FormatLookup::kSupported;
+  }
+  if (name == "qed") {
+    *format = abi::ImageFormat::kQed;
     return FormatLookup::kSupported;
   }
   if (name == "luks") {

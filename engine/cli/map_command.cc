@@ -174,7 +174,7 @@ int run_map_command(const Diagnostics& diag, const SandboxChoice& choice,
       if (printer.failed()) break;
       const render::ErrorText text = render::GuestErrorText(*report.error);
       write(stderr, text.preamble);
-      diag.error("Could not read file metadata: Input/output error");
+      diag.error("Could not read file metadata: " + render::IoFailureText(*report.error));
       return 1;
     }
     default:

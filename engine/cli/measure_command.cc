@@ -148,10 +148,10 @@ std::optional<MeasureInput> measure_image_source(const Diagnostics& diag,
     } else if (report.result.kind() == guest::MEASURE_SNAPSHOT_FAILED) {
       *error = text.preamble +
                render::DiagnosticLine(diag.program(), "Failed to load snapshot: " + text.message);
-    } else {  // MEASURE_STATUS_FAILED: error_setg_errno(-EIO, "Unable to get block status")
-      *error =
-          text.preamble +
-          render::DiagnosticLine(diag.program(), "Unable to get block status: Input/output error");
+    } else {  // MEASURE_STATUS_FAILED: error_setg_errno(ret, "Unable to get block status")
+      *error = text.preamble +
+               render::DiagnosticLine(diag.program(), "Unable to get block status: " +
+                                                          render::IoFailureText(*report.error));
     }
     return std::nullopt;
   }

@@ -432,6 +432,20 @@ constexpr Rule kRules[] = {
        t.message = "unsupported VDI image (too many blocks " + U32(Arg(e, 0)) + ", max is " +
                    U32(Arg(e, 1)) + ")";
      }},
+    // --- block/qed.c bdrv_qed_do_open() and qed_find_cluster() ---------------------------------
+    INSTAR_FIXED("ERROR_QED_NOT_QED", "Image not in QED format"),
+    {"ERROR_QED_UNSUPPORTED_FEATURES",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Unsupported QED features: " + Hex(Arg(e, 0));
+     }},
+    INSTAR_FIXED("ERROR_QED_CLUSTER_SIZE", "QED cluster size is invalid"),
+    INSTAR_FIXED("ERROR_QED_TABLE_SIZE", "QED table size is invalid"),
+    INSTAR_FIXED("ERROR_QED_IMAGE_SIZE", "QED image size is invalid"),
+    INSTAR_FIXED("ERROR_QED_TABLE_OFFSET", "QED table offset is invalid"),
+    INSTAR_FIXED("ERROR_QED_HEADER_SIZE", "QED header size is too large"),
+    INSTAR_FIXED("ERROR_QED_BACKING_NAME_OFFSET", "QED backing filename offset is invalid"),
+    INSTAR_FIXED("ERROR_QED_BACKING_NAME_READ", "Failed to read backing filename"),
+    INSTAR_FIXED("ERROR_QED_INVALID_OFFSET", "Invalid argument"),
     // --- resize: qcow2_co_truncate() and bdrv_co_truncate() (docs/resize.md) ------------------
     INSTAR_FIXED("ERROR_RESIZE_UNALIGNED", "The new size must be a multiple of 512"),
     INSTAR_FIXED("ERROR_RESIZE_V2_SNAPSHOTS", "Can't resize a v2 image which has snapshots"),
@@ -472,7 +486,7 @@ constexpr Rule kRules[] = {
            "a qcow2 image with an external data file", "a qcow2 image with bitmaps",
            "a qcow2 image with autoclear feature bits", "a qcow2 image with the dirty bit",
            "a qcow2 image marked corrupt", "a qcow2 image with this preallocation mode",
-           "an encrypted qcow2 image"};
+           "an encrypted qcow2 image", "an image of this format"};
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string("resize of ") + kWhat[why] + " is not supported by instar yet";
      }},
@@ -588,6 +602,10 @@ constexpr Rule kRules[] = {
 #undef INSTAR_FIXED
 
 }  // namespace
+
+std::string IoFailureText(const guest::Error& e) {
+  return e.code() == guest::ERROR_QED_INVALID_OFFSET ? "Invalid argument" : "Input/output error";
+}
 
 ErrorText GuestErrorText(const guest::Error& e) {
   ErrorText t;

@@ -31,6 +31,11 @@ struct ErrorText {
 // config, unsupported op) get instar's own wording, marked as such.
 ErrorText GuestErrorText(const guest::Error& error);
 
+// strerror() of the errno a read or block status query failed with after the open, for the
+// messages that quote it ("Could not read file metadata: %s"): qed's invalid table and cluster
+// offsets fail with EINVAL, everything else instar reports as qemu's EIO.
+std::string IoFailureText(const guest::Error& error);
+
 // qemu's program name for diagnostics (error_set_progname): argv[0] without its directory.
 // "/usr/bin/qemu-img" -> "qemu-img", "./instar" -> "instar".
 std::string ProgramName(std::string_view argv0);

@@ -25,7 +25,8 @@ namespace instar::abi {
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
 // the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
 // convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message. 7: ChainLink's
-// allocated_bytes (and extent maps for qcow2 files); ImageFormat::kLuks.
+// allocated_bytes (and extent maps for qcow2 files); ImageFormat::kLuks; ImageFormat::kQed
+// (FORMAT_QED, ImageInfo.qed).
 inline constexpr uint32_t kAbiVersion = 7;
 
 // ---------------------------------------------------------------------------------------------
@@ -148,7 +149,8 @@ enum class ImageFormat : uint32_t {
   kQcow2 = 2,
   kVmdk = 3,
   kVdi = 4,
-  kLuks = 7,  // raw LUKS v1 (qemu's block/crypto.c); 5 and 6 are taken by vpc and qed
+  kQed = 6,
+  kLuks = 7,  // raw LUKS v1 (qemu's block/crypto.c)
 };
 
 enum OpFlags : uint32_t {

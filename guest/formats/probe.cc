@@ -4,6 +4,7 @@
 #include "guest/formats/luks/luks_driver.h"
 #include "guest/formats/qcow/qcow_driver.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
+#include "guest/formats/qed/qed_driver.h"
 #include "guest/formats/raw/raw_driver.h"
 #include "guest/formats/vdi/vdi_driver.h"
 #include "guest/formats/vmdk/vmdk_driver.h"
@@ -14,9 +15,9 @@ namespace {
 
 // Every format instar knows. On equal scores the earlier one wins (qemu keeps its first best
 // too; no two of its probes give the same image the same non-raw score).
-const FormatDriver* const kDrivers[] = {&raw::kRawDriver,     &qcow::kQcowDriver,
-                                        &qcow2::kQcow2Driver, &vmdk::kVmdkDriver,
-                                        &vdi::kVdiDriver,     &luks::kLuksDriver};
+const FormatDriver* const kDrivers[] = {
+    &raw::kRawDriver, &qcow::kQcowDriver, &qcow2::kQcow2Driver, &vmdk::kVmdkDriver,
+    &vdi::kVdiDriver, &qed::kQedDriver,   &luks::kLuksDriver};
 
 }  // namespace
 

@@ -40,4 +40,6 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/vmdk/vmdk_driver.cc
   formats/vdi/header.cc
   formats/vdi/block_map.cc
-  formats/vdi/vdi_driver.cc)
+  formats/vdi/vdi_driver.cc
+  formats/qed/header.cc
+  formats/qed/qed_driver.cc)

@@ -19,6 +19,7 @@ constexpr uint64_t kMaxLength = 0x7fffffffc0000000ull;
 enum Unsupported : uint64_t {
   kBackingFile = 1,
   kPreallocation = 7,
+  kOtherFormat = 9,
 };
 
 struct Outcome {
@@ -116,6 +117,14 @@ void resize(const abi::OpConfig& op, BlockSource& device, BlockSink& sink, Arena
   }
   if (driver.value()->format == abi::ImageFormat::kQcow2) {
     resize_qcow2(op, device, source, sink, arena, o);
+    return;
+  }
+  if (driver.value()->format != abi::ImageFormat::kRaw) {
+    // vmdk, vdi, qed: their own truncate callbacks rewrite metadata; never the raw path, which
+    // would only truncate the file.
+    o->format = driver.value()->info_format;
+    o->kind = instar_guest_ResizeKind_RESIZE_FAILED;
+    o->error = unsupported(kOtherFormat);
     return;
   }
   // raw: blk_getlength() is the file's length in whole sectors; the host truncates the file.

@@ -152,6 +152,7 @@ MISMATCH_AT_0 = Outcome(1, "Content mismatch at offset 0!")
 REFUSED = "refused by instar: "
 QCOW2 = ("file format: qcow2", '"format": "qcow2"')   # info's human and JSON fragments
 VDI = ("file format: vdi", '"format": "vdi"')
+QED = ("file format: qed", '"format": "qed"')
 
 
 # --- metadata cases: header-field patches and truncations of a fresh 16 MiB, 64 KiB image ----
@@ -332,6 +333,25 @@ def _vdi(d: Path, name: str, size: str, entries: dict[int, int] | None = None,
     (d / name).write_bytes(bytes(data[:keep] if keep else data))
 
 
+def _qed(d: Path, name: str, l1: dict[int, str] | None = None,
+         header: dict[int, tuple[str, int]] | None = None) -> None:
+    """A qemu-made 16 MiB qed (64 KiB clusters, 4-cluster tables) with its first cluster
+    written, then L1 entries (index -> "l2", "l2+8", "l1" or "1") and header fields (offset ->
+    (struct format, value)) replaced."""
+    _qimg(d, "create", "-q", "-f", "qed", name, "16M")
+    subprocess.run(["qemu-io", "-f", "qed", "-c", "write -P 0x11 0 64k", name], cwd=d,
+                   check=True, stdout=subprocess.DEVNULL)
+    data = bytearray((d / name).read_bytes())
+    l1_at = struct.unpack_from("<Q", data, 0x28)[0]
+    l2_at = struct.unpack_from("<Q", data, l1_at)[0]
+    values = {"l2": l2_at, "l2+8": l2_at + 8, "l1": l1_at, "1": 1}
+    for index, what in (l1 or {}).items():
+        struct.pack_into("<Q", data, l1_at + 8 * index, values[what])
+    for offset, (fmt, value) in (header or {}).items():
+        struct.pack_into("<" + fmt, data, offset, value)
+    (d / name).write_bytes(bytes(data))
+
+
 # name -> builder(images dir, outside dir) for the layout cases; the top image is Case.image.
 _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "backing-dotdot": lambda d, o: _overlay(d, "top.qcow2", "../outside/sentinel.qcow2"),
@@ -377,6 +397,13 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "vdi-size-huge": lambda d, o: _vdi(d, "disk.vdi", "16M", header={0x170: ("Q", 1 << 60)}),
     "vdi-blocks-too-many": lambda d, o: _vdi(d, "disk.vdi", "16M",
                                              header={0x180: ("I", 0xffffffff)}),
+    "qed-l1-past-eof": lambda d, o: _qed(d, "disk.qed", header={0x28: ("Q", 1 << 40)}),
+    "qed-l2-unaligned": lambda d, o: _qed(d, "disk.qed", {0: "l2+8"}),
+    "qed-l2-duplicated": lambda d, o: _qed(d, "disk.qed", {1: "l2", 2: "l2", 3: "l2"}),
+    "qed-l2-is-l1": lambda d, o: _qed(d, "disk.qed", {0: "l1"}),
+    "qed-size-huge": lambda d, o: _qed(d, "disk.qed", header={0x30: ("Q", 1 << 60)}),
+    "qed-backing-name-past-header": lambda d, o: _qed(
+        d, "disk.qed", header={0x10: ("Q", 1), 0x38: ("I", 0x10000), 0x3c: ("I", 16)}),
 }
 
 
@@ -671,6 +698,22 @@ CASES: list[Case] = [
     Case("vdi-blocks-too-many", "vdi block count of 2^32 - 1 (a 16 GiB block map)",
          fails_to_open("unsupported VDI image (too many blocks 4294967295, max is 536870784)"),
          image="disk.vdi"),
+    # -- qed: header limits and the two table levels (qed_check_table_offset() on open and on
+    # every lookup; check walks each table once, counting clusters named twice) --
+    Case("qed-l1-past-eof", "qed L1 table 1 TiB past the end of the file",
+         fails_to_open("QED table offset is invalid"), image="disk.qed"),
+    Case("qed-l2-unaligned", "qed L1 entry naming an L2 table 8 bytes into a cluster",
+         opens(*QED, corrupt(1), Outcome(3, "Sector allocation test failed for disk.qed", "err"),
+               Outcome(3, "Sector allocation test failed for disk.qed", "err")),
+         image="disk.qed"),
+    Case("qed-l2-duplicated", "four qed L1 entries naming the same L2 table",
+         opens(*QED, corrupt(12), MISMATCH_AT_0, IDENTICAL), image="disk.qed"),
+    Case("qed-l2-is-l1", "qed L1 entry naming the L1 table itself as an L2 table (a cycle)",
+         opens(*QED, corrupt(4), MISMATCH_AT_0, IDENTICAL), image="disk.qed"),
+    Case("qed-size-huge", "qed image size of 1 EiB",
+         fails_to_open("QED image size is invalid"), image="disk.qed"),
+    Case("qed-backing-name-past-header", "qed backing file name beyond the header's clusters",
+         fails_to_open("QED backing filename offset is invalid"), image="disk.qed"),
 ]
 
 

@@ -122,7 +122,7 @@ def test_measure_and_map_of_hostile_case(case, command, hostile_case_dirs, as_qe
                               as_qemu_img, tmp_path)
     want = hc.read_answer(case, command)
     if run.rc != 0:
-        assert run.stdout == b"", (run.stdout[:200], repro)
+        assert run.stdout == want.stdout, (run.stdout[:200], repro)
     problem = _answer_problem(want, run)
     if problem and want.pending:
         pytest.xfail(f"{want.pending}: {problem}")

@@ -73,6 +73,17 @@ TEST(ProbeTest, LuksMagicAndVersionOne) {
   EXPECT_EQ(detect(head).value(), kRaw);
 }
 
+TEST(ProbeTest, QedMagic) {
+  const FormatDriver* qed = find_driver(abi::ImageFormat::kQed);
+  ASSERT_NE(qed, nullptr);
+  EXPECT_STREQ(qed->name, "qed");
+  std::vector<uint8_t> head(kProbeSize, 0);
+  head[0] = 'Q', head[1] = 'E', head[2] = 'D';
+  EXPECT_EQ(detect(head).value(), qed);
+  head[3] = 1;
+  EXPECT_EQ(detect(head).value(), kRaw);
+}
+
 TEST(ProbeTest, ExplicitFormatWins) {
   EXPECT_EQ(detect(head_with(0x514649fb, 1), abi::ImageFormat::kRaw).value(), kRaw);
   EXPECT_EQ(detect(head_with(0, 0), abi::ImageFormat::kQcow2).value(), kQcow2);
