@@ -170,4 +170,23 @@ Status RawDriver::read(uint64_t offset, MutableBytes out) {
   return read_zero_filled(*source_, offset, out);
 }
 
+Status RawDriver::add_file_status(BlockStatus* out) {
+  const uint64_t file_length = length_;
+  if (out->host_offset >= file_length) {
+    out->flags |= kBlockZero;
+    return Status::Ok();
+  }
+  BlockStatus file;
+  INSTAR_TRY(
+      block_status(out->host_offset, min64(out->bytes, file_length - out->host_offset), &file));
+  const bool eof = out->host_offset + file.bytes == file_length;
+  if (eof && (file.flags & kBlockZero) != 0) {
+    out->flags |= kBlockZero;
+  } else {
+    out->bytes = file.bytes;
+    out->flags |= file.flags & kBlockZero;
+  }
+  return Status::Ok();
+}
+
 }  // namespace instar::raw

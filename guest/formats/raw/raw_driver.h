@@ -17,6 +17,13 @@ class RawDriver final : public ImageDriver {
   Status block_status(uint64_t offset, uint64_t bytes, BlockStatus* out) override;
   Status read(uint64_t offset, MutableBytes out) override;
 
+  // qemu 7.2 bdrv_co_block_status()'s BDRV_BLOCK_RECURSE step for a format layer's DATA answer
+  // `out` mapped into this file (a static vdi's blocks, a fixed vpc): the file's own status at
+  // out->host_offset. A range at or past the file's (sector-rounded) end reads as zeros; a hole
+  // reaching the end makes the whole answer ZERO; otherwise the answer shrinks to the file's and
+  // takes its ZERO.
+  Status add_file_status(BlockStatus* out);
+
  private:
   Status extent(uint64_t index, uint64_t* start, uint64_t* end);
 

@@ -145,31 +145,9 @@ Status VdiDriver::block_status(uint64_t offset, uint64_t bytes, BlockStatus* out
   } else {
     s.flags = kBlockData | kBlockOffsetValid;
     s.host_offset = header_.offset_data + uint64_t{entry} * header_.block_size + in_block;
-    if (header_.image_type == kTypeStatic) INSTAR_TRY(add_file_status(&s));
+    if (header_.image_type == kTypeStatic) INSTAR_TRY(file_.add_file_status(&s));
   }
   *out = s;
-  return Status::Ok();
-}
-
-// qemu 7.2 bdrv_co_block_status(): for a RECURSE answer it asks the file at the mapped offset.
-// A range at or past the file's (sector-rounded) end reads as zeros; a hole reaching the end
-// makes the whole answer ZERO; otherwise the answer shrinks to the file's and takes its ZERO.
-Status VdiDriver::add_file_status(BlockStatus* out) {
-  const uint64_t file_length = file_.length();
-  if (out->host_offset >= file_length) {
-    out->flags |= kBlockZero;
-    return Status::Ok();
-  }
-  BlockStatus file;
-  INSTAR_TRY(file_.block_status(out->host_offset, min64(out->bytes, file_length - out->host_offset),
-                                &file));
-  const bool eof = out->host_offset + file.bytes == file_length;
-  if (eof && (file.flags & kBlockZero) != 0) {
-    out->flags |= kBlockZero;
-  } else {
-    out->bytes = file.bytes;
-    out->flags |= file.flags & kBlockZero;
-  }
   return Status::Ok();
 }
 

@@ -22,10 +22,6 @@ class VdiDriver final : public ImageDriver {
   Status read(uint64_t offset, MutableBytes out) override;
 
  private:
-  // bdrv_co_block_status()'s BDRV_BLOCK_RECURSE step for a static image's data block: the
-  // image file's own status at the block's offset (its holes read as zeros).
-  Status add_file_status(BlockStatus* out);
-
   BlockSource* source_ = nullptr;
   Header header_;
   BlockMap map_;
