@@ -59,7 +59,8 @@ class ChainOpener {
       if (!info) return std::move(out_);
       current.qcow2 = info->format() == guest::FORMAT_QCOW2;
       current.raw = info->format() == guest::FORMAT_RAW;
-      current.extent_map = current.raw || info->format() == guest::FORMAT_VDI;
+      current.extent_map =
+          current.raw || info->format() == guest::FORMAT_VDI || info->format() == guest::FORMAT_VPC;
       current.virtual_size = info->virtual_size();
       const guest::Qcow2Info& q = info->qcow2();
       const bool has_data_file = current.qcow2 && q.version() == 3 &&

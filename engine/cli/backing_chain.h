@@ -24,7 +24,8 @@ struct ChainImage {
   bool qcow2 = false;                                  // what the guest found
   bool raw = false;                                    // the guest found raw: sized by its file
   // The guest's block status needs the file's data extents (SEEK_DATA/SEEK_HOLE), as qemu's file
-  // driver answers: raw images, and vdi images (a static vdi's BDRV_BLOCK_RECURSE).
+  // driver answers: raw images, vdi images (a static vdi's BDRV_BLOCK_RECURSE) and vpc images (a
+  // fixed disk's).
   bool extent_map = false;
   uint64_t virtual_size = 0;    // ImageInfo.virtual_size the guest found
   sandbox::UniqueFd owned;      // backing files: the open file

@@ -7,8 +7,9 @@
 namespace instar::cli {
 
 namespace {
-// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk and vdi (`qemu-img --help`).
-constexpr std::array<std::string_view, 38> kOtherQemuDrivers = {"blkdebug",
+// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi and vpc
+// (`qemu-img --help`).
+constexpr std::array<std::string_view, 37> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -44,7 +45,6 @@ constexpr std::array<std::string_view, 38> kOtherQemuDrivers = {"blkdebug",
                                                                 "ssh",
                                                                 "throttle",
                                                                 "vhdx",
-                                                                "vpc",
                                                                 "vvfat"};
 }  // namespace
 
@@ -63,6 +63,10 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   }
   if (name == "vdi") {
     *format = abi::ImageFormat::kVdi;
+    return FormatLookup::kSupported;
+  }
+  if (name == "vpc") {
+    *format = abi::ImageFormat::kVpc;
     return FormatLookup::kSupported;
   }
   for (std::string_view d : kOtherQemuDrivers) {

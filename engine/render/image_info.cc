@@ -222,6 +222,10 @@ FormatNode FormatNodeOf(const DecodedImage& image, const HostFacts& facts) {
     node.driver = FormatNode::Driver::kVdi;
     return node;
   }
+  if (image.info.format() == guest::FORMAT_VPC) {
+    node.driver = FormatNode::Driver::kVpc;
+    return node;
+  }
   if (image.info.format() != guest::FORMAT_QCOW2) {
     node.driver = FormatNode::Driver::kRaw;
     node.probed = facts.format_probed;
@@ -312,6 +316,12 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
     case guest::FORMAT_VDI:
       // vdi_get_info() succeeds (so dirty-flag is shown); 7.2 has no format-specific info.
       info.format = "vdi";
+      info.dirty_flag = false;
+      return info;
+    case guest::FORMAT_VPC:
+      // vpc_get_info() succeeds (cluster_size only for a non-fixed footer type); 7.2 has no
+      // format-specific info.
+      info.format = "vpc";
       info.dirty_flag = false;
       return info;
     default:

@@ -6,6 +6,7 @@
 #include "guest/formats/raw/raw_driver.h"
 #include "guest/formats/vdi/vdi_driver.h"
 #include "guest/formats/vmdk/vmdk_driver.h"
+#include "guest/formats/vpc/vpc_driver.h"
 
 namespace instar {
 
@@ -14,7 +15,7 @@ namespace {
 // Every format instar knows. On equal scores the earlier one wins (qemu keeps its first best
 // too; no two of its probes give the same image the same non-raw score).
 const FormatDriver* const kDrivers[] = {&raw::kRawDriver, &qcow::kQcowDriver, &qcow2::kQcow2Driver,
-                                        &vmdk::kVmdkDriver, &vdi::kVdiDriver};
+                                        &vmdk::kVmdkDriver, &vdi::kVdiDriver, &vpc::kVpcDriver};
 
 }  // namespace
 

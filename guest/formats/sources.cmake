@@ -38,4 +38,8 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/vmdk/vmdk_driver.cc
   formats/vdi/header.cc
   formats/vdi/block_map.cc
-  formats/vdi/vdi_driver.cc)
+  formats/vdi/vdi_driver.cc
+  formats/vpc/footer.cc
+  formats/vpc/dynamic_header.cc
+  formats/vpc/bat.cc
+  formats/vpc/vpc_driver.cc)

@@ -160,6 +160,8 @@ TEST(FormatNameTest, KnowsQemuDrivers) {
   EXPECT_EQ(f, abi::ImageFormat::kVmdk);
   EXPECT_EQ(lookup_format("vdi", &f), FormatLookup::kSupported);
   EXPECT_EQ(f, abi::ImageFormat::kVdi);
+  EXPECT_EQ(lookup_format("vpc", &f), FormatLookup::kSupported);
+  EXPECT_EQ(f, abi::ImageFormat::kVpc);
   EXPECT_EQ(lookup_format("vhdx", &f), FormatLookup::kUnsupported);
   EXPECT_EQ(lookup_format("foo", &f), FormatLookup::kUnknown);
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "guest/formats/tests/qcow2_image_builder.h"
@@ -58,6 +59,17 @@ TEST(ProbeTest, VdiSignature) {
   head[0x40] = 0x7f, head[0x41] = 0x10, head[0x42] = 0xda, head[0x43] = 0xbe;  // LE 0xbeda107f
   EXPECT_EQ(detect(head).value(), vdi);
   head[0x43] = 0xbf;
+  EXPECT_EQ(detect(head).value(), kRaw);
+}
+
+TEST(ProbeTest, VpcCookie) {
+  const FormatDriver* vpc = find_driver(abi::ImageFormat::kVpc);
+  ASSERT_NE(vpc, nullptr);
+  EXPECT_STREQ(vpc->name, "vpc");
+  std::vector<uint8_t> head(kProbeSize, 0);
+  std::memcpy(head.data(), "conectix", 8);
+  EXPECT_EQ(detect(head).value(), vpc);
+  head[7] = 'y';
   EXPECT_EQ(detect(head).value(), kRaw);
 }
 
