@@ -152,6 +152,9 @@ MISMATCH_AT_0 = Outcome(1, "Content mismatch at offset 0!")
 REFUSED = "refused by instar: "
 QCOW2 = ("file format: qcow2", '"format": "qcow2"')   # info's human and JSON fragments
 VDI = ("file format: vdi", '"format": "vdi"')
+VPC = ("file format: vpc", '"format": "vpc"')
+VPC_TRUNCATED = ("block-vpc: free_data_block_offset points after the end of file. The image has "
+                 "been truncated.")
 
 
 # --- metadata cases: header-field patches and truncations of a fresh 16 MiB, 64 KiB image ----
@@ -332,6 +335,27 @@ def _vdi(d: Path, name: str, size: str, entries: dict[int, int] | None = None,
     (d / name).write_bytes(bytes(data[:keep] if keep else data))
 
 
+def _vpc(d: Path, name: str, entries: dict[int, int] | None = None,
+         fields: dict[int, tuple[str, object]] | None = None, seal: bool = True) -> None:
+    """A qemu-made 16 MiB dynamic vpc with BAT entries (index -> value) and fields (offset ->
+    (struct format, value); bytes values copied) replaced, its footer's checksum recomputed
+    unless `seal` is off."""
+    _qimg(d, "create", "-q", "-f", "vpc", name, "16M")
+    data = bytearray((d / name).read_bytes())
+    bat = struct.unpack_from(">Q", data, 0x200 + 0x10)[0]
+    for index, value in (entries or {}).items():
+        struct.pack_into(">I", data, bat + 4 * index, value)
+    for offset, (fmt, value) in (fields or {}).items():
+        if isinstance(value, bytes):
+            data[offset:offset + len(value)] = value
+        else:
+            struct.pack_into(">" + fmt, data, offset, value)
+    if seal:
+        struct.pack_into(">I", data, 0x40, 0)
+        struct.pack_into(">I", data, 0x40, ~sum(data[:512]) & 0xffffffff)
+    (d / name).write_bytes(bytes(data))
+
+
 # name -> builder(images dir, outside dir) for the layout cases; the top image is Case.image.
 _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "backing-dotdot": lambda d, o: _overlay(d, "top.qcow2", "../outside/sentinel.qcow2"),
@@ -377,6 +401,18 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "vdi-size-huge": lambda d, o: _vdi(d, "disk.vdi", "16M", header={0x170: ("Q", 1 << 60)}),
     "vdi-blocks-too-many": lambda d, o: _vdi(d, "disk.vdi", "16M",
                                              header={0x180: ("I", 0xffffffff)}),
+    "vpc-bat-past-eof": lambda d, o: _vpc(d, "disk.vhd", fields={0x210: ("Q", 1 << 40)}),
+    "vpc-bat-entry-past-eof": lambda d, o: _vpc(d, "disk.vhd", {0: 0x7fffffff}),
+    "vpc-block-size-huge": lambda d, o: _vpc(d, "disk.vhd", fields={0x220: ("I", 1 << 31)}),
+    "vpc-block-size-odd": lambda d, o: _vpc(d, "disk.vhd", fields={0x220: ("I", 0xffffffff)}),
+    "vpc-checksum-bad": lambda d, o: _vpc(d, "disk.vhd", fields={0x1ff: ("B", 1)},
+                                          seal=False),
+    "vpc-table-entries-negative": lambda d, o: _vpc(d, "disk.vhd",
+                                                    fields={0x21c: ("I", 0x80000000)}),
+    "vpc-table-entries-huge": lambda d, o: _vpc(d, "disk.vhd", fields={
+        0x21c: ("I", 0x1fffff80), 0x220: ("I", 512)}),
+    "vpc-size-huge": lambda d, o: _vpc(d, "disk.vhd", fields={
+        0x1c: ("", b"win "), 0x30: ("Q", 1 << 60)}),
 }
 
 
@@ -671,6 +707,23 @@ CASES: list[Case] = [
     Case("vdi-blocks-too-many", "vdi block count of 2^32 - 1 (a 16 GiB block map)",
          fails_to_open("unsupported VDI image (too many blocks 4294967295, max is 536870784)"),
          image="disk.vdi"),
+    # -- vpc: the BAT and its sizes (vpc_open() checks every entry against the file's end) --
+    Case("vpc-bat-past-eof", "vpc BAT 1 TiB past the end of the file",
+         fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
+    Case("vpc-bat-entry-past-eof", "vpc BAT entry naming a block 1 TiB into a 2.5 KiB file",
+         fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
+    Case("vpc-block-size-huge", "vpc block size of 2 GiB (a 256 KiB sector bitmap per block)",
+         opens(*VPC, RAW_NO_CHECK, IDENTICAL_SIZES_DIFFER, IDENTICAL), image="disk.vhd"),
+    Case("vpc-block-size-odd", "vpc block size of 2^32 - 1",
+         fails_to_open("Invalid block size 4294967295"), image="disk.vhd"),
+    Case("vpc-checksum-bad", "vpc footer whose checksum does not match",
+         fails_to_open("Incorrect header checksum"), image="disk.vhd"),
+    Case("vpc-table-entries-negative", "vpc max_table_entries of 2^31 (negative in qemu's int)",
+         fails_to_open("Max Table Entries too large (-2147483648)"), image="disk.vhd"),
+    Case("vpc-table-entries-huge", "vpc BAT of 2 GiB - 512 bytes in a 2.5 KiB file",
+         fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
+    Case("vpc-size-huge", "vpc current_size of 1 EiB (creator app \"win \")",
+         fails_to_open("Could not open '{image}': File too large"), image="disk.vhd"),
 ]
 
 
