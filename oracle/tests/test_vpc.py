@@ -163,8 +163,10 @@ OPEN_ERRORS = ["checksum.vhd", "huge.vhd", "header-offset.vhd", "header-offset-l
 FORCED_ERRORS = ["fixed-checksum.vhd", "fixed-type.vhd", "empty-file.vhd", "not-vpc.vhd"]
 
 
+# A fixed disk probes as raw; fixed-written.vhd's data at offset 0 is then refused by instar's
+# safe detection (docs/chains.md), so it is only named with -f vpc.
 @pytest.mark.parametrize("output", ["human", "json"])
-@pytest.mark.parametrize("image", GOOD + FIXED + OPEN_ERRORS)
+@pytest.mark.parametrize("image", GOOD + ["fixed.vhd", "fixed-force-size.vhd"] + OPEN_ERRORS)
 def test_info(images, as_qemu_img, qemu_img, image, output):
     _same(images, as_qemu_img, qemu_img, ["info", f"--output={output}", image])
 
