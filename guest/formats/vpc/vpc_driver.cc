@@ -89,7 +89,7 @@ Status open_vpc(BlockSource& source, Arena& arena, Opened* opened) {
   INSTAR_TRY(read_zero_filled(source, at, MutableBytes(buffer, kDynamicHeaderSize)));
   opened->header = decode_dynamic_header(Bytes(buffer, kDynamicHeaderSize));
   INSTAR_TRY(validate_dynamic_header(opened->header, opened->sectors));
-  return opened->bat.open(source, opened->header, arena);
+  return open_bat(source, opened->header, arena, &opened->bat);
 }
 
 uint64_t cluster_size_of(const Opened& opened) {
@@ -119,6 +119,14 @@ uint64_t VpcDriver::cluster_size() const {
   return cluster_size_of(opened_);
 }
 
+// get_image_offset()'s lookup: blocks past the BAT are unallocated (the open made sure the BAT
+// covers the disk, so none are).
+Status VpcDriver::bat_entry(uint64_t index, uint32_t* entry) {
+  *entry = kUnallocated;
+  if (index >= opened_.bat.count()) return Status::Ok();
+  return opened_.bat.entry(static_cast<uint32_t>(index), entry);
+}
+
 Status VpcDriver::set_extent_map(BlockSource& map, Arena& arena) {
   return file_.set_extent_map(map, arena);
 }
@@ -141,11 +149,8 @@ Status VpcDriver::block_status(uint64_t offset, uint64_t bytes, BlockStatus* out
   s.flags = kBlockZero;
   while (s.bytes < bytes) {
     const uint64_t at = offset + s.bytes;
-    uint32_t entry = kUnallocated;
-    const uint64_t index = at / block_size;
-    if (index < opened_.bat.entries()) {
-      INSTAR_TRY(opened_.bat.entry(static_cast<uint32_t>(index), &entry));
-    }
+    uint32_t entry = 0;
+    INSTAR_TRY(bat_entry(at / block_size, &entry));
     const uint64_t n = min64(block_size - at % block_size, bytes - s.bytes);
     if (entry != kUnallocated) {
       if (s.bytes != 0) break;  // the unallocated run ends here
@@ -170,11 +175,8 @@ Status VpcDriver::read(uint64_t offset, MutableBytes out) {
     const uint64_t at = offset + done;
     const uint64_t in_block = at % block_size;
     const uint64_t n = min64(out.size - done, block_size - in_block);
-    const uint64_t index = at / block_size;
-    uint32_t entry = kUnallocated;
-    if (index < opened_.bat.entries()) {
-      INSTAR_TRY(opened_.bat.entry(static_cast<uint32_t>(index), &entry));
-    }
+    uint32_t entry = 0;
+    INSTAR_TRY(bat_entry(at / block_size, &entry));
     MutableBytes piece = out.sub(done, n);
     if (entry == kUnallocated) {
       fill_bytes(piece.data, 0, n);

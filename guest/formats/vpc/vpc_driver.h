@@ -18,7 +18,7 @@ struct Opened {
   uint64_t sectors = 0;  // bs->total_sectors
   bool dynamic = false;  // the footer was at offset 0: a dynamic header and BAT were read
   DynamicHeader header;  // when dynamic
-  Bat bat;               // when dynamic
+  EntryTable bat;        // when dynamic: the BAT
 };
 
 // One opened vpc image.
@@ -35,6 +35,8 @@ class VpcDriver final : public ImageDriver {
   // qemu reads and maps by the footer's type, whichever way the open found the footer: a fixed
   // type maps the guest 1:1 onto the file, any other goes through the BAT.
   bool fixed() const { return opened_.footer.type == kTypeFixed; }
+  // The BAT entry of block `index`.
+  Status bat_entry(uint64_t index, uint32_t* entry);
 
   BlockSource* source_ = nullptr;
   Opened opened_;
