@@ -63,6 +63,7 @@ class ChainOpener {
       // A qcow2 whose file has no holes cannot pass qemu's metadata-preallocation test (it needs
       // more clusters in use than the file holds), so only a sparse one needs the facts.
       current.extent_map = current.raw || info->format() == guest::FORMAT_VDI ||
+                           info->format() == guest::FORMAT_VPC ||
                            (current.qcow2 && allocated_file_size(current.fd) < current.size);
       current.virtual_size = info->virtual_size();
       const guest::Qcow2Info& q = info->qcow2();

@@ -25,8 +25,8 @@ struct ChainImage {
   bool raw = false;                                    // the guest found raw: sized by its file
   // The guest's block status needs the data extents (SEEK_DATA/SEEK_HOLE) of the file holding the
   // image's data, as qemu's file driver answers: raw images, and the formats whose block status
-  // may say BDRV_BLOCK_RECURSE (a static vdi; a qcow2 whose file has holes, which may have
-  // preallocated metadata).
+  // may say BDRV_BLOCK_RECURSE (a static vdi, a fixed vpc, a qcow2 whose file has holes, which
+  // may have preallocated metadata).
   bool extent_map = false;
   uint64_t virtual_size = 0;    // ImageInfo.virtual_size the guest found
   sandbox::UniqueFd owned;      // backing files: the open file

@@ -102,7 +102,8 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     return 1;
   }
   const guest::CheckResult& result = *report.result;
-  if (result.format() == guest::FORMAT_RAW) {
+  // Formats without bdrv_co_check (vpc: after its open succeeded, as qemu opens first).
+  if (result.format() == guest::FORMAT_RAW || result.format() == guest::FORMAT_VPC) {
     diag.error("This image format does not support checks");
     return 63;
   }

@@ -7,9 +7,9 @@
 namespace instar::cli {
 
 namespace {
-// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, qed and luks
+// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, vpc, qed and luks
 // (`qemu-img --help`).
-constexpr std::array<std::string_view, 36> kOtherQemuDrivers = {"blkdebug",
+constexpr std::array<std::string_view, 35> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -43,7 +43,6 @@ constexpr std::array<std::string_view, 36> kOtherQemuDrivers = {"blkdebug",
                                                                 "ssh",
                                                                 "throttle",
                                                                 "vhdx",
-                                                                "vpc",
                                                                 "vvfat"};
 }  // namespace
 
@@ -70,6 +69,10 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   }
   if (name == "luks") {
     *format = abi::ImageFormat::kLuks;
+    return FormatLookup::kSupported;
+  }
+  if (name == "vpc") {
+    *format = abi::ImageFormat::kVpc;
     return FormatLookup::kSupported;
   }
   for (std::string_view d : kOtherQemuDrivers) {

@@ -69,7 +69,7 @@ std::string help_text(const std::string& program, const ProfileSelection& select
          "[--shrink]\n"
          "          filename [+ | -]size\n"
          "\n"
-         "Supported formats: qcow2 raw vdi vmdk\n";
+         "Supported formats: qcow2 raw vdi vmdk vpc\n";
 }
 
 std::string version_text(const std::string& program, const ProfileSelection& selection) {

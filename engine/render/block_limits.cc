@@ -78,6 +78,8 @@ BlockLimits FormatNodeLimits(const FormatNode& node, const BlockLimits& data_chi
       break;
     case FormatNode::Driver::kVdi:
       break;  // vdi has no bdrv_refresh_limits: its file's limits only
+    case FormatNode::Driver::kVpc:
+      break;  // nor has vpc
     case FormatNode::Driver::kLuks:
       bl.request_alignment =
           512;  // block_crypto_refresh_limits(): the LUKS sector, no sub-sector I/O

@@ -446,6 +446,31 @@ constexpr Rule kRules[] = {
     INSTAR_FIXED("ERROR_QED_BACKING_NAME_OFFSET", "QED backing filename offset is invalid"),
     INSTAR_FIXED("ERROR_QED_BACKING_NAME_READ", "Failed to read backing filename"),
     INSTAR_FIXED("ERROR_QED_INVALID_OFFSET", "Invalid argument"),
+    // --- block/vpc.c vpc_open() ------------------------------------------------------------------
+    INSTAR_FIXED("ERROR_VPC_FILE_TOO_SMALL", "File too small for a VHD header"),
+    INSTAR_FIXED("ERROR_VPC_INVALID", "invalid VPC image"),
+    INSTAR_FIXED("ERROR_VPC_CHECKSUM", "Incorrect header checksum"),
+    // vpc_open() returns -EFBIG without a message: bdrv_open_driver() words it.
+    {"ERROR_VPC_TOO_LARGE",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': File too large";
+     }},
+    INSTAR_FIXED("ERROR_VPC_DYNAMIC_HEADER_READ", "Error reading dynamic VHD header"),
+    INSTAR_FIXED("ERROR_VPC_HEADER_MAGIC", "Invalid header magic"),
+    {"ERROR_VPC_BLOCK_SIZE",
+     [](const guest::Error& e, ErrorText& t) { t.message = "Invalid block size " + U32(Arg(e, 0)); }},
+    INSTAR_FIXED("ERROR_VPC_TOO_MANY_BLOCKS", "Too many blocks"),
+    INSTAR_FIXED("ERROR_VPC_PAGE_TABLE_TOO_SMALL", "Page table too small"),
+    {"ERROR_VPC_MAX_TABLE_ENTRIES",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Max Table Entries too large (" + I32(Arg(e, 0)) + ")";
+     }},
+    INSTAR_FIXED("ERROR_VPC_PAGETABLE_READ", "Error reading pagetable"),
+    INSTAR_FIXED("ERROR_VPC_TRUNCATED",
+                 "block-vpc: free_data_block_offset points after the end of file. The image has "
+                 "been truncated."),
     // --- resize: qcow2_co_truncate() and bdrv_co_truncate() (docs/resize.md) ------------------
     INSTAR_FIXED("ERROR_RESIZE_UNALIGNED", "The new size must be a multiple of 512"),
     INSTAR_FIXED("ERROR_RESIZE_V2_SNAPSHOTS", "Can't resize a v2 image which has snapshots"),

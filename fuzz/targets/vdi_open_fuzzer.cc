@@ -6,59 +6,18 @@
 // one block, and carries an offset exactly when it has data, as vdi_co_block_status() answers.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <vector>
 
+#include "fuzz/driver_harness.h"
 #include "guest/formats/vdi/vdi_driver.h"
-#include "guest/lib/message_sink.h"
-
-namespace {
-
-constexpr int kMaxRuns = 2048;         // block_status() calls per input, to keep runs fast
-constexpr uint64_t kReadBytes = 4096;  // bytes read at the start of each run
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  namespace v = instar::vdi;
-  static std::vector<uint8_t> arena_memory(64u << 20);
-  static std::vector<uint8_t> buffer(kReadBytes);
-  static std::vector<uint8_t> messages(1u << 20);
-  instar::Arena arena(arena_memory.data(), arena_memory.size());
-  instar::MemoryBlockSource source(instar::Bytes(data, size));
-
-  instar::ImageDriver* image = v::kVdiDriver.new_image(arena);
-  if (image == nullptr) std::abort();
-  instar::OpenContext context;
-  if (image->open(source, context, arena).ok()) {
-    const uint64_t length = image->length();
-    const uint64_t block = image->cluster_size();
-    if (block == 0) std::abort();
-    uint64_t offset = 0;
-    for (int run = 0; run < kMaxRuns && offset < length; ++run) {
-      instar::BlockStatus status;
-      if (!image->block_status(offset, length - offset, &status).ok()) std::abort();
-      if (status.bytes == 0 || status.bytes > length - offset ||
-          status.bytes > block - offset % block ||
-          ((status.flags & instar::kBlockData) != 0) !=
-              ((status.flags & instar::kBlockOffsetValid) != 0)) {
-        std::abort();
-      }
-      const uint64_t n = status.bytes < kReadBytes ? status.bytes : kReadBytes;
-      if (!image->read(offset, instar::MutableBytes(buffer.data(), n)).ok()) std::abort();
-      offset += status.bytes;
-    }
-  }
-  arena.release_to(0);
-
   // check walks every block map entry: keep it to inputs whose map is small.
-  instar::MemoryMessageSink sink(messages.data(), messages.size());
-  if (size >= 0x184 && (data[0x183] | (data[0x182] & 0xf0)) == 0) {
-    (void)v::kVdiDriver.check(source, sink, arena);
-  }
-  arena.release_to(0);
-  instar::InfoRequest request{&source, instar::Bytes(data, size < 2048 ? size : 2048), true, true};
-  instar::MemoryMessageSink info_sink(messages.data(), messages.size());
-  (void)v::kVdiDriver.describe(request, info_sink, arena, nullptr);
+  const bool small_map = size >= 0x184 && (data[0x183] | (data[0x182] & 0xf0)) == 0;
+  instar::fuzz::fuzz_format_driver(
+      instar::vdi::kVdiDriver, data, size, small_map,
+      [](const instar::ImageDriver& image, uint64_t offset, const instar::BlockStatus& status) {
+        const uint64_t block = image.cluster_size();
+        return block != 0 && status.bytes <= block - offset % block;
+      });
   return 0;
 }

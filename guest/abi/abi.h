@@ -26,7 +26,7 @@ namespace instar::abi {
 // the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
 // convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message. 7: ChainLink's
 // allocated_bytes (and extent maps for qcow2 files); ImageFormat::kLuks; ImageFormat::kQed
-// (FORMAT_QED, ImageInfo.qed).
+// (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_* 270-289).
 inline constexpr uint32_t kAbiVersion = 7;
 
 // ---------------------------------------------------------------------------------------------
@@ -149,6 +149,7 @@ enum class ImageFormat : uint32_t {
   kQcow2 = 2,
   kVmdk = 3,
   kVdi = 4,
+  kVpc = 5,
   kQed = 6,
   kLuks = 7,  // raw LUKS v1 (qemu's block/crypto.c)
 };

@@ -8,6 +8,7 @@
 #include "guest/formats/raw/raw_driver.h"
 #include "guest/formats/vdi/vdi_driver.h"
 #include "guest/formats/vmdk/vmdk_driver.h"
+#include "guest/formats/vpc/vpc_driver.h"
 
 namespace instar {
 
@@ -17,7 +18,7 @@ namespace {
 // too; no two of its probes give the same image the same non-raw score).
 const FormatDriver* const kDrivers[] = {
     &raw::kRawDriver, &qcow::kQcowDriver, &qcow2::kQcow2Driver, &vmdk::kVmdkDriver,
-    &vdi::kVdiDriver, &qed::kQedDriver,   &luks::kLuksDriver};
+    &vdi::kVdiDriver, &vpc::kVpcDriver,   &qed::kQedDriver,     &luks::kLuksDriver};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 # Guest format parser sources (included by guest/CMakeLists.txt into both builds).
 list(APPEND INSTAR_GUEST_SOURCES
   formats/windowed_reader.cc
+  formats/entry_table.cc
   formats/probe.cc
   formats/check_log.cc
   formats/raw/raw_driver.cc
@@ -39,7 +40,10 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/vmdk/sparse_extent.cc
   formats/vmdk/vmdk_driver.cc
   formats/vdi/header.cc
-  formats/vdi/block_map.cc
   formats/vdi/vdi_driver.cc
   formats/qed/header.cc
-  formats/qed/qed_driver.cc)
+  formats/qed/qed_driver.cc
+  formats/vpc/footer.cc
+  formats/vpc/dynamic_header.cc
+  formats/vpc/bat.cc
+  formats/vpc/vpc_driver.cc)

@@ -19,13 +19,13 @@ def assert_same(images: Path, as_qemu_img: str, qemu_img: str, args, timeout=30.
 
 
 def assert_same_convert(images: Path, image: str, target: str, as_qemu_img: str, qemu_img: str,
-                        out_dir: Path, options=()) -> None:
-    """`convert -O target [options]` of `image` gives qemu-img's messages, exit code and output
-    bytes."""
+                        out_dir: Path, options=(), source_args=()) -> None:
+    """`convert [source_args] -O target [options]` of `image` gives qemu-img's messages, exit code
+    and output bytes; `source_args` go before it (`-f vpc` for an image the probe calls raw)."""
     outputs = []
     for binary, extra in ((qemu_img, []), (as_qemu_img, ["--sandbox=process"])):
         out = out_dir / f"{len(outputs)}.{target}"
-        run = runner.run([binary, *extra, "convert", "-O", target, *options,
+        run = runner.run([binary, *extra, "convert", *source_args, "-O", target, *options,
                           str(images / image), str(out)], images)
         outputs.append((run.rc, run.stdout, run.stderr,
                         hashlib.sha256(out.read_bytes()).hexdigest() if out.exists() else None))

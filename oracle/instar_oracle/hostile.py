@@ -153,6 +153,9 @@ REFUSED = "refused by instar: "
 QCOW2 = ("file format: qcow2", '"format": "qcow2"')   # info's human and JSON fragments
 VDI = ("file format: vdi", '"format": "vdi"')
 QED = ("file format: qed", '"format": "qed"')
+VPC = ("file format: vpc", '"format": "vpc"')
+VPC_TRUNCATED = ("block-vpc: free_data_block_offset points after the end of file. The image has "
+                 "been truncated.")
 
 
 # --- metadata cases: header-field patches and truncations of a fresh 16 MiB, 64 KiB image ----
@@ -349,6 +352,24 @@ def _qed(d: Path, name: str, l1: dict[int, str] | None = None,
         struct.pack_into("<Q", data, l1_at + 8 * index, values[what])
     for offset, (fmt, value) in (header or {}).items():
         struct.pack_into("<" + fmt, data, offset, value)
+def _vpc(d: Path, name: str, entries: dict[int, int] | None = None,
+         fields: dict[int, tuple[str, object]] | None = None, seal: bool = True) -> None:
+    """A qemu-made 16 MiB dynamic vpc with BAT entries (index -> value) and fields (offset ->
+    (struct format, value); bytes values copied) replaced, its footer's checksum recomputed
+    unless `seal` is off."""
+    _qimg(d, "create", "-q", "-f", "vpc", name, "16M")
+    data = bytearray((d / name).read_bytes())
+    bat = struct.unpack_from(">Q", data, 0x200 + 0x10)[0]
+    for index, value in (entries or {}).items():
+        struct.pack_into(">I", data, bat + 4 * index, value)
+    for offset, (fmt, value) in (fields or {}).items():
+        if isinstance(value, bytes):
+            data[offset:offset + len(value)] = value
+        else:
+            struct.pack_into(">" + fmt, data, offset, value)
+    if seal:
+        struct.pack_into(">I", data, 0x40, 0)
+        struct.pack_into(">I", data, 0x40, ~sum(data[:512]) & 0xffffffff)
     (d / name).write_bytes(bytes(data))
 
 
@@ -404,6 +425,18 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "qed-size-huge": lambda d, o: _qed(d, "disk.qed", header={0x30: ("Q", 1 << 60)}),
     "qed-backing-name-past-header": lambda d, o: _qed(
         d, "disk.qed", header={0x10: ("Q", 1), 0x38: ("I", 0x10000), 0x3c: ("I", 16)}),
+    "vpc-bat-past-eof": lambda d, o: _vpc(d, "disk.vhd", fields={0x210: ("Q", 1 << 40)}),
+    "vpc-bat-entry-past-eof": lambda d, o: _vpc(d, "disk.vhd", {0: 0x7fffffff}),
+    "vpc-block-size-huge": lambda d, o: _vpc(d, "disk.vhd", fields={0x220: ("I", 1 << 31)}),
+    "vpc-block-size-odd": lambda d, o: _vpc(d, "disk.vhd", fields={0x220: ("I", 0xffffffff)}),
+    "vpc-checksum-bad": lambda d, o: _vpc(d, "disk.vhd", fields={0x1ff: ("B", 1)},
+                                          seal=False),
+    "vpc-table-entries-negative": lambda d, o: _vpc(d, "disk.vhd",
+                                                    fields={0x21c: ("I", 0x80000000)}),
+    "vpc-table-entries-huge": lambda d, o: _vpc(d, "disk.vhd", fields={
+        0x21c: ("I", 0x1fffff80), 0x220: ("I", 512)}),
+    "vpc-size-huge": lambda d, o: _vpc(d, "disk.vhd", fields={
+        0x1c: ("", b"win "), 0x30: ("Q", 1 << 60)}),
 }
 
 
@@ -714,6 +747,23 @@ CASES: list[Case] = [
          fails_to_open("QED image size is invalid"), image="disk.qed"),
     Case("qed-backing-name-past-header", "qed backing file name beyond the header's clusters",
          fails_to_open("QED backing filename offset is invalid"), image="disk.qed"),
+    # -- vpc: the BAT and its sizes (vpc_open() checks every entry against the file's end) --
+    Case("vpc-bat-past-eof", "vpc BAT 1 TiB past the end of the file",
+         fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
+    Case("vpc-bat-entry-past-eof", "vpc BAT entry naming a block 1 TiB into a 2.5 KiB file",
+         fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
+    Case("vpc-block-size-huge", "vpc block size of 2 GiB (a 256 KiB sector bitmap per block)",
+         opens(*VPC, RAW_NO_CHECK, IDENTICAL_SIZES_DIFFER, IDENTICAL), image="disk.vhd"),
+    Case("vpc-block-size-odd", "vpc block size of 2^32 - 1",
+         fails_to_open("Invalid block size 4294967295"), image="disk.vhd"),
+    Case("vpc-checksum-bad", "vpc footer whose checksum does not match",
+         fails_to_open("Incorrect header checksum"), image="disk.vhd"),
+    Case("vpc-table-entries-negative", "vpc max_table_entries of 2^31 (negative in qemu's int)",
+         fails_to_open("Max Table Entries too large (-2147483648)"), image="disk.vhd"),
+    Case("vpc-table-entries-huge", "vpc BAT of 2 GiB - 512 bytes in a 2.5 KiB file",
+         fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
+    Case("vpc-size-huge", "vpc current_size of 1 EiB (creator app \"win \")",
+         fails_to_open("Could not open '{image}': File too large"), image="disk.vhd"),
 ]
 
 

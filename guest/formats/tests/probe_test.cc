@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "guest/formats/tests/qcow2_image_builder.h"
@@ -81,6 +82,17 @@ TEST(ProbeTest, QedMagic) {
   head[0] = 'Q', head[1] = 'E', head[2] = 'D';
   EXPECT_EQ(detect(head).value(), qed);
   head[3] = 1;
+  EXPECT_EQ(detect(head).value(), kRaw);
+}
+
+TEST(ProbeTest, VpcCookie) {
+  const FormatDriver* vpc = find_driver(abi::ImageFormat::kVpc);
+  ASSERT_NE(vpc, nullptr);
+  EXPECT_STREQ(vpc->name, "vpc");
+  std::vector<uint8_t> head(kProbeSize, 0);
+  std::memcpy(head.data(), "conectix", 8);
+  EXPECT_EQ(detect(head).value(), vpc);
+  head[7] = 'y';
   EXPECT_EQ(detect(head).value(), kRaw);
 }
 

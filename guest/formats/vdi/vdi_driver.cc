@@ -21,7 +21,7 @@ uint64_t min64(uint64_t a, uint64_t b) {
 Status describe(const InfoRequest& request, MessageSink& sink, Arena& arena, ErrorNames* detail) {
   (void)detail;
   Header header;
-  BlockMap map;
+  EntryTable map;
   INSTAR_TRY(open_vdi(*request.source, arena, &header, &map));
   instar_guest_GuestMessage* message = allocate_message(arena, instar_guest_GuestMessage_info_tag);
   if (message == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
@@ -36,7 +36,7 @@ Status describe(const InfoRequest& request, MessageSink& sink, Arena& arena, Err
 // entry named, and their count must be the header's blocks_allocated. Read-only, no repair.
 Status check(BlockSource& source, MessageSink& sink, Arena& arena) {
   Header header;
-  BlockMap map;
+  EntryTable map;
   instar_guest_GuestMessage* scratch =
       allocate_message(arena, instar_guest_GuestMessage_check_diagnostics_tag);
   instar_guest_GuestMessage* result =
@@ -101,12 +101,14 @@ int probe_head(Bytes head) {
 
 }  // namespace
 
-Status open_vdi(BlockSource& source, Arena& arena, Header* header, BlockMap* map) {
+Status open_vdi(BlockSource& source, Arena& arena, Header* header, EntryTable* map) {
   uint8_t sector[kHeaderSize];
   INSTAR_TRY(read_zero_filled(source, 0, MutableBytes(sector, kHeaderSize)));
   *header = decode_header(Bytes(sector, kHeaderSize));
   INSTAR_TRY(validate(header));
-  return map->open(source, *header, arena);
+  // The block map: blocks_in_image little-endian u32s at offset_bmap (qemu reads it whole).
+  return map->open(source, header->offset_bmap, header->blocks_in_image,
+                   EntryTable::Order::kLittleEndian, arena);
 }
 
 const FormatDriver kVdiDriver = {

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 #include "guest/formats/driver.h"
+#include "guest/formats/entry_table.h"
 #include "guest/formats/raw/raw_driver.h"
-#include "guest/formats/vdi/block_map.h"
 #include "guest/formats/vdi/header.h"
 
 namespace instar::vdi {
@@ -24,12 +24,12 @@ class VdiDriver final : public ImageDriver {
  private:
   BlockSource* source_ = nullptr;
   Header header_;
-  BlockMap map_;
+  EntryTable map_;       // the block map
   raw::RawDriver file_;  // the image file as qemu's file driver answers for it
 };
 
 // vdi_open(): the header read, decoded and validated, and the block map set up.
-Status open_vdi(BlockSource& source, Arena& arena, Header* header, BlockMap* map);
+Status open_vdi(BlockSource& source, Arena& arena, Header* header, EntryTable* map);
 
 extern const FormatDriver kVdiDriver;
 
