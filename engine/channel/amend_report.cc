@@ -26,6 +26,7 @@ std::string AmendSequence::take_result(const instar::guest::AmendResult& r) {
     return "an Error must come with exactly the failure kinds of AmendResult";
   }
   if (!instar::guest::RawHead_IsValid(r.raw_head())) return "unknown raw head";
+  if (!instar::guest::Format_IsValid(r.format())) return "unknown format";
   if (!instar::guest::AmendRefusal_IsValid(r.refusal()) ||
       (kind == instar::guest::AMEND_REFUSED) !=
           (r.refusal() != instar::guest::AMEND_REFUSAL_NONE)) {

@@ -92,6 +92,18 @@ void report_refusal(const Diagnostics& diag, const guest::AmendResult& r) {
   }
 }
 
+// The format_name of a driver without bdrv_amend_options that the guest opened the image as.
+std::string driver_name(guest::Format format) {
+  switch (format) {
+    case guest::FORMAT_VMDK:
+      return "vmdk";
+    case guest::FORMAT_VDI:
+      return "vdi";
+    default:
+      return "raw";
+  }
+}
+
 struct AmendRun {
   const Diagnostics& diag;
   const AmendOptions& options;
@@ -114,7 +126,8 @@ int finish(const AmendRun& r, const channel::AmendReport& report, const std::str
   }
   if (result.format() != guest::FORMAT_QCOW2) {
     // Only qcow2 (and luks, which instar does not open) has bdrv_amend_options.
-    diag.error("Format driver 'raw' does not support option amendment");
+    diag.error("Format driver '" + driver_name(result.format()) +
+               "' does not support option amendment");
     return 1;
   }
   if (result.kind() == guest::AMEND_OPENED) {

@@ -291,8 +291,22 @@ void amend(const abi::OpConfig& op, BlockSource* const* devices, BlockSink& sink
     return;
   }
   if (driver.value()->format != abi::ImageFormat::kQcow2) {
-    // The host says that the format has no amend options.
-    o->format = instar_guest_Format_FORMAT_RAW;
+    // The host says that the format has no amend options, once the image opened as qemu's
+    // img_open() opens it (a raw image always does).
+    o->format = driver.value()->info_format;
+    if (driver.value()->format != abi::ImageFormat::kRaw) {
+      ImageDriver* image = driver.value()->new_image(arena);
+      OpenContext context;
+      context.chained = true;  // amend's open does not look at backing files
+      context.detail = o->names;
+      const Status opened = image == nullptr ? Status(instar_guest_ErrorCode_ERROR_INTERNAL)
+                                             : image->open(source, context, arena);
+      if (!opened.ok()) {
+        o->kind = instar_guest_AmendKind_AMEND_OPEN_FAILED;
+        o->error = opened;
+        return;
+      }
+    }
     o->kind = instar_guest_AmendKind_AMEND_OPENED;
     return;
   }
