@@ -139,6 +139,10 @@ int finish(const AmendRun& r, const channel::AmendReport& report, const std::str
       diag.error("sandbox (" + sandbox_name + "): unexpected amend result");
       return 1;
     }
+    if (r.plan.error_in_amend) {
+      progress.print(0, 0);
+      progress.print(100, 0);
+    }
     diag.error(r.plan.error->message);
     put(stderr, r.plan.error->hint);
     return 1;
@@ -154,10 +158,7 @@ int finish(const AmendRun& r, const channel::AmendReport& report, const std::str
       report_refusal(diag, result);
       return 1;
     case guest::AMEND_FAILED: {
-      const render::ErrorText text = render::GuestErrorText(*report.error);
-      put(stderr, text.preamble);
-      diag.error(text.message);
-      put(stderr, text.hint);
+      ReportGuestError(diag, *report.error);
       return 1;
     }
     default:

@@ -22,6 +22,7 @@ AmendPlanResult plan_qcow2_amend(const std::string& options) {
   result.warnings = parsed.warnings();
   const auto refuse = [&result](std::string message) {
     result.error = OptionsError{std::move(message), ""};
+    result.error_in_amend = true;
     return result;
   };
   for (const char* name : {"encrypt.state", "encrypt.keyslot", "encrypt.old-secret",

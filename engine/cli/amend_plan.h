@@ -24,6 +24,9 @@ struct AmendPlanResult {
   // The first failure as qemu reports it: the parse's (with the "only supported for image
   // creation" hint where qemu adds it) or the option loop's. Nothing is written then.
   std::optional<OptionsError> error;
+  // The error is the option loop's: qemu reports it from bdrv_amend_options(), after img_amend's
+  // progress printed 0% (and before it prints 100%).
+  bool error_in_amend = false;
   std::vector<std::string> warnings;  // the parse's warn_report() lines ("warning: ...")
   AmendPlan plan;
 };

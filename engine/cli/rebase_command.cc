@@ -86,10 +86,7 @@ int finish(const RebaseRun& r, const channel::RebaseReport& report, const std::s
       diag.error(r.after_open);
       return 1;
     case guest::REBASE_FAILED: {
-      const render::ErrorText text = render::GuestErrorText(*report.error);
-      put(stderr, text.preamble);
-      diag.error(text.message);
-      put(stderr, text.hint);
+      ReportGuestError(diag, *report.error);
       return 1;
     }
     case guest::REBASE_CHANGE_FAILED:

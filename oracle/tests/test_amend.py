@@ -197,7 +197,9 @@ def test_option_errors(tmp_path, as_qemu_img, qemu_img, options):
     ["-f", "luks", "-o", "help"], ["-f", "foo", "-o", "help"], ["-f", "vpc", "-o", "help"],
     ["-o", "help"], ["-o", "help", "nosuch"], ["-o", "compat=1.1", "nosuch"],
     ["-f", "qcow2", "-o", "compat=1.1", "nosuch"], ["-U", "-o", "compat=1.1", "img"],
-    ["-q", "-o", "compat=2", "img"],
+    ["-q", "-o", "compat=2", "img"], ["-p", "-o", "compat=2", "img"],
+    ["-p", "-o", "cluster_size=4k", "img"], ["-p", "-o", "data_file_raw=on", "img"],
+    ["-p", "-o", "compat=1.1", "nosuch"], ["-p", "-o", "help", "img"],
 ], ids=lambda a: " ".join(a) or "none")
 def test_errors(tmp_path, as_qemu_img, qemu_img, args):
     _compare(tmp_path, as_qemu_img, qemu_img, {}, args)

@@ -23,6 +23,8 @@ TEST(AmendPlan, CompatLevels) {
   EXPECT_EQ(plan_qcow2_amend("compat=0.10,compat=1.1").plan.version, 3u);  // the last wins
   EXPECT_EQ(error_of("compat=2"), "Unknown compatibility level 2|");
   EXPECT_EQ(error_of("compat="), "Unknown compatibility level |");
+  EXPECT_TRUE(plan_qcow2_amend("compat=2").error_in_amend);         // after the 0% progress
+  EXPECT_FALSE(plan_qcow2_amend("compat=foo,x=1").error_in_amend);  // the parse's, before it
 }
 
 TEST(AmendPlan, CreationOnlyOptionsGetTheHint) {
