@@ -17,6 +17,7 @@ import subprocess
 import pytest
 
 from instar_oracle import runner
+from test_rebase import _add_unknown_extensions
 
 
 def _digest(path) -> tuple[int, str]:
@@ -54,6 +55,14 @@ def _build(directory, spec: dict) -> None:
                        check=True, stdout=subprocess.DEVNULL)
     for offset, value in spec.get("patch", []):
         _patch_u64(directory / "img", offset, value)
+    if spec.get("unknown_extensions"):
+        _add_unknown_extensions(directory / "img")
+    if spec.get("header_104"):
+        # A v3 header of 104 bytes (compression type implied): qemu rewrites it as 112.
+        d = bytearray((directory / "img").read_bytes())
+        d[100:104] = struct.pack(">I", 104)
+        d[104:4096] = d[112:4096] + b"\0" * 8
+        (directory / "img").write_bytes(bytes(d))
 
 
 def _run_both(tmp_path, as_qemu_img, qemu_img, spec, args):
@@ -165,11 +174,20 @@ def test_downgrade_expands_zero_clusters(tmp_path, as_qemu_img, qemu_img, layout
     ({}, ["--image-opts", "-o", "compat=0.10", "driver=qcow2,file.filename=img"]),
     ({}, ["--object", "secret,id=s0,data=x", "--force", "-t", "none", "-o", "lazy_refcounts",
           "img"]),
+    ({"backing": True, "unknown_extensions": True}, ["-o", "compat=1.1", "img"]),
+    ({"backing": True, "unknown_extensions": True}, ["-o", "compat=0.10", "img"]),
+    ({"backing": True, "unknown_extensions": True, "o": "compat=0.10"},
+     ["-o", "compat=1.1", "img"]),
+    ({"backing": True, "unknown_extensions": True, "o": "cluster_size=4k"},
+     ["-o", "lazy_refcounts=on", "img"]),
+    ({"size": "1M", "header_104": True}, ["-o", "compat=1.1", "img"]),
 ], ids=["backed-v2", "backed-v2-zero-alloc", "same-backing", "same-backing-name-only",
         "backing-fmt-only", "other-backing", "v2-other-backing", "empty-backing",
         "v2-snapshots-up", "progress-up", "progress-quiet", "snapshots-v2", "snapshot-size-v2",
         "zstd-compressed-v2", "refcount8-v2", "extended-l2-v2", "extended-l2-v2-lazy",
-        "empty-v2", "two-o", "f-qcow2", "image-opts", "object-force-cache"])
+        "empty-v2", "two-o", "f-qcow2", "image-opts", "object-force-cache",
+        "unknown-extensions-v3", "unknown-extensions-v2", "unknown-extensions-up",
+        "unknown-extensions-4k-lazy", "header-104"])
 def test_cases(tmp_path, as_qemu_img, qemu_img, spec, args):
     _compare(tmp_path, as_qemu_img, qemu_img, spec, args)
 
