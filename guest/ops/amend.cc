@@ -77,6 +77,7 @@ struct Snapshots {
   qcow2::L1Table* tables = nullptr;  // nb_snapshots + 1
   bool prevent_downgrade = false;    // a VM state over 32 bits or a disk size not the image's
   bool needs_v3_extra = false;       // an entry without v3's 16 bytes of extra data
+  Status bad_l1;                     // qcow2_validate_table() of the first invalid snapshot L1
 };
 
 Status read_snapshots(const qcow2::Metadata& m, const qcow2::OpenScratch& scratch, Arena& arena,
@@ -91,6 +92,7 @@ Status read_snapshots(const qcow2::Metadata& m, const qcow2::OpenScratch& scratc
     qcow2::Snapshot s;
     INSTAR_TRY(reader.next(&s));
     out->tables[i] = {s.l1_table_offset, s.l1_size};
+    if (out->bad_l1.ok()) out->bad_l1 = qcow2::validate_snapshot_l1(s, h.cluster_size());
     const uint64_t disk_size = s.has_disk_size ? s.disk_size : h.virtual_size();
     if (s.vm_state_size > 0xffffffffu || disk_size != h.virtual_size()) {
       out->prevent_downgrade = true;
@@ -192,6 +194,9 @@ struct Amend {
     }
     if (new_version() < old_version() && !backing_differs() && !lazy_fails &&
         downgrade_allowed(false)) {
+      // qemu validates each snapshot's L1 table before it walks it (and has changed the tables
+      // walked before by then); instar refuses an invalid one before any write.
+      INSTAR_TRY(snapshots.bad_l1);
       qcow2::ZeroScan scan;
       INSTAR_TRY(qcow2::expand_zero_clusters(expansion(nullptr), arena, nullptr, &scan));
       if (scan.needs_allocation) {

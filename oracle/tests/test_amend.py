@@ -250,3 +250,23 @@ def test_not_yet(tmp_path, as_qemu_img, qemu_img, spec, args, why):
 def test_corrupt_bit_refused_as_qemu_refuses(tmp_path, as_qemu_img, qemu_img):
     # qemu does not open an image marked corrupt for writing: amend fails at the open.
     _compare(tmp_path, as_qemu_img, qemu_img, {"patch": [(72, 2)]}, ["-o", "compat=1.1", "img"])
+
+
+def _huge_snapshot_l1(directory, spec) -> None:
+    """`img` with one snapshot whose L1 table claims more entries than qemu's limit (32 MiB)."""
+    _build(directory, spec)
+    path = directory / "img"
+    d = bytearray(path.read_bytes())
+    table = struct.unpack(">Q", d[64:72])[0]
+    d[table + 8:table + 12] = struct.pack(">I", 0x10000000)
+    path.write_bytes(bytes(d))
+
+
+def test_invalid_snapshot_l1_stops_the_downgrade_before_any_write(tmp_path, instar_bin):
+    # Hostile: not given to qemu-img (it walks the active tables first, then fails).
+    _huge_snapshot_l1(tmp_path, {"writes": ["write -P 1 0 64k", "snapshot s1", "write -z 0 64k"]})
+    before = _digest(tmp_path / "img")
+    run = runner.run([instar_bin, "--sandbox=process", "amend", "-o", "compat=0.10", "img"],
+                     tmp_path)
+    assert run.rc == 1 and b"Snapshot L1 table too large" in run.stderr, run.stderr
+    assert _digest(tmp_path / "img") == before
