@@ -139,6 +139,11 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
         return over("MapExtents.extents", m.map_extents().extents_size(), C::kMapExtents);
       }
       return {};
+    case M::kAmendResult:
+      if (static_cast<uint64_t>(m.amend_result().progress_size()) > C::kAmendProgress) {
+        return over("AmendResult.progress", m.amend_result().progress_size(), C::kAmendProgress);
+      }
+      return {};
     case M::kCheckSnapshotLine: {
       const auto& l = m.check_snapshot_line();
       if (l.id().size() > C::kName) return over("CheckSnapshotLine.id", l.id().size(), C::kName);

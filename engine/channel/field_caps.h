@@ -20,6 +20,7 @@ struct FieldCaps {
   static constexpr uint64_t kFeatureName = 46;        // qemu prints them with "%.46s"
   static constexpr uint64_t kCheckWords = 384;        // one CheckDiagnostics batch
   static constexpr uint64_t kMapExtents = 256;        // one MapExtents batch
+  static constexpr uint64_t kAmendProgress = 160;     // AmendResult.progress
   static constexpr uint64_t kVmdkBackingName = 4095;  // parentFileNameHint (PATH_MAX - 1)
   static constexpr uint64_t kQedBackingName = 4095;   // qed_read_string() (PATH_MAX - 1)
 };

@@ -31,6 +31,7 @@
 #include "engine/cli/image_argument.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/raw_truncate.h"
+#include "engine/cli/stdout_progress.h"
 #include "engine/cli/time_limits.h"
 #include "engine/render/backing_path.h"
 #include "engine/render/error_text.h"
@@ -50,17 +51,6 @@ constexpr uint64_t kMemoryHeadroom = 128ull << 20;
 constexpr uint64_t kQcow2WriterClusters = 40;
 // Progress: one small message per 2 MiB chunk, at most.
 constexpr uint64_t kMessageBytesPerGiB = 16 * 1024;
-
-// Everything the run prints on stdout goes through qemu's progress state.
-class Progress {
- public:
-  explicit Progress(bool enabled) : printer_(enabled, 1.0f) {}
-  void print(float delta, int max) { put(stdout, printer_.print(delta, max)); }
-  void end() { put(stdout, printer_.end()); }
-
- private:
-  render::QemuProgress printer_;
-};
 
 bool open_existing_output(const Diagnostics& diag, const std::string& name,
                           const std::vector<Input>& inputs, Output* out) {
@@ -168,7 +158,7 @@ std::string failure_text(const Diagnostics& diag, const ConvertOptions& options,
 // "--target-is-zero" with a backing file through its `out` label with ret still 0: it exits 0.
 std::optional<int> check_target_backing(const Diagnostics& diag, const ConvertOptions& options,
                                         const std::optional<std::string>& backing,
-                                        bool has_backing_fmt, Progress& progress) {
+                                        bool has_backing_fmt, StdoutProgress& progress) {
   const bool target_has_backing =
       options.skip_create ? options.backing.has_value() : backing.has_value();
   if (options.target_is_zero && target_has_backing) {
@@ -329,7 +319,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   }
 
   // "Initialize before goto out": qemu prints 0% before it opens anything.
-  Progress progress(options.progress);
+  StdoutProgress progress(options.progress, 1.0f);
   progress.print(0, 100);
   const auto fail = [&progress]() {
     progress.end();

@@ -45,6 +45,33 @@ constexpr OptionDesc kQcow2Options[] = {
     {"extent_size_hint", OptionType::kSize},
 };
 
+// qcow2_amend_opts: the LUKS amend options, then QCOW_COMMON_OPTIONS.
+#define INSTAR_QCOW2_AMEND_OPTIONS                                                              \
+  {"encrypt.state", OptionType::kString}, {"encrypt.keyslot", OptionType::kNumber},             \
+      {"encrypt.old-secret", OptionType::kString}, {"encrypt.new-secret", OptionType::kString}, \
+      {"encrypt.iter-time", OptionType::kNumber}, {"size", OptionType::kSize},                  \
+      {"compat", OptionType::kString}, {"backing_file", OptionType::kString},                   \
+      {"backing_fmt", OptionType::kString}, {"data_file", OptionType::kString},                 \
+      {"data_file_raw", OptionType::kBool}, {"lazy_refcounts", OptionType::kBool}, {            \
+    "refcount_bits", OptionType::kNumber                                                        \
+  }
+
+constexpr OptionDesc kQcow2AmendOptions[] = {INSTAR_QCOW2_AMEND_OPTIONS};
+
+// img_amend's second try: qcow2_amend_opts with qcow2_create_opts appended (no protocol's).
+constexpr OptionDesc kQcow2AmendCreateOptions[] = {
+    INSTAR_QCOW2_AMEND_OPTIONS,
+    {"encryption", OptionType::kBool},
+    {"encrypt.format", OptionType::kString},
+    INSTAR_LUKS_CREATE_OPTIONS("encrypt."),
+    {"cluster_size", OptionType::kSize},
+    {"extended_l2", OptionType::kBool},
+    {"preallocation", OptionType::kString},
+    {"compression_type", OptionType::kString},
+};
+
+#undef INSTAR_QCOW2_AMEND_OPTIONS
+
 constexpr OptionDesc kRawOptions[] = {INSTAR_FILE_CREATE_OPTIONS};
 
 constexpr OptionDesc kLuksOptions[] = {
@@ -206,6 +233,12 @@ std::optional<OptionsError> parse_creation_options(const std::string& text,
 
 std::span<const OptionDesc> qcow2_creation_options() {
   return kQcow2Options;
+}
+std::span<const OptionDesc> qcow2_amend_options() {
+  return kQcow2AmendOptions;
+}
+std::span<const OptionDesc> qcow2_amend_and_creation_options() {
+  return kQcow2AmendCreateOptions;
 }
 std::span<const OptionDesc> raw_creation_options() {
   return kRawOptions;

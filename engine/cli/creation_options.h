@@ -67,4 +67,9 @@ std::span<const OptionDesc> qcow2_creation_options();
 std::span<const OptionDesc> raw_creation_options();
 std::span<const OptionDesc> luks_creation_options();
 
+// img_amend's lists for qcow2: qcow2_amend_opts alone, and with qcow2_create_opts appended (the
+// second parse that tells an option only image creation takes).
+std::span<const OptionDesc> qcow2_amend_options();
+std::span<const OptionDesc> qcow2_amend_and_creation_options();
+
 }  // namespace instar::cli

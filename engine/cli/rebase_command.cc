@@ -15,6 +15,7 @@
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_file.h"
 #include "engine/cli/rebase_options.h"
+#include "engine/cli/stdout_progress.h"
 #include "engine/cli/time_limits.h"
 #include "engine/cli/writable_image.h"
 #include "engine/render/error_text.h"
@@ -28,17 +29,6 @@ namespace {
 // open's tables.
 constexpr uint64_t kRebaseArena = 16ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
-
-// img_rebase's stdout: its progress state (qemu_progress_init(progress, 2.0)).
-class Progress {
- public:
-  explicit Progress(bool enabled) : printer_(enabled, 2.0f) {}
-  void print(float delta, int max) { put(stdout, printer_.print(delta, max)); }
-  void end() { put(stdout, printer_.end()); }
-
- private:
-  render::QemuProgress printer_;
-};
 
 // The name the messages quote: img_rebase prints out_baseimg with %s, "(null)" without -b.
 std::string quoted_backing(const RebaseOptions& o) {
@@ -60,7 +50,7 @@ std::string change_failure(const RebaseOptions& o, uint32_t error_number) {
 
 // Safe mode's qemu_progress_print(local_progress, 100) after each chunk it compared, with
 // local_progress = 100 / (size / MIN(size, IO_BUF_SIZE)) in img_rebase's arithmetic.
-void print_chunk_progress(const guest::RebaseResult& result, Progress& progress) {
+void print_chunk_progress(const guest::RebaseResult& result, StdoutProgress& progress) {
   constexpr int64_t kIoBufSize = 2 << 20;
   const auto size = static_cast<int64_t>(result.virtual_size());
   if (size == 0 || result.progress_steps() == 0) return;
@@ -81,7 +71,7 @@ struct RebaseRun {
 
 // After the guest: the outcome in qemu-img's words. Returns the exit code.
 int finish(const RebaseRun& r, const channel::RebaseReport& report, const std::string& sandbox_name,
-           Progress& progress) {
+           StdoutProgress& progress) {
   const guest::RebaseResult& result = report.result;
   const Diagnostics& diag = r.diag;
   const guest::Error* open_error =
@@ -96,10 +86,7 @@ int finish(const RebaseRun& r, const channel::RebaseReport& report, const std::s
       diag.error(r.after_open);
       return 1;
     case guest::REBASE_FAILED: {
-      const render::ErrorText text = render::GuestErrorText(*report.error);
-      put(stderr, text.preamble);
-      diag.error(text.message);
-      put(stderr, text.hint);
+      ReportGuestError(diag, *report.error);
       return 1;
     }
     case guest::REBASE_CHANGE_FAILED:
@@ -206,7 +193,8 @@ bool attach_safe_chains(sandbox::Request* request, const ChainOpen& old_chain,
 
 // From the cache options to the guest's answer, with the progress line started.
 int rebase(const Diagnostics& diag, const SandboxChoice& choice, bool unsafe_quirks,
-           const chain::RootOptions& roots, const RebaseOptions& options, Progress& progress) {
+           const chain::RootOptions& roots, const RebaseOptions& options,
+           StdoutProgress& progress) {
   if (!is_cache_mode(options.cache)) {
     diag.error("Invalid cache option: " + options.cache);
     return 1;
@@ -319,7 +307,7 @@ int run_rebase_command(const Diagnostics& diag, const SandboxChoice& choice,
     put(stdout, *options.object_help);
     return 0;
   }
-  Progress progress(options.progress);
+  StdoutProgress progress(options.progress, 2.0f);
   progress.print(0, 100);
   const int rc = rebase(diag, choice, unsafe_quirks, roots, options, progress);
   progress.end();

@@ -65,10 +65,7 @@ int finish(const ResizeRun& r, ImageFile& file, const channel::ResizeReport& rep
           "Before performing such an operation, make sure there is no important data there.");
       return 1;
     case guest::RESIZE_FAILED: {
-      const render::ErrorText text = render::GuestErrorText(*report.error);
-      put(stderr, text.preamble);
-      diag.error(text.message);
-      put(stderr, text.hint);
+      ReportGuestError(diag, *report.error);
       return 1;
     }
     case guest::RESIZE_RAW: {

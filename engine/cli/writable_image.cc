@@ -57,4 +57,11 @@ bool ReportWritableOpen(const Diagnostics& diag, const WritableImage& image,
   return true;
 }
 
+void ReportGuestError(const Diagnostics& diag, const guest::Error& error) {
+  const render::ErrorText text = render::GuestErrorText(error);
+  put(stderr, text.preamble);
+  diag.error(text.message);
+  put(stderr, text.hint);
+}
+
 }  // namespace instar::cli

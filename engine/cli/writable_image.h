@@ -36,4 +36,8 @@ bool ReportWritableOpen(const Diagnostics& diag, const WritableImage& image,
                         guest::RawHead raw_head, bool unsafe_quirks,
                         const std::string& sandbox_name);
 
+// An in-place op's failure after the open (instar's refusals, qemu's errors the guest names) in
+// qemu-img's words: the error's preamble lines, the message with the program prefix, its hint.
+void ReportGuestError(const Diagnostics& diag, const guest::Error& error);
+
 }  // namespace instar::cli

@@ -571,6 +571,32 @@ constexpr Rule kRules[] = {
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string("rebase of ") + kWhat[why] + " is not supported by instar yet";
      }},
+    // --- amend (docs/amend.md) -----------------------------------------------------------------
+    {"ERROR_AMEND_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // instar's own wording: what the guest does not amend yet (guest.proto lists the reasons).
+       static constexpr const char* kWhat[] = {
+           "amend of this image",
+           "amend of this image",
+           "amend of a qcow2 image with an external data file",
+           "amend of a qcow2 image with bitmaps",
+           "amend of a qcow2 image with autoclear feature bits",
+           "amend of a qcow2 image with the dirty bit",
+           "amend of a qcow2 image marked corrupt",
+           "amend of this image",
+           "amend of this image",
+           "amend of this image",
+           "amend -o refcount_bits to a width the image does not have",
+           "amend -o size to a size the image does not have",
+           "amend -o compat=0.10 of a backed image with zero clusters that have no host cluster",
+           "amend -o compat=1.1 of an image whose snapshot table lacks v3's extra data"};
+       const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
+       t.message = std::string(kWhat[why]) + " is not supported by instar yet";
+     }},
+    {"ERROR_IMAGE_CORRUPT_READ_WRITE",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "qcow2: Image is corrupt; cannot be opened read/write";
+     }},
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {

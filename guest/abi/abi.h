@@ -26,7 +26,8 @@ namespace instar::abi {
 // the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
 // convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message. 7: ChainLink's
 // allocated_bytes (and extent maps for qcow2 files); ImageFormat::kLuks; ImageFormat::kQed
-// (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_* 270-289).
+// (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_* 270-289);
+// Op::kAmend and the AmendResult message, OpConfig's amend block.
 inline constexpr uint32_t kAbiVersion = 7;
 
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ enum class Op : uint32_t {
   kResize = 8,   // resize the image on output_device in place (docs/resize.md)
   kSnapshot = 9,  // create/apply/delete an internal snapshot of output_device (docs/snapshot.md)
   kRebase = 10,   // change the backing file of the image on output_device (docs/rebase.md)
+  kAmend = 12,    // amend the qcow2 options of the image on output_device (docs/amend.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
   kTestGpaOutsideMemory = 0x1000,
@@ -300,6 +302,16 @@ struct OpConfig {
   uint64_t rebase_file_length;  // OUT the image file's length when the host opened it
   uint32_t rebase_flags;        // OUT RebaseFlags
   uint32_t reserved6;           // OUT zero
+  // amend (appended): qcow2_amend_options()'s options, already parsed and checked by the host
+  // (AmendFlags says which were given). The image is output_device (writable, opened read-write
+  // by the host from the command-line name), opened as input_format[0]. A backing_file or
+  // backing_fmt option comes in convert_backing_name/_fmt (kAmendBackingFile/kAmendBackingFmt).
+  uint64_t amend_file_length;    // OUT the image file's length when the host opened it
+  uint32_t amend_flags;          // OUT AmendFlags
+  uint32_t amend_version;        // OUT compat: 2 or 3 (0: not given)
+  uint32_t amend_refcount_bits;  // OUT refcount_bits (a power of two up to 64), with its flag
+  uint32_t reserved7;            // OUT zero
+  uint64_t amend_size;           // OUT size, with kAmendSize (only the image's own is amended)
 };
 
 // What `snapshot` does to the image (img_snapshot's action; kSnapshotOpen: no action given,
@@ -322,6 +334,16 @@ enum RebaseFlags : uint32_t {
   kRebaseNewName = 1u << 1,    // -b names a backing file (not given or "": remove it)
   kRebaseNewFormat = 1u << 2,  // -F given with a non-empty -b
   kRebaseOpenOnly = 1u << 3,   // open and check the image, change nothing (the host refuses next)
+};
+
+enum AmendFlags : uint32_t {
+  kAmendOpenOnly = 1u << 0,      // open and check the image, change nothing (the host refuses next)
+  kAmendLazyGiven = 1u << 1,     // lazy_refcounts given; its value is kAmendLazyOn
+  kAmendLazyOn = 1u << 2,        //
+  kAmendRefcountBits = 1u << 3,  // refcount_bits given (amend_refcount_bits)
+  kAmendBackingFile = 1u << 4,   // backing_file given (convert_backing_name)
+  kAmendBackingFmt = 1u << 5,    // backing_fmt given (convert_backing_fmt)
+  kAmendSize = 1u << 6,          // size given (amend_size)
 };
 
 // How OpConfig's snapshot fields select a snapshot.
@@ -457,7 +479,8 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 24 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                /* convert backing */ 16 + 24 * kMaxChainImages + 1024 + 32 + 8 +
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
-                               /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16);
+                               /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16 +
+                               /* amend */ 32);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -503,6 +526,7 @@ static_assert(offsetof(OpConfig, snapshot_action) == offsetof(OpConfig, reserved
 static_assert(offsetof(OpConfig, snapshot_file_length) == offsetof(OpConfig, snapshot_action) + 16);
 static_assert(offsetof(OpConfig, dd_input_offset) == offsetof(OpConfig, snapshot_file_length) + 8);
 static_assert(offsetof(OpConfig, rebase_file_length) == offsetof(OpConfig, dd_length) + 8);
+static_assert(offsetof(OpConfig, amend_file_length) == offsetof(OpConfig, reserved6) + 4);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

@@ -23,6 +23,8 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/data_reader.cc
   formats/qcow2/create_options.cc
   formats/qcow2/header_writer.cc
+  formats/qcow2/header_rewrite.cc
+  formats/qcow2/zero_expand.cc
   formats/qcow2/l1_table_io.cc
   formats/qcow2/resize.cc
   formats/qcow2/snapshot_edit.cc

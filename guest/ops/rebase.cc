@@ -2,7 +2,7 @@
 // bdrv_change_backing_file() with qcow2_change_backing_file()'s header rewrite.
 #include "guest/ops/rebase.h"
 
-#include "guest/formats/qcow2/header_writer.h"
+#include "guest/formats/qcow2/header_rewrite.h"
 #include "guest/formats/qcow2/limits.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/formats/windowed_reader.h"
@@ -55,37 +55,17 @@ Status refusal(const qcow2::Metadata& m) {
   return Status::Ok();
 }
 
-// qcow2_update_header()'s fields from the open image's state, with the new backing name and
-// format (qcow2_change_backing_file()); the size is bs->total_sectors in bytes. `first_cluster`
-// holds the image's first cluster: its unknown extensions are kept.
-qcow2::HeaderFields header_fields(const abi::OpConfig& op, const qcow2::Metadata& m,
-                                  const uint8_t* first_cluster) {
-  const qcow2::Header& h = m.header;
-  qcow2::HeaderFields f;
-  f.version = h.version;
-  f.cluster_bits = h.cluster_bits;
-  f.size = h.virtual_size();
-  f.l1_size = h.l1_size;
-  f.l1_table_offset = h.l1_table_offset;
-  f.refcount_table_offset = h.refcount_table_offset;
-  f.refcount_table_clusters = h.refcount_table_clusters;
-  f.nb_snapshots = h.nb_snapshots;
-  f.snapshots_offset = h.snapshots_offset;
-  f.incompatible_features = h.incompatible_features;
-  f.compatible_features = h.compatible_features;
-  f.autoclear_features = h.autoclear_features;
-  f.refcount_order = h.refcount_order;
-  f.compression_type = h.compression_type;
-  const uint64_t start = h.version >= 3 ? h.header_length : qcow2::kV2HeaderLength;
-  const uint64_t end = h.extensions_end();
-  if (end > start) f.kept_extensions = Bytes(first_cluster + start, end - start);
+// qcow2_change_backing_file(): the new backing name and format (none: the backing file removed)
+// in the open image's header fields.
+void set_new_backing(const abi::OpConfig& op, qcow2::HeaderFields* f) {
+  f->backing_format = Bytes();
+  f->backing_file = Bytes();
   if ((op.rebase_flags & abi::kRebaseNewFormat) != 0) {
-    f.backing_format = Bytes(op.convert_backing_fmt, op.convert_backing_fmt_length);
+    f->backing_format = Bytes(op.convert_backing_fmt, op.convert_backing_fmt_length);
   }
   if ((op.rebase_flags & abi::kRebaseNewName) != 0) {
-    f.backing_file = Bytes(op.convert_backing_name, op.convert_backing_name_length);
+    f->backing_file = Bytes(op.convert_backing_name, op.convert_backing_name_length);
   }
-  return f;
 }
 
 // qcow2_change_backing_file() and qcow2_update_header(): the whole first cluster rewritten.
@@ -101,27 +81,20 @@ void change_qcow2(const abi::OpConfig& op, const qcow2::Metadata& m, BlockSource
     change_failed(o, kEinval);
     return;
   }
-  const uint64_t cluster_size = m.header.cluster_size();
-  uint8_t* old_cluster = arena.allocate_array<uint8_t>(cluster_size);
-  uint8_t* cluster = arena.allocate_array<uint8_t>(cluster_size);
-  if (old_cluster == nullptr || cluster == nullptr) {
-    o->kind = instar_guest_RebaseKind_REBASE_FAILED;
-    o->error = Status(instar_guest_ErrorCode_ERROR_INTERNAL);
-    return;
-  }
-  o->error = read_zero_filled(source, 0, MutableBytes(old_cluster, cluster_size));
+  qcow2::HeaderRewrite rewrite;
+  o->error = qcow2::prepare_header_rewrite(m, source, arena, &rewrite);
   if (!o->error.ok()) {
     o->kind = instar_guest_RebaseKind_REBASE_FAILED;
     return;
   }
-  const Status built = qcow2::build_header_cluster(header_fields(op, m, old_cluster),
-                                                   MutableBytes(cluster, cluster_size));
-  if (!built.ok()) {
+  set_new_backing(op, &rewrite.fields);
+  // One write of the whole cluster, as bdrv_pwrite() of qemu's header buffer, then a flush.
+  const Status written = qcow2::write_header(rewrite, sink);
+  if (written.code() == instar_guest_ErrorCode_ERROR_CREATE_HEADER_NO_SPACE) {
     change_failed(o, kEnospc);  // header_ext_add()'s and the name's -ENOSPC
     return;
   }
-  // One write of the whole cluster, as bdrv_pwrite() of qemu's header buffer, then a flush.
-  if (!sink.write_at(0, Bytes(cluster, cluster_size)).ok() || !sink.flush().ok()) {
+  if (!written.ok()) {
     change_failed(o, kEio);
     return;
   }

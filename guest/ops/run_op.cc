@@ -1,6 +1,7 @@
 // run_op.cc: dispatch from OpConfig to the operation implementations.
 #include "guest/ops/run_op.h"
 
+#include "guest/ops/amend.h"
 #include "guest/ops/check.h"
 #include "guest/ops/compare.h"
 #include "guest/ops/convert.h"
@@ -67,6 +68,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
       break;
     case abi::Op::kRebase:
       emitted = run_rebase(op, devices, sinks, device_count, sink, arena);
+      break;
+    case abi::Op::kAmend:
+      emitted = run_amend(op, devices, sinks, device_count, sink, arena);
       break;
     case abi::Op::kResize:
       emitted = run_resize(op, devices, sinks, device_count, sink, arena);

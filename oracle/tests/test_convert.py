@@ -276,8 +276,8 @@ def test_help_lists_convert(tmp_path, instar_bin):
     # The synopsis lists every subcommand instar implements, and no other.
     listed = {line.split()[0] for line in ours.stdout.decode().split("Command syntax:\n")[1]
               .split("\n\n")[0].splitlines() if line.startswith("  ") and line[2] != " "}
-    assert listed == {"check", "compare", "convert", "create", "dd", "info", "map", "measure",
-                      "rebase", "resize", "snapshot"}
+    assert listed == {"amend", "check", "compare", "convert", "create", "dd", "info", "map",
+                      "measure", "rebase", "resize", "snapshot"}
 
 
 @pytest.mark.parametrize("first", [True, False])
