@@ -28,6 +28,13 @@ namespace {
 // open's tables.
 constexpr uint64_t kRebaseArena = 16ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
+// Safe mode's copy (guest/ops/rebase.cc): the image's L1 and refcount tables, 8 MiB of L2 tables,
+// a few clusters of buffers.
+constexpr uint64_t kCopyArena = 80ull << 20;
+// What the copy may append to the file besides the data itself: L2 tables and refcount blocks
+// (at most 1/8 of the data with 512-byte clusters, extended L2 entries and 64-bit refcounts) and
+// a grown refcount table.
+constexpr uint64_t kCopySlack = 64ull << 20;
 
 // img_rebase's stdout: its progress state (qemu_progress_init(progress, 2.0)).
 class Progress {
@@ -285,6 +292,11 @@ int rebase(const Diagnostics& diag, const SandboxChoice& choice, bool unsafe_qui
       diag.error("cannot attach the backing chains of '" + image.spec.argument + "'");
       return 1;
     }
+    // The copy writes at most the image's size in data, plus the tables that map it.
+    const uint64_t size = old_chain.images.front().virtual_size;
+    request.devices[0].capacity = image.file.size() + size + size / 8 + kCopySlack;
+    request.limits.arena_bytes += kCopyArena;
+    request.limits.memory_bytes = request.limits.arena_bytes + kMemoryHeadroom;
   }
   channel::RebaseSequence sequence;
   const GuestRun run = run_guest(*sandbox, request, sequence);

@@ -24,8 +24,9 @@ namespace instar::abi {
 // and errors are codes, numbers and image names; the host renders every word). OpConfig's
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
 // the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
-// convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message.
-inline constexpr uint32_t kAbiVersion = 6;
+// convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message. 7 (rebase/commit):
+// safe rebase copies data (ERROR_REBASE_WRITE_FAILED 310).
+inline constexpr uint32_t kAbiVersion = 7;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
