@@ -103,8 +103,23 @@ int finish(const RebaseRun& r, const channel::RebaseReport& report, const std::s
       diag.error(r.after_open);
       return 1;
     case guest::REBASE_FAILED: {
+      // Safe mode's loop printed a progress step per chunk it finished before the failure.
+      print_chunk_progress(result, progress);
       const render::ErrorText text = render::GuestErrorText(*report.error);
       put(stderr, text.preamble);
+      switch (result.read_failure()) {
+        case 1:
+          diag.error("error while reading image metadata: " + text.message);
+          return 1;
+        case 2:
+          diag.error("error while reading from old backing file");
+          return 1;
+        case 3:
+          diag.error("error while reading from new backing file");
+          return 1;
+        default:
+          break;
+      }
       diag.error(text.message);
       put(stderr, text.hint);
       return 1;

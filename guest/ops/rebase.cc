@@ -28,6 +28,10 @@ constexpr uint32_t kEio = 5;
 constexpr uint32_t kEinval = 22;
 constexpr uint32_t kEnospc = 28;
 constexpr uint32_t kEnotsup = 95;
+// RebaseResult.read_failure: which of img_rebase's reads failed.
+constexpr uint32_t kReadMetadata = 1;
+constexpr uint32_t kReadOld = 2;
+constexpr uint32_t kReadNew = 3;
 // qemu-img.c's IO_BUF_SIZE: the chunk img_rebase's safe mode compares at a time.
 constexpr uint64_t kIoBufSize = 2u << 20;
 // The rebase-only reason guest.proto lists for ERROR_REBASE_UNSUPPORTED: a safe rebase that
@@ -44,6 +48,7 @@ struct Outcome {
   uint32_t change_errno = 0;
   uint64_t virtual_size = 0;
   uint64_t progress_steps = 0;
+  uint32_t read_failure = 0;  // RebaseResult.read_failure
   Status error;
   ErrorNames* names = nullptr;
 };
@@ -291,12 +296,17 @@ Status copy_backing_differences(const abi::OpConfig& op, BlockSource* const* dev
       continue;
     }
     BlockStatus status;
+    o->read_failure = kReadMetadata;
     INSTAR_TRY(image.layer_status(offset, n, &status));
     n = status.bytes < n ? status.bytes : n;
+    o->read_failure = 0;
     if ((status.flags & kBlockAllocated) != 0) continue;  // bdrv_is_allocated()
     const bool old_is_zero = image.backing() == nullptr || offset >= image.backing()->length();
+    o->read_failure = kReadOld;
     INSTAR_TRY(read_backing_chunk(image.backing(), offset, &n, old_buffer));
+    o->read_failure = kReadNew;
     INSTAR_TRY(read_backing_chunk(fresh, offset, &n, new_buffer));
+    o->read_failure = 0;
     uint64_t written = 0;
     while (written < n) {
       uint64_t pnum = 0;
@@ -390,6 +400,7 @@ Status emit_outcome(const Outcome& o, MessageSink& sink, Arena& arena) {
   r.change_errno = o.change_errno;
   r.virtual_size = o.virtual_size;
   r.progress_steps = o.progress_steps;
+  r.read_failure = o.read_failure;
   INSTAR_TRY(emit_message(sink, arena, *message));
   const bool failed = o.kind != instar_guest_RebaseKind_REBASE_DONE &&
                       o.kind != instar_guest_RebaseKind_REBASE_OPENED;

@@ -308,6 +308,28 @@ def test_safe_copy_onto_own_chain(tmp_path, as_qemu_img, qemu_img, top):
              build=_chain_case)
 
 
+def _corrupt_backing_case(directory, spec: dict) -> None:
+    """_copy_case with spec["victim"]'s first L1 entry pointing at an unaligned L2 table."""
+    _copy_case(directory, {})
+    path = directory / spec["victim"]
+    d = bytearray(path.read_bytes())
+    l1 = struct.unpack(">Q", d[40:48])[0]
+    entry = struct.unpack(">Q", d[l1:l1 + 8])[0]
+    d[l1:l1 + 8] = struct.pack(">Q", entry + 0x200)
+    path.write_bytes(bytes(d))
+
+
+# Hostile backing files: a read that fails (qemu's corruption event, then img_rebase's words).
+@pytest.mark.parametrize("victim,args", [
+    ("base", ["-b", "new", "-F", "qcow2", "img"]),
+    ("new", ["-b", "new", "-F", "qcow2", "img"]),
+    ("new", ["-p", "-b", "new", "-F", "qcow2", "img"]),
+], ids=["old", "new", "new-progress"])
+def test_safe_copy_backing_read_fails(tmp_path, as_qemu_img, qemu_img, victim, args):
+    _compare(tmp_path, as_qemu_img, qemu_img, {"victim": victim}, args,
+             build=_corrupt_backing_case)
+
+
 def test_safe_copy_then_check_reads_the_same(tmp_path, as_qemu_img, qemu_img):
     """The image reads after the rebase as it read before it (what the copy is for)."""
     _copy_case(tmp_path, {"top": "cluster_size=4k"})
