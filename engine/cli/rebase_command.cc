@@ -307,6 +307,15 @@ int rebase(const Diagnostics& diag, const SandboxChoice& choice, bool unsafe_qui
       diag.error("cannot attach the backing chains of '" + image.spec.argument + "'");
       return 1;
     }
+    // bdrv_find_backing_image(): the new backing file is an image below the top of the old
+    // chain (compared as files: qemu compares their real paths).
+    for (size_t i = 1; i < old_chain.images.size() && i <= 0xff; ++i) {
+      if (new_chain.kind == ChainOpen::Kind::kOpened &&
+          SameFile(new_file.fd(), old_chain.images[i].fd)) {
+        request.op.rebase_flags |= static_cast<uint32_t>(i) << abi::kRebasePrefixShift;
+        break;
+      }
+    }
     // The copy writes at most the image's size in data, plus the tables that map it.
     const uint64_t size = old_chain.images.front().virtual_size;
     request.devices[0].capacity = image.file.size() + size + size / 8 + kCopySlack;

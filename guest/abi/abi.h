@@ -311,6 +311,11 @@ enum RebaseFlags : uint32_t {
   kRebaseNewFormat = 1u << 2,  // -F given with a non-empty -b
   kRebaseOpenOnly = 1u << 3,   // open and check the image, change nothing (the host refuses next)
 };
+// Safe mode: bits 8-15 of rebase_flags give the index in the image's old chain (op.chain[0]) of
+// the image the new backing file is (qemu's prefix_chain_bs from bdrv_find_backing_image()); 0:
+// it is not in that chain.
+inline constexpr uint32_t kRebasePrefixShift = 8;
+inline constexpr uint32_t kRebasePrefixMask = 0xffu << kRebasePrefixShift;
 
 // How OpConfig's snapshot fields select a snapshot.
 enum SnapshotSelect : uint32_t {

@@ -291,8 +291,8 @@ def _chain_case(directory, spec: dict) -> None:
     """`img` over `mid` over `base`, each with data of its own."""
     def run(*args):
         subprocess.run(list(args), check=True, cwd=directory, stdout=subprocess.DEVNULL)
-    run("qemu-img", "create", "-q", "-f", "qcow2", "base", "4M")
-    run("qemu-io", "-f", "qcow2", "-c", "write -P 1 0 2M", "base")
+    run("qemu-img", "create", "-q", "-f", "qcow2", "base", "13M")
+    run("qemu-io", "-f", "qcow2", "-c", "write -P 1 0 2M", "-c", "write -P 4 9M 1M", "base")
     run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "base", "-F", "qcow2", "mid")
     run("qemu-io", "-f", "qcow2", "-c", "write -P 2 1M 64k", "-c", "write -z 3M 4k", "mid")
     run("qemu-img", "create", "-q", "-f", "qcow2", "-o", spec.get("top", "cluster_size=64k"),
@@ -302,10 +302,14 @@ def _chain_case(directory, spec: dict) -> None:
 
 # The new backing file is in the image's own chain (qemu's prefix_chain_bs): what `mid` adds
 # over `base` is copied into the image.
+# It skips the chunks no image above the new backing file allocates (bdrv_is_allocated_above),
+# which -p shows.
 @pytest.mark.parametrize("top", ["cluster_size=64k", "cluster_size=512"])
-def test_safe_copy_onto_own_chain(tmp_path, as_qemu_img, qemu_img, top):
-    _compare(tmp_path, as_qemu_img, qemu_img, {"top": top}, ["-b", "base", "-F", "qcow2", "img"],
-             build=_chain_case)
+@pytest.mark.parametrize("args", [["-p", "-b", "base", "-F", "qcow2", "img"],
+                                  ["-p", "-b", "mid", "-F", "qcow2", "img"],
+                                  ["-b", "base", "img"]], ids=["base", "mid", "base-no-F"])
+def test_safe_copy_onto_own_chain(tmp_path, as_qemu_img, qemu_img, top, args):
+    _compare(tmp_path, as_qemu_img, qemu_img, {"top": top}, args, build=_chain_case)
 
 
 def _corrupt_backing_case(directory, spec: dict) -> None:
