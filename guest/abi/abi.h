@@ -25,7 +25,8 @@ namespace instar::abi {
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
 // the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
 // convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message. 7 (rebase/commit):
-// safe rebase copies data (ERROR_REBASE_WRITE_FAILED 310).
+// safe rebase copies data (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the
+// prefix chain index in rebase_flags).
 inline constexpr uint32_t kAbiVersion = 7;
 
 // ---------------------------------------------------------------------------------------------
