@@ -29,6 +29,13 @@ namespace {
 // open's tables.
 constexpr uint64_t kRebaseArena = 16ull << 20;
 constexpr uint64_t kMemoryHeadroom = 128ull << 20;
+// Safe mode's copy (guest/ops/rebase.cc): the image's L1 and refcount tables, 8 MiB of L2 tables,
+// a few clusters of buffers.
+constexpr uint64_t kCopyArena = 80ull << 20;
+// What the copy may append to the file besides the data itself: L2 tables and refcount blocks
+// (at most 1/8 of the data with 512-byte clusters, extended L2 entries and 64-bit refcounts) and
+// a grown refcount table.
+constexpr uint64_t kCopySlack = 64ull << 20;
 
 // The name the messages quote: img_rebase prints out_baseimg with %s, "(null)" without -b.
 std::string quoted_backing(const RebaseOptions& o) {
@@ -86,7 +93,25 @@ int finish(const RebaseRun& r, const channel::RebaseReport& report, const std::s
       diag.error(r.after_open);
       return 1;
     case guest::REBASE_FAILED: {
-      ReportGuestError(diag, *report.error);
+      // Safe mode's loop printed a progress step per chunk it finished before the failure.
+      print_chunk_progress(result, progress);
+      const render::ErrorText text = render::GuestErrorText(*report.error);
+      put(stderr, text.preamble);
+      switch (result.read_failure()) {
+        case 1:
+          diag.error("error while reading image metadata: " + text.message);
+          return 1;
+        case 2:
+          diag.error("error while reading from old backing file");
+          return 1;
+        case 3:
+          diag.error("error while reading from new backing file");
+          return 1;
+        default:
+          break;
+      }
+      diag.error(text.message);
+      put(stderr, text.hint);
       return 1;
     }
     case guest::REBASE_CHANGE_FAILED:
@@ -273,6 +298,20 @@ int rebase(const Diagnostics& diag, const SandboxChoice& choice, bool unsafe_qui
       diag.error("cannot attach the backing chains of '" + image.spec.argument + "'");
       return 1;
     }
+    // bdrv_find_backing_image(): the new backing file is an image below the top of the old
+    // chain (compared as files: qemu compares their real paths).
+    for (size_t i = 1; i < old_chain.images.size() && i <= 0xff; ++i) {
+      if (new_chain.kind == ChainOpen::Kind::kOpened &&
+          SameFile(new_file.fd(), old_chain.images[i].fd)) {
+        request.op.rebase_flags |= static_cast<uint32_t>(i) << abi::kRebasePrefixShift;
+        break;
+      }
+    }
+    // The copy writes at most the image's size in data, plus the tables that map it.
+    const uint64_t size = old_chain.images.front().virtual_size;
+    request.devices[0].capacity = image.file.size() + size + size / 8 + kCopySlack;
+    request.limits.arena_bytes += kCopyArena;
+    request.limits.memory_bytes = request.limits.arena_bytes + kMemoryHeadroom;
   }
   channel::RebaseSequence sequence;
   const GuestRun run = run_guest(*sandbox, request, sequence);

@@ -562,6 +562,12 @@ constexpr Rule kRules[] = {
                                                "a qcow2 image with autoclear feature bits",
                                                "a qcow2 image with the dirty bit",
                                                "a qcow2 image marked corrupt"};
+       if (Arg(e, 0) == 11) {
+         t.message =
+             "rebase without -u that copies data into a qcow2 image whose L2 tables are shared "
+             "with a snapshot is not supported by instar yet";
+         return;
+       }
        if (Arg(e, 0) == 10) {
          t.message =
              "rebase without -u where the old and new backing files differ (safe mode copies "
@@ -596,6 +602,10 @@ constexpr Rule kRules[] = {
     {"ERROR_IMAGE_CORRUPT_READ_WRITE",
      [](const guest::Error&, ErrorText& t) {
        t.message = "qcow2: Image is corrupt; cannot be opened read/write";
+     }},
+    {"ERROR_REBASE_WRITE_FAILED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Error while writing to COW image: " + Errno(Arg(e, 0));
      }},
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",

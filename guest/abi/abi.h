@@ -27,7 +27,9 @@ namespace instar::abi {
 // convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message. 7: ChainLink's
 // allocated_bytes (and extent maps for qcow2 files); ImageFormat::kLuks; ImageFormat::kQed
 // (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_* 270-289);
-// Op::kAmend and the AmendResult message, OpConfig's amend block.
+// Op::kAmend and the AmendResult message, OpConfig's amend block; safe rebase copies
+// data (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
+// rebase_flags).
 inline constexpr uint32_t kAbiVersion = 7;
 
 // ---------------------------------------------------------------------------------------------
@@ -335,6 +337,11 @@ enum RebaseFlags : uint32_t {
   kRebaseNewFormat = 1u << 2,  // -F given with a non-empty -b
   kRebaseOpenOnly = 1u << 3,   // open and check the image, change nothing (the host refuses next)
 };
+// Safe mode: bits 8-15 of rebase_flags give the index in the image's old chain (op.chain[0]) of
+// the image the new backing file is (qemu's prefix_chain_bs from bdrv_find_backing_image()); 0:
+// it is not in that chain.
+inline constexpr uint32_t kRebasePrefixShift = 8;
+inline constexpr uint32_t kRebasePrefixMask = 0xffu << kRebasePrefixShift;
 
 enum AmendFlags : uint32_t {
   kAmendOpenOnly = 1u << 0,      // open and check the image, change nothing (the host refuses next)

@@ -33,6 +33,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/qcow2/refcount_allocator.cc
   formats/qcow2/compress.cc
   formats/qcow2/writer.cc
+  formats/qcow2/writer_in_place.cc
   formats/qcow2/measure_size.cc
   formats/qcow2/metadata_preallocation.cc
   formats/qcow2/qcow2_driver.cc

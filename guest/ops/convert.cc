@@ -7,6 +7,7 @@
 #include "guest/formats/probe.h"
 #include "guest/formats/qcow2/writer.h"
 #include "guest/lib/mem.h"
+#include "guest/ops/chain_backing.h"
 #include "guest/ops/convert_copy.h"
 #include "guest/ops/dd_copy.h"
 #include "guest/ops/info.h"
@@ -51,43 +52,6 @@ class ProgressMessages final : public ConvertProgressSink {
  private:
   MessageSink& sink_;
   Arena& arena_;
-};
-
-// The target's backing chain as the qcow2 writer reads it (block/qcow2.c's bs->backing).
-class BackingChain final : public qcow2::TargetBacking {
- public:
-  void attach(CompareImage& top) { top_ = &top; }
-  // Until attached (while create() preallocates), the image is open without its backing file,
-  // as qcow2_co_create() opens it: it reads as zeros.
-  Status read(uint64_t offset, MutableBytes out) override {
-    if (top_ == nullptr) {
-      fill_bytes(out.data, 0, out.size);
-      return Status::Ok();
-    }
-    return top_->read_backing(offset, out);
-  }
-
-  // bdrv_co_is_zero_fast(): bdrv_block_status_above() without want_zero, so a raw layer is data
-  // wherever it has bytes, a qcow2 layer is zero only where its L2 entries say so, and whatever
-  // lies beyond a layer's end reads as zeros.
-  Result<bool> reads_as_zero(uint64_t offset, uint64_t bytes) override {
-    if (top_ == nullptr) return true;
-    for (CompareImage* image = top_; image != nullptr; image = image->backing()) {
-      if (offset >= image->length()) return true;
-      // Without want_zero only qcow2's own zero flags say zero; raw reports data throughout.
-      if (bytes > image->length() - offset || image->format() != abi::ImageFormat::kQcow2) {
-        return false;
-      }
-      BlockStatus bs;
-      INSTAR_TRY(image->layer_status(offset, bytes, &bs));
-      if (bs.bytes < bytes || (bs.flags & kBlockData) != 0) return false;
-      if ((bs.flags & kBlockZero) != 0) return true;
-    }
-    return true;
-  }
-
- private:
-  CompareImage* top_ = nullptr;
 };
 
 struct Reported {
@@ -198,14 +162,14 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
                 Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, out));
   }
   // The backing chain is attached once the target is created, as img_open_file() opens it.
-  BackingChain* backing = nullptr;
+  ChainBacking* backing = nullptr;
   if (op.convert_backing_chain_length != 0) {
-    void* memory = arena.allocate(sizeof(BackingChain), alignof(BackingChain));
+    void* memory = arena.allocate(sizeof(ChainBacking), alignof(ChainBacking));
     if (memory == nullptr) {
       return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
                   Status(instar_guest_ErrorCode_ERROR_INTERNAL));
     }
-    backing = new (memory) BackingChain();
+    backing = new (memory) ChainBacking();
   }
   Status made;
   ImageWriter* target =

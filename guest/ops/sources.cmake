@@ -6,6 +6,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/compare.cc
   ops/compare_buffers.cc
   ops/compare_image.cc
+  ops/chain_backing.cc
   ops/convert.cc
   ops/convert_copy.cc
   ops/create.cc

@@ -74,8 +74,13 @@ class RefcountAllocator {
 
   // Writes every cached refcount block back.
   Status flush() { return blocks_.flush(); }
+  // The refcount block cache, for the L2 cache's write-back dependency on it.
+  TableCache& block_cache() { return blocks_; }
 
   uint64_t table_offset() const { return table_offset_; }
+  // The refcount table's entries (host order, `table_entries()` of them), raw.
+  const uint64_t* table_entries_raw() const { return table_; }
+  uint64_t table_entries() const { return table_size_; }
   uint32_t table_clusters() const {
     return static_cast<uint32_t>((table_size_ * 8) >> cluster_bits_);
   }

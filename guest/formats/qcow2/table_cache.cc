@@ -28,6 +28,11 @@ uint8_t* TableCache::lookup(uint64_t offset) {
 
 Status TableCache::write_back(Slot& slot, uint32_t index) {
   if (!slot.dirty) return Status::Ok();
+  if (dependency_ != nullptr) {
+    INSTAR_TRY(dependency_->flush());
+    INSTAR_TRY(file_->flush());
+    dependency_ = nullptr;
+  }
   INSTAR_TRY(file_->write(slot.offset, Bytes(data(index), table_size_)));
   slot.dirty = false;
   return Status::Ok();

@@ -26,6 +26,11 @@ class TableCache {
   void discard(uint64_t offset);
   // Writes every dirty table back (qcow2_cache_flush()).
   Status flush();
+  // qcow2_cache_set_dependency(): before the next table of this cache is written back, `other`
+  // (the refcount blocks) is written back and the file flushed, so a table never reaches the
+  // disk before the refcounts, and the data, of the clusters it names (docs/write-safety.md).
+  // Once done, the dependency is cleared until it is set again (qcow2_cache_flush_dependency).
+  void set_dependency(TableCache* other) { dependency_ = other; }
 
  private:
   struct Slot {
@@ -44,6 +49,7 @@ class TableCache {
   uint32_t nslots_ = 0;
   uint64_t table_size_ = 0;
   uint64_t clock_ = 0;
+  TableCache* dependency_ = nullptr;
 };
 
 }  // namespace instar::qcow2

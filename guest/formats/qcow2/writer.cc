@@ -230,7 +230,8 @@ Status Qcow2Writer::write_header() {
 }
 
 Status Qcow2Writer::finish() {
-  if (!created_) return internal();
+  // An image opened in place keeps its header: flush_in_place() ends its writes.
+  if (!created_ || in_place_) return internal();
   INSTAR_TRY(l2_cache_.flush());
   INSTAR_TRY(refs_.flush());
   INSTAR_TRY(write_header());
@@ -248,15 +249,20 @@ Result<uint64_t> Qcow2Writer::get_cluster_table(uint64_t guest_offset) {
     Result<uint64_t> l2 = refs_.alloc_clusters(cluster_size_);
     if (!l2.ok()) return l2.status();
     if (l2.value() == 0) return internal();
+    if (in_place_) INSTAR_TRY(check_allocation(l2.value(), cluster_size_));
     INSTAR_TRY(refs_.flush());
     Result<uint8_t*> table = l2_cache_.get_empty(l2.value());
     if (!table.ok()) return table.status();
     l2_cache_.mark_dirty(l2.value());
     INSTAR_TRY(l2_cache_.flush());
+    // qcow2_cache_flush() ends with bdrv_flush(), qcow2_write_l1_entry() is a bdrv_pwrite_sync():
+    // an existing image's L1 entry reaches the disk after the table it names, then is synced.
+    if (in_place_) INSTAR_TRY(file_.flush());
     l1_[l1_index] = l2.value() | kOflagCopied;
     uint8_t entry[8];
     store_be64(entry, l1_[l1_index]);
     INSTAR_TRY(file_.write(l1_offset_ + l1_index * kL1EntrySize, Bytes(entry, 8)));
+    if (in_place_) INSTAR_TRY(file_.flush());
   }
   return l1_[l1_index] & kL1OffsetMask;
 }
@@ -302,6 +308,7 @@ Status Qcow2Writer::write_range(uint64_t offset, uint64_t bytes, const uint8_t* 
     } else {
       INSTAR_TRY(file_.write_zeros(host.value(), cur));
     }
+    if (in_place_) INSTAR_TRY(link_pending());
     done += cur;
   }
   return Status::Ok();
@@ -322,6 +329,8 @@ Result<uint64_t> Qcow2Writer::alloc_host_offset(uint64_t offset, uint64_t* bytes
     remaining -= cur;
     if (cluster_offset != kInvalidOffset) cluster_offset += cur;
     if (remaining == 0) break;
+    // In place: no room for another deferred L2Meta; the caller writes this much first.
+    if (in_place_ && pending_count_ == kMaxPendingLinks) break;
     cur = remaining;
     Result<int> copied = handle_copied(start, &cluster_offset, &cur);
     if (!copied.ok()) return copied.status();
@@ -391,6 +400,7 @@ Result<int> Qcow2Writer::handle_alloc(uint64_t guest_offset, uint64_t* host_offs
     Result<uint64_t> r = refs_.alloc_clusters(nb_clusters * cluster_size_);
     if (!r.ok()) return r.status();
     alloc_offset = r.value();
+    if (in_place_) INSTAR_TRY(check_allocation(alloc_offset, nb_clusters * cluster_size_));
   } else {
     alloc_offset = *host_offset & ~(cluster_size_ - 1);
     Result<uint64_t> r = refs_.alloc_clusters_at(alloc_offset, nb_clusters);
@@ -400,6 +410,7 @@ Result<int> Qcow2Writer::handle_alloc(uint64_t guest_offset, uint64_t* host_offs
       *bytes = 0;
       return 0;
     }
+    if (in_place_) INSTAR_TRY(check_allocation(alloc_offset, nb_clusters * cluster_size_));
   }
   const uint64_t requested = *bytes + offset_into_cluster(guest_offset);
   const uint64_t avail = nb_clusters << cluster_bits_;
@@ -565,6 +576,14 @@ Status Qcow2Writer::apply_l2_meta(const L2Meta& m, uint64_t l2_offset) {
                                    m.alloc_offset + m.cow_end_offset, m.cow_end_bytes));
     }
   }
+  // In place, the entries wait for the data (qcow2_handle_l2meta() after the data write): an L2
+  // table written back meanwhile (the next table's l2_allocate()) must not name unwritten data.
+  if (in_place_) return defer_link(m, l2_offset);
+  return link_l2(m, l2_offset);
+}
+
+// qcow2_alloc_cluster_link_l2(): the L2 entries of one L2Meta.
+Status Qcow2Writer::link_l2(const L2Meta& m, uint64_t l2_offset) {
   Result<uint8_t*> got = l2_cache_.get(l2_offset);
   if (!got.ok()) return got.status();
   uint8_t* l2 = got.value();
@@ -587,6 +606,9 @@ Status Qcow2Writer::apply_l2_meta(const L2Meta& m, uint64_t l2_offset) {
     }
   }
   l2_cache_.mark_dirty(l2_offset);
+  // qcow2_alloc_cluster_link_l2(): the L2 table waits for the refcounts (and the data) of the
+  // clusters it now names. A fresh image is only complete after finish() anyway.
+  if (in_place_) l2_cache_.set_dependency(&refs_.block_cache());
   return Status::Ok();
 }
 

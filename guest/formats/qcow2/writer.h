@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "guest/formats/qcow2/create_options.h"
+#include "guest/formats/qcow2/header.h"
 #include "guest/formats/qcow2/header_writer.h"
 #include "guest/formats/qcow2/host_file.h"
 #include "guest/formats/qcow2/refcount_allocator.h"
@@ -34,6 +35,23 @@ class Qcow2Writer final : public ImageWriter {
   // (qemu-img convert reopens its target after creating it). finish() completes the file.
   Status create(const Qcow2CreateOptions& options, CacheSlots slots);
   Status create(const Qcow2CreateOptions& options) { return create(options, CacheSlots{}); }
+
+  // qcow2_open() read-write of an existing image, for the ops that write guest data into it in
+  // place (rebase, commit; writer_in_place.cc): `h`'s geometry, its L1 table and its refcount
+  // table taken over, `file_length` the file's length before the first write. `h` must have
+  // passed open_image() and in_place_refusal(); `has_backing`: it names a backing file (attach
+  // it with set_backing()). Writes then land where qemu 7.2 puts them in that image, in qemu's
+  // write-back order: refcount blocks and data flushed before an L2 table that names them, an
+  // L2 table flushed before the L1 entry naming it. A write that needs what a fresh image never
+  // has (copy-on-write of a shared L2 table) fails with ERROR_UNSUPPORTED_OP.
+  Status open_in_place(const Header& h, uint64_t file_length, bool has_backing, CacheSlots slots);
+  // The end of an in-place op's writes: every cached refcount block, then every L2 table,
+  // written back and the file flushed (qcow2_write_caches() + bdrv_flush). The header stays as
+  // it was: the op rewrites it (rebase) or needs none (commit).
+  Status flush_in_place();
+  // Where the refcount table is now (it moves when it grows), for the op's header rewrite.
+  uint64_t refcount_table_offset() const { return refs_.table_offset(); }
+  uint32_t refcount_table_clusters() const { return refs_.table_clusters(); }
 
   // BDRV_O_UNMAP: clusters that write_zeroes frees are discarded in the file (qemu-img convert
   // opens its target so unless -S 0 is given, qemu-io always). On by default.
@@ -81,6 +99,10 @@ class Qcow2Writer final : public ImageWriter {
   Status calculate_l2_meta(uint64_t host_cluster_offset, uint64_t guest_offset, uint64_t bytes,
                            uint64_t l2_offset, bool keep_old);
   Status apply_l2_meta(const L2Meta& m, uint64_t l2_offset);
+  Status link_l2(const L2Meta& m, uint64_t l2_offset);
+  // In place: the L2Metas of one alloc_host_offset() linked only after its data is written.
+  Status defer_link(const L2Meta& m, uint64_t l2_offset);
+  Status link_pending();
   Status copy_from_backing(uint64_t guest_offset, uint64_t host_offset, uint64_t bytes);
   Result<bool> backing_reads_as_zero(uint64_t offset, uint64_t bytes);
   uint64_t count_single_write_clusters(const uint8_t* l2, uint64_t nb_clusters, uint64_t index,
@@ -93,6 +115,10 @@ class Qcow2Writer final : public ImageWriter {
   Status zero_subclusters(uint64_t offset, uint64_t nb_subclusters);
   Status free_any_cluster(uint64_t entry);
   Status write_header();
+  // In place: a cluster range just allocated must not be metadata the image already has (a
+  // hostile image whose refcounts say its own tables are free); qemu's overlap check.
+  Status check_allocation(uint64_t offset, uint64_t bytes) const;
+  Status collect_metadata_clusters();
   Status preallocate_metadata();
   Status preallocate_data_area();
 
@@ -115,6 +141,19 @@ class Qcow2Writer final : public ImageWriter {
   TableCache l2_cache_;
   HeaderFields header_;
   bool created_ = false;
+  bool in_place_ = false;  // open_in_place(): an existing image, flushed in qemu's order
+  // open_in_place(): the image's L2 tables and refcount blocks (sorted) and its L1 table, which no
+  // allocation may return (the refcount table is checked where it is now).
+  struct PendingLink {
+    L2Meta meta;
+    uint64_t l2_offset;
+  };
+  static constexpr uint64_t kMaxPendingLinks = 8192;
+  PendingLink* pending_ = nullptr;
+  uint64_t pending_count_ = 0;
+  uint64_t* metadata_clusters_ = nullptr;
+  uint64_t metadata_count_ = 0;
+  FileRange l1_range_;
   bool discard_requests_ = true;
   bool has_backing_ = false;
   TargetBacking* backing_ = nullptr;

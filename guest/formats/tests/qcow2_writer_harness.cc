@@ -57,6 +57,20 @@ int run_qemu_img(const std::string& dir, const std::string& args) {
   return std::system(cmd.c_str());
 }
 
+bool open_qcow2(BlockSource& file, Arena& arena, qcow2::OpenScratch* scratch) {
+  if (!qcow2::allocate_open_scratch(file, arena, scratch).ok()) return false;
+  qcow2::OpenErrorDetail detail;
+  return qcow2::open_image(file, arena, scratch->tables, scratch->metadata, &detail).ok();
+}
+
+bool have_qemu_tools() {
+  return have_qemu_img() && access("/usr/bin/qemu-io", X_OK) == 0;
+}
+
+int run_in(const std::string& dir, const std::string& command) {
+  return std::system(("cd '" + dir + "' && " + command + " >/dev/null 2>&1").c_str());
+}
+
 std::string file_sha256(const std::string& path) {
   FILE* p = popen(("sha256sum '" + path + "'").c_str(), "r");
   if (p == nullptr) return "";

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "guest/formats/qcow2/qcow2_driver.h"
+#include "guest/lib/arena.h"
 #include "guest/lib/block_source.h"
 #include "guest/lib/image_writer.h"
 
@@ -64,6 +66,12 @@ constexpr const char* kQemuImg = "/usr/bin/qemu-img";
 bool have_qemu_img();
 // Runs `qemu-img <args>` in `dir`; returns its exit status.
 int run_qemu_img(const std::string& dir, const std::string& args);
+// qcow2_open() of an image file for an in-place test, into `scratch` (from `arena`).
+bool open_qcow2(BlockSource& file, Arena& arena, qcow2::OpenScratch* scratch);
+// qemu-img and qemu-io are both installed (the in-place tests make their images with qemu-io).
+bool have_qemu_tools();
+// Runs the shell `command` in `dir`, output discarded; returns its exit status.
+int run_in(const std::string& dir, const std::string& command);
 
 // sha256 of a whole file (sha256sum), and its length.
 std::string file_sha256(const std::string& path);
