@@ -77,6 +77,17 @@ int list_snapshots(const SnapshotRun& r, ImageFile& file) {
       probed_raw_refused(r, report.info->raw_head(), file.size())) {
     return 1;
   }
+  // qemu-img snapshot opens for I/O (no BDRV_O_NO_IO): an encrypted image asks for its key
+  // (instar takes none yet), as the guest's opens for I/O do.
+  const bool luks = report.info->format() == guest::FORMAT_LUKS;
+  if (luks || report.info->qcow2().crypt_method() != 0) {
+    guest::Error key;
+    key.set_code(guest::ERROR_ENCRYPTION_KEY_REQUIRED);
+    if (luks) key.add_args(1);
+    put(stderr, render::OpenErrorText(r.diag.program(), r.spec.argument,
+                                      render::GuestErrorText(key)));
+    return 1;
+  }
   if (report.snapshots.empty()) return 0;
   std::vector<render::SnapshotRow> rows;
   for (const guest::Snapshot& s : report.snapshots) {

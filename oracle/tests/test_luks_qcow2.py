@@ -47,8 +47,9 @@ def test_info_shows_the_luks_header(variant, output, as_qemu_img, qemu_img, imag
 
 
 @pytest.mark.parametrize("args", [["check"], ["map"], ["measure", "-O", "qcow2"],
-                                  ["compare", "default.qcow2"], ["convert", "-O", "raw"]],
-                         ids=["check", "map", "measure", "compare", "convert"])
+                                  ["compare", "default.qcow2"], ["convert", "-O", "raw"],
+                                  ["snapshot", "-l"]],
+                         ids=["check", "map", "measure", "compare", "convert", "snapshot-list"])
 def test_other_subcommands_need_the_key(args, as_qemu_img, qemu_img, images, tmp_path):
     d, _ = images
     tail = [str(tmp_path / "out.raw")] if args[0] == "convert" else []

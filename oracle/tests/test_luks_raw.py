@@ -70,9 +70,9 @@ def test_info_backing_chain(as_qemu_img, qemu_img, images):
 @pytest.mark.parametrize("args", [["check"], ["check", "-f", "luks"], ["check", "--output=json"],
                                   ["map"], ["map", "--output=json"], ["measure", "-O", "qcow2"],
                                   ["compare", "default.luks"], ["convert", "-O", "raw"],
-                                  ["convert", "-O", "qcow2"]],
+                                  ["convert", "-O", "qcow2"], ["snapshot", "-l"]],
                          ids=["check", "check-f", "check-json", "map", "map-json", "measure",
-                              "compare", "convert-raw", "convert-qcow2"])
+                              "compare", "convert-raw", "convert-qcow2", "snapshot-list"])
 def test_other_subcommands_need_the_key(args, as_qemu_img, qemu_img, images, tmp_path):
     d, _ = images
     tail = [str(tmp_path / "out")] if args[0] == "convert" else []
