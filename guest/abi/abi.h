@@ -25,10 +25,10 @@ namespace instar::abi {
 // appended convert tables need no bump: its size is checked on both sides. 5: Op::kResize and
 // the ResizeResult message. 6: ImageFormat::kVdi; Op::kSnapshot and the SnapshotResult message;
 // convert's dd mode (kConvertDd); Op::kRebase and the RebaseResult message. 7: ChainLink's
-// allocated_bytes (and extent maps for qcow2 files); ImageFormat::kLuks; ImageFormat::kQed
-// (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_* 270-289);
-// Op::kAmend and the AmendResult message, OpConfig's amend block; safe rebase copies
-// data (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
+// allocated_bytes (and extent maps for qcow2 files), 128 devices; ImageFormat::kLuks;
+// ImageFormat::kQed (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_*
+// 270-289); Op::kAmend and the AmendResult message, OpConfig's amend block; safe rebase copies data
+// (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
 // rebase_flags).
 inline constexpr uint32_t kAbiVersion = 7;
 
@@ -76,9 +76,10 @@ inline constexpr uint64_t kGuestStackSize = 256 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Devices: block devices the host opened for the guest. The guest never names files.
-// compare needs two chains of up to kMaxChainImages images, each with one auxiliary device
-// (a qcow2's external data file or a raw file's extent map): 2 * 2 * 16.
-inline constexpr uint32_t kMaxDevices = 64;
+// compare needs two chains of up to kMaxChainImages images, each with up to two auxiliary
+// devices (a qcow2's external data file, and the extent map of the file holding its data, or a
+// raw file's extent map): 2 * 3 * 16 = 96, rounded up to a power of two.
+inline constexpr uint32_t kMaxDevices = 128;
 // A device index that names no device (OpConfig fields that may be absent).
 inline constexpr uint32_t kNoDevice = 0xffffffffu;
 

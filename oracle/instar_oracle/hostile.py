@@ -352,6 +352,9 @@ def _qed(d: Path, name: str, l1: dict[int, str] | None = None,
         struct.pack_into("<Q", data, l1_at + 8 * index, values[what])
     for offset, (fmt, value) in (header or {}).items():
         struct.pack_into("<" + fmt, data, offset, value)
+    (d / name).write_bytes(bytes(data))
+
+
 def _vpc(d: Path, name: str, entries: dict[int, int] | None = None,
          fields: dict[int, tuple[str, object]] | None = None, seal: bool = True) -> None:
     """A qemu-made 16 MiB dynamic vpc with BAT entries (index -> value) and fields (offset ->

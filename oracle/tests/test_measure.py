@@ -160,8 +160,6 @@ def test_image_matches_qemu_img(name, options, tmp_path, instar_bin, qemu_img):
     _same(tmp_path, instar_bin, qemu_img, ["measure", *options, image])
 
 
-@pytest.mark.xfail(strict=True, reason="docs/measure.md: qemu's metadata-preallocation detection "
-                   "(block status recursing into the qcow2 file's holes) is not modelled yet")
 def test_metadata_preallocated_image(tmp_path, instar_bin, qemu_img):
     image = str(recipes.build("qcow2-prealloc-metadata", tmp_path))
     _same(tmp_path, instar_bin, qemu_img, ["measure", "-O", "qcow2", image])
