@@ -1,6 +1,8 @@
 // convert_report.cc: validates the order and contents of convert messages from an untrusted guest.
 #include "engine/channel/convert_report.h"
 
+#include "engine/render/error_text.h"
+
 namespace instar::channel {
 
 namespace {
@@ -24,6 +26,27 @@ std::string ConvertSequence::take_progress(const instar::guest::ConvertProgress&
   return {};
 }
 
+std::string ConvertSequence::take_salvaged(const instar::guest::ConvertSalvaged& s) {
+  if (!on_salvaged_) return "salvaged sectors the host did not ask for";
+  if (s.kind() != instar::guest::SALVAGE_BLOCK_STATUS && s.kind() != instar::guest::SALVAGE_READ) {
+    return "unknown salvage kind";
+  }
+  if (s.input() >= inputs_) return "bad input index";
+  if (!instar::guest::ErrorCode_IsValid(s.code()) || s.code() == instar::guest::ERROR_NONE ||
+      s.args_size() > 3) {
+    return "bad salvaged error";
+  }
+  if (s.corruption_event()) {
+    instar::guest::Error e;
+    e.set_code(s.code());
+    *e.mutable_args() = s.args();
+    if (render::GuestErrorText(e).preamble.empty()) return "a corruption event without one";
+    if (!corruption_events_.insert(s.input()).second) return "a second first corruption event";
+  }
+  on_salvaged_(s);
+  return {};
+}
+
 std::string ConvertSequence::take_result(const instar::guest::ConvertResult& r) {
   const instar::guest::ConvertKind kind = r.kind();
   if (!instar::guest::ConvertKind_IsValid(kind) ||
@@ -44,6 +67,9 @@ std::string ConvertSequence::take_result(const instar::guest::ConvertResult& r) 
 std::string ConvertSequence::accept(instar::guest::GuestMessage& m) {
   if (tail_.at_start() && m.body_case() == instar::guest::GuestMessage::kConvertProgress) {
     return take_progress(m.convert_progress());
+  }
+  if (tail_.at_start() && m.body_case() == instar::guest::GuestMessage::kConvertSalvaged) {
+    return take_salvaged(m.convert_salvaged());
   }
   return tail_.accept(
       m, &report_.error, [&] { return take_result(m.convert_result()); },

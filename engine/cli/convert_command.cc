@@ -51,6 +51,43 @@ constexpr uint64_t kMemoryHeadroom = 128ull << 20;
 constexpr uint64_t kQcow2WriterClusters = 40;
 // Progress: one small message per 2 MiB chunk, at most.
 constexpr uint64_t kMessageBytesPerGiB = 16 * 1024;
+// --salvage: at most three ConvertSalvaged messages per sector (block status in both passes, then
+// the read), each well under 64 bytes framed.
+constexpr uint64_t kSalvagedBytesPerSector = 3 * 64;
+
+// qemu's lines for a sector --salvage gave up on: the image's first corruption event (printed
+// whatever -q says), then the warning unless -q.
+void print_salvaged(const Diagnostics& diag, bool quiet, const guest::ConvertSalvaged& s) {
+  guest::Error e;
+  e.set_code(s.code());
+  *e.mutable_args() = s.args();
+  std::string out;
+  if (s.corruption_event()) out += render::GuestErrorText(e).preamble;
+  if (!quiet) {
+    const char* what = s.kind() == guest::SALVAGE_READ
+                           ? "error while reading offset "
+                           : "error while reading block status at offset ";
+    out += render::DiagnosticLine(diag.program(), "warning: " + std::string(what) +
+                                                      std::to_string(s.offset()) + ": " +
+                                                      render::IoFailureText(e));
+  }
+  put(stderr, out);
+}
+
+// The most bytes an existing qcow2 target of `file_size` bytes can grow to when `total` bytes are
+// converted into it, whatever its options: its file plus what a fully allocated image with the
+// smallest clusters and widest entries takes, and room for a reallocated refcount table.
+uint64_t existing_qcow2_bound(uint64_t file_size, uint64_t total) {
+  Qcow2Target widest;
+  widest.cluster_size = 512;
+  widest.refcount_bits = 64;
+  widest.create_flags = abi::kQcow2ExtendedL2;
+  const uint64_t growth = qcow2_output_bound(widest, total, false);
+  constexpr uint64_t kMax = INT64_MAX;
+  constexpr uint64_t kSlack = 4u << 20;
+  return growth > kMax - kSlack || file_size > kMax - kSlack - growth ? kMax
+                                                                      : file_size + growth + kSlack;
+}
 
 bool open_existing_output(const Diagnostics& diag, const std::string& name,
                           const std::vector<Input>& inputs, Output* out) {
@@ -144,6 +181,13 @@ std::string failure_text(const Diagnostics& diag, const ConvertOptions& options,
       return render::DiagnosticLine(
           diag.program(),
           "error while writing at byte " + std::to_string(r.offset()) + ": Input/output error");
+    case guest::CONVERT_TARGET_OPEN_FAILED:
+      // img_open() of the -n target; the size check and instar's refusals come after it opened.
+      if (report.error->code() == guest::ERROR_CONVERT_TARGET_TOO_SMALL ||
+          report.error->code() == guest::ERROR_CONVERT_TARGET_UNSUPPORTED) {
+        return render::DiagnosticLine(diag.program(), text.message);
+      }
+      return render::OpenErrorText(diag.program(), options.output, text);
     case guest::CONVERT_SNAPSHOT_FAILED:
       return text.preamble +
              render::DiagnosticLine(diag.program(), "Failed to load snapshot: " + text.message);
@@ -372,17 +416,25 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   }
 
   uint64_t total = 0;
-  std::optional<Qcow2Target> qcow2_target;  // -O qcow2
+  std::optional<Qcow2Target> qcow2_target;  // -O qcow2, a new target
+  bool existing_qcow2 = false;              // -n -O qcow2
   std::string raw_preallocation;            // -O raw -o preallocation=
   FileAttributes raw_attributes;            // -O raw -o nocow, extent_size_hint
   if (!top_failed) {
     // Sizes as qemu counts them (blk_nb_sectors) are the guest's to tell; the host bounds the
     // output by the files' sizes rounded as raw would be, and the guest must agree exactly.
-    if (options.output_format == "qcow2") {
-      if (options.skip_create) {
-        diag.error("convert -n -O qcow2 is not supported by instar yet");
+    if (options.output_format == "qcow2" && options.skip_create) {
+      // The existing target is opened (and judged) by the guest, after the checks below.
+      existing_qcow2 = true;
+      if (options.backing) {
+        diag.error("convert -n -O qcow2 with -B is not supported by instar yet");
         return fail();
       }
+      if (options.compress) {
+        diag.error("convert -n -O qcow2 with -c is not supported by instar yet");
+        return fail();
+      }
+    } else if (options.output_format == "qcow2") {
       Qcow2TargetResult planned =
           plan_qcow2_target(diag.program(), options.output, options.create_options.value_or(""),
                             options.backing_format);
@@ -495,7 +547,8 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
       diag.error("Compression not supported for this file format");
       return fail();
     }
-    if (options.skip_create && output.size < total) {
+    // A qcow2 target's virtual size is the guest's to read (ERROR_CONVERT_TARGET_TOO_SMALL).
+    if (options.skip_create && !existing_qcow2 && output.size < total) {
       diag.error("output file is smaller than input file");
       return fail();
     }
@@ -514,9 +567,13 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   op.op = static_cast<uint32_t>(abi::Op::kConvert);
   op.input_device[0] = op.input_device[1] = abi::kNoDevice;
   op.convert_input_count = static_cast<uint32_t>(opened);
-  op.output_format =
-      static_cast<uint32_t>(qcow2_target ? abi::ImageFormat::kQcow2 : abi::ImageFormat::kRaw);
+  op.output_format = static_cast<uint32_t>(qcow2_target || existing_qcow2 ? abi::ImageFormat::kQcow2
+                                                                          : abi::ImageFormat::kRaw);
   uint64_t output_capacity = total;
+  if (existing_qcow2) {
+    op.convert_target_file_length = output.size;
+    output_capacity = existing_qcow2_bound(output.size, total);
+  }
   if (qcow2_target) {
     op.qcow2_cluster_size = qcow2_target->cluster_size;
     op.qcow2_refcount_bits = qcow2_target->refcount_bits;
@@ -533,7 +590,8 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
                      (options.out_of_order ? abi::kConvertOutOfOrder : 0u) |
                      (options.compress ? abi::kConvertCompress : 0u) |
                      (options.cache != "unsafe" ? abi::kConvertFlush : 0u) |
-                     (options.copy_range ? abi::kConvertCopyRange : 0u);
+                     (options.copy_range ? abi::kConvertCopyRange : 0u) |
+                     (options.salvage ? abi::kConvertSalvage : 0u);
   const auto add_device = [&request](int fd, uint64_t size, bool writable) {
     return add_request_device(&request, fd, size, writable);
   };
@@ -583,7 +641,8 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   }
   request.limits.memory_bytes = request.limits.arena_bytes + kMemoryHeadroom;
   request.limits.max_total_message_bytes =
-      request.limits.max_total_message_bytes + (total >> 30) * kMessageBytesPerGiB;
+      request.limits.max_total_message_bytes + (total >> 30) * kMessageBytesPerGiB +
+      (options.salvage ? total / 512 * kSalvagedBytesPerSector : 0);
   uint64_t device_bytes = 0;
   for (const sandbox::Device& device : request.devices) {
     device_bytes =
@@ -591,11 +650,19 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
   }
   request.limits.wall_time = scaled_wall_time(kConvertTimeLimit, device_bytes);
 
+  channel::ConvertSequence::SalvageCallback on_salvaged;
+  if (options.salvage) {
+    on_salvaged = [&diag, &options](const guest::ConvertSalvaged& s) {
+      print_salvaged(diag, options.quiet, s);
+    };
+  }
   channel::ConvertSequence sequence(
-      static_cast<uint32_t>(opened), options.progress, [&progress](uint64_t done, uint64_t all) {
+      static_cast<uint32_t>(opened), options.progress,
+      [&progress](uint64_t done, uint64_t all) {
         progress.print(
             static_cast<float>(100.0 * static_cast<double>(done) / static_cast<double>(all)), 0);
-      });
+      },
+      std::move(on_salvaged));
   const GuestRun run = run_guest(*sandbox, request, sequence);
   if (!run.ok) {
     diag.error(run.failure);

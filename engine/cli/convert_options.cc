@@ -238,8 +238,6 @@ ConvertParse parse_convert_options(int argc, char** argv) {
     unsupported = "--target-image-opts";
   else if (o.bitmaps)
     unsupported = "--bitmaps";
-  else if (o.salvage)
-    unsupported = "--salvage";
   if (unsupported != nullptr) {
     parse.error = ConvertParse::Error::kUnsupported;
     parse.lines = {std::string("convert option '") + unsupported +

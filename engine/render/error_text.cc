@@ -607,6 +607,24 @@ constexpr Rule kRules[] = {
      [](const guest::Error& e, ErrorText& t) {
        t.message = "Error while writing to COW image: " + Errno(Arg(e, 0));
      }},
+    // --- convert -n -O qcow2 ------------------------------------------------------------------
+    INSTAR_FIXED("ERROR_CONVERT_TARGET_TOO_SMALL", "output file is smaller than input file"),
+    {"ERROR_CONVERT_TARGET_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       const char* what = "this state";
+       switch (Arg(e, 0)) {
+         case 2: what = "an external data file"; break;
+         case 3: what = "bitmaps"; break;
+         case 4: what = "autoclear feature bits"; break;
+         case 5: what = "the dirty bit"; break;
+         case 6: what = "the corrupt bit"; break;
+         case 10: what = "a backing file"; break;
+         case 11: what = "snapshots or shared clusters"; break;
+         case 12: what = "compressed clusters"; break;
+       }
+       t.message = std::string("convert -n onto a qcow2 target with ") + what +
+                   " is not supported by instar yet";
+     }},
     // --- compare: qcow2_get_host_offset() corruption events, reads, refusals ------------------
     {"ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED",
      [](const guest::Error& e, ErrorText& t) {

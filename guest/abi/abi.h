@@ -29,8 +29,10 @@ namespace instar::abi {
 // ImageFormat::kQed (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_*
 // 270-289); Op::kAmend and the AmendResult message, OpConfig's amend block; safe rebase copies data
 // (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
-// rebase_flags).
-inline constexpr uint32_t kAbiVersion = 7;
+// rebase_flags). 8: convert --salvage (kConvertSalvage, the ConvertSalvaged message); convert -n
+// -O qcow2 (convert_target_file_length, CONVERT_TARGET_OPEN_FAILED, ERROR_CONVERT_TARGET_*
+// 470-479).
+inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -182,6 +184,9 @@ enum ConvertFlags : uint32_t {
   // new output_device of output_size bytes, every block written (no zero detection, no block
   // status), as img_dd's blk_pread / blk_pwrite loop does.
   kConvertDd = 1u << 8,
+  // --salvage: a sector whose block status or read fails with an I/O failure is reported
+  // (ConvertSalvaged) and copied as zeros instead of ending the conversion.
+  kConvertSalvage = 1u << 9,
 };
 
 // Inputs of one convert (qemu-img takes any number; the device table bounds them anyway).
@@ -315,6 +320,9 @@ struct OpConfig {
   uint32_t amend_refcount_bits;  // OUT refcount_bits (a power of two up to 64), with its flag
   uint32_t reserved7;            // OUT zero
   uint64_t amend_size;           // OUT size, with kAmendSize (only the image's own is amended)
+  // convert -n -O qcow2 (appended): the existing target's file length when the host opened it
+  // read-write (output_device); 0 for every other convert.
+  uint64_t convert_target_file_length;  // OUT
 };
 
 // What `snapshot` does to the image (img_snapshot's action; kSnapshotOpen: no action given,
@@ -488,7 +496,7 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 24 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
                                /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16 +
-                               /* amend */ 32);
+                               /* amend */ 32 + /* convert -n -O qcow2 */ 8);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);

@@ -10,6 +10,7 @@
 #include "guest/ops/chain_backing.h"
 #include "guest/ops/convert_copy.h"
 #include "guest/ops/dd_copy.h"
+#include "guest/ops/existing_qcow2_target.h"
 #include "guest/ops/info.h"
 #include "guest/ops/input_chain.h"
 #include "guest/ops/snapshot_load.h"
@@ -33,9 +34,10 @@ Status emit_body(MessageSink& sink, Arena& arena,
   return emitted;
 }
 
-class ProgressMessages final : public ConvertProgressSink {
+// The copy's events as guest messages: ConvertProgress and ConvertSalvaged.
+class EventMessages final : public ConvertEventSink {
  public:
-  ProgressMessages(MessageSink& sink, Arena& arena) : sink_(sink), arena_(arena) {}
+  EventMessages(MessageSink& sink, Arena& arena) : sink_(sink), arena_(arena) {}
   Status progress(uint64_t done, uint64_t total) override {
     const uint64_t values[2] = {done, total};
     return emit_body(
@@ -48,8 +50,35 @@ class ProgressMessages final : public ConvertProgressSink {
         },
         values);
   }
+  Status salvaged(SalvageKind kind, uint32_t input, uint64_t offset, const Status& error,
+                  bool corruption_event) override {
+    const Salvaged s{kind, input, offset, &error, corruption_event};
+    return emit_body(
+        sink_, arena_,
+        [](instar_guest_GuestMessage* m, const void* c) {
+          const auto* v = static_cast<const Salvaged*>(c);
+          m->which_body = instar_guest_GuestMessage_convert_salvaged_tag;
+          instar_guest_ConvertSalvaged& out = m->body.convert_salvaged;
+          out.kind = v->kind == SalvageKind::kRead ? instar_guest_SalvageKind_SALVAGE_READ
+                                                   : instar_guest_SalvageKind_SALVAGE_BLOCK_STATUS;
+          out.input = v->input;
+          out.offset = v->offset;
+          out.code = v->error->code();
+          out.args_count = static_cast<pb_size_t>(v->error->nargs());
+          for (int i = 0; i < v->error->nargs(); ++i) out.args[i] = v->error->arg(i);
+          out.corruption_event = v->corruption_event;
+        },
+        &s);
+  }
 
  private:
+  struct Salvaged {
+    SalvageKind kind;
+    uint32_t input;
+    uint64_t offset;
+    const Status* error;
+    bool corruption_event;
+  };
   MessageSink& sink_;
   Arena& arena_;
 };
@@ -141,7 +170,7 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
   // dd: one input, a new target without a backing file, sized for the range it receives.
   const bool dd = (op.convert_flags & abi::kConvertDd) != 0;
   const uint32_t dd_refused = abi::kConvertSkipCreate | abi::kConvertCompress |
-                              abi::kConvertProgress | abi::kConvertCopyRange;
+                              abi::kConvertProgress | abi::kConvertCopyRange | abi::kConvertSalvage;
   if (dd && (count != 1 || (op.convert_flags & dd_refused) != 0 || op.convert_backing_flags != 0 ||
              op.dd_input_offset > total || op.dd_length > total - op.dd_input_offset)) {
     return fail(instar_guest_ConvertKind_CONVERT_WRITE_FAILED,
@@ -172,8 +201,21 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
     backing = new (memory) ChainBacking();
   }
   Status made;
-  ImageWriter* target =
-      make_writer(op, *sinks[out], devices[out], backing, total, fresh, arena, &made);
+  ImageWriter* target = nullptr;
+  if (!fresh && op.output_format == static_cast<uint32_t>(abi::ImageFormat::kQcow2)) {
+    // -n -O qcow2: img_open() of the existing target, then its length against the inputs'.
+    Result<qcow2::Qcow2Writer*> existing =
+        open_existing_qcow2_target(*devices[out], *sinks[out], op.convert_target_file_length, total,
+                                   op.min_sparse_sectors != 0, arena, detail);
+    if (!existing.ok()) {
+      Reported r = fail(instar_guest_ConvertKind_CONVERT_TARGET_OPEN_FAILED, existing.status());
+      r.names = detail;
+      return r;
+    }
+    target = existing.value();
+  } else {
+    target = make_writer(op, *sinks[out], devices[out], backing, total, fresh, arena, &made);
+  }
   uint64_t backing_length = 0;
   if (target != nullptr && wants_backing) {
     // Either the host found no backing file (it reports why) or the guest cannot open it: qemu
@@ -229,10 +271,11 @@ Reported convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink
   uint64_t alignment = 1;
   while (alignment * 2 <= settings.min_sparse) alignment *= 2;
   settings.alignment = alignment;
-  ProgressMessages progress(sink, arena);
+  settings.progress = (op.convert_flags & abi::kConvertProgress) != 0;
+  settings.salvage = (op.convert_flags & abi::kConvertSalvage) != 0;
+  EventMessages events(sink, arena);
   Reported r;
-  r.outcome = convert_copy(inputs, count, writer, settings, buf,
-                           (op.convert_flags & abi::kConvertProgress) != 0 ? &progress : nullptr);
+  r.outcome = convert_copy(inputs, count, writer, settings, buf, &events);
   // qemu preallocated while it created the target, before the copy: whatever the copy's outcome.
   r.outcome.preallocate = writer.preallocated_area();
   return r;

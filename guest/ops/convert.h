@@ -13,8 +13,9 @@ namespace instar {
 // Opens the op.convert_input_count inputs (op.convert_chain[i], top first, as compare's chains),
 // then copies them, concatenated, onto the writable device op.output_device in format
 // op.output_format (raw; other formats are refused with ERROR_UNSUPPORTED_OP until their
-// writer lands), and emits [ConvertProgress...] (with kConvertProgress), [Error], ConvertResult,
-// Done (guest.proto ConvertKind). Returns an error only when a message could not be emitted.
+// writer lands), and emits ConvertProgress (with kConvertProgress) and ConvertSalvaged (with
+// kConvertSalvage) messages as they happen, then [Error], ConvertResult, Done (guest.proto
+// ConvertKind). Returns an error only when a message could not be emitted.
 Status run_convert(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
                    uint32_t device_count, MessageSink& sink, Arena& arena);
 

@@ -2,6 +2,7 @@
 // convert_do_copy of qemu-img.c (7.2), with one coroutine's in-order view of the work.
 #include "guest/ops/convert_copy.h"
 
+#include "guest/abi/abi.h"
 #include "guest/lib/mem.h"
 #include "guest/ops/sparse_scan.h"
 
@@ -14,6 +15,32 @@ enum class ChunkStatus { kData, kZero, kBackingFile };
 
 uint64_t min64(uint64_t a, uint64_t b) {
   return a < b ? a : b;
+}
+
+// qcow2_signal_corruption()'s events: qemu prints the first of each image and suppresses the rest.
+bool is_corruption_event(const Status& s) {
+  switch (s.code()) {
+    case instar_guest_ErrorCode_ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED:
+    case instar_guest_ErrorCode_ERROR_CORRUPT_CLUSTER_OFFSET_UNALIGNED:
+    case instar_guest_ErrorCode_ERROR_CORRUPT_ZERO_CLUSTER_PRE_V3:
+    case instar_guest_ErrorCode_ERROR_CORRUPT_INVALID_CLUSTER_ENTRY:
+    case instar_guest_ErrorCode_ERROR_CORRUPT_REFBLOCK_OFFSET_UNALIGNED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The failures --salvage gets past: those qemu's block layer returns as an I/O error of the
+// image (a failed read, a qcow2 corruption event, a compressed cluster that does not inflate, a
+// vmdk grain or qed table that does not resolve). instar's own refusals and limits still end the
+// conversion: salvaging them would copy zeros where qemu copies data.
+bool salvageable(const Status& s) {
+  return is_corruption_event(s) || s.code() == instar_guest_ErrorCode_ERROR_IO ||
+         s.code() == instar_guest_ErrorCode_ERROR_DECOMPRESSION_FAILED ||
+         s.code() == instar_guest_ErrorCode_ERROR_VMDK_GRAIN ||
+         s.code() == instar_guest_ErrorCode_ERROR_VMDK_CLUSTER_LOOKUP ||
+         s.code() == instar_guest_ErrorCode_ERROR_QED_INVALID_OFFSET;
 }
 
 ConvertOutcome failure(instar_guest_ConvertKind kind, uint64_t offset, const Status& error) {
@@ -32,7 +59,9 @@ class Copy {
     for (uint32_t i = 0; i < count; ++i) total_ += inputs[i].image->length() / kSectorSize;
   }
 
-  ConvertOutcome run(ConvertProgressSink* progress) {
+  ConvertOutcome run(ConvertEventSink* events) {
+    events_ = events;
+    ConvertEventSink* progress = s_.progress ? events : nullptr;
     copy_range_ = s_.copy_range;
     // Calculate allocated sectors for progress (this pass also meets block status errors first).
     uint64_t allocated = 0;
@@ -137,12 +166,29 @@ class Copy {
       const uint64_t offset = (sector - cur_offset) * kSectorSize;
       const uint64_t left = image.length() - offset;
       BlockStatus bs;
-      const uint64_t count = min64(n * kSectorSize, left);
-      const Status st = s_.target_has_backing ? image.layer_status(offset, count, &bs)
-                                              : image.block_status(offset, count, &bs);
-      if (!st.ok()) {
-        *error = failure(instar_guest_ConvertKind_CONVERT_STATUS_FAILED, offset, st);
-        return false;
+      for (;;) {
+        const uint64_t count = min64(n * kSectorSize, left);
+        const Status st = s_.target_has_backing ? image.layer_status(offset, count, &bs)
+                                                : image.block_status(offset, count, &bs);
+        if (st.ok()) break;
+        if (!s_.salvage || !salvageable(st)) {
+          *error = failure(instar_guest_ConvertKind_CONVERT_STATUS_FAILED, offset, st);
+          return false;
+        }
+        if (n > 1) {  // retry on a shorter range
+          n = (n + 3) / 4;
+          continue;
+        }
+        // One sector: just try to read it, then.
+        const Status reported = salvaged(SalvageKind::kBlockStatus, cur, offset, st);
+        if (!reported.ok()) {
+          *error = failure(instar_guest_ConvertKind_CONVERT_WRITE_FAILED, offset, reported);
+          return false;
+        }
+        bs = BlockStatus();
+        bs.flags = kBlockData;
+        bs.bytes = kSectorSize;
+        break;
       }
       n = (bs.bytes + kSectorSize - 1) / kSectorSize;
       // Keep sector_next_status aligned to the source's clusters.
@@ -176,16 +222,29 @@ class Copy {
 
   // convert_co_read(): n sectors from output sector `sector`, across inputs when a compressed
   // cluster spans two of them.
+  // --salvage: a failed read is retried sector by sector up to where it ended, and each sector
+  // that still fails reads as zeros.
   Status read(uint64_t sector, uint64_t n) {
     uint8_t* out = buf_;
+    uint64_t single_read_until = 0;
     while (n > 0) {
       uint32_t cur = 0;
       uint64_t cur_offset = 0;
       select_part(sector, &cur, &cur_offset);
       CompareImage& image = *inputs_[cur].image;
-      const uint64_t part = min64(n, image.length() / kSectorSize - (sector - cur_offset));
-      INSTAR_TRY(
-          image.read((sector - cur_offset) * kSectorSize, MutableBytes(out, part * kSectorSize)));
+      const uint64_t offset = (sector - cur_offset) * kSectorSize;
+      uint64_t part = min64(n, image.length() / kSectorSize - (sector - cur_offset));
+      if (single_read_until > offset) part = 1;
+      const Status st = image.read(offset, MutableBytes(out, part * kSectorSize));
+      if (!st.ok()) {
+        if (!s_.salvage || !salvageable(st)) return st;
+        if (part > 1) {
+          single_read_until = offset + part * kSectorSize;
+          continue;
+        }
+        INSTAR_TRY(salvaged(SalvageKind::kRead, cur, offset, st));
+        fill_bytes(out, 0, kSectorSize);
+      }
       sector += part;
       n -= part;
       out += part * kSectorSize;
@@ -224,6 +283,14 @@ class Copy {
     return Status::Ok();
   }
 
+  // Reports a sector --salvage gave up on; the input's first corruption event says so.
+  Status salvaged(SalvageKind kind, uint32_t input, uint64_t offset, const Status& error) {
+    const bool first_event = is_corruption_event(error) && !corruption_signalled_[input];
+    if (first_event) corruption_signalled_[input] = true;
+    if (events_ == nullptr) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
+    return events_->salvaged(kind, input, offset, error, first_event);
+  }
+
   const ConvertInput* inputs_;
   uint32_t count_;
   ImageWriter& target_;
@@ -234,15 +301,21 @@ class Copy {
   ChunkStatus status_ = ChunkStatus::kData;
   bool chunk_compressed_ = false;  // the current status run is a compressed cluster
   bool copy_range_ = false;
+  ConvertEventSink* events_ = nullptr;
+  bool corruption_signalled_[abi::kMaxConvertInputs] = {};
 };
 
 }  // namespace
 
 ConvertOutcome convert_copy(const ConvertInput* inputs, uint32_t count, ImageWriter& target,
                             const ConvertSettings& settings, uint8_t* buf,
-                            ConvertProgressSink* progress) {
+                            ConvertEventSink* events) {
+  if (count == 0 || count > abi::kMaxConvertInputs) {
+    return failure(instar_guest_ConvertKind_CONVERT_OPEN_FAILED, 0,
+                   Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, count));
+  }
   Copy copy(inputs, count, target, settings, buf);
-  return copy.run(progress);
+  return copy.run(events);
 }
 
 }  // namespace instar

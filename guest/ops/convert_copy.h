@@ -31,6 +31,12 @@ struct ConvertSettings {
   // -C (s.copy_range): a data chunk is copied whole (blk_co_copy_range(), zeros included) until
   // a chunk the source cannot offload (a compressed cluster) turns it off for the rest.
   bool copy_range = false;
+  // -p: report qemu_progress_print()'s arguments to the event sink.
+  bool progress = false;
+  // --salvage (s.salvage): a block status or read that fails with an I/O failure is retried on
+  // shorter ranges down to one sector, and that sector is reported, then copied as data (block
+  // status) or as zeros (read), instead of ending the conversion.
+  bool salvage = false;
 };
 
 // One input: the top image of its chain, read through as one device.
@@ -38,13 +44,21 @@ struct ConvertInput {
   CompareImage* image = nullptr;
 };
 
-// Receives qemu_progress_print()'s arguments as they happen (allocated_done, allocated_sectors).
-class ConvertProgressSink {
+// Which of qemu's two salvage warnings a sector gets.
+enum class SalvageKind { kBlockStatus, kRead };
+
+// What the copy reports while it runs, in order: qemu_progress_print()'s arguments (with
+// settings.progress) and the sectors --salvage gave up on (with settings.salvage).
+class ConvertEventSink {
  public:
   virtual Status progress(uint64_t done_sectors, uint64_t total_sectors) = 0;
+  // `input`'s sector at byte `offset` failed with `error`; `corruption_event`: the failure is
+  // that input's first qcow2 corruption event, whose line qemu prints once per image.
+  virtual Status salvaged(SalvageKind kind, uint32_t input, uint64_t offset, const Status& error,
+                          bool corruption_event) = 0;
 
  protected:
-  ~ConvertProgressSink() = default;
+  ~ConvertEventSink() = default;
 };
 
 struct ConvertOutcome {
@@ -58,10 +72,11 @@ struct ConvertOutcome {
 };
 
 // Copies the concatenated `inputs` onto `target` (target.size() >= their total length) as
-// qemu-img convert does without -W, using `buf` (buf_sectors * 512 bytes). `progress` may be
-// null. A failing progress sink ends the copy with its status as a write failure.
+// qemu-img convert does without -W, using `buf` (buf_sectors * 512 bytes). `events` may be null
+// when settings ask for neither progress nor salvage. A failing event sink ends the copy with its
+// status as a write failure.
 ConvertOutcome convert_copy(const ConvertInput* inputs, uint32_t count, ImageWriter& target,
                             const ConvertSettings& settings, uint8_t* buf,
-                            ConvertProgressSink* progress);
+                            ConvertEventSink* events);
 
 }  // namespace instar

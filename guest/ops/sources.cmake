@@ -9,6 +9,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/chain_backing.cc
   ops/convert.cc
   ops/convert_copy.cc
+  ops/existing_qcow2_target.cc
   ops/create.cc
   ops/dd_copy.cc
   ops/in_place_image.cc

@@ -22,6 +22,9 @@ from instar_oracle import hostile
 CONVERT_RUNS = (("raw", ["-O", "raw"]), ("qcow2", ["-O", "qcow2"]),
                 ("qcow2-c-p", ["-O", "qcow2", "-c", "-p"]), ("raw-p", ["-p", "-O", "raw"]))
 MEASURE, MAP = "measure", "map-json"
+# A case whose conversion fails on a read (target "left") also runs salvaged: qemu reads the
+# failing sectors as zeros, warns for each and succeeds.
+SALVAGE_RUN = ("raw-salvage", ["--salvage", "-O", "raw"])
 
 
 def convert_argv(case: hostile.Case, options: list[str], target: str) -> list[str]:
@@ -80,6 +83,11 @@ _READ: dict[tuple[str, str], Answer] = {
 
 def convert_answer(case: hostile.Case, label: str) -> Answer:
     """qemu-img convert's answer for `case` onto target `label` (instar's where it differs)."""
+    if label == SALVAGE_RUN[0]:
+        unsalvaged = convert_answer(case, "raw")
+        if unsalvaged.target != "left":
+            return unsalvaged
+        return Answer(0, "qemu-img: warning: error while reading ")
     if case.name == "vsize-1pib":
         # file-posix refuses to grow a raw file to 1 PiB (EFBIG from ftruncate), leaving it empty;
         # a qcow2 target takes qemu-img minutes to fill with nothing.

@@ -84,5 +84,72 @@ TEST(ConvertReport, HostileProgressIsRefused) {
   EXPECT_NE(feed({result(instar::guest::CONVERT_DONE)}, true).first, "");
 }
 
+GuestMessage salvaged(instar::guest::SalvageKind kind, uint32_t input, uint64_t offset,
+                      instar::guest::ErrorCode code, bool event) {
+  GuestMessage m;
+  instar::guest::ConvertSalvaged* s = m.mutable_convert_salvaged();
+  s->set_kind(kind);
+  s->set_input(input);
+  s->set_offset(offset);
+  s->set_code(code);
+  if (code == instar::guest::ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED) {
+    s->add_args(0x40200);
+    s->add_args(0);
+  }
+  s->set_corruption_event(event);
+  return m;
+}
+
+// Feeds `messages` with --salvage asked for (or not); returns the refusal and the offsets the
+// host was handed.
+std::pair<std::string, std::vector<uint64_t>> feed_salvage(std::vector<GuestMessage> messages,
+                                                           bool want_salvage) {
+  std::vector<uint64_t> seen;
+  ConvertSequence::SalvageCallback on_salvaged;
+  if (want_salvage) {
+    on_salvaged = [&seen](const instar::guest::ConvertSalvaged& s) { seen.push_back(s.offset()); };
+  }
+  ConvertSequence sequence(
+      2, false, [](uint64_t, uint64_t) {}, on_salvaged);
+  return {feed_all(sequence, messages), seen};
+}
+
+TEST(ConvertReport, SalvagedSectorsComeBeforeTheResult) {
+  using namespace instar::guest;
+  const auto [why, seen] = feed_salvage(
+      {salvaged(SALVAGE_BLOCK_STATUS, 0, 0, ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED, true),
+       salvaged(SALVAGE_READ, 0, 512, ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED, false),
+       salvaged(SALVAGE_READ, 1, 0, ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED, true),
+       result(CONVERT_DONE), done(0)},
+      true);
+  EXPECT_EQ(why, "");
+  EXPECT_EQ(seen, (std::vector<uint64_t>{0, 512, 0}));
+}
+
+TEST(ConvertReport, HostileSalvagedSectorsAreRefused) {
+  using namespace instar::guest;
+  const GuestMessage ok_end[] = {result(CONVERT_DONE), done(0)};
+  const std::vector<std::vector<GuestMessage>> hostile = {
+      {salvaged(SALVAGE_READ, 0, 0, ERROR_IO, false)},              // not asked for (below)
+      {salvaged(SALVAGE_KIND_UNSPECIFIED, 0, 0, ERROR_IO, false)},  // no kind
+      {salvaged(SALVAGE_READ, 2, 0, ERROR_IO, false)},              // no such input
+      {salvaged(SALVAGE_READ, 0, 0, ERROR_NONE, false)},            // no error
+      {salvaged(SALVAGE_READ, 0, 0, ERROR_IO, true)},               // an event without a line
+      {salvaged(SALVAGE_READ, 0, 0, ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED, true),
+       salvaged(SALVAGE_READ, 0, 0, ERROR_CORRUPT_L2_TABLE_OFFSET_UNALIGNED, true)},  // twice
+  };
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    std::vector<GuestMessage> messages = hostile[i];
+    messages.insert(messages.end(), std::begin(ok_end), std::end(ok_end));
+    EXPECT_NE(feed_salvage(messages, i != 0).first, "") << i;
+  }
+  // After the result nothing more comes.
+  EXPECT_NE(
+      feed_salvage({result(CONVERT_DONE), salvaged(SALVAGE_READ, 0, 0, ERROR_IO, false), done(0)},
+                   true)
+          .first,
+      "");
+}
+
 }  // namespace
 }  // namespace instar::channel

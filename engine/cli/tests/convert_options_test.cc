@@ -70,12 +70,19 @@ TEST(ConvertOptions, ErrorsInQemusOrder) {
 }
 
 TEST(ConvertOptions, UnimplementedOptionsAreRefusedNotIgnored) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"--bitmaps", "a", "b"},
-                                             {"--salvage", "a", "b"},
-                                             {"--target-image-opts", "-n", "a", "b"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--bitmaps", "a", "b"}, {"--target-image-opts", "-n", "a", "b"}}) {
     EXPECT_EQ(parse(args).error, ConvertParse::Error::kUnsupported) << args.front();
   }
+}
+
+TEST(ConvertOptions, SalvageIsParsedAndRefusesCopyOffloading) {
+  const ConvertParse p = parse({"a", "--salvage", "b"});
+  EXPECT_EQ(p.error, ConvertParse::Error::kNone);
+  EXPECT_TRUE(p.options.salvage);
+  const ConvertParse c = parse({"-C", "--salvage", "a", "b"});
+  ASSERT_EQ(c.lines.size(), 1u);
+  EXPECT_EQ(c.lines.front(), "Cannot use copy offloading in salvaging mode");
 }
 
 TEST(ConvertOptions, ObjectsAreCreatedInTheOptionLoop) {

@@ -143,7 +143,7 @@ ImageDriver* new_image(Arena& arena) {
 
 ImageWriter* new_writer(const WriterRequest& request, Arena& arena, Status* why) {
   const abi::OpConfig& op = *request.op;
-  // Only a fresh target: the host refuses -n -O qcow2.
+  // Only a fresh target: convert -n -O qcow2 opens the existing one (existing_qcow2_target.h).
   if (!request.fresh || op.qcow2_compression_type > 1) {
     *why = Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, op.output_format);
     return nullptr;

@@ -230,8 +230,9 @@ Status Qcow2Writer::write_header() {
 }
 
 Status Qcow2Writer::finish() {
-  // An image opened in place keeps its header: flush_in_place() ends its writes.
-  if (!created_ || in_place_) return internal();
+  // An image opened in place keeps its header: its caches and the file are flushed.
+  if (in_place_) return flush_in_place();
+  if (!created_) return internal();
   INSTAR_TRY(l2_cache_.flush());
   INSTAR_TRY(refs_.flush());
   INSTAR_TRY(write_header());

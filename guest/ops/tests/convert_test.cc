@@ -33,13 +33,47 @@ class RecordingSink final : public BlockSink {
   int flushes = 0;
 };
 
-class Progress final : public ConvertProgressSink {
+class Progress final : public ConvertEventSink {
  public:
   Status progress(uint64_t done, uint64_t total) override {
     events.push_back({done, total});
     return Status::Ok();
   }
+  Status salvaged(SalvageKind kind, uint32_t input, uint64_t offset, const Status& error,
+                  bool corruption_event) override {
+    salvages.push_back({kind, input, offset, error.code(), corruption_event});
+    return Status::Ok();
+  }
+  struct Salvage {
+    SalvageKind kind;
+    uint32_t input;
+    uint64_t offset;
+    int code;
+    bool corruption_event;
+    bool operator==(const Salvage&) const = default;
+  };
   std::vector<std::pair<uint64_t, uint64_t>> events;
+  std::vector<Salvage> salvages;
+};
+
+// A memory image whose reads fail with `code` wherever they touch [bad_start, bad_end).
+class FailingSource final : public BlockSource {
+ public:
+  FailingSource(Bytes data, uint64_t bad_start, uint64_t bad_end, instar_guest_ErrorCode code)
+      : data_(data), bad_start_(bad_start), bad_end_(bad_end), code_(code) {}
+  uint64_t size() const override { return data_.size; }
+  Status read_at(uint64_t offset, MutableBytes out) override {
+    if (offset < bad_end_ && bad_start_ < offset + out.size) {
+      return Status(code_, offset, out.size);
+    }
+    std::memcpy(out.data, data_.data + offset, out.size);
+    return Status::Ok();
+  }
+
+ private:
+  Bytes data_;
+  uint64_t bad_start_, bad_end_;
+  instar_guest_ErrorCode code_;
 };
 
 std::vector<uint8_t> sectors(const std::vector<int>& data) {  // 1: data sector, 0: zero sector
@@ -80,13 +114,17 @@ struct RawRun {
   std::vector<uint8_t> input;
   ConvertSettings settings;
   bool fresh = true;
+  uint64_t bad_start = 0, bad_end = 0;  // reads touching this range fail with bad_code
+  instar_guest_ErrorCode bad_code = instar_guest_ErrorCode_ERROR_IO;
 };
 
 // Converts a raw memory image onto a recording sink through RawWriter.
-ConvertOutcome convert_raw(const RawRun& run, RecordingSink& sink, Progress* progress) {
+ConvertOutcome convert_raw(RawRun run, RecordingSink& sink, Progress* progress) {
   std::vector<uint8_t> arena_memory(8 << 20);
   Arena arena(arena_memory.data(), arena_memory.size());
-  MemoryBlockSource source(Bytes(run.input.data(), run.input.size()));
+  FailingSource source(Bytes(run.input.data(), run.input.size()), run.bad_start, run.bad_end,
+                       run.bad_code);
+  run.settings.progress = progress != nullptr;
   CompareImage image;
   ErrorNames detail;
   EXPECT_TRUE(image.open(source, abi::ImageFormat::kRaw, nullptr, false, arena, &detail).ok());
@@ -118,6 +156,58 @@ TEST(ConvertCopy, FreshRawTargetGetsOnlyTheDataRuns) {
       ASSERT_EQ(sink.bytes[i], run.input[i]) << i;
     }
   }
+}
+
+TEST(ConvertCopy, FailedReadEndsTheCopyWithoutSalvage) {
+  RawRun run;
+  run.input.assign(3 << 20, 7);
+  run.bad_start = (1 << 20) + 100;
+  run.bad_end = (1 << 20) + 600;
+  run.settings.has_zero_init = true;
+  RecordingSink sink(run.input.size());
+  const ConvertOutcome o = convert_raw(run, sink, nullptr);
+  EXPECT_EQ(o.kind, instar_guest_ConvertKind_CONVERT_READ_FAILED);
+  EXPECT_EQ(o.offset, 0u);  // the chunk's start: qemu's "error while reading at byte 0"
+  EXPECT_EQ(o.error.code(), instar_guest_ErrorCode_ERROR_IO);
+}
+
+TEST(ConvertCopy, SalvageReadsFailingSectorsAsZerosOneByOne) {
+  RawRun run;
+  run.input.assign(3 << 20, 7);
+  run.bad_start = (1 << 20) + 100;  // sectors 2048 and 2049
+  run.bad_end = (1 << 20) + 600;
+  run.settings.has_zero_init = true;
+  run.settings.salvage = true;
+  RecordingSink sink(run.input.size());
+  Progress events;
+  const ConvertOutcome o = convert_raw(run, sink, &events);
+  ASSERT_EQ(o.kind, instar_guest_ConvertKind_CONVERT_DONE);
+  const std::vector<Progress::Salvage> expected = {
+      {SalvageKind::kRead, 0, 1u << 20, instar_guest_ErrorCode_ERROR_IO, false},
+      {SalvageKind::kRead, 0, (1u << 20) + 512, instar_guest_ErrorCode_ERROR_IO, false}};
+  EXPECT_EQ(events.salvages, expected);
+  for (size_t i = 0; i < run.input.size(); ++i) {
+    const bool lost = i >= (1u << 20) && i < (1u << 20) + 1024;
+    // The two zeroed sectors are too short a run for -S's 4 KiB: written as data, as zeros.
+    ASSERT_EQ(sink.bytes[i], lost ? 0 : 7) << i;
+  }
+}
+
+TEST(ConvertCopy, SalvageDoesNotSwallowInstarRefusals) {
+  RawRun run;
+  run.input.assign(1 << 20, 7);
+  run.settings.salvage = true;
+  run.bad_start = 512 << 10;  // past the head the open reads
+  run.bad_end = (512 << 10) + 512;
+  run.bad_code = instar_guest_ErrorCode_ERROR_UNSUPPORTED_OP;  // not an I/O failure of qemu's
+  RecordingSink sink(run.input.size());
+  Progress events;
+  const ConvertOutcome o = convert_raw(run, sink, &events);
+  EXPECT_EQ(o.kind, instar_guest_ConvertKind_CONVERT_READ_FAILED);
+  EXPECT_TRUE(events.salvages.empty());
+  // Without an event sink a salvaged sector cannot be reported: that fails too.
+  run.bad_code = instar_guest_ErrorCode_ERROR_IO;
+  EXPECT_NE(convert_raw(run, sink, nullptr).kind, instar_guest_ConvertKind_CONVERT_DONE);
 }
 
 TEST(ConvertCopy, NoSparseDetectionWritesEverything) {
