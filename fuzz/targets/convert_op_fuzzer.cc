@@ -79,7 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   op.output_size = virtual_size(image, force_qcow2);
   op.min_sparse_sectors = kSparse[(flags >> 4) & 3];
   if (qcow2_output && (flags & 2) != 0) op.convert_flags |= instar::abi::kConvertCompress;
-  if ((flags & 0x80) != 0) op.convert_flags |= instar::abi::kConvertProgress;
+  // 0x80: both kinds of event message, -p's progress and --salvage's salvaged sectors.
+  if ((flags & 0x80) != 0) {
+    op.convert_flags |= instar::abi::kConvertProgress | instar::abi::kConvertSalvage;
+  }
   op.qcow2_cluster_size = (flags & 0x40) != 0 ? 4096 : 65536;
   op.qcow2_refcount_bits = 16;
   op.qcow2_compression_type = (flags & 4) != 0 ? 1 : 0;
