@@ -24,6 +24,7 @@
 #include "engine/cli/convert_devices.h"
 #include "engine/cli/convert_options.h"
 #include "engine/cli/convert_target.h"
+#include "engine/cli/convert_target_name.h"
 #include "engine/cli/creation_options.h"
 #include "engine/cli/file_attributes.h"
 #include "engine/cli/format_name.h"
@@ -89,17 +90,18 @@ uint64_t existing_qcow2_bound(uint64_t file_size, uint64_t total) {
                                                                       : file_size + growth + kSlack;
 }
 
-bool open_existing_output(const Diagnostics& diag, const std::string& name,
+// The -n target `name` (the command line's argument; the file at `path`), opened read-write.
+bool open_existing_output(const Diagnostics& diag, const std::string& name, const std::string& path,
                           const std::vector<Input>& inputs, Output* out) {
   const std::string prefix = "Could not open '" + name + "': ";
-  const int fd = open(name.c_str(), O_RDWR | O_CLOEXEC);
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
-    diag.error(prefix + prefix + std::strerror(errno));
+    diag.error(prefix + "Could not open '" + path + "': " + std::strerror(errno));
     return false;
   }
   out->fd = sandbox::UniqueFd(fd);
   if (locked_by_inputs(fd, inputs)) {
-    diag.error(prefix + lock_error(name));
+    diag.error(prefix + lock_error(path));
     return false;
   }
   struct stat st {};
@@ -114,12 +116,13 @@ bool open_existing_output(const Diagnostics& diag, const std::string& name,
 // cache=none / directsync open the output with O_DIRECT: where the filesystem refuses it, qemu's
 // open fails, and so does instar's (the copy itself then writes through the page cache and
 // flushes at the end: docs/convert.md).
-bool check_direct(const Diagnostics& diag, const std::string& name, const std::string& cache) {
+bool check_direct(const Diagnostics& diag, const std::string& name, const std::string& path,
+                  const std::string& cache) {
   if (cache != "none" && cache != "off" && cache != "directsync") return true;
-  const int fd = open(name.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+  const int fd = open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
   if (fd < 0) {
-    const std::string prefix = "Could not open '" + name + "': ";
-    diag.error(prefix + prefix + std::strerror(errno));
+    diag.error("Could not open '" + name + "': Could not open '" + path +
+               "': " + std::strerror(errno));
     return false;
   }
   close(fd);
@@ -335,7 +338,11 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
                         const std::string& help, bool unsafe_quirks,
                         const chain::RootOptions& roots, int argc, char** argv) {
   const ConvertParse parse = parse_convert_options(argc, argv);
-  const ConvertOptions& options = parse.options;
+  // --target-image-opts: the options' driver is the target's format (-O is refused with it).
+  const ConvertTargetName target_name = resolve_convert_target(parse.options);
+  ConvertOptions resolved = parse.options;
+  resolved.output_format = target_name.format;
+  const ConvertOptions& options = resolved;
   for (const std::string& warning : parse.warnings) diag.error(warning);
   switch (parse.error) {
     case ConvertParse::Error::kNone:
@@ -513,8 +520,16 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
 
   if (!top_failed) {
     if (options.skip_create) {
-      if (!open_existing_output(diag, options.output, inputs, &output)) return fail();
-      if (!check_direct(diag, options.output, options.cache)) return fail();
+      // img_open() of the target, where --target-image-opts' options are parsed.
+      for (const std::string& warning : target_name.warnings) diag.error("warning: " + warning);
+      if (target_name.error) {
+        diag.error(*target_name.error);
+        return fail();
+      }
+      if (!open_existing_output(diag, options.output, target_name.path, inputs, &output)) {
+        return fail();
+      }
+      if (!check_direct(diag, options.output, target_name.path, options.cache)) return fail();
     } else {
       Preallocation preallocation = Preallocation::kOff;
       if (!qcow2_target && !raw_preallocation.empty()) {
@@ -537,7 +552,7 @@ int run_convert_command(const Diagnostics& diag, const SandboxChoice& choice,
         diag.error("Invalid cache option: " + options.cache);
         return fail();
       }
-      if (!check_direct(diag, options.output, options.cache)) return fail();
+      if (!check_direct(diag, options.output, options.output, options.cache)) return fail();
     }
     if (options.skip_create && !is_cache_mode(options.cache)) {
       diag.error("Invalid cache option: " + options.cache);

@@ -90,6 +90,7 @@ ConvertParse parse_convert_options(int argc, char** argv) {
         break;
       case 'O':
         o.output_format = value;
+        o.output_format_given = true;
         break;
       case 'B':
         o.backing = value;
@@ -234,10 +235,7 @@ ConvertParse parse_convert_options(int argc, char** argv) {
 
   // What instar does not implement yet: refused, never ignored.
   const char* unsupported = nullptr;
-  if (o.target_image_opts)
-    unsupported = "--target-image-opts";
-  else if (o.bitmaps)
-    unsupported = "--bitmaps";
+  if (o.bitmaps) unsupported = "--bitmaps";
   if (unsupported != nullptr) {
     parse.error = ConvertParse::Error::kUnsupported;
     parse.lines = {std::string("convert option '") + unsupported +

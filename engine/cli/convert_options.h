@@ -13,6 +13,7 @@ namespace instar::cli {
 struct ConvertOptions {
   std::optional<std::string> format;          // -f
   std::string output_format = "raw";          // -O
+  bool output_format_given = false;           // -O was given (--target-image-opts refuses it)
   std::string cache = "unsafe";               // -t (convert's default)
   std::string source_cache = "writeback";     // -T (BDRV_DEFAULT_CACHE)
   std::optional<std::string> backing;         // -B

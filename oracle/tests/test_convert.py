@@ -173,8 +173,7 @@ def test_output_is_an_input(skip_create, tmp_path, instar_bin, qemu_img):
 def test_unimplemented_options_are_refused(tmp_path, instar_bin):
     image = str(recipes.build("qcow2-mixed", tmp_path))
     for options in (["-O", "qcow2", "-o", "data_file=d.raw"],
-                    ["--bitmaps"],
-                    ["-n", "--target-image-opts"]):
+                    ["--bitmaps"]):
         run = runner.run([instar_bin, f"--sandbox={SANDBOX}", "convert", *options, image,
                           "x.out"], tmp_path)
         assert run.rc == 1, options
