@@ -621,6 +621,7 @@ constexpr Rule kRules[] = {
          case 10: what = "a backing file"; break;
          case 11: what = "snapshots or shared clusters"; break;
          case 12: what = "compressed clusters"; break;
+         case 13: what = "overlapping or unaligned metadata"; break;
        }
        t.message = std::string("convert -n onto a qcow2 target with ") + what +
                    " is not supported by instar yet";

@@ -18,6 +18,8 @@ enum ExistingTargetRefusal : uint64_t {
   kTargetBackingFile = 10,  // qemu opens the target's own backing chain and copies on write from it
   kTargetSnapshots = 11,    // clusters shared with snapshots are copied on write
   kTargetCompressed = 12,   // a compressed cluster is reallocated when written
+  kTargetOverlaps = 13,     // tables or data clusters that overlap (qemu's overlap check stops
+                            // the write and marks the image corrupt) or are unaligned
 };
 
 // Opens the qcow2 image on `device` (its file's first `file_length` bytes) as img_open() opens

@@ -6,6 +6,7 @@
 #include "guest/formats/qcow2/limits.h"
 #include "guest/formats/qcow2/refcount_entries.h"
 #include "guest/formats/qcow2/writer.h"
+#include "guest/lib/heap_sort.h"
 #include "guest/lib/mem.h"
 
 namespace instar::qcow2 {
@@ -13,30 +14,6 @@ namespace instar::qcow2 {
 namespace {
 
 constexpr uint64_t kIncompatDataFile = 1u << 2;
-
-// Heapsort of `n` values (no allocation, no recursion: the guest is freestanding).
-void sift_down(uint64_t* a, uint64_t root, uint64_t n) {
-  for (;;) {
-    uint64_t child = 2 * root + 1;
-    if (child >= n) return;
-    if (child + 1 < n && a[child + 1] > a[child]) ++child;
-    if (a[root] >= a[child]) return;
-    const uint64_t t = a[root];
-    a[root] = a[child];
-    a[child] = t;
-    root = child;
-  }
-}
-
-void heap_sort(uint64_t* a, uint64_t n) {
-  for (uint64_t i = n / 2; i-- > 0;) sift_down(a, i, n);
-  for (uint64_t end = n; end-- > 1;) {
-    const uint64_t t = a[0];
-    a[0] = a[end];
-    a[end] = t;
-    sift_down(a, 0, end);
-  }
-}
 
 bool overlaps(uint64_t offset, uint64_t bytes, FileRange r) {
   return r.end > r.start && offset < r.end && r.start < offset + bytes;
