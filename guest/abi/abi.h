@@ -30,7 +30,8 @@ namespace instar::abi {
 // 270-289); Op::kAmend and the AmendResult message, OpConfig's amend block; safe rebase copies data
 // (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
 // rebase_flags).
-inline constexpr uint32_t kAbiVersion = 7;
+// 8: ImageFormat::kVhdx (FORMAT_VHDX, ERROR_VHDX_* 390-419, CHECK_LINE_VHDX_* 240-259).
+inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -157,6 +158,7 @@ enum class ImageFormat : uint32_t {
   kVpc = 5,
   kQed = 6,
   kLuks = 7,  // raw LUKS v1 (qemu's block/crypto.c)
+  kVhdx = 8,  // read-only (qemu's block/vhdx.c)
 };
 
 enum OpFlags : uint32_t {
