@@ -226,3 +226,29 @@ def test_convert(images, as_qemu_img, qemu_img, image, target, tmp_path):
 def test_measure(images, as_qemu_img, qemu_img, image, output):
     _same(images, as_qemu_img, qemu_img,
           ["measure", f"--output={output}", "-O", "qcow2", image])
+
+
+def test_log_search_that_never_ends(images, as_qemu_img, tmp_path):
+    """A log whose search round ends where it began: an entry of half the log, then one whose
+    checksum fails and wraps to the start. qemu 7.2 searches it forever; instar refuses it."""
+    import struct as _s
+
+    from instar_oracle import runner
+    from instar_oracle.vhdx_image import reseal
+    image = Image((images / "empty.vhdx").read_bytes())
+    guid = b"loop-loop-loop-!"
+    half = 512 * 1024
+    for at, seq, good in ((0, 5, True), (half, 9, False)):
+        entry = bytearray(half)
+        _s.pack_into("<4sIIIQII16sQQ", entry, 0, b"loge", 0, half, 0, seq, 0, 0, guid, 0, 0)
+        image.data[LOG + at:LOG + at + half] = entry
+        if good:
+            reseal(image.data, LOG + at, half)
+        else:
+            _s.pack_into("<I", image.data, LOG + at + 4, 1)
+    image.patch_header("<16s", 48, guid)
+    (tmp_path / "loop.vhdx").write_bytes(image.bytes())
+    run = runner.run([as_qemu_img, "--sandbox=process", "info", "loop.vhdx"], tmp_path)
+    assert run.rc == 1
+    assert run.stderr == (b"qemu-img: Could not open 'loop.vhdx': Could not open 'loop.vhdx': "
+                          b"Invalid argument\n")

@@ -190,7 +190,7 @@ TEST(VhdxMetadata, Refusals) {
   b[0] = 'x';
   EXPECT_EQ(decode_metadata_table(bytes(b), &m).arg(0), kReasonMetadataSignature);
   b = metadata_table();
-  put16(b, 10, 2047);
+  put16(b, 10, 2048);  // 2047 entries still fit the 64 KiB after the 32-byte header
   EXPECT_EQ(decode_metadata_table(bytes(b), &m).arg(0), kReasonMetadataCount);
   b = metadata_table();
   std::memcpy(&b[64], kItems[0], 16);
