@@ -32,6 +32,11 @@ struct BatProblem {
   uint64_t a, b, c, d;
 };
 
+// bdrv_getlength() of the image file: the block layer counts whole 512-byte sectors.
+uint64_t file_length(BlockSource& source) {
+  return (source.size() + 511) / 512 * 512;
+}
+
 // vhdx_check_bat_entries(): for every FULLY_PRESENT entry among the first bat_entries, its
 // offset must not overflow, its block must lie inside the file, and a payload block (the
 // counter below, which only FULLY_PRESENT entries advance, tells payload from sector bitmap)
@@ -114,7 +119,7 @@ Status check(BlockSource& source, MessageSink& sink, Arena& arena) {
   instar_guest_CheckResult& r = result->body.check_result;
   r.format = instar_guest_Format_FORMAT_VHDX;
   CheckLog log(sink, arena, scratch);
-  INSTAR_TRY(check_bat_entries(opened, source.size(), [&](const BatProblem& p) {
+  INSTAR_TRY(check_bat_entries(opened, file_length(source), [&](const BatProblem& p) {
     if (p.line == instar_guest_CheckLine_CHECK_LINE_VHDX_BAT_OFFSET_OVERFLOW) {
       log.line(p.line, p.a);
     } else if (p.line == instar_guest_CheckLine_CHECK_LINE_VHDX_REGION_OVERLAP) {
@@ -211,7 +216,7 @@ Status open_vhdx(BlockSource& source, Arena& arena, BatCheck bat_check, Opened* 
   o.bat = new (reader) WindowedReader(source, MutableBytes(window, kBatWindow));
   if (bat_check == BatCheck::kSkip) return Status::Ok();
   Status first;
-  INSTAR_TRY(check_bat_entries(o, source.size(), [&](const BatProblem& p) {
+  INSTAR_TRY(check_bat_entries(o, file_length(source), [&](const BatProblem& p) {
     switch (p.line) {
       case instar_guest_CheckLine_CHECK_LINE_VHDX_BAT_OFFSET_OVERFLOW:
         first = Status(instar_guest_ErrorCode_ERROR_VHDX_BAT_OFFSET_OVERFLOW, p.a);
