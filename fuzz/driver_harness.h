@@ -20,10 +20,12 @@ inline constexpr uint64_t kReadBytes = 4096;  // bytes read at the start of each
 // Opens `data` with `driver`; if it opens, asks block status run by run from offset 0 (at most
 // kMaxRuns runs) with a read at each run's start, aborting on any failure or on an answer
 // `well_formed(image, offset, status)` rejects. Then runs the driver's check when `run_check`
-// says so, and info's description.
+// says so, and info's description. Data runs carry an offset unless `data_has_offset` is off
+// (a format without block status of its own); reads fail the input unless `reads_may_fail`.
 template <typename WellFormed>
 void fuzz_format_driver(const FormatDriver& driver, const uint8_t* data, size_t size,
-                        bool run_check, WellFormed well_formed) {
+                        bool run_check, WellFormed well_formed, bool data_has_offset = true,
+                        bool reads_may_fail = false) {
   static std::vector<uint8_t> arena_memory(64u << 20);
   static std::vector<uint8_t> buffer(kReadBytes);
   static std::vector<uint8_t> messages(1u << 20);
@@ -40,12 +42,15 @@ void fuzz_format_driver(const FormatDriver& driver, const uint8_t* data, size_t 
       BlockStatus status;
       if (!image->block_status(offset, length - offset, &status).ok()) std::abort();
       if (status.bytes == 0 || status.bytes > length - offset ||
-          ((status.flags & kBlockData) != 0) != ((status.flags & kBlockOffsetValid) != 0) ||
+          (data_has_offset &&
+           ((status.flags & kBlockData) != 0) != ((status.flags & kBlockOffsetValid) != 0)) ||
           !well_formed(*image, offset, status)) {
         std::abort();
       }
       const uint64_t n = status.bytes < kReadBytes ? status.bytes : kReadBytes;
-      if (!image->read(offset, MutableBytes(buffer.data(), n)).ok()) std::abort();
+      if (!image->read(offset, MutableBytes(buffer.data(), n)).ok() && !reads_may_fail) {
+        std::abort();
+      }
       offset += status.bytes;
     }
   }

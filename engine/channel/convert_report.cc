@@ -33,7 +33,7 @@ std::string ConvertSequence::take_salvaged(const instar::guest::ConvertSalvaged&
   }
   if (s.input() >= inputs_) return "bad input index";
   if (!instar::guest::ErrorCode_IsValid(s.code()) || s.code() == instar::guest::ERROR_NONE ||
-      s.args_size() > 3) {
+      s.args_size() > 4) {
     return "bad salvaged error";
   }
   if (s.corruption_event()) {

@@ -20,7 +20,7 @@ struct ConvertReport {
 
 // The contract (guest.proto ConvertKind): ConvertProgress* (only when progress was asked for;
 // total constant and non-zero, done increasing up to it) mixed with ConvertSalvaged* (only when
-// --salvage was asked for; a known kind, an input below `inputs`, a code with at most three
+// --salvage was asked for; a known kind, an input below `inputs`, a code with at most four
 // arguments, and corruption_event at most once per input and only for a code qemu signals as a
 // corruption event), then [Error], ConvertResult, Done. The Error comes exactly with the error
 // kinds; Done's status is 0 for CONVERT_DONE, 1 otherwise; an input index is below `inputs`.

@@ -12,7 +12,7 @@ namespace instar::channel {
 // can never exceed them, so a message that does came from a compromised guest. Repeated numeric
 // fields are capped at what any code actually uses.
 struct FieldCaps {
-  static constexpr uint64_t kErrorArgs = 3;  // the most any ErrorCode takes
+  static constexpr uint64_t kErrorArgs = 4;  // the most any ErrorCode takes (vhdx region overlap)
   static constexpr uint64_t kName = 1024;    // snapshot ids and names, bitmap names, file names
   static constexpr uint64_t kBackingFormat = 32;
   static constexpr uint64_t kErrorName = 1023;        // a bitmap name (qemu's BME_MAX_NAME_SIZE)

@@ -99,6 +99,8 @@ std::string driver_name(guest::Format format) {
       return "vmdk";
     case guest::FORMAT_VDI:
       return "vdi";
+    case guest::FORMAT_VHDX:
+      return "vhdx";
     default:
       return "raw";
   }

@@ -145,17 +145,19 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     }
   }
   report.diagnostics.Render(
-      [](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); });
+      [](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); },
+      diag.program());
   if (result.error_number() != 0) {
     diag.error(std::string("Check failed: ") + std::strerror(result.error_number()));
     return 1;
   }
   render::ImageCheck check;
   check.filename = options.filename;
-  check.format = result.format() == guest::FORMAT_VMDK  ? "vmdk"
-                 : result.format() == guest::FORMAT_VDI ? "vdi"
-                 : result.format() == guest::FORMAT_QED ? "qed"
-                                                        : "qcow2";
+  check.format = result.format() == guest::FORMAT_VMDK   ? "vmdk"
+                 : result.format() == guest::FORMAT_VDI  ? "vdi"
+                 : result.format() == guest::FORMAT_QED  ? "qed"
+                 : result.format() == guest::FORMAT_VHDX ? "vhdx"
+                                                         : "qcow2";
   check.check_errors = static_cast<int64_t>(result.check_errors());
   check.image_end_offset = static_cast<int64_t>(result.image_end_offset());
   check.corruptions = static_cast<int64_t>(result.corruptions());

@@ -7,9 +7,10 @@
 namespace instar::cli {
 
 namespace {
-// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, vpc, qed and luks
+// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, vpc, qed, luks and
+// vhdx
 // (`qemu-img --help`).
-constexpr std::array<std::string_view, 35> kOtherQemuDrivers = {"blkdebug",
+constexpr std::array<std::string_view, 34> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -42,7 +43,6 @@ constexpr std::array<std::string_view, 35> kOtherQemuDrivers = {"blkdebug",
                                                                 "snapshot-access",
                                                                 "ssh",
                                                                 "throttle",
-                                                                "vhdx",
                                                                 "vvfat"};
 }  // namespace
 
@@ -61,6 +61,10 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   }
   if (name == "vdi") {
     *format = abi::ImageFormat::kVdi;
+    return FormatLookup::kSupported;
+  }
+  if (name == "vhdx") {
+    *format = abi::ImageFormat::kVhdx;
     return FormatLookup::kSupported;
   }
   if (name == "qed") {

@@ -14,6 +14,7 @@ namespace {
 
 // Placeholders: {d} an unsigned decimal number (qemu's %d/%PRId64 of values that are never
 // negative), {x} lowercase hex (%lx, %PRIx64), {#x} printf's %#lx (0 as "0", otherwise "0x..."),
+// {.d} printf's %.lu (0 prints nothing), {prog} the program name (error_report()'s prefix),
 // {id} and {name} the snapshot's id and name. Rows are keyed by the enum value's name in
 // guest.proto, so the table survives renumbering; a unit test checks every code has a row.
 struct Template {
@@ -83,6 +84,16 @@ constexpr Template kTemplates[] = {
     {"CHECK_LINE_VMDK_CLUSTER_OFFSET_FAILED",
      "ERROR: could not get cluster_offset for sector {d}\n"},
     {"CHECK_LINE_VMDK_CLUSTER_PAST_EOF", "ERROR: cluster offset for sector {d} points after EOF\n"},
+    // block/vhdx.c vhdx_check_bat_entries(), vhdx_region_check(): error_report() lines
+    {"CHECK_LINE_VHDX_BAT_OFFSET_OVERFLOW", "{prog}: VHDX BAT entry {d} offset overflow.\n"},
+    {"CHECK_LINE_VHDX_BAT_START_PAST_EOF",
+     "{prog}: VHDX BAT entry {d} start offset {d} points after end of file ({d}). Image has "
+     "probably been truncated.\n"},
+    {"CHECK_LINE_VHDX_BAT_END_PAST_EOF",
+     "{prog}: VHDX BAT entry {d} end offset {d} points after end of file ({d}). Image has "
+     "probably been truncated.\n"},
+    {"CHECK_LINE_VHDX_REGION_OVERLAP",
+     "{prog}: VHDX region {d}-{d} overlaps with region {d}-{.d}\n"},
     // block/vdi.c vdi_co_check()
     {"CHECK_LINE_VDI_BLOCK_ALSO_USED", "ERROR: block index {d} also used by {d}\n"},
     {"CHECK_LINE_VDI_BLOCK_TOO_LARGE", "ERROR: block index {d} too large, is {d}\n"},
@@ -111,9 +122,10 @@ const std::map<uint64_t, Entry>& table() {
     for (const Template& t : kTemplates) {
       instar::guest::CheckLine code{};
       if (!instar::guest::CheckLine_Parse(std::string(t.code), &code)) continue;
-      out[static_cast<uint64_t>(code)] = {
-          t.text, count(t.text, "{d}") + count(t.text, "{x}") + count(t.text, "{#x}"),
-          count(t.text, "{id}") != 0};
+      out[static_cast<uint64_t>(code)] = {t.text,
+                                          count(t.text, "{d}") + count(t.text, "{x}") +
+                                              count(t.text, "{#x}") + count(t.text, "{.d}"),
+                                          count(t.text, "{id}") != 0};
     }
     return out;
   }();
@@ -164,6 +176,10 @@ std::string format_number(std::string_view placeholder, uint64_t v) {
   char buf[24];
   if (placeholder == "{d}") {
     std::snprintf(buf, sizeof buf, "%" PRIu64, v);
+  } else if (placeholder == "{.d}") {
+    // printf's "%.lu": precision 0 prints nothing for 0 (vhdx_region_check()'s format).
+    if (v == 0) return "";
+    std::snprintf(buf, sizeof buf, "%" PRIu64, v);
   } else if (placeholder == "{x}") {
     std::snprintf(buf, sizeof buf, "%" PRIx64, v);
   } else {
@@ -213,12 +229,13 @@ std::string CheckLines::AppendSnapshotLine(uint64_t code, std::string_view id,
   return {};
 }
 
-void CheckLines::Render(const std::function<void(std::string_view)>& out) const {
+void CheckLines::Render(const std::function<void(std::string_view)>& out,
+                        std::string_view program) const {
   size_t at = 0;
   std::string line;
   while (at < compact_.size()) {
     const Entry& e = *find(get_varint(compact_, &at));
-    uint64_t numbers[3] = {};
+    uint64_t numbers[4] = {};
     for (int i = 0; i < e.arity; ++i) numbers[i] = get_varint(compact_, &at);
     std::string_view id;
     std::string_view name;
@@ -239,6 +256,8 @@ void CheckLines::Render(const std::function<void(std::string_view)>& out) const 
         line.append(id);
       } else if (placeholder == "{name}") {
         line.append(name);
+      } else if (placeholder == "{prog}") {
+        line.append(program);
       } else {
         line.append(format_number(placeholder, numbers[next++]));
       }

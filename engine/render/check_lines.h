@@ -31,7 +31,9 @@ class CheckLines {
                                  uint64_t value);
   bool empty() const { return compact_.empty(); }
   // Renders every line in order, one call of `out` per template (newline-terminated lines).
-  void Render(const std::function<void(std::string_view)>& out) const;
+  // {prog} in a template (qemu's error_report() prefix) is `program`.
+  void Render(const std::function<void(std::string_view)>& out,
+              std::string_view program = "qemu-img") const;
 
  private:
   std::string compact_;

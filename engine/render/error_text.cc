@@ -450,6 +450,73 @@ constexpr Rule kRules[] = {
     INSTAR_FIXED("ERROR_VPC_FILE_TOO_SMALL", "File too small for a VHD header"),
     INSTAR_FIXED("ERROR_VPC_INVALID", "invalid VPC image"),
     INSTAR_FIXED("ERROR_VPC_CHECKSUM", "Incorrect header checksum"),
+    // --- block/vhdx.c, block/vhdx-log.c vhdx_open() ----------------------------------------
+    // Errno-only failures: bdrv_open_driver() words them "Could not open '%s': <strerror>".
+    {"ERROR_VHDX_EINVAL",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Invalid argument";
+     }},
+    {"ERROR_VHDX_ENOTSUP",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Operation not supported";
+     }},
+    {"ERROR_VHDX_EIO",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Input/output error";
+     }},
+    INSTAR_FIXED("ERROR_VHDX_NO_VALID_HEADER", "No valid VHDX header found"),
+    {"ERROR_VHDX_LOG_REPLAY",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "VHDX image file '";
+       t.quotes_image = true;
+       t.after_image = "' opened read-only, but contains a log that needs to be replayed";
+       t.hint = "To replay the log, run:\nqemu-img check -r all '";
+       t.hint_quotes_image = true;
+       t.hint_after_image = "'\n";
+     }},
+    {"ERROR_VHDX_REGION_OVERLAP",
+     [](const guest::Error& e, ErrorText& t) {
+       // "%.lu": a zero end prints nothing.
+       t.reports = "VHDX region " + U64(Arg(e, 0)) + "-" + U64(Arg(e, 1)) +
+                   " overlaps with region " + U64(Arg(e, 2)) + "-" +
+                   (Arg(e, 3) == 0 ? std::string() : U64(Arg(e, 3))) + "\n";
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Invalid argument";
+     }},
+    {"ERROR_VHDX_BAT_OFFSET_OVERFLOW",
+     [](const guest::Error& e, ErrorText& t) {
+       t.reports = "VHDX BAT entry " + U64(Arg(e, 0)) + " offset overflow.\n";
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Invalid argument";
+     }},
+    {"ERROR_VHDX_BAT_START_PAST_EOF",
+     [](const guest::Error& e, ErrorText& t) {
+       t.reports = "VHDX BAT entry " + U64(Arg(e, 0)) + " start offset " + U64(Arg(e, 1)) +
+                   " points after end of file (" + U64(Arg(e, 2)) +
+                   "). Image has probably been truncated.\n";
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Invalid argument";
+     }},
+    {"ERROR_VHDX_BAT_END_PAST_EOF",
+     [](const guest::Error& e, ErrorText& t) {
+       t.reports = "VHDX BAT entry " + U64(Arg(e, 0)) + " end offset " + U64(Arg(e, 1)) +
+                   " points after end of file (" + U64(Arg(e, 2)) +
+                   "). Image has probably been truncated.\n";
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Invalid argument";
+     }},
+    INSTAR_FIXED("ERROR_VHDX_BLOCK_STATE", "Input/output error"),
+    INSTAR_FIXED("ERROR_VHDX_BAT_PAST_TABLE", "Input/output error"),
     // vpc_open() returns -EFBIG without a message: bdrv_open_driver() words it.
     {"ERROR_VPC_TOO_LARGE",
      [](const guest::Error&, ErrorText& t) {
@@ -725,7 +792,18 @@ std::string OpenErrorText(std::string_view program, std::string_view filename,
     msg += filename;
     msg += text.after_image;
   }
-  return text.preamble + DiagnosticLine(program, msg) + text.hint;
+  std::string reports;
+  for (size_t at = 0; at < text.reports.size();) {
+    const size_t end = text.reports.find('\n', at);
+    reports += DiagnosticLine(program, text.reports.substr(at, end - at));
+    at = end == std::string::npos ? text.reports.size() : end + 1;
+  }
+  std::string hint = text.hint;
+  if (text.hint_quotes_image) {
+    hint += filename;
+    hint += text.hint_after_image;
+  }
+  return text.preamble + reports + DiagnosticLine(program, msg) + hint;
 }
 
 std::string CorruptionEventLine(std::string_view event) {

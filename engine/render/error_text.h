@@ -14,6 +14,9 @@ struct ErrorText {
   // Lines qemu prints before the error itself, without the program prefix (qcow2 corruption
   // events go straight to stderr). Newline-terminated; usually empty.
   std::string preamble;
+  // error_report() lines qemu prints before the error (vhdx's region and BAT checks): each gets
+  // the program prefix. Newline-terminated; usually empty.
+  std::string reports;
   // The message proper: for open failures, what follows "Could not open '<file>': ".
   std::string message;
   // error_append_hint() text, printed after the message line without prefix. Newline-terminated.
@@ -22,6 +25,9 @@ struct ErrorText {
   // open failure repeats "Could not open"): OpenErrorText prints message, the name, then this.
   bool quotes_image = false;
   std::string after_image;
+  // The hint quotes the image's name too (vhdx's log replay hint): hint, the name, this.
+  bool hint_quotes_image = false;
+  std::string hint_after_image;
 };
 
 // The text qemu-img 7.2 prints for a guest Error (block/qcow2.c, qcow2-snapshot.c,

@@ -243,8 +243,8 @@ FormatNode FormatNodeOf(const DecodedImage& image, const HostFacts& facts) {
     node.cluster_size = static_cast<uint32_t>(image.info.cluster_size());
     return node;
   }
-  if (image.info.format() == guest::FORMAT_VPC) {
-    node.driver = FormatNode::Driver::kVpc;
+  if (image.info.format() == guest::FORMAT_VPC || image.info.format() == guest::FORMAT_VHDX) {
+    node.driver = FormatNode::Driver::kVpc;  // neither has bdrv_refresh_limits
     return node;
   }
   if (image.info.format() != guest::FORMAT_QCOW2) {
@@ -361,6 +361,12 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
       info.format = "qed";
       info.dirty_flag = false;
       PutQedBacking(in.qed(), facts, info);
+      return info;
+    case guest::FORMAT_VHDX:
+      // vhdx_get_info() succeeds (cluster_size is the block size); 7.2 has no format-specific
+      // info.
+      info.format = "vhdx";
+      info.dirty_flag = false;
       return info;
     case guest::FORMAT_VPC:
       // vpc_get_info() succeeds (cluster_size only for a non-fixed footer type); 7.2 has no

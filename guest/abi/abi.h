@@ -31,7 +31,8 @@ namespace instar::abi {
 // (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
 // rebase_flags). 8: convert --salvage (kConvertSalvage, the ConvertSalvaged message); convert -n
 // -O qcow2 (convert_target_file_length, CONVERT_TARGET_OPEN_FAILED, ERROR_CONVERT_TARGET_*
-// 470-479).
+// 470-479); ImageFormat::kVhdx (FORMAT_VHDX, ERROR_VHDX_* 390-419, CHECK_LINE_VHDX_* 240-259),
+// Error.args up to 4.
 inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
@@ -159,6 +160,7 @@ enum class ImageFormat : uint32_t {
   kVpc = 5,
   kQed = 6,
   kLuks = 7,  // raw LUKS v1 (qemu's block/crypto.c)
+  kVhdx = 8,  // read-only (qemu's block/vhdx.c)
 };
 
 enum OpFlags : uint32_t {

@@ -7,6 +7,7 @@
 #include "guest/formats/qed/qed_driver.h"
 #include "guest/formats/raw/raw_driver.h"
 #include "guest/formats/vdi/vdi_driver.h"
+#include "guest/formats/vhdx/vhdx_driver.h"
 #include "guest/formats/vmdk/vmdk_driver.h"
 #include "guest/formats/vpc/vpc_driver.h"
 
@@ -17,8 +18,9 @@ namespace {
 // Every format instar knows. On equal scores the earlier one wins (qemu keeps its first best
 // too; no two of its probes give the same image the same non-raw score).
 const FormatDriver* const kDrivers[] = {
-    &raw::kRawDriver, &qcow::kQcowDriver, &qcow2::kQcow2Driver, &vmdk::kVmdkDriver,
-    &vdi::kVdiDriver, &vpc::kVpcDriver,   &qed::kQedDriver,     &luks::kLuksDriver};
+    &raw::kRawDriver,   &qcow::kQcowDriver, &qcow2::kQcow2Driver,
+    &vmdk::kVmdkDriver, &vdi::kVdiDriver,   &vpc::kVpcDriver,
+    &qed::kQedDriver,   &luks::kLuksDriver, &vhdx::kVhdxDriver};
 
 }  // namespace
 

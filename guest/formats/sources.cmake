@@ -49,4 +49,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/vpc/footer.cc
   formats/vpc/dynamic_header.cc
   formats/vpc/bat.cc
-  formats/vpc/vpc_driver.cc)
+  formats/vpc/vpc_driver.cc
+  formats/vhdx/structures.cc
+  formats/vhdx/log.cc
+  formats/vhdx/vhdx_driver.cc)

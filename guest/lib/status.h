@@ -13,7 +13,7 @@ using ErrorCode = instar_guest_ErrorCode;
 // which the host turns into qemu-img's exact message text.
 class [[nodiscard]] Status {
  public:
-  static constexpr int kMaxArgs = 3;  // guest.options Error.args: the most any code takes
+  static constexpr int kMaxArgs = 4;  // guest.options Error.args: the most any code takes
 
   constexpr Status() = default;
   constexpr explicit Status(ErrorCode code) : code_(code) {}
@@ -26,6 +26,13 @@ class [[nodiscard]] Status {
     args_[0] = a0;
     args_[1] = a1;
     args_[2] = a2;
+  }
+  constexpr Status(ErrorCode code, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+      : code_(code), nargs_(4) {
+    args_[0] = a0;
+    args_[1] = a1;
+    args_[2] = a2;
+    args_[3] = a3;
   }
   static constexpr Status Ok() { return Status(); }
 

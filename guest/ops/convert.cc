@@ -64,6 +64,7 @@ class EventMessages final : public ConvertEventSink {
           out.input = v->input;
           out.offset = v->offset;
           out.code = v->error->code();
+          static_assert(sizeof(out.args) / sizeof(out.args[0]) >= Status::kMaxArgs);
           out.args_count = static_cast<pb_size_t>(v->error->nargs());
           for (int i = 0; i < v->error->nargs(); ++i) out.args[i] = v->error->arg(i);
           out.corruption_event = v->corruption_event;

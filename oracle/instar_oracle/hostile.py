@@ -154,6 +154,8 @@ QCOW2 = ("file format: qcow2", '"format": "qcow2"')   # info's human and JSON fr
 VDI = ("file format: vdi", '"format": "vdi"')
 QED = ("file format: qed", '"format": "qed"')
 VPC = ("file format: vpc", '"format": "vpc"')
+VHDX = ("file format: vhdx", '"format": "vhdx"')
+VHDX_EINVAL = "Could not open '{image}': Invalid argument"
 VPC_TRUNCATED = ("block-vpc: free_data_block_offset points after the end of file. The image has "
                  "been truncated.")
 
@@ -355,6 +357,31 @@ def _qed(d: Path, name: str, l1: dict[int, str] | None = None,
     (d / name).write_bytes(bytes(data))
 
 
+def _vhdx(d: Path, name: str, edit) -> None:
+    """A qemu-made 16 MiB dynamic vhdx (nothing written) edited by `edit(Image)`, its checksums
+    recomputed by the edit (instar_oracle.vhdx_image)."""
+    from instar_oracle.vhdx_image import Image
+    _qimg(d, "create", "-q", "-f", "vhdx", name, "16M")
+    image = Image((d / name).read_bytes())
+    edit(image)
+    (d / name).write_bytes(image.bytes())
+
+
+def _vhdx_dirty(image) -> None:
+    """A log entry qemu would replay: the log's first sector made a valid entry of the current
+    header's log GUID."""
+    import struct as _s
+    from instar_oracle.vhdx_image import reseal
+    log = image.current_header()
+    offset = _s.unpack_from("<Q", image.data, log + 72)[0]
+    guid = b"instar-dirty-log"
+    entry = bytearray(4096)
+    _s.pack_into("<4sIIIQII16sQQ", entry, 0, b"loge", 0, 4096, 0, 1, 0, 0, guid, 0, 0)
+    image.data[offset:offset + 4096] = entry
+    reseal(image.data, offset, 4096)
+    image.patch_header("<16s", 48, guid)
+
+
 def _vpc(d: Path, name: str, entries: dict[int, int] | None = None,
          fields: dict[int, tuple[str, object]] | None = None, seal: bool = True) -> None:
     """A qemu-made 16 MiB dynamic vpc with BAT entries (index -> value) and fields (offset ->
@@ -428,6 +455,16 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "qed-size-huge": lambda d, o: _qed(d, "disk.qed", header={0x30: ("Q", 1 << 60)}),
     "qed-backing-name-past-header": lambda d, o: _qed(
         d, "disk.qed", header={0x10: ("Q", 1), 0x38: ("I", 0x10000), 0x3c: ("I", 16)}),
+    "vhdx-log-replay": lambda d, o: _vhdx(d, "disk.vhdx", _vhdx_dirty),
+    "vhdx-region-overlap": lambda d, o: _vhdx(
+        d, "disk.vhdx", lambda im: im.patch_region_table("<Q", 16 + 16, im.metadata_offset())),
+    "vhdx-bat-past-eof": lambda d, o: _vhdx(d, "disk.vhdx",
+                                            lambda im: im.set_bat_entry(0, (1 << 40) | 6)),
+    "vhdx-bat-region-2g": lambda d, o: _vhdx(d, "disk.vhdx", lambda im: (
+        im.patch_region_table("<Q", 16 + 16, 1 << 40),
+        im.patch_region_table("<I", 16 + 24, 0x7ffffe00))),
+    "vhdx-metadata-count-huge": lambda d, o: _vhdx(
+        d, "disk.vhdx", lambda im: im.put("<H", im.metadata_offset() + 10, 0xffff)),
     "vpc-bat-past-eof": lambda d, o: _vpc(d, "disk.vhd", fields={0x210: ("Q", 1 << 40)}),
     "vpc-bat-entry-past-eof": lambda d, o: _vpc(d, "disk.vhd", {0: 0x7fffffff}),
     "vpc-block-size-huge": lambda d, o: _vpc(d, "disk.vhd", fields={0x220: ("I", 1 << 31)}),
@@ -751,6 +788,21 @@ CASES: list[Case] = [
     Case("qed-backing-name-past-header", "qed backing file name beyond the header's clusters",
          fails_to_open("QED backing filename offset is invalid"), image="disk.qed"),
     # -- vpc: the BAT and its sizes (vpc_open() checks every entry against the file's end) --
+    # -- vhdx: the log, the region table and the BAT (vhdx_open() checks every present entry) --
+    Case("vhdx-log-replay", "vhdx log entry that a read-only open would have to replay",
+         fails_to_open("VHDX image file '{image}' opened read-only, but contains a log that "
+                       "needs to be replayed"), image="disk.vhdx"),
+    Case("vhdx-region-overlap", "vhdx BAT region placed over the metadata region",
+         fails_to_open(VHDX_EINVAL), image="disk.vhdx"),
+    Case("vhdx-bat-past-eof", "vhdx BAT entry naming a block 1 TiB into the file (check "
+         "counts it instead: its open skips the BAT check)",
+         {**fails_to_open(VHDX_EINVAL), CHECK: corrupt(1)[0], CHECK_JSON: corrupt(1)[1]},
+         image="disk.vhdx"),
+    Case("vhdx-bat-region-2g", "vhdx BAT region of 2 GiB 1 TiB past the end of the file "
+         "(qemu allocates and reads it whole)",
+         opens(*VHDX, NO_ERRORS, IDENTICAL, IDENTICAL), image="disk.vhdx"),
+    Case("vhdx-metadata-count-huge", "vhdx metadata table claiming 65535 entries",
+         fails_to_open(VHDX_EINVAL), image="disk.vhdx"),
     Case("vpc-bat-past-eof", "vpc BAT 1 TiB past the end of the file",
          fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
     Case("vpc-bat-entry-past-eof", "vpc BAT entry naming a block 1 TiB into a 2.5 KiB file",

@@ -22,6 +22,7 @@ from instar_oracle import recipes, runner, sampling  # noqa: E402
 SAMPLED_SUITES = {
     "test_vpc.py": 3,
     "test_qed.py": 3,
+    "test_vhdx.py": 3,
     "test_vdi.py": 2,
     "test_amend.py": 3,
     "test_hostile_amend.py": 2,

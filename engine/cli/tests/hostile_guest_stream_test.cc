@@ -153,7 +153,7 @@ TEST(HostileGuestStream, PackedArgsFloodIsRefusedWithBoundedMemory) {
   const InstarRun run = guest.run({"info"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.stderr_text,
-            "instar: sandbox (process): guest message 0 has Error.args of 65000 (limit 3)\n");
+            "instar: sandbox (process): guest message 0 has Error.args of 65000 (limit 4)\n");
   EXPECT_LT(run.max_rss_kib, kRssCeilingKiB);
 }
 
@@ -162,7 +162,7 @@ TEST(HostileGuestStream, PackedArgsFloodIsRefusedWithBoundedMemory) {
 TEST(HostileGuestStream, ErrorFloodStopsAtTheFirstUnexpectedMessage) {
   GuestMessage error;
   error.mutable_error()->set_code(instar::guest::ERROR_IO);
-  for (int i = 0; i < 3; ++i) error.mutable_error()->add_args(~uint64_t{0});
+  for (int i = 0; i < 4; ++i) error.mutable_error()->add_args(~uint64_t{0});
   FakeGuest guest;
   guest.write_stream([&](std::ofstream& out) {
     std::string frame;

@@ -28,10 +28,42 @@ TEST(CheckLines, EveryCodeHasATemplate) {
   for (int i = guest::CheckLine_MIN + 1; i <= guest::CheckLine_MAX; ++i) {
     if (!guest::CheckLine_IsValid(i)) continue;
     EXPECT_GE(CheckLineArity(static_cast<uint64_t>(i)), 0) << guest::CheckLine_Name(i);
-    EXPECT_LE(CheckLineArity(static_cast<uint64_t>(i)), 3) << guest::CheckLine_Name(i);
+    EXPECT_LE(CheckLineArity(static_cast<uint64_t>(i)), 4) << guest::CheckLine_Name(i);
   }
   EXPECT_EQ(CheckLineArity(0), -1) << "CHECK_LINE_UNSPECIFIED is no line";
   EXPECT_EQ(CheckLineArity(guest::CheckLine_MAX + 1), -1);
+}
+
+// vhdx's error_report() lines: the program prefix, and "%.lu" printing nothing for 0.
+TEST(CheckLines, RendersVhdxReportLines) {
+  CheckLines lines;
+  const std::vector<uint64_t> words = {
+      Code("CHECK_LINE_VHDX_REGION_OVERLAP"),
+      1,
+      2,
+      3,
+      0,
+      Code("CHECK_LINE_VHDX_REGION_OVERLAP"),
+      4,
+      5,
+      6,
+      7,
+      Code("CHECK_LINE_VHDX_BAT_START_PAST_EOF"),
+      0,
+      41943040,
+      33554432,
+      Code("CHECK_LINE_VHDX_BAT_OFFSET_OVERFLOW"),
+      9,
+  };
+  ASSERT_EQ(lines.AppendWords(words), "");
+  std::string out;
+  lines.Render([&](std::string_view line) { out += line; }, "prog");
+  EXPECT_EQ(out,
+            "prog: VHDX region 1-2 overlaps with region 3-\n"
+            "prog: VHDX region 4-5 overlaps with region 6-7\n"
+            "prog: VHDX BAT entry 0 start offset 41943040 points after end of file (33554432). "
+            "Image has probably been truncated.\n"
+            "prog: VHDX BAT entry 9 offset overflow.\n");
 }
 
 TEST(CheckLines, RendersQemusWording) {

@@ -173,3 +173,26 @@ TEST(ErrorText, ProgramName) {
 
 }  // namespace
 }  // namespace instar::render
+
+namespace instar::render {
+namespace {
+
+// vhdx: error_report() lines before the open error (program-prefixed), and the log replay
+// message whose hint quotes the image name again.
+TEST(ErrorText, VhdxOpenFailures) {
+  EXPECT_EQ(OpenErrorText("qemu-img", "x.vhdx",
+                          GuestErrorText(Err(guest::ERROR_VHDX_REGION_OVERLAP, {1, 2, 3, 0}))),
+            "qemu-img: VHDX region 1-2 overlaps with region 3-\n"
+            "qemu-img: Could not open 'x.vhdx': Could not open 'x.vhdx': Invalid argument\n");
+  EXPECT_EQ(OpenErrorText("qemu-img", "d.vhdx", GuestErrorText(Err(guest::ERROR_VHDX_LOG_REPLAY))),
+            "qemu-img: Could not open 'd.vhdx': VHDX image file 'd.vhdx' opened read-only, but "
+            "contains a log that needs to be replayed\n"
+            "To replay the log, run:\nqemu-img check -r all 'd.vhdx'\n");
+  EXPECT_EQ(OpenErrorText("p", "f", GuestErrorText(Err(guest::ERROR_VHDX_NO_VALID_HEADER))),
+            "p: Could not open 'f': No valid VHDX header found\n");
+  EXPECT_EQ(OpenErrorText("p", "f", GuestErrorText(Err(guest::ERROR_VHDX_ENOTSUP, {15}))),
+            "p: Could not open 'f': Could not open 'f': Operation not supported\n");
+}
+
+}  // namespace
+}  // namespace instar::render
