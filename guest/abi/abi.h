@@ -29,8 +29,9 @@ namespace instar::abi {
 // ImageFormat::kQed (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_*
 // 270-289); Op::kAmend and the AmendResult message, OpConfig's amend block; safe rebase copies data
 // (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
-// rebase_flags).
-inline constexpr uint32_t kAbiVersion = 7;
+// rebase_flags). 8: check -r (OpConfig's repair block, CheckResult's *_fixed, CHECK_LINE_REPAIR_*
+// 220-229, ERROR_CHECK_REPAIR_UNSUPPORTED 350).
+inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -315,6 +316,17 @@ struct OpConfig {
   uint32_t amend_refcount_bits;  // OUT refcount_bits (a power of two up to 64), with its flag
   uint32_t reserved7;            // OUT zero
   uint64_t amend_size;           // OUT size, with kAmendSize (only the image's own is amended)
+  // repair (appended): check -r. Non-zero check_repair (CheckRepair bits, qemu's BdrvCheckMode)
+  // makes kCheck repair the image on output_device (writable, opened read-write by the host from
+  // the command-line name) as qemu-img check -r does (docs/check.md).
+  uint32_t check_repair;  // OUT CheckRepair
+  uint32_t reserved8;     // OUT zero
+};
+
+// check -r: qemu's BDRV_FIX_LEAKS and BDRV_FIX_ERRORS (-r leaks: kRepairLeaks; -r all: both).
+enum CheckRepair : uint32_t {
+  kRepairLeaks = 1u << 0,
+  kRepairErrors = 1u << 1,
 };
 
 // What `snapshot` does to the image (img_snapshot's action; kSnapshotOpen: no action given,
@@ -488,7 +500,7 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 24 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
                                /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16 +
-                               /* amend */ 32);
+                               /* amend */ 32 + /* repair */ 8);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
