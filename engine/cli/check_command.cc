@@ -110,8 +110,33 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
                                         render::GuestErrorText(*first.error)));
     return 1;
   }
-  // Formats without bdrv_co_check (vpc: after its open succeeded, as qemu opens first).
-  if (first.result->format() == guest::FORMAT_RAW || first.result->format() == guest::FORMAT_VPC) {
+  // -r: the request the sandbox repairs the image with, through a writable device.
+  sandbox::Request repair = request;
+  repair.op.output_device = 0;
+  repair.op.check_repair = options.repair;
+  repair.devices.clear();
+  repair.devices.push_back({image.fd(), image.size(), true});
+  channel::CheckSequence repair_sequence;
+  // -r of a probed raw image: qemu's warning about writing to it (or instar's safe detection).
+  if (options.repair != 0 && first.result->format() == guest::FORMAT_RAW &&
+      format == abi::ImageFormat::kProbe) {
+    const GuestRun probed = run_guest(*sandbox, repair, repair_sequence);
+    if (!probed.ok) {
+      diag.error(probed.failure);
+      return 1;
+    }
+    const channel::CheckReport& head = repair_sequence.report();
+    if (!head.result || head.result->format() != guest::FORMAT_RAW ||
+        !ReportWritableOpen(diag, writable, nullptr, guest::FORMAT_RAW, head.result->raw_head(),
+                            unsafe_quirks, sandbox->name())) {
+      return 1;
+    }
+  }
+  // Formats without bdrv_co_check (vpc: after its open succeeded, as qemu opens first); vmdk
+  // and vdi refuse a fix mode the same way.
+  if (first.result->format() == guest::FORMAT_RAW || first.result->format() == guest::FORMAT_VPC ||
+      (options.repair != 0 && (first.result->format() == guest::FORMAT_VMDK ||
+                               first.result->format() == guest::FORMAT_VDI))) {
     diag.error("This image format does not support checks");
     return 63;
   }
@@ -133,18 +158,12 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   }
   // -r: the whole image opened, so qemu checks it with its fix mode. The sandbox repeats the
   // check on the writable device and repairs what the fix mode repairs.
-  channel::CheckSequence repair_sequence;
   if (options.repair != 0) {
     if (first.result->format() != guest::FORMAT_QCOW2) {
       diag.error(
           "check -r of an image of a format other than qcow2 is not supported by instar yet");
       return 1;
     }
-    sandbox::Request repair = request;
-    repair.op.output_device = 0;
-    repair.op.check_repair = options.repair;
-    repair.devices.clear();
-    repair.devices.push_back({image.fd(), image.size(), true});
     const GuestRun repaired = run_guest(*sandbox, repair, repair_sequence);
     if (!repaired.ok) {
       diag.error(repaired.failure);

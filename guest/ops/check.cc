@@ -65,6 +65,18 @@ Status run_check_repair(const abi::OpConfig& op, BlockSource* const* devices,
         *target.device, static_cast<abi::ImageFormat>(op.input_format[0]), arena, &raw_head);
     if (!driver.ok()) {
       outcome = report_failure(sink, arena, driver.status());
+    } else if (driver.value()->format == abi::ImageFormat::kRaw) {
+      // No check (the host prints "does not support checks"); its head for the host's warning.
+      instar_guest_GuestMessage* message =
+          allocate_message(arena, instar_guest_GuestMessage_check_result_tag);
+      if (message == nullptr) {
+        outcome = report_failure(sink, arena, Status(instar_guest_ErrorCode_ERROR_INTERNAL));
+      } else {
+        message->body.check_result.format = instar_guest_Format_FORMAT_RAW;
+        message->body.check_result.raw_head = raw_head;
+        outcome = emit_message(sink, arena, *message);
+        if (outcome.ok()) outcome = emit_done(sink, arena, 0);
+      }
     } else if (driver.value()->format != abi::ImageFormat::kQcow2) {
       outcome = report_failure(sink, arena,
                                Status(instar_guest_ErrorCode_ERROR_CHECK_REPAIR_UNSUPPORTED, 1));

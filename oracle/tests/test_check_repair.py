@@ -258,3 +258,36 @@ def test_layouts(tmp_path, as_qemu_img, qemu_img, corruption, layout, mode):
 @pytest.mark.parametrize("corruption", sorted(_CORRUPTIONS))
 def test_output(tmp_path, as_qemu_img, qemu_img, corruption, args):
     _compare(tmp_path, as_qemu_img, qemu_img, "refcount_bits=16", corruption, args)
+
+
+@pytest.mark.parametrize("case", ["raw-probed", "raw", "vpc", "vmdk", "vdi"])
+@pytest.mark.parametrize("mode", ["leaks", "all"])
+def test_formats_without_repair(tmp_path, as_qemu_img, qemu_img, case, mode):
+    """Formats whose check takes no fix mode: qemu's "does not support checks" (exit 63), after its
+    warning about a probed raw image opened for writing."""
+    source = tmp_path / "source"
+    os.makedirs(source)
+    fmt = case.split("-")[0]
+    subprocess.run(["qemu-img", "create", "-q", "-f", fmt, str(source / "img"), "1M"], check=True)
+    # -f with a format other than raw and qcow2 is refused by instar's writable open (docs/check.md).
+    args = ["-r", mode] + (["-f", fmt] if case == "raw" else [])
+    runs = {}
+    for tool, binary in (("ours", as_qemu_img), ("theirs", qemu_img)):
+        shutil.copytree(source, tmp_path / tool)
+        extra = ["--sandbox=process"] if tool == "ours" else []
+        runs[tool] = runner.run([binary, *extra, "check", *args, "img"], tmp_path / tool)
+    ours, theirs = runs["ours"], runs["theirs"]
+    assert (ours.stdout, ours.stderr, ours.rc) == (theirs.stdout, theirs.stderr, theirs.rc)
+    assert _digest(tmp_path / "ours" / "img") == _digest(source / "img")
+
+
+def test_qed_is_refused(tmp_path, as_qemu_img):
+    """qemu repairs qed images; instar refuses before writing."""
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qed", str(tmp_path / "img"), "1M"],
+                   check=True)
+    before = _digest(tmp_path / "img")
+    run = runner.run([as_qemu_img, "--sandbox=process", "check", "-r", "all", "img"], tmp_path)
+    assert run.rc == 1
+    assert run.stderr == (b"qemu-img: check -r of an image of a format other than qcow2 is not "
+                          b"supported by instar yet\n")
+    assert _digest(tmp_path / "img") == before
