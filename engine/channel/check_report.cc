@@ -8,7 +8,8 @@ namespace {
 bool counters_zero(const instar::guest::CheckResult& r) {
   return r.corruptions() == 0 && r.leaks() == 0 && r.check_errors() == 0 &&
          r.image_end_offset() == 0 && r.total_clusters() == 0 && r.allocated_clusters() == 0 &&
-         r.fragmented_clusters() == 0 && r.compressed_clusters() == 0 && r.error_number() == 0;
+         r.fragmented_clusters() == 0 && r.compressed_clusters() == 0 && r.error_number() == 0 &&
+         r.leaks_fixed() == 0 && r.corruptions_fixed() == 0;
 }
 
 }  // namespace
@@ -51,6 +52,13 @@ std::string CheckSequence::accept(instar::guest::GuestMessage& m) {
       }
       [[fallthrough]];
     case State::kDiagnostics:
+      // check -r refuses a repair instar does not make after the lines that found it.
+      if (m.body_case() == M::kError &&
+          m.error().code() == instar::guest::ERROR_CHECK_REPAIR_UNSUPPORTED) {
+        report_.error = std::move(*m.mutable_error());
+        state_ = State::kExpectDone;
+        return {};
+      }
       if (m.body_case() == M::kCheckDiagnostics) {
         const auto& words = m.check_diagnostics().words();
         if (words.empty()) return "check diagnostics hold no line";

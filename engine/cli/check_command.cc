@@ -1,4 +1,5 @@
-// check_command.cc: `check` = open on the host, walk the metadata in the sandbox, render.
+// check_command.cc: `check` = open on the host, walk the metadata in the sandbox, render; with -r
+// the sandbox then repairs the image through a writable device and checks it again.
 #include "engine/cli/check_command.h"
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "engine/cli/guest_runner.h"
 #include "engine/cli/image_argument.h"
 #include "engine/cli/time_limits.h"
+#include "engine/cli/writable_image.h"
 #include "engine/render/check_render.h"
 #include "engine/render/error_text.h"
 
@@ -65,14 +67,21 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     return 0;
   }
   // What the name means (json:, file:, --image-opts, a protocol refused): before any file access.
+  // -r opens the file read-write (qemu's BDRV_O_RDWR), and its errors are that open's.
   ImageOperand operand;
-  if (!open_image_operand_or_report(diag, options.filename, options.image_opts, options.format,
-                                    &operand)) {
+  WritableImage writable;
+  if (options.repair != 0) {
+    if (!OpenWritableImage(diag, "check", options.filename, options.image_opts, options.format,
+                           &writable)) {
+      return 1;
+    }
+  } else if (!open_image_operand_or_report(diag, options.filename, options.image_opts,
+                                           options.format, &operand)) {
     return 1;
   }
-  const ImageSpec& spec = operand.spec;
-  const abi::ImageFormat format = operand.format;
-  const ImageFile& image = operand.file;
+  const ImageSpec& spec = options.repair != 0 ? writable.spec : operand.spec;
+  const abi::ImageFormat format = options.repair != 0 ? writable.format : operand.format;
+  const ImageFile& image = options.repair != 0 ? writable.file : operand.file;
   std::string sandbox_error;
   std::unique_ptr<sandbox::Sandbox> sandbox = make_sandbox(choice, &sandbox_error);
   if (!sandbox) {
@@ -95,15 +104,39 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     diag.error(run.failure);
     return 1;
   }
-  const channel::CheckReport& report = sequence.report();
-  if (report.error) {
+  const channel::CheckReport& first = sequence.report();
+  if (first.error) {
     write(stderr, render::OpenErrorText(diag.program(), options.filename,
-                                        render::GuestErrorText(*report.error)));
+                                        render::GuestErrorText(*first.error)));
     return 1;
   }
-  const guest::CheckResult& result = *report.result;
-  // Formats without bdrv_co_check (vpc: after its open succeeded, as qemu opens first).
-  if (result.format() == guest::FORMAT_RAW || result.format() == guest::FORMAT_VPC) {
+  // -r: the request the sandbox repairs the image with, through a writable device.
+  sandbox::Request repair = request;
+  repair.op.output_device = 0;
+  repair.op.check_repair = options.repair;
+  repair.devices.clear();
+  repair.devices.push_back({image.fd(), image.size(), true});
+  channel::CheckSequence repair_sequence;
+  // -r of a probed raw image: qemu's warning about writing to it (or instar's safe detection).
+  if (options.repair != 0 && first.result->format() == guest::FORMAT_RAW &&
+      format == abi::ImageFormat::kProbe) {
+    const GuestRun probed = run_guest(*sandbox, repair, repair_sequence);
+    if (!probed.ok) {
+      diag.error(probed.failure);
+      return 1;
+    }
+    const channel::CheckReport& head = repair_sequence.report();
+    if (!head.result || head.result->format() != guest::FORMAT_RAW ||
+        !ReportWritableOpen(diag, writable, nullptr, guest::FORMAT_RAW, head.result->raw_head(),
+                            unsafe_quirks, sandbox->name())) {
+      return 1;
+    }
+  }
+  // Formats without bdrv_co_check (vpc: after its open succeeded, as qemu opens first); vmdk
+  // and vdi refuse a fix mode the same way.
+  if (first.result->format() == guest::FORMAT_RAW || first.result->format() == guest::FORMAT_VPC ||
+      (options.repair != 0 && (first.result->format() == guest::FORMAT_VMDK ||
+                               first.result->format() == guest::FORMAT_VDI))) {
     diag.error("This image format does not support checks");
     return 63;
   }
@@ -123,6 +156,31 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     write(stderr, chain.error);
     return 1;
   }
+  // -r: the whole image opened, so qemu checks it with its fix mode. The sandbox repeats the
+  // check on the writable device and repairs what the fix mode repairs.
+  if (options.repair != 0) {
+    if (first.result->format() != guest::FORMAT_QCOW2) {
+      diag.error(
+          "check -r of an image of a format other than qcow2 is not supported by instar yet");
+      return 1;
+    }
+    const GuestRun repaired = run_guest(*sandbox, repair, repair_sequence);
+    if (!repaired.ok) {
+      diag.error(repaired.failure);
+      return 1;
+    }
+    if (const auto& error = repair_sequence.report().error) {
+      if (error->code() == guest::ERROR_CHECK_REPAIR_UNSUPPORTED) {
+        ReportGuestError(diag, *error);
+      } else {
+        write(stderr, render::OpenErrorText(diag.program(), options.filename,
+                                            render::GuestErrorText(*error)));
+      }
+      return 1;
+    }
+  }
+  const channel::CheckReport& report = options.repair != 0 ? repair_sequence.report() : first;
+  const guest::CheckResult& result = *report.result;
   // qcow2_check_read_snapshot_table(): the snapshot table's count or offset, or reading its
   // entries, ended the check.
   if (result.snapshot_table_fault() == guest::SNAPSHOT_TABLE_READ_FAILED) {
@@ -166,6 +224,12 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   check.allocated_clusters = static_cast<int64_t>(result.allocated_clusters());
   check.fragmented_clusters = static_cast<int64_t>(result.fragmented_clusters());
   check.compressed_clusters = static_cast<int64_t>(result.compressed_clusters());
+  check.leaks_fixed = static_cast<int64_t>(result.leaks_fixed());
+  check.corruptions_fixed = static_cast<int64_t>(result.corruptions_fixed());
+  const bool repaired = check.leaks_fixed != 0 || check.corruptions_fixed != 0;
+  if (repaired && !options.quiet && options.output == OutputFormat::kHuman) {
+    write(stdout, render::RenderRepairNote(check.leaks_fixed, check.corruptions_fixed));
+  }
   if (!options.quiet) {
     write(stdout, options.output == OutputFormat::kJson ? render::RenderCheckJson(check)
                                                         : render::RenderCheckHuman(check));

@@ -6,6 +6,7 @@
 #include "engine/cli/getopt_text.h"
 #include "engine/cli/object_option.h"
 #include "engine/cli/option_table.h"
+#include "guest/abi/abi.h"
 
 namespace instar::cli {
 
@@ -44,7 +45,6 @@ CheckParse parse_check_options(int argc, char** argv) {
   CheckParse parse;
   const char* output = nullptr;
   const char* cache = "writeback";  // BDRV_DEFAULT_CACHE
-  const char* unsupported = nullptr;
   ObjectOptions objects;
   const OptionScan scan = scan_options(argc, argv, kCheckOptions, [&](int id, const char* value) {
     switch (id) {
@@ -61,7 +61,9 @@ CheckParse parse_check_options(int argc, char** argv) {
               std::string("Unknown option value for -r (expecting 'leaks' or 'all'): ") + value;
           return false;
         }
-        unsupported = "-r";
+        parse.options.repair = std::strcmp(value, "leaks") == 0
+                                   ? abi::kRepairLeaks
+                                   : abi::kRepairLeaks | abi::kRepairErrors;
         break;
       case 'T':
         cache = value;
@@ -111,10 +113,6 @@ CheckParse parse_check_options(int argc, char** argv) {
     parse.error = CheckParse::Error::kPlain;
     parse.message = std::string("Invalid source cache option: ") + cache;
     return parse;
-  }
-  if (unsupported != nullptr) {
-    parse.error = CheckParse::Error::kUnsupported;
-    parse.message = std::string("option '") + unsupported + "' is not supported by instar yet";
   }
   return parse;
 }

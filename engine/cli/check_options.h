@@ -13,6 +13,7 @@ struct CheckOptions {
   OutputFormat output = OutputFormat::kHuman;
   bool quiet = false;        // -q: silences stdout only
   bool force_share = false;  // -U (a read-only sandbox never locks)
+  uint32_t repair = 0;       // -r: abi::CheckRepair bits (leaks: kRepairLeaks; all: both)
   bool help = false;
   bool image_opts = false;                 // --image-opts: the name is an option string
   std::optional<std::string> object_help;  // --object help: what to print before exiting 0
@@ -28,7 +29,7 @@ struct CheckParse {
 
 // Parses argv[0..argc) where argv[0] is "check", in qemu-img's order: getopt errors and a bad
 // -r value as they occur, -h at once, then the file-name count, --output's value and -T's cache
-// mode. Repair (-r leaks|all), --object and --image-opts are refused after that.
+// mode.
 CheckParse parse_check_options(int argc, char** argv);
 
 }  // namespace instar::cli

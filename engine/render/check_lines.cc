@@ -80,6 +80,13 @@ constexpr Template kTemplates[] = {
      "ERROR OFLAG_COPIED L2 cluster: l1_index={d} l1_entry={x} refcount={d}\n"},
     {"CHECK_LINE_OFLAG_COPIED_DATA",
      "ERROR OFLAG_COPIED data cluster: l2_entry={x} refcount={d}\n"},
+    // check -r: the same functions with a fix mode
+    {"CHECK_LINE_REPAIR_CLUSTER", "Repairing cluster {d} refcount={d} reference={d}\n"},
+    {"CHECK_LINE_REPAIR_OFLAG_COPIED_L2",
+     "Repairing OFLAG_COPIED L2 cluster: l1_index={d} l1_entry={x} refcount={d}\n"},
+    {"CHECK_LINE_REPAIR_OFLAG_COPIED_DATA",
+     "Repairing OFLAG_COPIED data cluster: l2_entry={x} refcount={d}\n"},
+    {"CHECK_LINE_NEED_REBUILD", "ERROR need to rebuild refcount structures\n"},
     // block/vmdk.c vmdk_co_check()
     {"CHECK_LINE_VMDK_CLUSTER_OFFSET_FAILED",
      "ERROR: could not get cluster_offset for sector {d}\n"},

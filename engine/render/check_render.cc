@@ -53,6 +53,17 @@ std::string RenderCheckHuman(const ImageCheck& c) {
   return out;
 }
 
+std::string RenderRepairNote(int64_t leaks_fixed, int64_t corruptions_fixed) {
+  return format(
+      "The following inconsistencies were found and repaired:\n\n"
+      "    %" PRId64
+      " leaked clusters\n"
+      "    %" PRId64
+      " corruptions\n\n"
+      "Double checking the fixed image now...\n",
+      leaks_fixed, corruptions_fixed);
+}
+
 std::string RenderCheckJson(const ImageCheck& c) {
   // QAPI ImageCheck member order (qapi/block-core.json); QDict reorders by hash bucket.
   QDict dict;
@@ -65,6 +76,8 @@ std::string RenderCheckJson(const ImageCheck& c) {
   put_optional("image-end-offset", c.image_end_offset);
   put_optional("corruptions", c.corruptions);
   put_optional("leaks", c.leaks);
+  put_optional("corruptions-fixed", c.corruptions_fixed);
+  put_optional("leaks-fixed", c.leaks_fixed);
   put_optional("total-clusters", c.total_clusters);
   put_optional("allocated-clusters", c.allocated_clusters);
   put_optional("fragmented-clusters", c.fragmented_clusters);

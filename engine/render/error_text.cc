@@ -666,6 +666,23 @@ constexpr Rule kRules[] = {
        const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
        t.message = std::string(kWhat[why]) + " is not supported by instar yet";
      }},
+    // --- check -r (docs/check.md) ---------------------------------------------------------------
+    {"ERROR_CHECK_REPAIR_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // instar's own wording: what the guest does not repair yet (guest.proto lists the reasons).
+       static constexpr const char* kWhat[] = {
+           "this image",
+           "an image of a format other than qcow2",
+           "a qcow2 image with an external data file",
+           "a qcow2 image with bitmaps",
+           "a qcow2 image with autoclear feature bits",
+           "a qcow2 image whose refcount structure must be rebuilt",
+           "a qcow2 image with an unaligned preallocated cluster",
+           "a qcow2 image with a refcount block outside the image",
+           "a qcow2 image whose snapshot table must be repaired"};
+       const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
+       t.message = std::string("check -r of ") + kWhat[why] + " is not supported by instar yet";
+     }},
     {"ERROR_IMAGE_CORRUPT_READ_WRITE",
      [](const guest::Error&, ErrorText& t) {
        t.message = "qcow2: Image is corrupt; cannot be opened read/write";

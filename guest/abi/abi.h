@@ -32,7 +32,8 @@ namespace instar::abi {
 // rebase_flags). 8: convert --salvage (kConvertSalvage, the ConvertSalvaged message); convert -n
 // -O qcow2 (convert_target_file_length, CONVERT_TARGET_OPEN_FAILED, ERROR_CONVERT_TARGET_*
 // 470-479); ImageFormat::kVhdx (FORMAT_VHDX, ERROR_VHDX_* 390-419, CHECK_LINE_VHDX_* 240-259),
-// Error.args up to 4.
+// Error.args up to 4; check -r (OpConfig's repair block, CheckResult's
+// *_fixed, CHECK_LINE_REPAIR_* 220-229, ERROR_CHECK_REPAIR_UNSUPPORTED 350).
 inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
@@ -325,6 +326,17 @@ struct OpConfig {
   // convert -n -O qcow2 (appended): the existing target's file length when the host opened it
   // read-write (output_device); 0 for every other convert.
   uint64_t convert_target_file_length;  // OUT
+  // repair (appended): check -r. Non-zero check_repair (CheckRepair bits, qemu's BdrvCheckMode)
+  // makes kCheck repair the image on output_device (writable, opened read-write by the host from
+  // the command-line name) as qemu-img check -r does (docs/check.md).
+  uint32_t check_repair;  // OUT CheckRepair
+  uint32_t reserved8;     // OUT zero
+};
+
+// check -r: qemu's BDRV_FIX_LEAKS and BDRV_FIX_ERRORS (-r leaks: kRepairLeaks; -r all: both).
+enum CheckRepair : uint32_t {
+  kRepairLeaks = 1u << 0,
+  kRepairErrors = 1u << 1,
 };
 
 // What `snapshot` does to the image (img_snapshot's action; kSnapshotOpen: no action given,
@@ -498,7 +510,7 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 24 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
                                /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16 +
-                               /* amend */ 32 + /* convert -n -O qcow2 */ 8);
+                               /* amend */ 32 + /* convert -n -O qcow2 */ 8 + /* repair */ 8);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);

@@ -2,7 +2,9 @@
 #include "guest/ops/check.h"
 
 #include "guest/formats/probe.h"
+#include "guest/formats/qcow2/check.h"
 #include "guest/formats/windowed_reader.h"
+#include "guest/ops/in_place_image.h"
 
 namespace instar {
 
@@ -45,6 +47,43 @@ Status check(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Ar
 Status run_check(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Arena& arena) {
   const uint64_t mark = arena.mark();
   const Status outcome = check(source, format, sink, arena);
+  arena.release_to(mark);
+  return outcome;
+}
+
+Status run_check_repair(const abi::OpConfig& op, BlockSource* const* devices,
+                        BlockSink* const* sinks, uint32_t device_count, MessageSink& sink,
+                        Arena& arena) {
+  const uint64_t mark = arena.mark();
+  Status outcome;
+  const InPlaceTarget target = in_place_target(op, devices, sinks, device_count, arena);
+  if (!target.failure.ok()) {
+    outcome = report_failure(sink, arena, target.failure);
+  } else {
+    instar_guest_RawHead raw_head = instar_guest_RawHead_RAW_HEAD_NOT_PROBED;
+    const Result<const FormatDriver*> driver = select_in_place_driver(
+        *target.device, static_cast<abi::ImageFormat>(op.input_format[0]), arena, &raw_head);
+    if (!driver.ok()) {
+      outcome = report_failure(sink, arena, driver.status());
+    } else if (driver.value()->format == abi::ImageFormat::kRaw) {
+      // No check (the host prints "does not support checks"); its head for the host's warning.
+      instar_guest_GuestMessage* message =
+          allocate_message(arena, instar_guest_GuestMessage_check_result_tag);
+      if (message == nullptr) {
+        outcome = report_failure(sink, arena, Status(instar_guest_ErrorCode_ERROR_INTERNAL));
+      } else {
+        message->body.check_result.format = instar_guest_Format_FORMAT_RAW;
+        message->body.check_result.raw_head = raw_head;
+        outcome = emit_message(sink, arena, *message);
+        if (outcome.ok()) outcome = emit_done(sink, arena, 0);
+      }
+    } else if (driver.value()->format != abi::ImageFormat::kQcow2) {
+      outcome = report_failure(sink, arena,
+                               Status(instar_guest_ErrorCode_ERROR_CHECK_REPAIR_UNSUPPORTED, 1));
+    } else {
+      outcome = qcow2::check(*target.device, sink, arena, op.check_repair, target.sink);
+    }
+  }
   arena.release_to(mark);
   return outcome;
 }

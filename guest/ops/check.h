@@ -1,4 +1,4 @@
-// check.h: the `check` operation: the image format's read-only consistency check (no repair).
+// check.h: the `check` operation: the image format's consistency check, and check -r for qcow2.
 #pragma once
 
 #include "guest/abi/abi.h"
@@ -15,5 +15,12 @@ namespace instar {
 //   others:  CheckResult{format} (qemu: "This image format does not support checks"), Done{0};
 //   failure: Error (detection or the open failed, as for info), Done{1}.
 Status run_check(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Arena& arena);
+
+// check -r (op.check_repair): the qcow2 image on op.output_device (writable) checked and repaired
+// as qcow2::check() with a fix mode does it; other formats end in
+// Error{ERROR_CHECK_REPAIR_UNSUPPORTED 1}, Done{1}.
+Status run_check_repair(const abi::OpConfig& op, BlockSource* const* devices,
+                        BlockSink* const* sinks, uint32_t device_count, MessageSink& sink,
+                        Arena& arena);
 
 }  // namespace instar

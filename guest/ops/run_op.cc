@@ -45,6 +45,10 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
       break;
     }
     case abi::Op::kCheck: {
+      if (op.check_repair != 0) {
+        emitted = run_check_repair(op, devices, sinks, device_count, sink, arena);
+        break;
+      }
       const uint32_t device = op.input_device[0];
       if (device >= device_count || device >= abi::kMaxDevices || devices[device] == nullptr) {
         emitted = refuse(sink, arena, Status(instar_guest_ErrorCode_ERROR_BAD_CONFIG, device));

@@ -111,11 +111,3 @@ def test_check_unreadable_backing_matches_qemu_img(unreadable_backing, instar_bi
     assert (ours.stdout, ours.stderr.replace(b"instar:", b"qemu-img:", 1), ours.rc) == (
         theirs.stdout, theirs.stderr, theirs.rc)
 
-
-def test_check_refuses_repair(tmp_path, instar_bin):
-    recipes.build("qcow2-check-base", tmp_path)
-    run = runner.run([instar_bin, "--sandbox=process", "check", "-r", "leaks", "b.qcow2"],
-                     tmp_path)
-    assert run.rc == 1
-    assert run.stdout == b""
-    assert run.stderr == b"instar: option '-r' is not supported by instar yet\n"

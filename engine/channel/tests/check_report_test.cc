@@ -62,6 +62,20 @@ TEST(CheckReport, OpenError) {
   EXPECT_FALSE(r.report.result.has_value());
 }
 
+// check -r refuses a repair it does not make after the lines that found it; no other error may
+// follow diagnostics.
+TEST(CheckReport, RepairRefusalAfterDiagnostics) {
+  GuestMessage refusal;
+  refusal.mutable_error()->set_code(instar::guest::ERROR_CHECK_REPAIR_UNSUPPORTED);
+  refusal.mutable_error()->add_args(5);
+  const auto r = assemble_check_report({diagnostics({1}), refusal, done()});
+  ASSERT_TRUE(r.ok) << r.protocol_error;
+  EXPECT_EQ(r.report.error->code(), instar::guest::ERROR_CHECK_REPAIR_UNSUPPORTED);
+  GuestMessage other;
+  other.mutable_error()->set_code(instar::guest::ERROR_HEADER_TOO_SHORT);
+  EXPECT_FALSE(assemble_check_report({diagnostics({1}), other, done()}).ok);
+}
+
 TEST(CheckReport, RefusesBadSequences) {
   using F = instar::guest::Format;
   const std::vector<std::vector<GuestMessage>> bad = {

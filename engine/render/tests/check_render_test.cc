@@ -86,5 +86,33 @@ TEST(CheckRender, JsonOrderWithEveryOptionalMember) {
             "    \"format\": \"qcow2\",\n    \"fragmented-clusters\": 7\n}\n");
 }
 
+// check -r: the *-fixed members in the reference's ImageCheck order (QDict hash order).
+TEST(CheckRender, JsonOrderWithFixedMembers) {
+  ImageCheck c = base("x");
+  c.check_errors = 1;
+  c.image_end_offset = 2;
+  c.corruptions = 3;
+  c.leaks = 4;
+  c.corruptions_fixed = 9;
+  c.leaks_fixed = 10;
+  c.total_clusters = 5;
+  c.allocated_clusters = 6;
+  c.fragmented_clusters = 7;
+  c.compressed_clusters = 8;
+  EXPECT_EQ(RenderCheckJson(c),
+            "{\n    \"image-end-offset\": 2,\n    \"compressed-clusters\": 8,\n"
+            "    \"total-clusters\": 5,\n    \"corruptions\": 3,\n"
+            "    \"corruptions-fixed\": 9,\n    \"check-errors\": 1,\n    \"leaks\": 4,\n"
+            "    \"leaks-fixed\": 10,\n    \"allocated-clusters\": 6,\n    \"filename\": \"x\",\n"
+            "    \"format\": \"qcow2\",\n    \"fragmented-clusters\": 7\n}\n");
+}
+
+TEST(CheckRender, RepairNote) {
+  EXPECT_EQ(RenderRepairNote(1, 0),
+            "The following inconsistencies were found and repaired:\n\n"
+            "    1 leaked clusters\n    0 corruptions\n\n"
+            "Double checking the fixed image now...\n");
+}
+
 }  // namespace
 }  // namespace instar::render

@@ -1,11 +1,13 @@
-// check.cc: qcow2 reference counting and consistency checks in qemu 7.2's order; each line qemu
-// prints is sent as a code and its numbers (check_log.h) for the host to word.
+// check.cc: qcow2 reference counting and consistency checks in qemu 7.2's order, and check -r's
+// repairs (qemu's BdrvCheckMode fix); each line qemu prints is sent as a code and its numbers
+// (check_log.h) for the host to word.
 #include "guest/formats/qcow2/check.h"
 
 #include "guest/formats/check_log.h"
 #include "guest/formats/qcow2/bitmap_directory.h"
 #include "guest/formats/qcow2/cluster_entries.h"
 #include "guest/formats/qcow2/feature_bits.h"
+#include "guest/formats/qcow2/header_rewrite.h"
 #include "guest/formats/qcow2/limits.h"
 #include "guest/formats/qcow2/open.h"
 #include "guest/formats/qcow2/refcount_entries.h"
@@ -30,6 +32,12 @@ constexpr uint64_t kBatchBytes = 4ull << 20;  // L2 tables read together
 constexpr uint32_t kMaxBatchTables = 256;     // abi::kMaxReadvExtents
 constexpr int64_t kIntMax = 0x7fffffff;
 
+// ERROR_CHECK_REPAIR_UNSUPPORTED's reasons (guest.proto); 2-4 are InPlaceRefusal's numbers.
+constexpr uint64_t kRefuseRebuild = 5;
+constexpr uint64_t kRefusePreallocatedUnaligned = 6;
+constexpr uint64_t kRefuseRefblockOutside = 7;
+constexpr uint64_t kRefuseSnapshotTable = 8;
+
 instar_guest_GuestMessage* new_message(Arena& arena) {
   auto* message = static_cast<instar_guest_GuestMessage*>(
       arena.allocate(sizeof(instar_guest_GuestMessage), alignof(instar_guest_GuestMessage)));
@@ -39,9 +47,16 @@ instar_guest_GuestMessage* new_message(Arena& arena) {
 
 class Checker {
  public:
+  // `fix` (abi::CheckRepair bits) with the writable `sink` of `source`: check -r; 0: read-only.
   Checker(BlockSource& source, Arena& arena, CheckLog& log, const qcow2::Metadata& m,
-          const qcow2::TableScratch& tables)
-      : source_(source), arena_(arena), log_(log), m_(m), tables_(tables) {
+          const qcow2::TableScratch& tables, uint32_t fix = 0, BlockSink* sink = nullptr)
+      : source_(source),
+        sink_(sink),
+        fix_(sink != nullptr ? fix : 0),
+        arena_(arena),
+        log_(log),
+        m_(m),
+        tables_(tables) {
     const qcow2::Header& h = m.header;
     cluster_bits_ = h.cluster_bits;
     cluster_size_ = h.cluster_size();
@@ -58,6 +73,9 @@ class Checker {
 
   // qcow2_check_refcounts(); fills `out`. Returns an error only when messages cannot be sent.
   void run(instar_guest_CheckResult* out);
+  // Non-zero: check -r needs a repair instar does not make (ERROR_CHECK_REPAIR_UNSUPPORTED's
+  // reason); nothing was written.
+  uint64_t refusal() const { return refusal_; }
 
  private:
   bool fail(int32_t error_number) {
@@ -72,14 +90,23 @@ class Checker {
   bool walk_bitmaps();
   bool check_refblocks();
   bool disk_refcount(uint64_t cluster, uint64_t* refcount);
-  void compare_refcounts();
+  bool set_disk_refcount(uint64_t cluster, uint64_t refcount);
+  bool flush_refblock();
+  bool write(uint64_t offset, Bytes data);
+  void compare_refcounts(uint32_t fix);
   bool check_oflag_copied();
+  bool refuse(uint64_t reason) {
+    refusal_ = reason;
+    return false;
+  }
   uint64_t batch_tables() const {
     const uint64_t n = kBatchBytes / cluster_size_;
     return n == 0 ? 1 : (n > kMaxBatchTables ? kMaxBatchTables : n);
   }
 
   BlockSource& source_;
+  BlockSink* sink_;
+  uint32_t fix_;
   Arena& arena_;
   CheckLog& log_;
   const qcow2::Metadata& m_;
@@ -104,6 +131,12 @@ class Checker {
   uint8_t* refblock_ = nullptr;
   uint64_t refblock_offset_ = 0;
   bool refblock_valid_ = false;
+  bool refblock_dirty_ = false;  // check -r changed refblock_: written before another is read
+  uint8_t* zeros_ = nullptr;     // one zero cluster: what a discard leaves
+  bool rebuild_ = false;         // qemu's `rebuild`: the refcount structure must be rebuilt
+  uint64_t refusal_ = 0;
+  uint64_t leaks_fixed_ = 0;
+  uint64_t corruptions_fixed_ = 0;
   bool signaled_corruption_ = false;
   uint64_t highest_cluster_ = 0;
 
@@ -260,6 +293,10 @@ bool Checker::walk_l2(const uint8_t* table, bool active) {
           ++corruptions_;
           const bool contains_data = extended_l2_ ? (bitmap & qcow2::kL2BitmapAllAlloc) != 0
                                                   : (entry & qcow2::kOflagZero) == 0;
+          // -r all turns such an entry into a plain zero cluster (fix_l2_entry_by_zero()).
+          if (!contains_data && (fix_ & abi::kRepairErrors) != 0) {
+            return refuse(kRefusePreallocatedUnaligned);
+          }
           log_.line(contains_data
                         ? instar_guest_CheckLine_CHECK_LINE_DATA_CLUSTER_UNALIGNED
                         : instar_guest_CheckLine_CHECK_LINE_PREALLOCATED_CLUSTER_UNALIGNED,
@@ -368,14 +405,18 @@ bool Checker::check_refblocks() {
     if ((entry & qcow2::kReftableReservedMask) != 0) {
       log_.line(instar_guest_CheckLine_CHECK_LINE_REFTABLE_RESERVED_BITS, i);
       ++corruptions_;
+      rebuild_ = true;
       continue;
     }
     if ((offset & (cluster_size_ - 1)) != 0) {
       log_.line(instar_guest_CheckLine_CHECK_LINE_REFBLOCK_UNALIGNED, i);
       ++corruptions_;
+      rebuild_ = true;
       continue;
     }
     if (cluster >= refs_size_) {
+      // -r all grows the file to hold the block (bdrv_co_truncate()).
+      if ((fix_ & abi::kRepairErrors) != 0) return refuse(kRefuseRefblockOutside);
       log_.line(instar_guest_CheckLine_CHECK_LINE_REFBLOCK_OUTSIDE_IMAGE, i);
       ++corruptions_;
       continue;
@@ -386,6 +427,7 @@ bool Checker::check_refblocks() {
       if (refcount != 1) {
         log_.line(instar_guest_CheckLine_CHECK_LINE_REFBLOCK_REFCOUNT, i, refcount);
         ++corruptions_;
+        rebuild_ = true;
       }
     }
   }
@@ -408,6 +450,7 @@ bool Checker::disk_refcount(uint64_t cluster, uint64_t* refcount) {
     return false;
   }
   if (!refblock_valid_ || refblock_offset_ != offset) {
+    if (!flush_refblock()) return false;
     if (!read_zero_filled(source_, offset, MutableBytes(refblock_, cluster_size_)).ok()) {
       refblock_valid_ = false;
       return false;
@@ -419,34 +462,81 @@ bool Checker::disk_refcount(uint64_t cluster, uint64_t* refcount) {
   return true;
 }
 
-// compare_refcounts() without repair; finds the highest used cluster for the image end offset.
-void Checker::compare_refcounts() {
+// Writes `data` at `offset` of the image (check -r); a failure ends the check with EIO.
+bool Checker::write(uint64_t offset, Bytes data) {
+  if (sink_->write_at(offset, data).ok()) return true;
+  ++check_errors_;
+  return fail(kEio);
+}
+
+// The refcount block cache's write-back: the changed block goes out whole, as qemu's cache
+// writes it.
+bool Checker::flush_refblock() {
+  if (!refblock_dirty_) return true;
+  refblock_dirty_ = false;
+  return write(refblock_offset_, Bytes(refblock_, cluster_size_));
+}
+
+// update_refcount() of one cluster to `refcount` (its reference count). A cluster that drops to
+// 0 is discarded at once (QCOW2_DISCARD_ALWAYS): it reads as zeros; it is referenced by nothing,
+// so that is safe before its refcount block is written.
+bool Checker::set_disk_refcount(uint64_t cluster, uint64_t refcount) {
+  uint64_t old = 0;
+  if (!disk_refcount(cluster, &old)) return false;
+  const uint32_t block_bits = cluster_bits_ + 3 - order_;
+  qcow2::set_refcount(refblock_, cluster & ((uint64_t{1} << block_bits) - 1), order_, refcount);
+  refblock_dirty_ = true;
+  if (refcount != 0) return true;
+  const uint64_t offset = cluster << cluster_bits_;
+  if (offset >= file_size_) return true;
+  const uint64_t room = file_size_ - offset;
+  return write(offset, Bytes(zeros_, room < cluster_size_ ? room : cluster_size_));
+}
+
+// compare_refcounts(): finds the highest used cluster for the image end offset; with `fix`,
+// leaks (-r leaks) and refcounts too low but not 0 (-r all) are set to the reference count.
+void Checker::compare_refcounts(uint32_t fix) {
   highest_cluster_ = 0;
   for (uint64_t i = 0; i < refs_size_; ++i) {
     uint64_t on_disk = 0;
     if (!disk_refcount(i, &on_disk)) {
+      if (error_number_ != 0) return;  // a write-back failed
       log_.line(instar_guest_CheckLine_CHECK_LINE_REFCOUNT_READ_ERROR, i);
       ++check_errors_;
       continue;
     }
     const uint64_t counted = qcow2::get_refcount(refs_, i, order_);
     if (on_disk > 0 || counted > 0) highest_cluster_ = i;
-    if (on_disk != counted) {
-      log_.line(on_disk < counted ? instar_guest_CheckLine_CHECK_LINE_REFCOUNT_TOO_LOW
+    if (on_disk == counted) continue;
+    if (on_disk == 0) rebuild_ = true;
+    const bool repair = on_disk != 0 && ((on_disk > counted && (fix & abi::kRepairLeaks) != 0) ||
+                                         (on_disk < counted && (fix & abi::kRepairErrors) != 0));
+    log_.line(repair              ? instar_guest_CheckLine_CHECK_LINE_REPAIR_CLUSTER
+              : on_disk < counted ? instar_guest_CheckLine_CHECK_LINE_REFCOUNT_TOO_LOW
                                   : instar_guest_CheckLine_CHECK_LINE_CLUSTER_LEAKED,
-                i, on_disk, counted);
-      if (on_disk < counted) {
-        ++corruptions_;
-      } else {
-        ++leaks_;
-      }
+              i, on_disk, counted);
+    if (repair) {
+      if (!set_disk_refcount(i, counted)) return;
+      ++(on_disk > counted ? leaks_fixed_ : corruptions_fixed_);
+      continue;
+    }
+    if (on_disk < counted) {
+      ++corruptions_;
+    } else {
+      ++leaks_;
     }
   }
 }
 
-// check_oflag_copied() without repair: COPIED must be set exactly when the refcount is 1.
+// check_oflag_copied(): COPIED must be set exactly when the refcount is 1. -r all sets or clears
+// it, and so does -r leaks when the refcounts are right by now (no error, corruption or leak
+// left): an L1 entry is written alone (qcow2_write_l1_entry() with byte-granular files), a
+// changed L2 table whole.
 bool Checker::check_oflag_copied() {
   const qcow2::Header& h = m_.header;
+  const bool repair =
+      (fix_ & abi::kRepairErrors) != 0 ||
+      ((fix_ & abi::kRepairLeaks) != 0 && check_errors_ == 0 && corruptions_ == 0 && leaks_ == 0);
   const uint64_t per_batch = batch_tables();
   uint64_t raw[kMaxBatchTables];
   uint64_t offsets[kMaxBatchTables];
@@ -480,11 +570,23 @@ bool Checker::check_oflag_copied() {
         uint64_t refcount = 0;
         if (!disk_refcount(offsets[t] >> cluster_bits_, &refcount)) continue;
         if ((refcount == 1) != ((raw[t] & qcow2::kOflagCopied) != 0)) {
-          log_.line(instar_guest_CheckLine_CHECK_LINE_OFLAG_COPIED_L2, indices[t], raw[t],
-                    refcount);
-          ++corruptions_;
+          log_.line(repair ? instar_guest_CheckLine_CHECK_LINE_REPAIR_OFLAG_COPIED_L2
+                           : instar_guest_CheckLine_CHECK_LINE_OFLAG_COPIED_L2,
+                    indices[t], raw[t], refcount);
+          if (repair) {
+            uint8_t entry[8];
+            store_be64(entry, refcount == 1 ? raw[t] | qcow2::kOflagCopied
+                                            : raw[t] & ~qcow2::kOflagCopied);
+            if (!write(h.l1_table_offset + indices[t] * 8, Bytes(entry, sizeof entry))) {
+              return false;
+            }
+            ++corruptions_fixed_;
+          } else {
+            ++corruptions_;
+          }
         }
-        const uint8_t* table = batch_ + t * cluster_size_;
+        uint8_t* table = batch_ + t * cluster_size_;
+        bool table_changed = false;
         for (uint64_t j = 0; j < l2_entries_; ++j) {
           const uint64_t entry = load_be64(table + j * entry_size_);
           const qcow2::ClusterType type = qcow2::classify_l2_entry(entry, extended_l2_, data_file_);
@@ -499,10 +601,21 @@ bool Checker::check_oflag_copied() {
             continue;
           }
           if ((data_refcount == 1) != ((entry & qcow2::kOflagCopied) != 0)) {
-            log_.line(instar_guest_CheckLine_CHECK_LINE_OFLAG_COPIED_DATA, entry, data_refcount);
-            ++corruptions_;
+            log_.line(repair ? instar_guest_CheckLine_CHECK_LINE_REPAIR_OFLAG_COPIED_DATA
+                             : instar_guest_CheckLine_CHECK_LINE_OFLAG_COPIED_DATA,
+                      entry, data_refcount);
+            if (repair) {
+              store_be64(table + j * entry_size_, data_refcount == 1
+                                                      ? entry | qcow2::kOflagCopied
+                                                      : entry & ~qcow2::kOflagCopied);
+              table_changed = true;
+              ++corruptions_fixed_;
+            } else {
+              ++corruptions_;
+            }
           }
         }
+        if (table_changed && !write(offsets[t], Bytes(table, cluster_size_))) return false;
       }
     }
   }
@@ -531,8 +644,12 @@ void Checker::run(instar_guest_CheckResult* out) {
   refs_capacity_ = nb_clusters + 2;
   const uint64_t refs_bytes = qcow2::refcount_array_bytes(refs_capacity_, order_);
   refs_ = arena_.allocate_array<uint8_t>(refs_bytes);
+  if (fix_ != 0) {
+    zeros_ = arena_.allocate_array<uint8_t>(cluster_size_);
+    if (zeros_ != nullptr) fill_bytes(zeros_, 0, cluster_size_);
+  }
   if (l1_chunk_ == nullptr || batch_ == nullptr || refblock_ == nullptr || reftable_ == nullptr ||
-      refs_ == nullptr) {
+      refs_ == nullptr || (fix_ != 0 && zeros_ == nullptr)) {
     out->check_errors = 1;
     out->error_number = kEnomem;
     return;
@@ -554,11 +671,36 @@ void Checker::run(instar_guest_CheckResult* out) {
       (!m_.extensions.has_crypto_header ||
        inc_refcounts(m_.extensions.crypto_header_offset, m_.extensions.crypto_header_length)) &&
       walk_bitmaps() && check_refblocks();
+  if (refusal_ != 0) return;
   if (ok) {
-    compare_refcounts();
-    ok = check_oflag_copied();
+    // A repair runs the comparison again with the fix mode; the first one's counts are dropped.
+    const uint64_t pre_corruptions = corruptions_;
+    const uint64_t pre_leaks = leaks_;
+    const uint64_t pre_check_errors = check_errors_;
+    compare_refcounts(0);
+    if (rebuild_ && (fix_ & abi::kRepairErrors) != 0) {
+      // rebuild_refcount_structure(): new refcount table and blocks, not made by instar yet.
+      refusal_ = kRefuseRebuild;
+      return;
+    }
+    if (fix_ != 0 && rebuild_) {
+      log_.line(instar_guest_CheckLine_CHECK_LINE_NEED_REBUILD);
+      ++check_errors_;
+      ok = fail(kEio);
+    } else if (fix_ != 0 && (leaks_ != 0 || corruptions_ != 0)) {
+      corruptions_ = pre_corruptions;
+      leaks_ = pre_leaks;
+      check_errors_ = pre_check_errors;
+      compare_refcounts(fix_);
+      ok = error_number_ == 0;
+    }
+    // The refcounts reach the disk before any COPIED flag that relies on them.
+    ok = ok && flush_refblock() && (sink_ == nullptr || sink_->flush().ok() || fail(kEio)) &&
+         check_oflag_copied();
   }
   out->corruptions = corruptions_;
+  out->leaks_fixed = leaks_fixed_;
+  out->corruptions_fixed = corruptions_fixed_;
   out->leaks = leaks_;
   out->check_errors = check_errors_;
   out->allocated_clusters = allocated_;
@@ -630,9 +772,43 @@ Status emit_result(MessageSink& sink, Arena& arena, instar_guest_GuestMessage* m
   return emit_done(sink, arena, 0);
 }
 
+// What qemu writes to the header of an image it opened read-write for a check: qcow2_mark_clean()
+// (after a repair, and again on close) clears the dirty bit; qcow2_mark_consistent() clears the
+// corrupt bit when no corruption is left. One qcow2_update_header() of the whole first cluster.
+Status mark_clean(qcow2::HeaderRewrite& rewrite, BlockSink& out, bool consistent) {
+  uint64_t features = rewrite.fields.incompatible_features & ~qcow2::kIncompatDirty;
+  if (consistent) features &= ~qcow2::kIncompatCorrupt;
+  if (features == rewrite.fields.incompatible_features) return Status::Ok();
+  INSTAR_TRY(out.flush());  // the repairs first (qcow2_flush_caches())
+  rewrite.fields.incompatible_features = features;
+  return qcow2::write_header(rewrite, out);
+}
+
+// Why qemu's read-write open would write before the check (or instar would not repair what it
+// does): ERROR_CHECK_REPAIR_UNSUPPORTED's reason, 0 when none applies.
+uint64_t repair_refusal(const qcow2::Metadata& m) {
+  if (m.extensions.has_data_file ||
+      (m.header.incompatible_features & qcow2::kIncompatDataFile) != 0) {
+    return 2;
+  }
+  if (m.extensions.nb_bitmaps != 0 || m.extensions.bitmaps_ignored) return 3;
+  return m.header.autoclear_features != 0 ? 4 : 0;
+}
+
+Status refuse_repair(MessageSink& sink, Arena& arena, uint64_t reason) {
+  return report_failure(
+      sink, arena, Status(instar_guest_ErrorCode_ERROR_CHECK_REPAIR_UNSUPPORTED, reason), nullptr);
+}
+
 }  // namespace
 
 Status qcow2::check(BlockSource& source, MessageSink& sink, Arena& arena) {
+  return check(source, sink, arena, 0, nullptr);
+}
+
+Status qcow2::check(BlockSource& source, MessageSink& sink, Arena& arena, uint32_t fix,
+                    BlockSink* out) {
+  if (out == nullptr) fix = 0;
   auto* window = arena.allocate_array<uint8_t>(kTableWindowSize);
   auto* names = arena.allocate_array<uint8_t>(qcow2::kSnapshotNameScratchSize);
   auto* detail = static_cast<qcow2::OpenErrorDetail*>(
@@ -655,20 +831,66 @@ Status qcow2::check(BlockSource& source, MessageSink& sink, Arena& arena) {
   if (!opened.ok()) {
     return report_failure(sink, arena, opened, detail);
   }
-  if (!snapshot_table_is_usable(metadata->header, &result->body.check_result)) {
-    return emit_result(sink, arena, result);
+  qcow2::HeaderRewrite rewrite;
+  if (fix != 0) {
+    if (const uint64_t why = repair_refusal(*metadata); why != 0) {
+      return refuse_repair(sink, arena, why);
+    }
+    INSTAR_TRY(qcow2::prepare_header_rewrite(*metadata, source, arena, &rewrite));
   }
-  // The entries themselves (qcow2_do_read_snapshots() without repair): a failure ends the check.
-  const Status entries = qcow2::read_snapshot_table(metadata->header, tables);
-  if (!entries.ok()) {
-    snapshot_table_unreadable(entries, &result->body.check_result);
+  instar_guest_CheckResult& r = result->body.check_result;
+  // qcow2_check_read_snapshot_table(): -r all would repair what ends a read-only check here.
+  bool table_ok = snapshot_table_is_usable(metadata->header, &r);
+  if (table_ok) {
+    // The entries themselves (qcow2_do_read_snapshots()): a failure ends the check.
+    const Status entries = qcow2::read_snapshot_table(metadata->header, tables);
+    if (!entries.ok()) {
+      snapshot_table_unreadable(entries, &r);
+      table_ok = false;
+    }
+  }
+  if (!table_ok) {
+    if ((fix & abi::kRepairErrors) != 0) return refuse_repair(sink, arena, kRefuseSnapshotTable);
+    if (fix != 0 && !mark_clean(rewrite, *out, false).ok()) {  // on close
+      if (r.error_number == 0) r.error_number = kEio;
+    }
     return emit_result(sink, arena, result);
   }
   CheckLog log(sink, arena, log_message);
   const uint64_t incomplete = report_incomplete_snapshots(metadata->header, tables, log);
-  Checker checker(source, arena, log, *metadata, tables);
-  checker.run(&result->body.check_result);
-  result->body.check_result.corruptions += incomplete;
+  if (incomplete != 0 && (fix & abi::kRepairErrors) != 0) {
+    return refuse_repair(sink, arena, kRefuseSnapshotTable);
+  }
+  const uint64_t mark = arena.mark();
+  {
+    Checker checker(source, arena, log, *metadata, tables, fix, out);
+    checker.run(&r);
+    if (checker.refusal() != 0) return refuse_repair(sink, arena, checker.refusal());
+  }
+  arena.release_to(mark);
+  r.corruptions += incomplete;
+  // A failed header write ends the check as qemu's does: "Check failed: <strerror>".
+  if (fix != 0 &&
+      !mark_clean(rewrite, *out, r.error_number == 0 && r.check_errors == 0 && r.corruptions == 0)
+           .ok()) {
+    if (r.error_number == 0) r.error_number = kEio;
+    INSTAR_TRY(log.flush());
+    return emit_result(sink, arena, result);
+  }
+  if (r.leaks_fixed != 0 || r.corruptions_fixed != 0) {
+    // img_check's second, read-only check of the repaired image ("Double checking ...").
+    const uint64_t leaks_fixed = r.leaks_fixed;
+    const uint64_t corruptions_fixed = r.corruptions_fixed;
+    r = instar_guest_CheckResult_init_zero;
+    WindowedReader fresh(source, MutableBytes(window, kTableWindowSize));
+    const qcow2::TableScratch again{&fresh, tables.names};
+    const uint64_t incomplete_again = report_incomplete_snapshots(metadata->header, again, log);
+    Checker checker(source, arena, log, *metadata, again);
+    checker.run(&r);
+    r.corruptions += incomplete_again;
+    r.leaks_fixed = leaks_fixed;
+    r.corruptions_fixed = corruptions_fixed;
+  }
   INSTAR_TRY(log.flush());
   return emit_result(sink, arena, result);
 }
