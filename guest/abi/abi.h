@@ -29,8 +29,9 @@ namespace instar::abi {
 // ImageFormat::kQed (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_*
 // 270-289); Op::kAmend and the AmendResult message, OpConfig's amend block; safe rebase copies data
 // (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
-// rebase_flags).
-inline constexpr uint32_t kAbiVersion = 7;
+// rebase_flags). 8 (commit helper): Op::kCommit, the CommitResult message, OpConfig's commit block,
+// ERROR_COMMIT_* 370-389.
+inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -133,6 +134,7 @@ enum class Op : uint32_t {
   kResize = 8,   // resize the image on output_device in place (docs/resize.md)
   kSnapshot = 9,  // create/apply/delete an internal snapshot of output_device (docs/snapshot.md)
   kRebase = 10,   // change the backing file of the image on output_device (docs/rebase.md)
+  kCommit = 11,   // commit input 0's top into a backing file of its chain (docs/commit.md)
   kAmend = 12,    // amend the qcow2 options of the image on output_device (docs/amend.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
@@ -315,6 +317,16 @@ struct OpConfig {
   uint32_t amend_refcount_bits;  // OUT refcount_bits (a power of two up to 64), with its flag
   uint32_t reserved7;            // OUT zero
   uint64_t amend_size;           // OUT size, with kAmendSize (only the image's own is amended)
+  // commit (appended): the top is output_device (writable unless kCommitDrop; opened read-write
+  // by the host from the command-line name) with its chain in chain[0] (links[0] is the top).
+  // The base is chain image commit_base_index (>= 1), written through commit_base_device: a
+  // writable device the host opened on the very file of that chain image.
+  uint64_t commit_top_length;   // OUT the top file's length when the host opened it
+  uint64_t commit_base_length;  // OUT the base file's length when the host opened it
+  uint32_t commit_flags;        // OUT CommitFlags
+  uint32_t commit_base_index;   // OUT the base's index in chain[0]
+  uint32_t commit_base_device;  // OUT the base's writable device
+  uint32_t reserved8;           // OUT zero
 };
 
 // What `snapshot` does to the image (img_snapshot's action; kSnapshotOpen: no action given,
@@ -352,6 +364,11 @@ enum AmendFlags : uint32_t {
   kAmendBackingFile = 1u << 4,   // backing_file given (convert_backing_name)
   kAmendBackingFmt = 1u << 5,    // backing_fmt given (convert_backing_fmt)
   kAmendSize = 1u << 6,          // size given (amend_size)
+};
+
+enum CommitFlags : uint32_t {
+  kCommitDrop = 1u << 0,      // -d or -b: the top is not emptied (and is not writable)
+  kCommitOpenOnly = 1u << 1,  // open and check the top, change nothing (the host refuses next)
 };
 
 // How OpConfig's snapshot fields select a snapshot.
@@ -488,7 +505,7 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 24 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
                                /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16 +
-                               /* amend */ 32);
+                               /* amend */ 32 + /* commit */ 32);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -535,6 +552,7 @@ static_assert(offsetof(OpConfig, snapshot_file_length) == offsetof(OpConfig, sna
 static_assert(offsetof(OpConfig, dd_input_offset) == offsetof(OpConfig, snapshot_file_length) + 8);
 static_assert(offsetof(OpConfig, rebase_file_length) == offsetof(OpConfig, dd_length) + 8);
 static_assert(offsetof(OpConfig, amend_file_length) == offsetof(OpConfig, reserved6) + 4);
+static_assert(offsetof(OpConfig, commit_top_length) == offsetof(OpConfig, amend_size) + 8);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);
