@@ -57,6 +57,8 @@ def _build(directory, spec: dict) -> None:
     for name, write in spec.get("writes", []):
         name = base if name == "base" else f"{name}.qcow2"
         _io(directory / name, fmts[name], write)
+    if spec.get("raw_file"):
+        (directory / "r.raw").write_bytes(b"\0" * 65536)
     for snapshot in spec.get("top_snapshots", []):
         subprocess.run(["qemu-img", "snapshot", "-c", snapshot, "top.qcow2"], check=True,
                        cwd=directory)
@@ -193,9 +195,11 @@ def test_three_levels(tmp_path, as_qemu_img, qemu_img, args, base_fmt):
     ["-b", "top.qcow2", "top.qcow2"], ["-p", "-b", "nosuch", "top.qcow2"], ["base.qcow2"],
     ["-p", "base.qcow2"], ["-f", "raw", "top.qcow2"], ["-f", "foo", "top.qcow2"],
     ["nosuch.qcow2"], ["--object", "foo", "top.qcow2"], ["-r", "1k", "-t", "x", "top.qcow2"],
+    ["r.raw"], ["-p", "r.raw"], ["-f", "raw", "r.raw"], ["-r", "0x10k", "top.qcow2"],
+    ["--image-opts", "driver=qcow2,file.filename=top.qcow2"], ["--object", "help", "top.qcow2"],
 ])
 def test_errors(tmp_path, as_qemu_img, qemu_img, args):
-    spec = {"writes": _ONE_CHUNK}
+    spec = {"writes": _ONE_CHUNK, "raw_file": True}
     _compare(tmp_path, as_qemu_img, qemu_img, spec, args, exact_base=True)
 
 
