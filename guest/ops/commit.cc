@@ -114,7 +114,14 @@ Status base_write(Base& b, uint64_t offset, const uint8_t* data, uint64_t bytes)
 // blk_co_pwrite_zeroes(target, BDRV_REQ_MAY_UNMAP): a qcow2 base gets zero clusters (its old
 // clusters freed), a raw file zeros.
 Status base_write_zeroes(Base& b, uint64_t offset, uint64_t bytes) {
-  if (b.writer != nullptr) return b.writer->write_zeroes(offset, bytes, true);
+  if (b.writer != nullptr) {
+    // The zero path writes the L2 table it changes at once (and lowers the refcounts of the
+    // clusters it frees after that, as qemu's reverse cache dependency orders it): the refcounts
+    // of clusters earlier copies allocated, still cached, must reach the disk first, or that L2
+    // table would name clusters whose refcount is still 0 (docs/write-safety.md).
+    INSTAR_TRY(b.writer->flush_in_place());
+    return b.writer->write_zeroes(offset, bytes, true);
+  }
   while (bytes > 0) {
     const uint64_t n = bytes < b.zeros_size ? bytes : b.zeros_size;
     INSTAR_TRY(b.sink->write_at(offset, Bytes(b.zeros, n)));
