@@ -380,7 +380,7 @@ Status empty_top(const qcow2::Metadata& opened, BlockSource& source, BlockSink& 
 }
 
 void run_job(const abi::OpConfig& op, BlockSource* const* devices, BlockSink* const* sinks,
-            uint32_t device_count, Arena& arena, Outcome* o) {
+             uint32_t device_count, Arena& arena, Outcome* o) {
   const auto fail = [o](instar_guest_CommitKind kind, const Status& s) {
     o->kind = kind;
     o->error = s;
