@@ -10,6 +10,7 @@
 
 #include "engine/cli/amend_command.h"
 #include "engine/cli/check_command.h"
+#include "engine/cli/commit_command.h"
 #include "engine/cli/compare_command.h"
 #include "engine/cli/convert_command.h"
 #include "engine/cli/create_command.h"
@@ -31,7 +32,7 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: refused clearly, never ignored.
-constexpr std::string_view kPlannedCommands[] = {"bench", "bitmap", "commit"};
+constexpr std::string_view kPlannedCommands[] = {"bench", "bitmap"};
 
 // The caller's RLIMIT_CPU soft limit reached by instar itself (the KVM backend's guest time is
 // instar's CPU time): say so and fail, rather than die of SIGXCPU with a core-dump status. At an
@@ -151,6 +152,11 @@ int main(int argc, char** argv) {
   if (command == "amend") {
     return run_amend_command(diag, choice, help_text(diag.program(), selection),
                              unsafe_quirks_enabled(global.options), argc - index, argv + index);
+  }
+  if (command == "commit") {
+    return run_commit_command(diag, choice, help_text(diag.program(), selection),
+                              unsafe_quirks_enabled(global.options), roots, argc - index,
+                              argv + index);
   }
   if (command == "rebase") {
     return run_rebase_command(diag, choice, help_text(diag.program(), selection),

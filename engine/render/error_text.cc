@@ -687,6 +687,30 @@ constexpr Rule kRules[] = {
      [](const guest::Error&, ErrorText& t) {
        t.message = "qcow2: Image is corrupt; cannot be opened read/write";
      }},
+    {"ERROR_COMMIT_UNSUPPORTED",
+     [](const guest::Error& e, ErrorText& t) {
+       // instar's own wording: what the guest does not commit yet (guest.proto lists the reasons).
+       static constexpr const char* kWhat[] = {
+           "this image",
+           "a top image that is not qcow2",
+           "a qcow2 image with an external data file",
+           "a qcow2 image with bitmaps",
+           "a qcow2 image with autoclear feature bits",
+           "a qcow2 image with the dirty bit",
+           "a qcow2 image marked corrupt",
+           "a base image that is neither qcow2 nor raw",
+           "a qcow2 base image smaller than the top image (qemu grows it)",
+           "a qcow2 base image whose L2 tables are shared with a snapshot",
+           "a top image that qemu empties cluster by cluster (qcow2 v2, snapshots, or an L1 "
+           "table too large for one refcount block) without -d",
+           "an encrypted image"};
+       const uint64_t why = Arg(e, 0) < sizeof kWhat / sizeof kWhat[0] ? Arg(e, 0) : 0;
+       t.message = std::string("commit of ") + kWhat[why] + " is not supported by instar yet";
+     }},
+    {"ERROR_COMMIT_WRITE_FAILED",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Could not write to the base image: " + Errno(Arg(e, 0));  // instar's words
+     }},
     {"ERROR_REBASE_WRITE_FAILED",
      [](const guest::Error& e, ErrorText& t) {
        t.message = "Error while writing to COW image: " + Errno(Arg(e, 0));

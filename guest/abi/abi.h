@@ -33,7 +33,8 @@ namespace instar::abi {
 // -O qcow2 (convert_target_file_length, CONVERT_TARGET_OPEN_FAILED, ERROR_CONVERT_TARGET_*
 // 470-479); ImageFormat::kVhdx (FORMAT_VHDX, ERROR_VHDX_* 390-419, CHECK_LINE_VHDX_* 240-259),
 // Error.args up to 4; check -r (OpConfig's repair block, CheckResult's
-// *_fixed, CHECK_LINE_REPAIR_* 220-229, ERROR_CHECK_REPAIR_UNSUPPORTED 350).
+// *_fixed, CHECK_LINE_REPAIR_* 220-229, ERROR_CHECK_REPAIR_UNSUPPORTED 350); Op::kCommit
+// (the CommitResult message, OpConfig's commit block, ERROR_COMMIT_* 370-389).
 inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +138,7 @@ enum class Op : uint32_t {
   kResize = 8,   // resize the image on output_device in place (docs/resize.md)
   kSnapshot = 9,  // create/apply/delete an internal snapshot of output_device (docs/snapshot.md)
   kRebase = 10,   // change the backing file of the image on output_device (docs/rebase.md)
+  kCommit = 11,   // commit input 0's top into a backing file of its chain (docs/commit.md)
   kAmend = 12,    // amend the qcow2 options of the image on output_device (docs/amend.md)
   // Test-only operations exist only in the hostile test guest; the production guest refuses them.
   kTestFirst = 0x1000,
@@ -331,6 +333,16 @@ struct OpConfig {
   // the command-line name) as qemu-img check -r does (docs/check.md).
   uint32_t check_repair;  // OUT CheckRepair
   uint32_t reserved8;     // OUT zero
+  // commit (appended): the top is output_device (writable unless kCommitDrop; opened read-write
+  // by the host from the command-line name) with its chain in chain[0] (links[0] is the top).
+  // The base is chain image commit_base_index (>= 1), written through commit_base_device: a
+  // writable device the host opened on the very file of that chain image.
+  uint64_t commit_top_length;   // OUT the top file's length when the host opened it
+  uint64_t commit_base_length;  // OUT the base file's length when the host opened it
+  uint32_t commit_flags;        // OUT CommitFlags
+  uint32_t commit_base_index;   // OUT the base's index in chain[0]
+  uint32_t commit_base_device;  // OUT the base's writable device
+  uint32_t reserved9;           // OUT zero
 };
 
 // check -r: qemu's BDRV_FIX_LEAKS and BDRV_FIX_ERRORS (-r leaks: kRepairLeaks; -r all: both).
@@ -374,6 +386,11 @@ enum AmendFlags : uint32_t {
   kAmendBackingFile = 1u << 4,   // backing_file given (convert_backing_name)
   kAmendBackingFmt = 1u << 5,    // backing_fmt given (convert_backing_fmt)
   kAmendSize = 1u << 6,          // size given (amend_size)
+};
+
+enum CommitFlags : uint32_t {
+  kCommitDrop = 1u << 0,      // -d or -b: the top is not emptied (and is not writable)
+  kCommitOpenOnly = 1u << 1,  // open and check the top, change nothing (the host refuses next)
 };
 
 // How OpConfig's snapshot fields select a snapshot.
@@ -510,7 +527,8 @@ INSTAR_ABI_CHECK(OpConfig, 40 + 2 * 24 * kMaxChainImages + 32 + 4 * kMaxConvertI
                                /* create */ 8 + kCreateNameMax +
                                /* snapshot */ 16 + 2 * kSnapshotSelectorMax + /* resize */ 32 +
                                /* snapshot -c/-a/-d */ 24 + /* dd */ 16 + /* rebase */ 16 +
-                               /* amend */ 32 + /* convert -n -O qcow2 */ 8 + /* repair */ 8);
+                               /* amend */ 32 + /* convert -n -O qcow2 */ 8 + /* repair */ 8 +
+                               /* commit */ 32);
 INSTAR_ABI_CHECK(HcBlockRead, 32);
 INSTAR_ABI_CHECK(ReadExtent, 24);
 INSTAR_ABI_CHECK(HcBlockReadv, 24);
@@ -557,6 +575,7 @@ static_assert(offsetof(OpConfig, snapshot_file_length) == offsetof(OpConfig, sna
 static_assert(offsetof(OpConfig, dd_input_offset) == offsetof(OpConfig, snapshot_file_length) + 8);
 static_assert(offsetof(OpConfig, rebase_file_length) == offsetof(OpConfig, dd_length) + 8);
 static_assert(offsetof(OpConfig, amend_file_length) == offsetof(OpConfig, reserved6) + 4);
+static_assert(offsetof(OpConfig, commit_top_length) == offsetof(OpConfig, amend_size) + 8);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);

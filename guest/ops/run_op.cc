@@ -3,6 +3,7 @@
 
 #include "guest/ops/amend.h"
 #include "guest/ops/check.h"
+#include "guest/ops/commit.h"
 #include "guest/ops/compare.h"
 #include "guest/ops/convert.h"
 #include "guest/ops/create.h"
@@ -72,6 +73,9 @@ int run_op(const abi::BootInfo& boot, const abi::OpConfig& op, BlockSource* cons
       break;
     case abi::Op::kRebase:
       emitted = run_rebase(op, devices, sinks, device_count, sink, arena);
+      break;
+    case abi::Op::kCommit:
+      emitted = run_commit(op, devices, sinks, device_count, sink, arena);
       break;
     case abi::Op::kAmend:
       emitted = run_amend(op, devices, sinks, device_count, sink, arena);

@@ -14,6 +14,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   ops/dd_copy.cc
   ops/in_place_image.cc
   ops/rebase.cc
+  ops/commit.cc
   ops/amend.cc
   ops/resize.cc
   ops/input_chain.cc

@@ -30,6 +30,8 @@ SAMPLED_SUITES = {
     "test_luks_raw.py": 2,
     "test_metadata_preallocation.py": 2,
     "test_convert_existing_qcow2.py": 3,
+    "test_check_repair.py": 3,
+    "test_commit.py": 2,
 }
 
 
