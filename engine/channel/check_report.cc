@@ -14,7 +14,9 @@ bool counters_zero(const instar::guest::CheckResult& r) {
 }  // namespace
 
 std::string CheckSequence::take_result(instar::guest::CheckResult& r) {
-  if (r.format() == instar::guest::FORMAT_RAW || r.format() == instar::guest::FORMAT_VPC) {
+  if (r.format() == instar::guest::FORMAT_RAW || r.format() == instar::guest::FORMAT_VPC ||
+      r.format() == instar::guest::FORMAT_QCOW || r.format() == instar::guest::FORMAT_BOCHS ||
+      r.format() == instar::guest::FORMAT_CLOOP) {
     // Formats without bdrv_co_check: the result only names the format.
     if (!counters_zero(r) || state_ == State::kDiagnostics) {
       return "raw check result carries check data";

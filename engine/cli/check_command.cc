@@ -123,6 +123,11 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     write(stderr, chain.error);
     return 1;
   }
+  // Formats without bdrv_co_check that have backing files (qcow v1): after the chain opened.
+  if (result.format() == guest::FORMAT_QCOW) {
+    diag.error("This image format does not support checks");
+    return 63;
+  }
   // qcow2_check_read_snapshot_table(): the snapshot table's count or offset, or reading its
   // entries, ended the check.
   if (result.snapshot_table_fault() == guest::SNAPSHOT_TABLE_READ_FAILED) {

@@ -7,9 +7,9 @@
 namespace instar::cli {
 
 namespace {
-// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, vpc, qed and luks
-// (`qemu-img --help`).
-constexpr std::array<std::string_view, 35> kOtherQemuDrivers = {"blkdebug",
+// Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, vpc, qed, luks and
+// kSmallFormats' (`qemu-img --help`).
+constexpr std::array<std::string_view, 34> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -35,7 +35,6 @@ constexpr std::array<std::string_view, 35> kOtherQemuDrivers = {"blkdebug",
                                                                 "nvme",
                                                                 "parallels",
                                                                 "preallocate",
-                                                                "qcow",
                                                                 "quorum",
                                                                 "rbd",
                                                                 "replication",
@@ -74,6 +73,18 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   if (name == "vpc") {
     *format = abi::ImageFormat::kVpc;
     return FormatLookup::kSupported;
+  }
+  // small-formats: read-only inputs.
+  struct Named {
+    std::string_view name;
+    abi::ImageFormat format;
+  };
+  constexpr Named kSmallFormats[] = {{"qcow", abi::ImageFormat::kQcow}};
+  for (const Named& f : kSmallFormats) {
+    if (f.name == name) {
+      *format = f.format;
+      return FormatLookup::kSupported;
+    }
   }
   for (std::string_view d : kOtherQemuDrivers) {
     if (d == name) return FormatLookup::kUnsupported;

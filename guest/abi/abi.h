@@ -29,8 +29,10 @@ namespace instar::abi {
 // ImageFormat::kQed (FORMAT_QED, ImageInfo.qed); ImageFormat::kVpc (FORMAT_VPC, ERROR_VPC_*
 // 270-289); Op::kAmend and the AmendResult message, OpConfig's amend block; safe rebase copies data
 // (ERROR_REBASE_WRITE_FAILED 310, RebaseResult.read_failure, the prefix chain index in
-// rebase_flags).
-inline constexpr uint32_t kAbiVersion = 7;
+// rebase_flags). 8 (small-formats): ImageFormat kQcow 9, kParallels 10, kBochs 11, kCloop 12,
+// ImageInfo.qcow, ERROR_QCOW1_* / ERROR_PARALLELS_* / ERROR_BOCHS_* / ERROR_CLOOP_* 420-469,
+// CHECK_LINE_PARALLELS_* 260-279.
+inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
 // ELF note carried by the guest ELF (section .note.instar), checked by the host before loading.
@@ -157,6 +159,11 @@ enum class ImageFormat : uint32_t {
   kVpc = 5,
   kQed = 6,
   kLuks = 7,  // raw LUKS v1 (qemu's block/crypto.c)
+  // small-formats: read-only inputs (docs/formats.md)
+  kQcow = 9,  // qcow v1 (block/qcow.c)
+  kParallels = 10,
+  kBochs = 11,
+  kCloop = 12,
 };
 
 enum OpFlags : uint32_t {

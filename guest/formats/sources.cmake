@@ -5,6 +5,7 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/probe.cc
   formats/check_log.cc
   formats/raw/raw_driver.cc
+  formats/qcow/header.cc
   formats/qcow/qcow_driver.cc
   formats/raw/partition_table.cc
   formats/raw/raw_writer.cc

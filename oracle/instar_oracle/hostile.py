@@ -154,6 +154,7 @@ QCOW2 = ("file format: qcow2", '"format": "qcow2"')   # info's human and JSON fr
 VDI = ("file format: vdi", '"format": "vdi"')
 QED = ("file format: qed", '"format": "qed"')
 VPC = ("file format: vpc", '"format": "vpc"')
+QCOW = ("file format: qcow", '"format": "qcow"')  # small-formats
 VPC_TRUNCATED = ("block-vpc: free_data_block_offset points after the end of file. The image has "
                  "been truncated.")
 
@@ -355,6 +356,22 @@ def _qed(d: Path, name: str, l1: dict[int, str] | None = None,
     (d / name).write_bytes(bytes(data))
 
 
+def _qcow(d: Path, name: str, header: dict[int, tuple[str, int]] | None = None,
+          backing: str | None = None) -> None:
+    """small-formats: a qemu-made 16 MiB qcow (v1) with its first cluster written (or, with
+    `backing`, an empty one naming it, never opened), header fields (offset -> (struct format,
+    value), big-endian) replaced."""
+    opts = ["-u", "-b", backing, "-F", "qcow2"] if backing else []
+    _qimg(d, "create", "-q", "-f", "qcow", *opts, name, "16M")
+    if not backing:
+        subprocess.run(["qemu-io", "-f", "qcow", "-c", "write -P 0x11 0 4k", name], cwd=d,
+                       check=True, stdout=subprocess.DEVNULL)
+    data = bytearray((d / name).read_bytes())
+    for offset, (fmt, value) in (header or {}).items():
+        struct.pack_into(">" + fmt, data, offset, value)
+    (d / name).write_bytes(bytes(data))
+
+
 def _vpc(d: Path, name: str, entries: dict[int, int] | None = None,
          fields: dict[int, tuple[str, object]] | None = None, seal: bool = True) -> None:
     """A qemu-made 16 MiB dynamic vpc with BAT entries (index -> value) and fields (offset ->
@@ -428,6 +445,12 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "qed-size-huge": lambda d, o: _qed(d, "disk.qed", header={0x30: ("Q", 1 << 60)}),
     "qed-backing-name-past-header": lambda d, o: _qed(
         d, "disk.qed", header={0x10: ("Q", 1), 0x38: ("I", 0x10000), 0x3c: ("I", 16)}),
+    # small-formats: qcow (v1)
+    "qcow-backing-dotdot": lambda d, o: _qcow(d, "top.qcow", backing="../outside/sentinel.qcow2"),
+    "qcow-size-huge": lambda d, o: _qcow(d, "disk.qcow", {0x18: ("Q", (1 << 64) - 16)}),
+    "qcow-l1-past-max": lambda d, o: _qcow(d, "disk.qcow", {0x28: ("Q", 0x7fffffffc0000000)}),
+    "qcow-backing-name-long": lambda d, o: _qcow(d, "disk.qcow", {0x08: ("Q", 48),
+                                                                   0x10: ("I", 4096)}),
     "vpc-bat-past-eof": lambda d, o: _vpc(d, "disk.vhd", fields={0x210: ("Q", 1 << 40)}),
     "vpc-bat-entry-past-eof": lambda d, o: _vpc(d, "disk.vhd", {0: 0x7fffffff}),
     "vpc-block-size-huge": lambda d, o: _vpc(d, "disk.vhd", fields={0x220: ("I", 1 << 31)}),
@@ -750,6 +773,18 @@ CASES: list[Case] = [
          fails_to_open("QED image size is invalid"), image="disk.qed"),
     Case("qed-backing-name-past-header", "qed backing file name beyond the header's clusters",
          fails_to_open("QED backing filename offset is invalid"), image="disk.qed"),
+    # -- small-formats: qcow (v1) header limits and a backing name out of the directory --
+    Case("qcow-backing-dotdot", "qcow backing file ../ out of the image's directory",
+         _chain_refused(f"backing file: {_DOTDOT}", f'"backing-filename": "{_DOTDOT}"',
+                        "describes ../outside/sentinel.qcow2", "Images are identical.",
+                        "This image format does not support checks"),
+         image="top.qcow", reaches_out=True),
+    Case("qcow-size-huge", "qcow size of 2^64 - 16 (an L1 table past INT_MAX bytes)",
+         fails_to_open("Image too large"), image="disk.qcow"),
+    Case("qcow-l1-past-max", "qcow L1 table at BDRV_MAX_LENGTH",
+         fails_to_open("Could not open '{image}': Input/output error"), image="disk.qcow"),
+    Case("qcow-backing-name-long", "qcow backing file name of 4096 bytes",
+         fails_to_open("Backing file name too long"), image="disk.qcow"),
     # -- vpc: the BAT and its sizes (vpc_open() checks every entry against the file's end) --
     Case("vpc-bat-past-eof", "vpc BAT 1 TiB past the end of the file",
          fails_to_open(VPC_TRUNCATED), image="disk.vhd"),

@@ -164,6 +164,8 @@ TEST(FormatNameTest, KnowsQemuDrivers) {
   EXPECT_EQ(f, abi::ImageFormat::kQed);
   EXPECT_EQ(lookup_format("vpc", &f), FormatLookup::kSupported);
   EXPECT_EQ(f, abi::ImageFormat::kVpc);
+  EXPECT_EQ(lookup_format("qcow", &f), FormatLookup::kSupported);
+  EXPECT_EQ(f, abi::ImageFormat::kQcow);
   EXPECT_EQ(lookup_format("vhdx", &f), FormatLookup::kUnsupported);
   EXPECT_EQ(lookup_format("foo", &f), FormatLookup::kUnknown);
 }
