@@ -23,7 +23,8 @@ std::string CheckSequence::take_result(instar::guest::CheckResult& r) {
     }
   } else if (r.format() != instar::guest::FORMAT_QCOW2 &&
              r.format() != instar::guest::FORMAT_VMDK && r.format() != instar::guest::FORMAT_VDI &&
-             r.format() != instar::guest::FORMAT_QED) {
+             r.format() != instar::guest::FORMAT_QED &&
+             r.format() != instar::guest::FORMAT_PARALLELS) {
     return "check result names no checkable format";
   } else if (r.error_number() < 0 || r.error_number() > 4095) {
     return "check result carries an invalid errno";

@@ -157,10 +157,11 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   }
   render::ImageCheck check;
   check.filename = options.filename;
-  check.format = result.format() == guest::FORMAT_VMDK  ? "vmdk"
-                 : result.format() == guest::FORMAT_VDI ? "vdi"
-                 : result.format() == guest::FORMAT_QED ? "qed"
-                                                        : "qcow2";
+  check.format = result.format() == guest::FORMAT_VMDK        ? "vmdk"
+                 : result.format() == guest::FORMAT_VDI       ? "vdi"
+                 : result.format() == guest::FORMAT_QED       ? "qed"
+                 : result.format() == guest::FORMAT_PARALLELS ? "parallels"
+                                                              : "qcow2";
   check.check_errors = static_cast<int64_t>(result.check_errors());
   check.image_end_offset = static_cast<int64_t>(result.image_end_offset());
   check.corruptions = static_cast<int64_t>(result.corruptions());

@@ -9,7 +9,7 @@ namespace instar::cli {
 namespace {
 // Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, vpc, qed, luks and
 // kSmallFormats' (`qemu-img --help`).
-constexpr std::array<std::string_view, 34> kOtherQemuDrivers = {"blkdebug",
+constexpr std::array<std::string_view, 33> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -33,7 +33,6 @@ constexpr std::array<std::string_view, 34> kOtherQemuDrivers = {"blkdebug",
                                                                 "null-aio",
                                                                 "null-co",
                                                                 "nvme",
-                                                                "parallels",
                                                                 "preallocate",
                                                                 "quorum",
                                                                 "rbd",
@@ -79,7 +78,8 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
     std::string_view name;
     abi::ImageFormat format;
   };
-  constexpr Named kSmallFormats[] = {{"qcow", abi::ImageFormat::kQcow}};
+  constexpr Named kSmallFormats[] = {{"qcow", abi::ImageFormat::kQcow},
+                                     {"parallels", abi::ImageFormat::kParallels}};
   for (const Named& f : kSmallFormats) {
     if (f.name == name) {
       *format = f.format;

@@ -257,7 +257,7 @@ FormatNode FormatNodeOf(const DecodedImage& image, const HostFacts& facts) {
     node.driver = FormatNode::Driver::kVpc;
     return node;
   }
-  if (image.info.format() == guest::FORMAT_QCOW) {
+  if (image.info.format() == guest::FORMAT_QCOW || image.info.format() == guest::FORMAT_PARALLELS) {
     node.driver = FormatNode::Driver::kSmallFormat;
     return node;
   }
@@ -388,6 +388,9 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
       info.dirty_flag = false;
       if (in.qcow().encrypted()) info.encrypted = true;
       PutQcowBacking(in.qcow(), facts, info);
+      return info;
+    case guest::FORMAT_PARALLELS:
+      info.format = "parallels";  // no bdrv_get_info: neither cluster size nor dirty flag
       return info;
     default:
       return std::nullopt;

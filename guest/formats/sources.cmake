@@ -7,6 +7,8 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/raw/raw_driver.cc
   formats/qcow/header.cc
   formats/qcow/qcow_driver.cc
+  formats/parallels/header.cc
+  formats/parallels/parallels_driver.cc
   formats/raw/partition_table.cc
   formats/raw/raw_writer.cc
   formats/luks/header.cc

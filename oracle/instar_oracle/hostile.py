@@ -155,6 +155,7 @@ VDI = ("file format: vdi", '"format": "vdi"')
 QED = ("file format: qed", '"format": "qed"')
 VPC = ("file format: vpc", '"format": "vpc"')
 QCOW = ("file format: qcow", '"format": "qcow"')  # small-formats
+PARALLELS = ("file format: parallels", '"format": "parallels"')
 VPC_TRUNCATED = ("block-vpc: free_data_block_offset points after the end of file. The image has "
                  "been truncated.")
 
@@ -372,6 +373,18 @@ def _qcow(d: Path, name: str, header: dict[int, tuple[str, int]] | None = None,
     (d / name).write_bytes(bytes(data))
 
 
+def _parallels(d: Path, name: str, header: dict[int, tuple[str, int]] | None = None) -> None:
+    """small-formats: a qemu-made 16 MiB parallels image with its first cluster written, header
+    fields (offset -> (struct format, value), little-endian) replaced."""
+    _qimg(d, "create", "-q", "-f", "parallels", name, "16M")
+    subprocess.run(["qemu-io", "-f", "parallels", "-c", "write -P 0x11 0 4k", name], cwd=d,
+                   check=True, stdout=subprocess.DEVNULL)
+    data = bytearray((d / name).read_bytes())
+    for offset, (fmt, value) in (header or {}).items():
+        struct.pack_into("<" + fmt, data, offset, value)
+    (d / name).write_bytes(bytes(data))
+
+
 def _vpc(d: Path, name: str, entries: dict[int, int] | None = None,
          fields: dict[int, tuple[str, object]] | None = None, seal: bool = True) -> None:
     """A qemu-made 16 MiB dynamic vpc with BAT entries (index -> value) and fields (offset ->
@@ -451,6 +464,10 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
     "qcow-l1-past-max": lambda d, o: _qcow(d, "disk.qcow", {0x28: ("Q", 0x7fffffffc0000000)}),
     "qcow-backing-name-long": lambda d, o: _qcow(d, "disk.qcow", {0x08: ("Q", 48),
                                                                    0x10: ("I", 4096)}),
+    "parallels-catalog-huge": lambda d, o: _parallels(d, "disk.prl", {0x20: ("I", 0x1fffffff)}),
+    "parallels-bat-past-eof": lambda d, o: _parallels(d, "disk.prl", {0x40: ("I", 0xffffffff)}),
+    "parallels-ext-past-max": lambda d, o: _parallels(d, "disk.prl",
+                                                      {0x38: ("Q", 0x3fffffffe00000)}),
     "vpc-bat-past-eof": lambda d, o: _vpc(d, "disk.vhd", fields={0x210: ("Q", 1 << 40)}),
     "vpc-bat-entry-past-eof": lambda d, o: _vpc(d, "disk.vhd", {0: 0x7fffffff}),
     "vpc-block-size-huge": lambda d, o: _vpc(d, "disk.vhd", fields={0x220: ("I", 1 << 31)}),
@@ -785,6 +802,14 @@ CASES: list[Case] = [
          fails_to_open("Could not open '{image}': Input/output error"), image="disk.qcow"),
     Case("qcow-backing-name-long", "qcow backing file name of 4096 bytes",
          fails_to_open("Backing file name too long"), image="disk.qcow"),
+    # -- small-formats: parallels header limits and a BAT entry far past the end --
+    Case("parallels-catalog-huge", "parallels BAT of 2^29 - 1 entries (a 2 GiB header read)",
+         fails_to_open("Could not open '{image}': Input/output error"), image="disk.prl"),
+    Case("parallels-bat-past-eof", "parallels BAT entry naming a cluster 4 PiB past the end",
+         opens(*PARALLELS, corrupt(1), IDENTICAL, IDENTICAL), image="disk.prl"),
+    Case("parallels-ext-past-max", "parallels Format Extension at BDRV_MAX_LENGTH",
+         fails_to_open("Failed to read Format Extension cluster: Input/output error"),
+         image="disk.prl"),
     # -- vpc: the BAT and its sizes (vpc_open() checks every entry against the file's end) --
     Case("vpc-bat-past-eof", "vpc BAT 1 TiB past the end of the file",
          fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
