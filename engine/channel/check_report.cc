@@ -15,14 +15,17 @@ bool counters_zero(const instar::guest::CheckResult& r) {
 }  // namespace
 
 std::string CheckSequence::take_result(instar::guest::CheckResult& r) {
-  if (r.format() == instar::guest::FORMAT_RAW || r.format() == instar::guest::FORMAT_VPC) {
+  if (r.format() == instar::guest::FORMAT_RAW || r.format() == instar::guest::FORMAT_VPC ||
+      r.format() == instar::guest::FORMAT_QCOW || r.format() == instar::guest::FORMAT_BOCHS ||
+      r.format() == instar::guest::FORMAT_CLOOP) {
     // Formats without bdrv_co_check: the result only names the format.
     if (!counters_zero(r) || state_ == State::kDiagnostics) {
       return "raw check result carries check data";
     }
   } else if (r.format() != instar::guest::FORMAT_QCOW2 &&
              r.format() != instar::guest::FORMAT_VMDK && r.format() != instar::guest::FORMAT_VDI &&
-             r.format() != instar::guest::FORMAT_QED && r.format() != instar::guest::FORMAT_VHDX) {
+             r.format() != instar::guest::FORMAT_QED && r.format() != instar::guest::FORMAT_VHDX &&
+             r.format() != instar::guest::FORMAT_PARALLELS) {
     return "check result names no checkable format";
   } else if (r.error_number() < 0 || r.error_number() > 4095) {
     return "check result carries an invalid errno";

@@ -127,6 +127,13 @@ std::string field_cap_violation(const instar::guest::GuestMessage& m) {
         return over("QedInfo.backing_file", m.info().qed().backing_file().size(),
                     FieldCaps::kQedBackingName);
       }
+      if (m.info().has_qcow() != (m.info().format() == instar::guest::FORMAT_QCOW)) {
+        return "has qcow facts exactly when it is not a qcow";
+      }
+      if (m.info().qcow().backing_file().size() > FieldCaps::kQcowBackingName) {
+        return over("QcowInfo.backing_file", m.info().qcow().backing_file().size(),
+                    FieldCaps::kQcowBackingName);
+      }
       return {};
     }
     case M::kCheckDiagnostics:

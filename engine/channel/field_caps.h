@@ -23,6 +23,7 @@ struct FieldCaps {
   static constexpr uint64_t kAmendProgress = 160;     // AmendResult.progress
   static constexpr uint64_t kVmdkBackingName = 4095;  // parentFileNameHint (PATH_MAX - 1)
   static constexpr uint64_t kQedBackingName = 4095;   // qed_read_string() (PATH_MAX - 1)
+  static constexpr uint64_t kQcowBackingName = 1023;  // qcow_open()'s backing_file_size limit
 };
 
 // "" when every field of `message` is within FieldCaps, else which field is not. An Error must

@@ -90,6 +90,8 @@ class ChainOpener {
       } else if (info->format() == guest::FORMAT_QED && info->qed().has_backing_file()) {
         backing_name = CName(info->qed().backing_file());
         if (info->qed().backing_raw()) backing_format = "raw";
+      } else if (info->format() == guest::FORMAT_QCOW && info->qcow().has_backing_file()) {
+        backing_name = CName(info->qcow().backing_file());  // qcow v1 has no format: probed
       }
       const bool has_backing = !backing_name.empty() && !(depth_ == 0 && request_.no_backing);
       out_.images.push_back(std::move(current));

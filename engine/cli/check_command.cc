@@ -156,6 +156,11 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
     write(stderr, chain.error);
     return 1;
   }
+  // Formats without bdrv_co_check that have backing files (qcow v1): after the chain opened.
+  if (first.result->format() == guest::FORMAT_QCOW) {
+    diag.error("This image format does not support checks");
+    return 63;
+  }
   // -r: the whole image opened, so qemu checks it with its fix mode. The sandbox repeats the
   // check on the writable device and repairs what the fix mode repairs.
   if (options.repair != 0) {
@@ -211,11 +216,12 @@ int run_check_command(const Diagnostics& diag, const SandboxChoice& choice, cons
   }
   render::ImageCheck check;
   check.filename = options.filename;
-  check.format = result.format() == guest::FORMAT_VMDK   ? "vmdk"
-                 : result.format() == guest::FORMAT_VDI  ? "vdi"
-                 : result.format() == guest::FORMAT_QED  ? "qed"
-                 : result.format() == guest::FORMAT_VHDX ? "vhdx"
-                                                         : "qcow2";
+  check.format = result.format() == guest::FORMAT_VMDK        ? "vmdk"
+                 : result.format() == guest::FORMAT_VDI       ? "vdi"
+                 : result.format() == guest::FORMAT_QED       ? "qed"
+                 : result.format() == guest::FORMAT_VHDX      ? "vhdx"
+                 : result.format() == guest::FORMAT_PARALLELS ? "parallels"
+                                                              : "qcow2";
   check.check_errors = static_cast<int64_t>(result.check_errors());
   check.image_end_offset = static_cast<int64_t>(result.image_end_offset());
   check.corruptions = static_cast<int64_t>(result.corruptions());

@@ -8,9 +8,8 @@ namespace instar::cli {
 
 namespace {
 // Drivers a Debian 12 qemu-img accepts for -f besides raw, qcow2, vmdk, vdi, vpc, qed, luks and
-// vhdx
-// (`qemu-img --help`).
-constexpr std::array<std::string_view, 34> kOtherQemuDrivers = {"blkdebug",
+// kSmallFormats' and vhdx (`qemu-img --help`).
+constexpr std::array<std::string_view, 32> kOtherQemuDrivers = {"blkdebug",
                                                                 "blklogwrites",
                                                                 "blkverify",
                                                                 "bochs",
@@ -34,9 +33,7 @@ constexpr std::array<std::string_view, 34> kOtherQemuDrivers = {"blkdebug",
                                                                 "null-aio",
                                                                 "null-co",
                                                                 "nvme",
-                                                                "parallels",
                                                                 "preallocate",
-                                                                "qcow",
                                                                 "quorum",
                                                                 "rbd",
                                                                 "replication",
@@ -78,6 +75,19 @@ FormatLookup lookup_format(const std::string& name, abi::ImageFormat* format) {
   if (name == "vpc") {
     *format = abi::ImageFormat::kVpc;
     return FormatLookup::kSupported;
+  }
+  // small-formats: read-only inputs.
+  struct Named {
+    std::string_view name;
+    abi::ImageFormat format;
+  };
+  constexpr Named kSmallFormats[] = {{"qcow", abi::ImageFormat::kQcow},
+                                     {"parallels", abi::ImageFormat::kParallels}};
+  for (const Named& f : kSmallFormats) {
+    if (f.name == name) {
+      *format = f.format;
+      return FormatLookup::kSupported;
+    }
   }
   for (std::string_view d : kOtherQemuDrivers) {
     if (d == name) return FormatLookup::kUnsupported;

@@ -84,6 +84,8 @@ BlockLimits FormatNodeLimits(const FormatNode& node, const BlockLimits& data_chi
       bl.request_alignment =
           512;  // block_crypto_refresh_limits(): the LUKS sector, no sub-sector I/O
       break;
+    case FormatNode::Driver::kSmallFormat:
+      break;  // neither qcow v1 nor parallels has bdrv_refresh_limits
     case FormatNode::Driver::kQed:
       // bdrv_qed_refresh_limits(): zero writes go whole clusters at a time.
       bl.write_zeroes_alignment = node.cluster_size;

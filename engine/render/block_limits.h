@@ -50,7 +50,7 @@ BlockLimits MergeChildLimits(const BlockLimits& parent, const BlockLimits& child
 
 // The format driver of a node, with what its bdrv_refresh_limits callback reads.
 struct FormatNode {
-  enum class Driver { kRaw, kQcow2, kVmdk, kVdi, kVpc, kQed, kLuks };
+  enum class Driver { kRaw, kQcow2, kVmdk, kVdi, kVpc, kQed, kLuks, kSmallFormat };
   Driver driver = Driver::kRaw;
   bool probed = false;           // raw: the format was probed, not given (-f / backing format)
   uint32_t cluster_size = 0;     // qcow2

@@ -106,6 +106,10 @@ constexpr Template kTemplates[] = {
     {"CHECK_LINE_VDI_BLOCK_TOO_LARGE", "ERROR: block index {d} too large, is {d}\n"},
     {"CHECK_LINE_VDI_ALLOCATED_MISMATCH",
      "ERROR: allocated blocks mismatch, is {d}, should be {d}\n"},
+    // small-formats: parallels_co_check()
+    {"CHECK_LINE_PARALLELS_UNCLEAN", "ERROR image was not closed correctly\n"},
+    {"CHECK_LINE_PARALLELS_OUTSIDE_IMAGE", "ERROR cluster {d} is outside image\n"},
+    {"CHECK_LINE_PARALLELS_SPACE_LEAKED", "ERROR space leaked at the end of the image {d}\n"},
 };
 
 struct Entry {

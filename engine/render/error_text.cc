@@ -538,6 +538,42 @@ constexpr Rule kRules[] = {
     INSTAR_FIXED("ERROR_VPC_TRUNCATED",
                  "block-vpc: free_data_block_offset points after the end of file. The image has "
                  "been truncated."),
+    // --- small-formats: block/qcow.c qcow_open() and reads ------------------------------------
+    INSTAR_FIXED("ERROR_QCOW1_NOT_QCOW", "Image not in qcow format"),
+    {"ERROR_QCOW1_VERSION",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "qcow (v1) does not support qcow version " + U32(Arg(e, 0));
+       t.hint = "Try the 'qcow2' driver instead.\n";
+     }},
+    INSTAR_FIXED("ERROR_QCOW1_SIZE_TOO_SMALL", "Image size is too small (must be at least 2 bytes)"),
+    INSTAR_FIXED("ERROR_QCOW1_CLUSTER_SIZE", "Cluster size must be between 512 and 64k"),
+    INSTAR_FIXED("ERROR_QCOW1_L2_SIZE", "L2 table size must be between 512 and 64k"),
+    INSTAR_FIXED("ERROR_QCOW1_CRYPT_METHOD", "invalid encryption method in qcow header"),
+    INSTAR_FIXED("ERROR_QCOW1_TOO_LARGE", "Image too large"),
+    INSTAR_FIXED("ERROR_QCOW1_BACKING_NAME_TOO_LONG", "Backing file name too long"),
+    // qcow_open() returns -EIO without a message: bdrv_open_driver() words it.
+    {"ERROR_SMALL_OPEN_EIO",
+     [](const guest::Error&, ErrorText& t) {
+       t.message = "Could not open '";
+       t.quotes_image = true;
+       t.after_image = "': Input/output error";
+     }},
+    INSTAR_FIXED("ERROR_SMALL_EIO", "Input/output error"),
+    // block/parallels.c parallels_open() and parallels_read_format_extension()
+    INSTAR_FIXED("ERROR_PARALLELS_NOT_PARALLELS", "Image not in Parallels format"),
+    INSTAR_FIXED("ERROR_PARALLELS_ZERO_TRACKS", "Invalid image: Zero sectors per track"),
+    INSTAR_FIXED("ERROR_PARALLELS_TOO_BIG_CLUSTER", "Invalid image: Too big cluster"),
+    INSTAR_FIXED("ERROR_PARALLELS_CATALOG_TOO_LARGE", "Catalog too large"),
+    INSTAR_FIXED("ERROR_PARALLELS_EXT_READ",
+                 "Failed to read Format Extension cluster: Input/output error"),
+    {"ERROR_PARALLELS_EXT_MAGIC",
+     [](const guest::Error& e, ErrorText& t) {
+       t.message = "Wrong parallels Format Extension magic: 0x" + Hex(Arg(e, 0)) +
+                   ", expected: 0xab234cef23dcea87";
+     }},
+    INSTAR_FIXED("ERROR_PARALLELS_EXT_UNSUPPORTED",
+                 "instar: parallels Format Extensions (dirty bitmaps) are not supported "
+                 "yet"),
     // --- resize: qcow2_co_truncate() and bdrv_co_truncate() (docs/resize.md) ------------------
     INSTAR_FIXED("ERROR_RESIZE_UNALIGNED", "The new size must be a multiple of 512"),
     INSTAR_FIXED("ERROR_RESIZE_V2_SNAPSHOTS", "Can't resize a v2 image which has snapshots"),

@@ -167,6 +167,16 @@ void PutQedBacking(const guest::QedInfo& q, const HostFacts& facts, ImageInfo& i
   if (q.backing_raw()) info.backing_filename_format = "raw";
 }
 
+// qcow_open(): the backing file name (qcow v1 stores no format: qemu probes it).
+void PutQcowBacking(const guest::QcowInfo& q, const HostFacts& facts, ImageInfo& info) {
+  const std::string backing = q.has_backing_file() ? CString(q.backing_file()) : std::string();
+  if (backing.empty()) return;
+  info.backing_filename = backing;
+  info.full_backing_filename = facts.full_backing_filename
+                                   ? facts.full_backing_filename
+                                   : FullBackingFilename(facts.filename, backing);
+}
+
 // vmdk_open() -> vmdk_parent_open(): parentFileNameHint names a backing file of format vmdk.
 void PutVmdkBacking(const guest::VmdkInfo& v, const HostFacts& facts, ImageInfo& info) {
   const std::string backing = v.has_backing_file() ? CString(v.backing_file()) : std::string();
@@ -245,6 +255,10 @@ FormatNode FormatNodeOf(const DecodedImage& image, const HostFacts& facts) {
   }
   if (image.info.format() == guest::FORMAT_VPC || image.info.format() == guest::FORMAT_VHDX) {
     node.driver = FormatNode::Driver::kVpc;  // neither has bdrv_refresh_limits
+    return node;
+  }
+  if (image.info.format() == guest::FORMAT_QCOW || image.info.format() == guest::FORMAT_PARALLELS) {
+    node.driver = FormatNode::Driver::kSmallFormat;
     return node;
   }
   if (image.info.format() != guest::FORMAT_QCOW2) {
@@ -373,6 +387,16 @@ std::optional<ImageInfo> BuildImageInfo(const DecodedImage& image, const HostFac
       // format-specific info.
       info.format = "vpc";
       info.dirty_flag = false;
+      return info;
+    // small-formats: qcow_get_info() succeeds (dirty-flag false); no format-specific info.
+    case guest::FORMAT_QCOW:
+      info.format = "qcow";
+      info.dirty_flag = false;
+      if (in.qcow().encrypted()) info.encrypted = true;
+      PutQcowBacking(in.qcow(), facts, info);
+      return info;
+    case guest::FORMAT_PARALLELS:
+      info.format = "parallels";  // no bdrv_get_info: neither cluster size nor dirty flag
       return info;
     default:
       return std::nullopt;

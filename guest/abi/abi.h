@@ -34,7 +34,9 @@ namespace instar::abi {
 // 470-479); ImageFormat::kVhdx (FORMAT_VHDX, ERROR_VHDX_* 390-419, CHECK_LINE_VHDX_* 240-259),
 // Error.args up to 4; check -r (OpConfig's repair block, CheckResult's
 // *_fixed, CHECK_LINE_REPAIR_* 220-229, ERROR_CHECK_REPAIR_UNSUPPORTED 350); Op::kCommit
-// (the CommitResult message, OpConfig's commit block, ERROR_COMMIT_* 370-389).
+// (the CommitResult message, OpConfig's commit block, ERROR_COMMIT_* 370-389); ImageFormat kQcow
+// 9, kParallels 10, kBochs 11, kCloop 12, ImageInfo.qcow, ERROR_QCOW1_* / ERROR_PARALLELS_* /
+// ERROR_BOCHS_* / ERROR_CLOOP_* 420-469, CHECK_LINE_PARALLELS_* 260-279.
 inline constexpr uint32_t kAbiVersion = 8;
 
 // ---------------------------------------------------------------------------------------------
@@ -164,6 +166,11 @@ enum class ImageFormat : uint32_t {
   kQed = 6,
   kLuks = 7,  // raw LUKS v1 (qemu's block/crypto.c)
   kVhdx = 8,  // read-only (qemu's block/vhdx.c)
+  // small-formats: read-only inputs (docs/formats.md)
+  kQcow = 9,  // qcow v1 (block/qcow.c)
+  kParallels = 10,
+  kBochs = 11,
+  kCloop = 12,
 };
 
 enum OpFlags : uint32_t {

@@ -2,6 +2,7 @@
 #include "guest/formats/probe.h"
 
 #include "guest/formats/luks/luks_driver.h"
+#include "guest/formats/parallels/parallels_driver.h"
 #include "guest/formats/qcow/qcow_driver.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/formats/qed/qed_driver.h"
@@ -17,10 +18,11 @@ namespace {
 
 // Every format instar knows. On equal scores the earlier one wins (qemu keeps its first best
 // too; no two of its probes give the same image the same non-raw score).
-const FormatDriver* const kDrivers[] = {
-    &raw::kRawDriver,   &qcow::kQcowDriver, &qcow2::kQcow2Driver,
-    &vmdk::kVmdkDriver, &vdi::kVdiDriver,   &vpc::kVpcDriver,
-    &qed::kQedDriver,   &luks::kLuksDriver, &vhdx::kVhdxDriver};
+const FormatDriver* const kDrivers[] = {&raw::kRawDriver, &qcow::kQcowDriver, &qcow2::kQcow2Driver,
+                                        &vmdk::kVmdkDriver, &vdi::kVdiDriver, &vpc::kVpcDriver,
+                                        &qed::kQedDriver, &luks::kLuksDriver, &vhdx::kVhdxDriver,
+                                        // small-formats
+                                        &parallels::kParallelsDriver};
 
 }  // namespace
 

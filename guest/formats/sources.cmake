@@ -5,7 +5,10 @@ list(APPEND INSTAR_GUEST_SOURCES
   formats/probe.cc
   formats/check_log.cc
   formats/raw/raw_driver.cc
+  formats/qcow/header.cc
   formats/qcow/qcow_driver.cc
+  formats/parallels/header.cc
+  formats/parallels/parallels_driver.cc
   formats/raw/partition_table.cc
   formats/raw/raw_writer.cc
   formats/luks/header.cc

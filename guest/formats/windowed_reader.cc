@@ -1,6 +1,8 @@
 // windowed_reader.cc: zero-filling reads and the read window used by the table walkers.
 #include "guest/formats/windowed_reader.h"
 
+#include <new>
+
 #include "guest/lib/mem.h"
 
 namespace instar {
@@ -31,6 +33,20 @@ Status WindowedReader::read(uint64_t offset, MutableBytes out) {
     window_filled_ = window_.size;
   }
   copy_bytes(out.data, window_.data + (offset - window_offset_), out.size);
+  return Status::Ok();
+}
+
+WindowedReader* new_windowed_reader(BlockSource& source, Arena& arena, uint64_t window_bytes) {
+  auto* window = arena.allocate_array<uint8_t>(window_bytes);
+  void* memory = arena.allocate(sizeof(WindowedReader), alignof(WindowedReader));
+  if (window == nullptr || memory == nullptr) return nullptr;
+  return new (memory) WindowedReader(source, MutableBytes(window, window_bytes));
+}
+
+Status read_be64_entry(WindowedReader& reader, uint64_t table, uint64_t index, uint64_t* value) {
+  uint8_t raw[8];
+  INSTAR_TRY(reader.read(table + index * 8, MutableBytes(raw, sizeof raw)));
+  *value = load_be64(raw);
   return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "guest/lib/arena.h"
 #include "guest/lib/block_source.h"
 #include "guest/lib/bytes.h"
 #include "guest/lib/status.h"
@@ -28,5 +29,12 @@ class WindowedReader {
   uint64_t window_offset_ = 0;
   uint64_t window_filled_ = 0;  // 0 until the first refill
 };
+
+// A WindowedReader over `source` with a window of `window_bytes`, both in `arena` (nullptr when
+// the arena is exhausted): the table readers of the formats that read entries one at a time.
+WindowedReader* new_windowed_reader(BlockSource& source, Arena& arena, uint64_t window_bytes);
+
+// The big-endian u64 entry `index` of the table at `table`, through `reader`.
+Status read_be64_entry(WindowedReader& reader, uint64_t table, uint64_t index, uint64_t* value);
 
 }  // namespace instar

@@ -30,7 +30,10 @@ Status check(BlockSource& source, abi::ImageFormat format, MessageSink& sink, Ar
   if (image == nullptr) {
     return report_failure(sink, arena, Status(instar_guest_ErrorCode_ERROR_INTERNAL));
   }
-  const Status opened = image->open(source, OpenContext{}, arena);
+  // The host opens the backing chain after this answer (qcow v1), as qemu-img check does.
+  OpenContext context;
+  context.chained = true;
+  const Status opened = image->open(source, context, arena);
   if (!opened.ok()) return report_failure(sink, arena, opened);
   // qemu-img check: "This image format does not support checks"; the host words it.
   instar_guest_GuestMessage* message =

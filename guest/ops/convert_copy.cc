@@ -33,14 +33,17 @@ bool is_corruption_event(const Status& s) {
 
 // The failures --salvage gets past: those qemu's block layer returns as an I/O error of the
 // image (a failed read, a qcow2 corruption event, a compressed cluster that does not inflate, a
-// vmdk grain or qed table that does not resolve). instar's own refusals and limits still end the
+// vmdk grain or qed table that does not resolve, a vhdx block state qemu cannot read, a qcow or
+// parallels read that fails). instar's own refusals and limits still end the
 // conversion: salvaging them would copy zeros where qemu copies data.
 bool salvageable(const Status& s) {
   return is_corruption_event(s) || s.code() == instar_guest_ErrorCode_ERROR_IO ||
          s.code() == instar_guest_ErrorCode_ERROR_DECOMPRESSION_FAILED ||
          s.code() == instar_guest_ErrorCode_ERROR_VMDK_GRAIN ||
          s.code() == instar_guest_ErrorCode_ERROR_VMDK_CLUSTER_LOOKUP ||
-         s.code() == instar_guest_ErrorCode_ERROR_QED_INVALID_OFFSET;
+         s.code() == instar_guest_ErrorCode_ERROR_QED_INVALID_OFFSET ||
+         s.code() == instar_guest_ErrorCode_ERROR_VHDX_BLOCK_STATE ||
+         s.code() == instar_guest_ErrorCode_ERROR_SMALL_EIO;
 }
 
 ConvertOutcome failure(instar_guest_ConvertKind kind, uint64_t offset, const Status& error) {

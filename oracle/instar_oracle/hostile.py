@@ -156,6 +156,8 @@ QED = ("file format: qed", '"format": "qed"')
 VPC = ("file format: vpc", '"format": "vpc"')
 VHDX = ("file format: vhdx", '"format": "vhdx"')
 VHDX_EINVAL = "Could not open '{image}': Invalid argument"
+QCOW = ("file format: qcow", '"format": "qcow"')  # small-formats
+PARALLELS = ("file format: parallels", '"format": "parallels"')
 VPC_TRUNCATED = ("block-vpc: free_data_block_offset points after the end of file. The image has "
                  "been truncated.")
 
@@ -382,6 +384,34 @@ def _vhdx_dirty(image) -> None:
     image.patch_header("<16s", 48, guid)
 
 
+def _qcow(d: Path, name: str, header: dict[int, tuple[str, int]] | None = None,
+          backing: str | None = None) -> None:
+    """small-formats: a qemu-made 16 MiB qcow (v1) with its first cluster written (or, with
+    `backing`, an empty one naming it, never opened), header fields (offset -> (struct format,
+    value), big-endian) replaced."""
+    opts = ["-u", "-b", backing, "-F", "qcow2"] if backing else []
+    _qimg(d, "create", "-q", "-f", "qcow", *opts, name, "16M")
+    if not backing:
+        subprocess.run(["qemu-io", "-f", "qcow", "-c", "write -P 0x11 0 4k", name], cwd=d,
+                       check=True, stdout=subprocess.DEVNULL)
+    data = bytearray((d / name).read_bytes())
+    for offset, (fmt, value) in (header or {}).items():
+        struct.pack_into(">" + fmt, data, offset, value)
+    (d / name).write_bytes(bytes(data))
+
+
+def _parallels(d: Path, name: str, header: dict[int, tuple[str, int]] | None = None) -> None:
+    """small-formats: a qemu-made 16 MiB parallels image with its first cluster written, header
+    fields (offset -> (struct format, value), little-endian) replaced."""
+    _qimg(d, "create", "-q", "-f", "parallels", name, "16M")
+    subprocess.run(["qemu-io", "-f", "parallels", "-c", "write -P 0x11 0 4k", name], cwd=d,
+                   check=True, stdout=subprocess.DEVNULL)
+    data = bytearray((d / name).read_bytes())
+    for offset, (fmt, value) in (header or {}).items():
+        struct.pack_into("<" + fmt, data, offset, value)
+    (d / name).write_bytes(bytes(data))
+
+
 def _vpc(d: Path, name: str, entries: dict[int, int] | None = None,
          fields: dict[int, tuple[str, object]] | None = None, seal: bool = True) -> None:
     """A qemu-made 16 MiB dynamic vpc with BAT entries (index -> value) and fields (offset ->
@@ -465,6 +495,16 @@ _LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
         im.patch_region_table("<I", 16 + 24, 0x7ffffe00))),
     "vhdx-metadata-count-huge": lambda d, o: _vhdx(
         d, "disk.vhdx", lambda im: im.put("<H", im.metadata_offset() + 10, 0xffff)),
+    # small-formats: qcow (v1)
+    "qcow-backing-dotdot": lambda d, o: _qcow(d, "top.qcow", backing="../outside/sentinel.qcow2"),
+    "qcow-size-huge": lambda d, o: _qcow(d, "disk.qcow", {0x18: ("Q", (1 << 64) - 16)}),
+    "qcow-l1-past-max": lambda d, o: _qcow(d, "disk.qcow", {0x28: ("Q", 0x7fffffffc0000000)}),
+    "qcow-backing-name-long": lambda d, o: _qcow(d, "disk.qcow", {0x08: ("Q", 48),
+                                                                   0x10: ("I", 4096)}),
+    "parallels-catalog-huge": lambda d, o: _parallels(d, "disk.prl", {0x20: ("I", 0x1fffffff)}),
+    "parallels-bat-past-eof": lambda d, o: _parallels(d, "disk.prl", {0x40: ("I", 0xffffffff)}),
+    "parallels-ext-past-max": lambda d, o: _parallels(d, "disk.prl",
+                                                      {0x38: ("Q", 0x3fffffffe00000)}),
     "vpc-bat-past-eof": lambda d, o: _vpc(d, "disk.vhd", fields={0x210: ("Q", 1 << 40)}),
     "vpc-bat-entry-past-eof": lambda d, o: _vpc(d, "disk.vhd", {0: 0x7fffffff}),
     "vpc-block-size-huge": lambda d, o: _vpc(d, "disk.vhd", fields={0x220: ("I", 1 << 31)}),
@@ -787,7 +827,26 @@ CASES: list[Case] = [
          fails_to_open("QED image size is invalid"), image="disk.qed"),
     Case("qed-backing-name-past-header", "qed backing file name beyond the header's clusters",
          fails_to_open("QED backing filename offset is invalid"), image="disk.qed"),
-    # -- vpc: the BAT and its sizes (vpc_open() checks every entry against the file's end) --
+    # -- small-formats: qcow (v1) header limits and a backing name out of the directory --
+    Case("qcow-backing-dotdot", "qcow backing file ../ out of the image's directory",
+         _chain_refused(f"backing file: {_DOTDOT}", f'"backing-filename": "{_DOTDOT}"',
+                        "describes ../outside/sentinel.qcow2", "Images are identical.",
+                        "This image format does not support checks"),
+         image="top.qcow", reaches_out=True),
+    Case("qcow-size-huge", "qcow size of 2^64 - 16 (an L1 table past INT_MAX bytes)",
+         fails_to_open("Image too large"), image="disk.qcow"),
+    Case("qcow-l1-past-max", "qcow L1 table at BDRV_MAX_LENGTH",
+         fails_to_open("Could not open '{image}': Input/output error"), image="disk.qcow"),
+    Case("qcow-backing-name-long", "qcow backing file name of 4096 bytes",
+         fails_to_open("Backing file name too long"), image="disk.qcow"),
+    # -- small-formats: parallels header limits and a BAT entry far past the end --
+    Case("parallels-catalog-huge", "parallels BAT of 2^29 - 1 entries (a 2 GiB header read)",
+         fails_to_open("Could not open '{image}': Input/output error"), image="disk.prl"),
+    Case("parallels-bat-past-eof", "parallels BAT entry naming a cluster 4 PiB past the end",
+         opens(*PARALLELS, corrupt(1), IDENTICAL, IDENTICAL), image="disk.prl"),
+    Case("parallels-ext-past-max", "parallels Format Extension at BDRV_MAX_LENGTH",
+         fails_to_open("Failed to read Format Extension cluster: Input/output error"),
+         image="disk.prl"),
     # -- vhdx: the log, the region table and the BAT (vhdx_open() checks every present entry) --
     Case("vhdx-log-replay", "vhdx log entry that a read-only open would have to replay",
          fails_to_open("VHDX image file '{image}' opened read-only, but contains a log that "
@@ -803,6 +862,7 @@ CASES: list[Case] = [
          opens(*VHDX, NO_ERRORS, IDENTICAL, IDENTICAL), image="disk.vhdx"),
     Case("vhdx-metadata-count-huge", "vhdx metadata table claiming 65535 entries",
          fails_to_open(VHDX_EINVAL), image="disk.vhdx"),
+    # -- vpc: the BAT and its sizes (vpc_open() checks every entry against the file's end) --
     Case("vpc-bat-past-eof", "vpc BAT 1 TiB past the end of the file",
          fails_to_open(VPC_TRUNCATED), image="disk.vhd"),
     Case("vpc-bat-entry-past-eof", "vpc BAT entry naming a block 1 TiB into a 2.5 KiB file",

@@ -23,6 +23,8 @@ SAMPLED_SUITES = {
     "test_vpc.py": 3,
     "test_qed.py": 3,
     "test_vhdx.py": 3,
+    "test_qcow.py": 3,
+    "test_parallels.py": 3,
     "test_vdi.py": 2,
     "test_amend.py": 3,
     "test_hostile_amend.py": 2,

@@ -166,6 +166,10 @@ TEST(FormatNameTest, KnowsQemuDrivers) {
   EXPECT_EQ(f, abi::ImageFormat::kVpc);
   EXPECT_EQ(lookup_format("vhdx", &f), FormatLookup::kSupported);
   EXPECT_EQ(f, abi::ImageFormat::kVhdx);
+  EXPECT_EQ(lookup_format("qcow", &f), FormatLookup::kSupported);
+  EXPECT_EQ(f, abi::ImageFormat::kQcow);
+  EXPECT_EQ(lookup_format("parallels", &f), FormatLookup::kSupported);
+  EXPECT_EQ(f, abi::ImageFormat::kParallels);
   EXPECT_EQ(lookup_format("foo", &f), FormatLookup::kUnknown);
 }
 

@@ -32,7 +32,7 @@ TEST(ProbeTest, QcowMagicAndVersion) {
   EXPECT_EQ(detect(head_with(0x514649fb, 2)).value(), kQcow2);
   EXPECT_EQ(detect(head_with(0x514649fb, 255)).value(), kQcow2);
   EXPECT_EQ(detect(head_with(0x514649fb, 0)).value(), kRaw);
-  EXPECT_EQ(detect(head_with(0x514649fb, 1)).status().code(), instar_guest_ErrorCode_ERROR_QCOW_V1);
+  EXPECT_EQ(detect(head_with(0x514649fb, 1)).value(), find_driver(abi::ImageFormat::kQcow));
   EXPECT_EQ(detect(head_with(0x514649fa, 3)).value(), kRaw);
   EXPECT_EQ(detect(std::vector<uint8_t>(kProbeSize, 0)).value(), kRaw);
 }

@@ -262,7 +262,12 @@ const Corruption kCorruptions[] = {
       {},
       "",
       abi::ImageFormat::kQcow2},
-    C{"Version1", [] { return with([](auto& b) { b.version = 1; }); }, E(QCOW_V1), {}, ""},
+    // The qcow v1 driver reads crypt_method's (zero) high byte as cluster_bits.
+    C{"Version1",
+      [] { return with([](auto& b) { b.version = 1; }); },
+      E(QCOW1_CLUSTER_SIZE),
+      {},
+      ""},
     C{"Version1Forced",
       [] { return with([](auto& b) { b.version = 1; }); },
       E(UNSUPPORTED_VERSION),
@@ -698,7 +703,7 @@ TEST(RunOpTest, BadDeviceIndexIsRefused) {
 TEST(RunOpTest, UnknownFormatIsRefused) {
   abi::OpConfig op{};
   op.op = static_cast<uint32_t>(abi::Op::kInfo);
-  op.input_format[0] = 9;
+  op.input_format[0] = 99;
   const Messages m = run_op_on(op, {{}});
   EXPECT_EQ(expect_error(m).code, instar_guest_ErrorCode_ERROR_BAD_CONFIG);
 }
