@@ -582,7 +582,10 @@ static_assert(offsetof(OpConfig, snapshot_file_length) == offsetof(OpConfig, sna
 static_assert(offsetof(OpConfig, dd_input_offset) == offsetof(OpConfig, snapshot_file_length) + 8);
 static_assert(offsetof(OpConfig, rebase_file_length) == offsetof(OpConfig, dd_length) + 8);
 static_assert(offsetof(OpConfig, amend_file_length) == offsetof(OpConfig, reserved6) + 4);
-static_assert(offsetof(OpConfig, commit_top_length) == offsetof(OpConfig, amend_size) + 8);
+static_assert(offsetof(OpConfig, convert_target_file_length) == offsetof(OpConfig, amend_size) + 8);
+static_assert(offsetof(OpConfig, check_repair) ==
+              offsetof(OpConfig, convert_target_file_length) + 8);
+static_assert(offsetof(OpConfig, commit_top_length) == offsetof(OpConfig, reserved8) + 4);
 static_assert(offsetof(ChainLink, format) == 4);
 static_assert(offsetof(ChainLink, data_device) == 8);
 static_assert(offsetof(ChainLink, extent_device) == 12);
