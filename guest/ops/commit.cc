@@ -131,30 +131,6 @@ Status base_write_zeroes(Base& b, uint64_t offset, uint64_t bytes) {
   return Status::Ok();
 }
 
-// bdrv_is_allocated_above(top, base_overlay, include_base = true): whether an image above the
-// base (chain images 0 .. base - 1) allocates `offset`, and in `*n` how far that answer holds.
-Status allocated_above(const InputChain& chain, uint32_t base, uint64_t offset, uint64_t* n,
-                       bool* allocated) {
-  const uint64_t bytes = *n;
-  uint64_t run = bytes;
-  for (uint32_t i = 0; i < base; ++i) {
-    CompareImage& layer = *chain.images[i];
-    BlockStatus status;
-    INSTAR_TRY(layer.layer_status(offset, bytes, &status));
-    if ((status.flags & kBlockAllocated) != 0) {
-      *allocated = true;
-      *n = status.bytes;
-      return Status::Ok();
-    }
-    if (run > status.bytes && (i == 0 || offset + status.bytes < layer.length())) {
-      run = status.bytes;
-    }
-  }
-  *allocated = false;
-  *n = run;
-  return Status::Ok();
-}
-
 // What the job copies, in qemu's order when its parallel copies complete in offset order.
 struct Job {
   CompareImage* top = nullptr;
@@ -229,7 +205,7 @@ Status walk_dirty(Job& j, const InputChain& chain, uint32_t base, bool count_onl
   for (uint64_t offset = 0; offset < j.length; offset += n) {
     n = j.length - offset;
     bool allocated = false;
-    INSTAR_TRY(allocated_above(chain, base, offset, &n, &allocated));
+    INSTAR_TRY(allocated_above(chain, 0, base, offset, &n, &allocated));
     if (n == 0) return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
     if (!allocated) continue;
     const commit::Range r = commit::dirty_granules(offset, n, j.granularity);

@@ -50,4 +50,26 @@ Status open_input_chain(uint32_t top_device, uint32_t top_format, const abi::Cha
   return Status::Ok();
 }
 
+Status allocated_above(const InputChain& chain, uint32_t first, uint32_t end, uint64_t offset,
+                       uint64_t* n, bool* allocated) {
+  const uint64_t bytes = *n;
+  uint64_t run = bytes;
+  for (uint32_t i = first; i < end; ++i) {
+    CompareImage& layer = *chain.images[i];
+    BlockStatus status;
+    INSTAR_TRY(layer.layer_status(offset, bytes, &status));
+    if ((status.flags & kBlockAllocated) != 0) {
+      *allocated = true;
+      *n = status.bytes;
+      return Status::Ok();
+    }
+    if (run > status.bytes && (i == first || offset + status.bytes < layer.length())) {
+      run = status.bytes;
+    }
+  }
+  *allocated = false;
+  *n = run;
+  return Status::Ok();
+}
+
 }  // namespace instar

@@ -30,4 +30,12 @@ Status open_input_chain(uint32_t top_device, uint32_t top_format, const abi::Cha
                         uint32_t length, BlockSource* const* devices, uint32_t device_count,
                         Arena& arena, ErrorNames* detail, InputChain* out);
 
+// bdrv_is_allocated_above() over the layers chain.images[first .. end): whether one of them
+// allocates `offset`, and in `*n` (the bytes asked on entry) how far that answer holds, with
+// bdrv_co_is_allocated_above()'s pnum rules (a lower layer's shorter answer counts only inside
+// that layer's length). commit asks it from the top (include_base), rebase from the image's
+// backing file (its own layer excluded).
+Status allocated_above(const InputChain& chain, uint32_t first, uint32_t end, uint64_t offset,
+                       uint64_t* n, bool* allocated);
+
 }  // namespace instar

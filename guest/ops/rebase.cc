@@ -223,31 +223,6 @@ Status copy_run(CopyTarget* t, uint64_t offset, uint64_t bytes, const uint8_t* o
   return Status::Ok();
 }
 
-// bdrv_is_allocated_above(backing_bs(image), prefix_chain_bs, include_base = false): whether a
-// layer of the old chain above the new backing file (chain image `prefix`) allocates `offset`,
-// and in `*n` how far that answer holds (bdrv_co_is_allocated_above()'s pnum rules).
-Status allocated_above(const InputChain& chain, uint32_t prefix, uint64_t offset, uint64_t* n,
-                       bool* allocated) {
-  const uint64_t bytes = *n;
-  uint64_t run = bytes;
-  for (uint32_t i = 1; i < prefix; ++i) {
-    CompareImage& layer = *chain.images[i];
-    BlockStatus status;
-    INSTAR_TRY(layer.layer_status(offset, bytes, &status));
-    if ((status.flags & kBlockAllocated) != 0) {
-      *allocated = true;
-      *n = status.bytes;
-      return Status::Ok();
-    }
-    if (run > status.bytes && (i == 1 || offset + status.bytes < layer.length())) {
-      run = status.bytes;
-    }
-  }
-  *allocated = false;
-  *n = run;
-  return Status::Ok();
-}
-
 // img_rebase's safe mode: for every chunk unallocated in the image (bdrv_is_allocated), the old
 // backing file's bytes against the new one's, sector by sector (compare_buffers(),
 // sectors_differ()), and what differs written into the image (copy_run). The image stays the same
@@ -305,7 +280,7 @@ Status copy_backing_differences(const abi::OpConfig& op, BlockSource* const* dev
     if (prefix != 0) {
       // Nothing between the image and the new backing file changed it: old reads as new.
       bool changed = false;
-      INSTAR_TRY(allocated_above(top, prefix, offset, &n, &changed));
+      INSTAR_TRY(allocated_above(top, 1, prefix, offset, &n, &changed));
       if (!changed) continue;
     }
     const bool old_is_zero = image.backing() == nullptr || offset >= image.backing()->length();
