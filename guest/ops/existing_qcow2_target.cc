@@ -7,6 +7,7 @@
 #include "guest/formats/qcow2/cluster_entries.h"
 #include "guest/formats/qcow2/qcow2_driver.h"
 #include "guest/formats/qcow2/refcount_entries.h"
+#include "guest/formats/windowed_reader.h"
 #include "guest/lib/heap_sort.h"
 #include "guest/lib/mem.h"
 #include "guest/ops/in_place_image.h"
@@ -19,6 +20,7 @@ namespace {
 // counts, never the bytes (as rebase's copy target).
 constexpr uint64_t kL2CacheBytes = 8u << 20;
 constexpr uint32_t kRefcountSlots = 4;
+constexpr uint64_t kEntryWindowBytes = 64u << 10;
 
 Status unsupported(uint64_t why) {
   return Status(instar_guest_ErrorCode_ERROR_CONVERT_TARGET_UNSUPPORTED, why);
@@ -51,13 +53,6 @@ struct MetadataClusters {
   }
 };
 
-Status read_entry(BlockSource& file, uint64_t offset, uint64_t* out) {
-  uint8_t raw[8];
-  INSTAR_TRY(read_zero_filled(file, offset, MutableBytes(raw, 8)));
-  *out = load_be64(raw);
-  return Status::Ok();
-}
-
 // Every L2 table and data cluster the writer may touch must be the image's alone (COPIED),
 // uncompressed, cluster-aligned and clear of the metadata: the writer overwrites such clusters in
 // place. Where qemu would copy on write, or its overlap check would stop a write (and mark the
@@ -73,7 +68,9 @@ Status check_tables(BlockSource& file, const qcow2::Header& h, Arena& arena) {
                   h.refcount_table_clusters + 1 + reftable_entries + h.l1_size;
   meta.clusters = arena.allocate_array<uint64_t>(meta.capacity);
   uint8_t* table = arena.allocate_array<uint8_t>(cluster);
-  if (meta.clusters == nullptr || table == nullptr) {
+  // The refcount table's and L1 table's entries, a window at a time (not a read per entry).
+  WindowedReader* entries = new_windowed_reader(file, arena, kEntryWindowBytes);
+  if (meta.clusters == nullptr || table == nullptr || entries == nullptr) {
     return Status(instar_guest_ErrorCode_ERROR_INTERNAL);
   }
   const Status overlapping = unsupported(kTargetOverlaps);
@@ -84,14 +81,14 @@ Status check_tables(BlockSource& file, const qcow2::Header& h, Arena& arena) {
   }
   for (uint64_t i = 0; i < reftable_entries; ++i) {
     uint64_t e = 0;
-    INSTAR_TRY(read_entry(file, h.refcount_table_offset + i * 8, &e));
+    INSTAR_TRY(read_be64_entry(*entries, h.refcount_table_offset, i, &e));
     const uint64_t block = e & qcow2::kReftableOffsetMask;
     if (block == 0) continue;
     if (block % cluster != 0 || !meta.add(block, cluster, cluster)) return overlapping;
   }
   for (uint64_t i = 0; i < h.l1_size; ++i) {
     uint64_t l1 = 0;
-    INSTAR_TRY(read_entry(file, h.l1_table_offset + i * 8, &l1));
+    INSTAR_TRY(read_be64_entry(*entries, h.l1_table_offset, i, &l1));
     const uint64_t l2 = l1 & qcow2::kL1OffsetMask;
     // COPIED with offset 0: qemu's get_cluster_table() loads the header as the L2 table.
     if (l2 == 0 && (l1 & qcow2::kOflagCopied) != 0) return overlapping;
@@ -105,7 +102,7 @@ Status check_tables(BlockSource& file, const qcow2::Header& h, Arena& arena) {
   }
   for (uint64_t i = 0; i < h.l1_size; ++i) {
     uint64_t l1 = 0;
-    INSTAR_TRY(read_entry(file, h.l1_table_offset + i * 8, &l1));
+    INSTAR_TRY(read_be64_entry(*entries, h.l1_table_offset, i, &l1));
     const uint64_t l2 = l1 & qcow2::kL1OffsetMask;
     if (l2 == 0) continue;
     INSTAR_TRY(read_zero_filled(file, l2, MutableBytes(table, cluster)));
